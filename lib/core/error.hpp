@@ -1,0 +1,41 @@
+// Errors every part of sslkit throws. A tool catches them once, in lib/cli,
+// and prints "ssl-TOOL: error: SUBJECT: what" with the exit code they imply.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace sslkit {
+
+// Bad data or a runtime failure (exit 1). `subject` names what is at fault,
+// usually a file path; it may be empty.
+class Error : public std::runtime_error {
+ public:
+  Error(std::string subject, const std::string& what)
+      : std::runtime_error(what), subject_(std::move(subject)) {}
+  const std::string& subject() const { return subject_; }
+  // "subject: what", or just "what" when there is no subject.
+  std::string message() const {
+    return subject_.empty() ? std::string(what()) : subject_ + ": " + what();
+  }
+
+ private:
+  std::string subject_;
+};
+
+// The command line asks for something impossible (exit 2).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Interrupted by a signal; the tool exits with 128 + signal after cleanup.
+class Interrupted : public std::runtime_error {
+ public:
+  explicit Interrupted(int sig) : std::runtime_error("interrupted"), signal_(sig) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
+}  // namespace sslkit

@@ -1,0 +1,12 @@
+// Warnings and notes on stderr, in the tool's voice ("ssl-import: warning:
+// ..."), silenced by --quiet.
+#pragma once
+#include <string>
+
+namespace sslkit {
+
+void set_log_identity(const std::string& tool, bool quiet);
+const std::string& tool_name();
+void warn(const std::string& message);
+
+}  // namespace sslkit

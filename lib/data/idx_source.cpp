@@ -1,0 +1,167 @@
+#include "data/idx_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "io/files.hpp"
+
+namespace sslkit::data {
+
+namespace {
+
+bool is_gzip(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error(path, std::strerror(errno));
+  unsigned char m[2] = {0, 0};
+  ssize_t n = read(fd, m, 2);
+  close(fd);
+  return n == 2 && m[0] == 0x1f && m[1] == 0x8b;
+}
+
+// Opens `path` for pread; a gzip file is decompressed into an unlinked temp
+// file first so that any sample can be read without holding them all.
+int open_raw(const std::string& path) {
+  if (!is_gzip(path)) {
+    int fd = open(path.c_str(), O_RDONLY);
+    if (fd < 0) throw Error(path, std::strerror(errno));
+    return fd;
+  }
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw Error(path, "cannot open gzip stream");
+  gzbuffer(gz, 1 << 18);
+  std::string tmp = io::make_temp("sslkit-idx");
+  int fd = open(tmp.c_str(), O_RDWR);
+  io::remove_temp(tmp);  // the descriptor keeps the data
+  if (fd < 0) {
+    gzclose(gz);
+    throw Error(tmp, std::strerror(errno));
+  }
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    int got = gzread(gz, buf.data(), buf.size());
+    if (got < 0) {
+      int err = 0;
+      std::string msg = gzerror(gz, &err);
+      gzclose(gz);
+      close(fd);
+      throw Error(path, "corrupt gzip data: " + msg);
+    }
+    if (got == 0) break;
+    if (write(fd, buf.data(), got) != got) {
+      gzclose(gz);
+      close(fd);
+      throw Error(tmp, std::string("write failed: ") + std::strerror(errno));
+    }
+  }
+  // gzread returns 0 at a truncated end too; gzclose_r reports it.
+  int rc = gzclose(gz);
+  if (rc != Z_OK && rc != Z_BUF_ERROR) {
+    close(fd);
+    throw Error(path, "truncated gzip file");
+  }
+  return fd;
+}
+
+uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+// Parses the IDX header: magic 0x0000 08 RR (unsigned byte, rank RR).
+std::vector<uint32_t> read_header(int fd, const std::string& path, size_t& offset) {
+  unsigned char hdr[4];
+  if (pread(fd, hdr, 4, 0) != 4) throw Error(path, "too short for an IDX file");
+  if (hdr[0] != 0 || hdr[1] != 0) throw Error(path, "not an IDX file (bad magic number)");
+  if (hdr[2] != 0x08) throw Error(path, "IDX element type is not unsigned byte (0x08)");
+  int rank = hdr[3];
+  if (rank < 1 || rank > 4) throw Error(path, "IDX rank " + std::to_string(rank) + " not supported");
+  std::vector<unsigned char> dims_raw(4 * rank);
+  if (pread(fd, dims_raw.data(), dims_raw.size(), 4) != static_cast<ssize_t>(dims_raw.size()))
+    throw Error(path, "truncated IDX header");
+  std::vector<uint32_t> dims(rank);
+  for (int i = 0; i < rank; ++i) dims[i] = be32(&dims_raw[4 * i]);
+  offset = 4 + 4 * rank;
+  struct stat st {};
+  fstat(fd, &st);
+  size_t expect = offset;
+  size_t elems = 1;
+  for (auto d : dims) elems *= d;
+  expect += elems;
+  if (static_cast<size_t>(st.st_size) < expect)
+    throw Error(path, "truncated IDX data: header promises " + std::to_string(elems) + " bytes, file has " +
+                          std::to_string(st.st_size - offset));
+  return dims;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_idx_file(const std::string& path, std::vector<uint32_t>& dims) {
+  int fd = open_raw(path);
+  size_t offset = 0;
+  try {
+    dims = read_header(fd, path, offset);
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  size_t elems = 1;
+  for (auto d : dims) elems *= d;
+  std::vector<uint8_t> data(elems);
+  ssize_t got = elems ? pread(fd, data.data(), elems, offset) : 0;
+  close(fd);
+  if (got != static_cast<ssize_t>(elems)) throw Error(path, "truncated IDX data");
+  return data;
+}
+
+IdxSource::IdxSource(const std::string& images_path, const std::string& labels_path) : images_path_(images_path) {
+  fd_ = open_raw(images_path);
+  try {
+    auto dims = read_header(fd_, images_path, data_offset_);
+    if (dims.size() != 3 && dims.size() != 4)
+      throw Error(images_path, "expected IDX images of rank 3 [N,H,W] or 4 [N,H,W,C], found rank " +
+                                   std::to_string(dims.size()));
+    n_ = dims[0];
+    h_ = dims[1];
+    w_ = dims[2];
+    c_ = dims.size() == 4 ? dims[3] : 1;
+    if (c_ != 1 && c_ != 3) throw Error(images_path, "expected 1 or 3 channels, found " + std::to_string(c_));
+    if (!labels_path.empty()) {
+      std::vector<uint32_t> ldims;
+      auto raw = read_idx_file(labels_path, ldims);
+      if (ldims.size() != 1) throw Error(labels_path, "IDX labels must have rank 1");
+      if (ldims[0] != n_)
+        throw Error(labels_path, std::to_string(ldims[0]) + " labels for " + std::to_string(n_) + " images");
+      labels_.assign(raw.begin(), raw.end());
+    }
+  } catch (...) {
+    close(fd_);
+    throw;
+  }
+}
+
+IdxSource::~IdxSource() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void IdxSource::prepare(io::DataWriter& out) { out.create("/images", io::DType::u8, {h_, w_, c_}); }
+
+std::vector<bool> IdxSource::write_batch(io::DataWriter& out, const std::vector<size_t>& indices) {
+  const size_t row = h_ * w_ * c_;
+  std::vector<uint8_t> buf(row * indices.size());
+  // Runs of consecutive samples are read with one pread.
+  for (size_t j = 0; j < indices.size();) {
+    size_t k = j + 1;
+    while (k < indices.size() && indices[k] == indices[k - 1] + 1) ++k;
+    size_t bytes = row * (k - j);
+    if (pread(fd_, buf.data() + row * j, bytes, data_offset_ + row * indices[j]) != static_cast<ssize_t>(bytes))
+      throw Error(images_path_, "read failed");
+    j = k;
+  }
+  out.append("/images", buf.data(), indices.size());
+  return std::vector<bool>(indices.size(), true);
+}
+
+}  // namespace sslkit::data

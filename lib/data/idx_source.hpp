@@ -1,0 +1,38 @@
+// MNIST-format IDX files (gzipped or not) as an import source: unsigned
+// byte images [N,H,W] or [N,H,W,C], with an optional IDX labels file.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/import.hpp"
+
+namespace sslkit::data {
+
+class IdxSource : public ImportSource {
+ public:
+  IdxSource(const std::string& images_path, const std::string& labels_path = "");
+  ~IdxSource() override;
+  io::Modality modality() const override { return io::Modality::image; }
+  std::string name() const override { return images_path_; }
+  size_t size() const override { return n_; }
+  const std::vector<int32_t>& labels() const override { return labels_; }
+  std::vector<std::string> class_names() const override { return {}; }
+  void prepare(io::DataWriter& out) override;
+  std::vector<bool> write_batch(io::DataWriter& out, const std::vector<size_t>& indices) override;
+
+  size_t height() const { return h_; }
+  size_t width() const { return w_; }
+  size_t channels() const { return c_; }
+
+ private:
+  std::string images_path_;
+  int fd_ = -1;             // the raw (decompressed) IDX bytes, read with pread
+  size_t n_ = 0, h_ = 0, w_ = 0, c_ = 1, data_offset_ = 0;
+  std::vector<int32_t> labels_;
+};
+
+// Reads an IDX file whole into memory after gunzip if needed (for labels).
+std::vector<uint8_t> read_idx_file(const std::string& path, std::vector<uint32_t>& dims);
+
+}  // namespace sslkit::data

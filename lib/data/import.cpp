@@ -1,0 +1,112 @@
+#include "data/import.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "core/rng.hpp"
+
+namespace sslkit::data {
+
+SampleOrder plan_order(size_t n, const std::vector<int32_t>& labels, const ImportOptions& opts) {
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  Rng rng(opts.seed, 0x5eed5417);
+  if (opts.shuffle) rng.shuffle(order);
+  if (opts.limit && opts.limit < order.size()) {
+    order.resize(opts.limit);
+    // Without --shuffle the first `limit` samples are kept in source order.
+  }
+  SampleOrder out;
+  if (opts.split <= 0) {
+    out.main = std::move(order);
+    return out;
+  }
+  // Stratified: per label, pick round(split * count) samples at random.
+  std::map<int32_t, std::vector<size_t>> by_label;
+  for (size_t pos = 0; pos < order.size(); ++pos) by_label[labels.empty() ? -1 : labels[order[pos]]].push_back(pos);
+  std::vector<bool> held(order.size(), false);
+  Rng split_rng(opts.seed, 0x5917);
+  for (auto& [label, positions] : by_label) {
+    size_t k = static_cast<size_t>(std::llround(opts.split * positions.size()));
+    if (k == 0 && positions.size() >= 2 && label >= 0) k = 1;
+    if (k >= positions.size() && positions.size() >= 2) k = positions.size() - 1;
+    if (k > positions.size()) k = positions.size();
+    // Partial Fisher-Yates: the first k of a random permutation.
+    for (size_t i = 0; i < k; ++i) std::swap(positions[i], positions[i + split_rng.below(positions.size() - i)]);
+    for (size_t i = 0; i < k; ++i) held[positions[i]] = true;
+  }
+  for (size_t pos = 0; pos < order.size(); ++pos) (held[pos] ? out.held_out : out.main).push_back(order[pos]);
+  return out;
+}
+
+std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) {
+  const size_t n = source.size();
+  if (n == 0) throw Error(source.name(), "no samples found");
+  if (opts.split > 0 && opts.split_output.empty()) throw UsageError("--split needs --split-output FILE");
+  if (opts.split <= 0 && !opts.split_output.empty()) throw UsageError("--split-output needs --split FRACTION");
+  io::check_not_an_input(opts.output, opts.inputs);
+  if (!opts.split_output.empty()) {
+    io::check_not_an_input(opts.split_output, opts.inputs);
+    if (opts.split_output == opts.output) throw UsageError("--split-output must differ from -o");
+  }
+  const auto& labels = source.labels();
+  SampleOrder order = plan_order(n, labels, opts);
+  if (opts.split > 0 && order.held_out.empty())
+    throw Error(source.name(), "--split " + std::to_string(opts.split) + " holds out no samples of " +
+                                   std::to_string(order.main.size()));
+
+  struct Part {
+    std::string path;
+    const std::vector<size_t>* indices;
+    std::unique_ptr<io::DataWriter> writer;
+  };
+  std::vector<Part> parts;
+  parts.push_back({opts.output, &order.main, nullptr});
+  if (!opts.split_output.empty()) parts.push_back({opts.split_output, &order.held_out, nullptr});
+
+  auto class_names = source.class_names();
+  size_t total = order.main.size() + order.held_out.size();
+  Progress progress("import", total, "samples");
+  std::vector<size_t> written;
+  for (auto& part : parts) {
+    part.writer = std::make_unique<io::DataWriter>(part.path, source.modality());
+    io::DataWriter& w = *part.writer;
+    source.prepare(w);
+    w.create("/labels", io::DType::i32, {});
+    w.create("/ids", io::DType::i64, {});
+    if (!class_names.empty()) io::set_attr_strings(w.dataset("/labels"), "class_names", class_names);
+    const size_t batch = 256;
+    size_t count = 0;
+    const auto& idx = *part.indices;
+    for (size_t start = 0; start < idx.size(); start += batch) {
+      std::vector<size_t> chunk(idx.begin() + start, idx.begin() + std::min(idx.size(), start + batch));
+      std::vector<bool> ok = source.write_batch(w, chunk);
+      std::vector<int32_t> lab;
+      std::vector<int64_t> ids;
+      for (size_t j = 0; j < chunk.size(); ++j) {
+        if (!ok[j]) continue;
+        lab.push_back(labels.empty() ? -1 : labels[chunk[j]]);
+        ids.push_back(source.id(chunk[j]));
+      }
+      w.append("/labels", lab);
+      w.append("/ids", ids);
+      count += lab.size();
+      progress.advance(chunk.size());
+    }
+    if (count == 0) throw Error(source.name(), "no readable samples left to write to " + w.name());
+    w.set_history({opts.command_line});
+    written.push_back(count);
+  }
+  progress.finish();
+  if (source.skipped() > 0) warn("skipped " + std::to_string(source.skipped()) + " unreadable samples");
+  // Commit only once every part is complete: a failure above leaves nothing.
+  for (auto& part : parts) part.writer->commit();
+  return written;
+}
+
+}  // namespace sslkit::data

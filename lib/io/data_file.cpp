@@ -1,0 +1,317 @@
+#include "io/data_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace sslkit::io {
+
+namespace {
+
+std::string shape_text(const std::vector<hsize_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Chunk rows: about 16 KiB per chunk, at least one row. Small chunks read
+// fastest for random minibatches (docs/format.md has the measurements).
+hsize_t chunk_rows(size_t row_bytes) {
+  const size_t target = 16 << 10;
+  size_t rows = std::max<size_t>(1, target / std::max<size_t>(1, row_bytes));
+  return std::min<size_t>(rows, 4096);
+}
+
+Handle dataset_access(size_t chunk_bytes) {
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  // Keep a few chunks cached even when one chunk is over HDF5's 1 MiB default;
+  // otherwise a large chunk is decompressed again on every read.
+  size_t cache = std::max<size_t>(1 << 20, 4 * chunk_bytes);
+  H5Pset_chunk_cache(dapl, 12421, cache, 1.0);
+  return dapl;
+}
+
+}  // namespace
+
+Handle open_hdf5(const std::string& open_path, const std::string& display) {
+  silence_hdf5_errors();
+  struct stat st {};
+  if (stat(open_path.c_str(), &st) != 0) throw Error(display, std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw Error(display, "is a directory");
+  int fd = open(open_path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error(display, std::strerror(errno));
+  close(fd);
+  if (st.st_size == 0) throw Error(display, "empty file, not HDF5");
+  htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
+  if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
+  hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) throw Error(display, "truncated or corrupt HDF5 file");
+  return Handle(f, H5Fclose);
+}
+
+std::string file_format(hid_t file) {
+  if (!has_attr(file, "format")) return "";
+  try {
+    return attr_string(file, "format");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+// ---------------------------------------------------------------- writer
+
+DataWriter::DataWriter(const std::string& path, Modality modality) : out_(path) {
+  silence_hdf5_errors();
+  Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_obj_track_times(fcpl, 0);
+  file_ = check_id(H5Fcreate(out_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                   out_.name(), "cannot create HDF5 file");
+  set_attr_string(file_, "format", kFormatName);
+  set_attr_int(file_, "format_version", kFormatVersion);
+  set_attr_string(file_, "modality", modality_name(modality));
+}
+
+DataWriter::~DataWriter() {
+  columns_.clear();
+  file_.reset();
+  // out_ removes the temp file unless commit() succeeded.
+}
+
+const DataWriter::Column& DataWriter::column(const std::string& name) const {
+  auto it = columns_.find(name);
+  if (it == columns_.end()) throw Error(out_.name(), "internal: no dataset " + name + " was created");
+  return it->second;
+}
+
+hid_t DataWriter::dataset(const std::string& name) const { return column(name).dset; }
+size_t DataWriter::rows(const std::string& name) const { return column(name).rows; }
+size_t DataWriter::row_elems(const std::string& name) const { return column(name).row_elems; }
+
+void DataWriter::check_dtype(const std::string& name, DType t) const {
+  if (column(name).dtype != t)
+    throw Error(out_.name(), "internal: writing " + std::string(dtype_name(t)) + " to " + name);
+}
+
+void DataWriter::create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape, bool compress) {
+  std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk;
+  size_t elems = 1;
+  for (auto d : row_shape) {
+    dims.push_back(d);
+    maxdims.push_back(d);
+    elems *= d;
+  }
+  chunk = dims;
+  chunk[0] = chunk_rows(elems * dtype_size(t));
+  for (size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(1, chunk[i]);
+  Handle space(H5Screate_simple(dims.size(), dims.data(), maxdims.data()), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_chunk(dcpl, chunk.size(), chunk.data());
+  H5Pset_obj_track_times(dcpl, 0);
+  if (compress) H5Pset_deflate(dcpl, 1);
+  Handle dapl = dataset_access(chunk[0] * elems * dtype_size(t));
+  Column c{check_id(H5Dcreate2(file_, name.c_str(), file_type(t), space, H5P_DEFAULT, dcpl, dapl), H5Dclose,
+                    out_.name(), "cannot create dataset " + name),
+           t, elems};
+  columns_[name] = std::move(c);
+}
+
+void DataWriter::append(const std::string& name, const void* rows, size_t count) {
+  auto it = columns_.find(name);
+  if (it == columns_.end()) throw Error(out_.name(), "internal: no dataset " + name + " was created");
+  Column& c = it->second;
+  if (count == 0) return;
+  Handle space(H5Dget_space(c.dset), H5Sclose);
+  int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  dims[0] = c.rows + count;
+  check_status(H5Dset_extent(c.dset, dims.data()), out_.name(), "cannot grow dataset " + name);
+  write_rows(c.dset, c.dtype, c.rows, count, rows, out_.name() + ": " + name);
+  c.rows += count;
+}
+
+void DataWriter::write_blob(const std::string& name, const std::vector<uint8_t>& bytes) {
+  hsize_t n = bytes.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl, 0);
+  Handle d = check_id(H5Dcreate2(file_, name.c_str(), H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                      H5Dclose, out_.name(), "cannot create dataset " + name);
+  if (n)
+    check_status(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), out_.name(),
+                 "cannot write " + name);
+  columns_[name] = Column{std::move(d), DType::u8, 0, 0};
+}
+
+void DataWriter::commit() {
+  size_t n = 0;
+  std::string first;
+  for (auto& [name, c] : columns_) {
+    const DatasetRule* rule = find_rule(name);
+    if (c.row_elems == 0 || (rule && !rule->per_sample)) continue;
+    if (first.empty()) {
+      first = name;
+      n = c.rows;
+    } else if (c.rows != n) {
+      throw Error(out_.name(), "internal: " + name + " has " + std::to_string(c.rows) + " rows, " + first +
+                                   " has " + std::to_string(n));
+    }
+  }
+  write_strings(file_, "history", history_);
+  columns_.clear();
+  check_status(H5Fflush(file_, H5F_SCOPE_GLOBAL), out_.name(), "cannot flush file");
+  hid_t f = file_.release();
+  check_status(H5Fclose(f), out_.name(), "cannot close file");
+  out_.commit();
+}
+
+// ---------------------------------------------------------------- reader
+
+DataReader::DataReader(const std::string& path) : input_(std::make_unique<InputFile>(path)) {
+  file_ = open_hdf5(input_->path(), input_->name());
+  input_->opened();
+  validate();
+}
+
+DataReader::DataReader(std::unique_ptr<InputFile> input, Handle file)
+    : input_(std::move(input)), file_(std::move(file)) {
+  validate();
+}
+
+bool DataReader::has(const std::string& name) const {
+  if (open_.count(name)) return true;
+  std::string rel = name.substr(name[0] == '/' ? 1 : 0);
+  if (H5Lexists(file_, rel.c_str(), H5P_DEFAULT) <= 0) return false;
+  H5O_info_t info;
+  if (H5Oget_info_by_name2(file_, rel.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return false;
+  return info.type == H5O_TYPE_DATASET;
+}
+
+hid_t DataReader::dataset(const std::string& name) const {
+  auto it = open_.find(name);
+  if (it != open_.end()) return it->second;
+  if (!has(name)) throw Error(this->name(), "missing dataset " + name);
+  Handle d = check_id(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose, this->name(),
+                      "cannot open dataset " + name);
+  // Size the chunk cache to the dataset's chunks (see dataset_access).
+  auto i = describe_dataset(d, name);
+  if (!i.chunk.empty()) {
+    size_t bytes = std::max<size_t>(1, dtype_size(i.dtype));
+    for (auto c : i.chunk) bytes *= c;
+    if (bytes > (1u << 20) / 4) {
+      Handle dapl = dataset_access(bytes);
+      d = check_id(H5Dopen2(file_, name.c_str(), dapl), H5Dclose, this->name(), "cannot open dataset " + name);
+    }
+  }
+  hid_t id = d.get();
+  open_.emplace(name, std::move(d));
+  return id;
+}
+
+DatasetInfo DataReader::info(const std::string& name) const { return describe_dataset(dataset(name), name); }
+
+std::vector<DatasetInfo> DataReader::datasets() const {
+  std::vector<DatasetInfo> out;
+  H5G_info_t g;
+  if (H5Gget_info(file_, &g) < 0) return out;
+  for (hsize_t i = 0; i < g.nlinks; ++i) {
+    char buf[256];
+    if (H5Lget_name_by_idx(file_, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0)
+      continue;
+    std::string name = std::string("/") + buf;
+    if (has(name)) out.push_back(info(name));
+  }
+  return out;
+}
+
+void DataReader::validate() {
+  const std::string& file = name();
+  std::string format = file_format(file_);
+  if (format == kModelFormatName) throw Error(file, "is a model file, not a data file");
+  if (format != kFormatName) throw Error(file, "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
+  if (!has_attr(file_, "format_version")) throw Error(file, "missing root attribute 'format_version'");
+  int64_t version = attr_int(file_, "format_version");
+  if (version != kFormatVersion)
+    throw Error(file, "unknown format version " + std::to_string(version) + " (this build reads version " +
+                          std::to_string(kFormatVersion) + ")");
+  if (!has_attr(file_, "modality")) throw Error(file, "missing root attribute 'modality'");
+  std::string m = attr_string(file_, "modality");
+  auto mod = parse_modality(m);
+  if (!mod) throw Error(file, "unknown modality '" + m + "'");
+  modality_ = *mod;
+
+  for (auto& any_of : required_datasets(modality_)) {
+    bool found = false;
+    for (auto& d : any_of) found = found || has(d);
+    if (!found) {
+      std::string names;
+      for (auto& d : any_of) names += (names.empty() ? "" : " or ") + d;
+      throw Error(file, "missing dataset " + names + " (required for modality " + m + ")");
+    }
+  }
+  // Check every known dataset's dtype and rank, and that all per-sample
+  // datasets agree on N.
+  std::string n_from;
+  for (auto& rule : dataset_rules()) {
+    if (!has(rule.name)) continue;
+    auto i = info(rule.name);
+    if (i.dtype != rule.dtype)
+      throw Error(file, std::string(rule.name) + ": expected " + dtype_name(rule.dtype) + ", found " + i.type_text);
+    if (static_cast<int>(i.shape.size()) != rule.rank)
+      throw Error(file, std::string(rule.name) + ": expected rank " + std::to_string(rule.rank) + " " + rule.axes +
+                            ", found shape " + shape_text(i.shape));
+    if (!rule.per_sample) continue;
+    if (n_from.empty()) {
+      n_from = rule.name;
+      n_ = i.shape[0];
+    } else if (i.shape[0] != n_) {
+      throw Error(file, std::string(rule.name) + " has " + std::to_string(i.shape[0]) + " rows but " + n_from +
+                            " has " + std::to_string(n_));
+    }
+  }
+  for (const char* pixels : {"/images", "/views"}) {
+    if (!has(pixels)) continue;
+    auto i = info(pixels);
+    hsize_t c = i.shape.back();
+    if (c != 1 && c != 3)
+      throw Error(file, std::string(pixels) + ": expected 1 or 3 channels, found " + std::to_string(c));
+  }
+}
+
+void DataReader::check_read(const std::string& name, DType t) const {
+  auto i = info(name);
+  if (i.dtype != t)
+    throw Error(this->name(), name + ": expected " + dtype_name(t) + ", found " + i.type_text);
+}
+
+std::vector<int32_t> DataReader::labels() const {
+  if (!has("/labels")) return std::vector<int32_t>(n_, -1);
+  return read_all<int32_t>("/labels");
+}
+
+std::vector<int64_t> DataReader::ids() const {
+  if (!has("/ids")) {
+    std::vector<int64_t> v(n_);
+    for (size_t i = 0; i < n_; ++i) v[i] = static_cast<int64_t>(i);
+    return v;
+  }
+  return read_all<int64_t>("/ids");
+}
+
+std::vector<std::string> DataReader::class_names() const {
+  if (!has("/labels") || !has_attr(dataset("/labels"), "class_names")) return {};
+  return attr_strings(dataset("/labels"), "class_names");
+}
+
+std::vector<std::string> DataReader::history() const {
+  if (!has("/history")) return {};
+  return read_strings(dataset("/history"), name());
+}
+
+}  // namespace sslkit::io

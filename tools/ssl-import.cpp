@@ -1,0 +1,42 @@
+// ssl-import: raw data (IDX, image folders, text, audio) to SSL-HDF5.
+#include "cli/tool.hpp"
+#include "data/idx_source.hpp"
+#include "data/import.hpp"
+
+using namespace sslkit;
+
+// The options every import mode shares: -o and friends, --limit, --shuffle,
+// --split, --split-output, --compress.
+static void add_import_options(cli::Tool& tool, CLI::App& sub, data::ImportOptions& o) {
+  tool.add_common(sub);
+  sub.add_option("--limit", o.limit, "Import at most this many samples (0 = all)");
+  sub.add_flag("--shuffle", o.shuffle, "Shuffle the samples (with --seed)");
+  sub.add_option("--split", o.split, "Fraction held out into --split-output, stratified by label")
+      ->check(CLI::Range(0.0, 0.99));
+  sub.add_option("--split-output", o.split_output, "Output file for the held-out part");
+  sub.add_flag("--compress", o.compress, "Deflate the sample datasets (smaller, slower to read)");
+}
+
+int main(int argc, char** argv) {
+  cli::Tool tool("ssl-import", "Import raw data into SSL-HDF5 files.");
+  auto& app = tool.app();
+  app.require_subcommand(1);
+  data::ImportOptions opts;
+
+  std::string idx_images, idx_labels;
+  auto* idx = app.add_subcommand("idx", "MNIST-format IDX files (gzipped or not)");
+  idx->add_option("images", idx_images, "IDX images file, e.g. train-images-idx3-ubyte.gz")->required();
+  idx->add_option("labels", idx_labels, "IDX labels file (optional)");
+  add_import_options(tool, *idx, opts);
+
+  return tool.run(argc, argv, [&] {
+    opts.seed = tool.common().seed;
+    opts.output = tool.common().output;
+    opts.command_line = tool.command_line();
+    if (idx->parsed()) {
+      opts.inputs = {idx_images, idx_labels};
+      data::IdxSource source(idx_images, idx_labels);
+      data::run_import(source, opts);
+    }
+  });
+}

@@ -1,7 +1,13 @@
 // ssl-import: raw data (IDX, image folders, text, audio) to SSL-HDF5.
+#include <functional>
+#include <memory>
+
 #include "cli/tool.hpp"
 #include "data/idx_source.hpp"
 #include "data/import.hpp"
+// [includes: text]
+// [includes: audio]
+// [includes: images]
 
 using namespace sslkit;
 
@@ -22,21 +28,31 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   app.require_subcommand(1);
   data::ImportOptions opts;
+  // Each mode sets `inputs` (for the never-overwrite check) and `make_source`.
+  std::function<std::unique_ptr<data::ImportSource>()> make_source;
 
-  std::string idx_images, idx_labels;
+  std::string idx_images, idx_labels, idx_class_names;
   auto* idx = app.add_subcommand("idx", "MNIST-format IDX files (gzipped or not)");
   idx->add_option("images", idx_images, "IDX images file, e.g. train-images-idx3-ubyte.gz")->required();
   idx->add_option("labels", idx_labels, "IDX labels file (optional)");
+  idx->add_option("--class-names", idx_class_names, "Comma-separated class names for the label values 0, 1, ...");
   add_import_options(tool, *idx, opts);
+  idx->final_callback([&] {
+    opts.inputs = {idx_images, idx_labels};
+    make_source = [&] { return std::make_unique<data::IdxSource>(idx_images, idx_labels, idx_class_names); };
+  });
+
+  // [subcommand: text]
+
+  // [subcommand: audio]
+
+  // [subcommand: images]
 
   return tool.run(argc, argv, [&] {
     opts.seed = tool.common().seed;
     opts.output = tool.common().output;
     opts.command_line = tool.command_line();
-    if (idx->parsed()) {
-      opts.inputs = {idx_images, idx_labels};
-      data::IdxSource source(idx_images, idx_labels);
-      data::run_import(source, opts);
-    }
+    auto source = make_source();
+    data::run_import(*source, opts);
   });
 }

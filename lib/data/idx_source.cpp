@@ -116,7 +116,17 @@ std::vector<uint8_t> read_idx_file(const std::string& path, std::vector<uint32_t
   return data;
 }
 
-IdxSource::IdxSource(const std::string& images_path, const std::string& labels_path) : images_path_(images_path) {
+IdxSource::IdxSource(const std::string& images_path, const std::string& labels_path,
+                     const std::string& class_names)
+    : images_path_(images_path) {
+  if (!class_names.empty()) {
+    std::string name;
+    for (char c : class_names + ",") {
+      if (c != ',') { name += c; continue; }
+      class_names_.push_back(name);
+      name.clear();
+    }
+  }
   fd_ = open_raw(images_path);
   try {
     auto dims = read_header(fd_, images_path, data_offset_);
@@ -135,6 +145,10 @@ IdxSource::IdxSource(const std::string& images_path, const std::string& labels_p
       if (ldims[0] != n_)
         throw Error(labels_path, std::to_string(ldims[0]) + " labels for " + std::to_string(n_) + " images");
       labels_.assign(raw.begin(), raw.end());
+      for (int32_t l : labels_)
+        if (!class_names_.empty() && l >= static_cast<int32_t>(class_names_.size()))
+          throw UsageError("--class-names names " + std::to_string(class_names_.size()) +
+                           " classes but " + labels_path + " has label " + std::to_string(l));
     }
   } catch (...) {
     close(fd_);

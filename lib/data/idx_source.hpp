@@ -11,13 +11,15 @@ namespace sslkit::data {
 
 class IdxSource : public ImportSource {
  public:
-  IdxSource(const std::string& images_path, const std::string& labels_path = "");
+  // `class_names` is an optional comma-separated list naming label values.
+  IdxSource(const std::string& images_path, const std::string& labels_path = "",
+            const std::string& class_names = "");
   ~IdxSource() override;
   io::Modality modality() const override { return io::Modality::image; }
   std::string name() const override { return images_path_; }
   size_t size() const override { return n_; }
   const std::vector<int32_t>& labels() const override { return labels_; }
-  std::vector<std::string> class_names() const override { return {}; }
+  std::vector<std::string> class_names() const override { return class_names_; }
   void prepare(io::DataWriter& out) override;
   std::vector<bool> write_batch(io::DataWriter& out, const std::vector<size_t>& indices) override;
 
@@ -30,6 +32,7 @@ class IdxSource : public ImportSource {
   int fd_ = -1;             // the raw (decompressed) IDX bytes, read with pread
   size_t n_ = 0, h_ = 0, w_ = 0, c_ = 1, data_offset_ = 0;
   std::vector<int32_t> labels_;
+  std::vector<std::string> class_names_;
 };
 
 // Reads an IDX file whole into memory after gunzip if needed (for labels).

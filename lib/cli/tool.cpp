@@ -59,7 +59,9 @@ void Tool::add_common(CLI::App& app, bool output, bool output_required) {
 }
 
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
-  for (int i = 0; i < argc; ++i) command_line_ += (i ? " " : "") + shell_quote(argv[i]);
+  // argv[0] may be a path (./build/ssl-import); history records the tool name.
+  command_line_ = name_;
+  for (int i = 1; i < argc; ++i) command_line_ += " " + shell_quote(argv[i]);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,13 +10,11 @@ namespace sslkit {
 // usually a file path; it may be empty.
 class Error : public std::runtime_error {
  public:
+  // what() is "subject: what", or just "what" when there is no subject.
   Error(std::string subject, const std::string& what)
-      : std::runtime_error(what), subject_(std::move(subject)) {}
+      : std::runtime_error(subject.empty() ? what : subject + ": " + what), subject_(std::move(subject)) {}
   const std::string& subject() const { return subject_; }
-  // "subject: what", or just "what" when there is no subject.
-  std::string message() const {
-    return subject_.empty() ? std::string(what()) : subject_ + ": " + what();
-  }
+  std::string message() const { return what(); }
 
  private:
   std::string subject_;

@@ -1,0 +1,54 @@
+# sslkit: a thin front over CMake. `make run` and `make test` work on a fresh
+# Debian 12 machine: they install what is missing first.
+
+BUILD ?= build
+JOBS ?= 2
+DEMO ?= demo
+
+# Every Debian package the build, the tests and the demo use: the one list.
+PACKAGES := build-essential cmake pkg-config zlib1g-dev \
+  libcli11-dev libopencv-dev libsndfile1-dev libhdf5-dev hdf5-tools libdnnl-dev \
+  doctest-dev libsentencepiece-dev libsoxr-dev nlohmann-json3-dev \
+  python3-h5py python3-numpy time \
+  dataset-fashion-mnist fortunes espeak-ng
+# The PyTorch peer for side-by-side benchmarks (make bench only).
+BENCH_PACKAGES := python3-torch python3-torchvision python3-sklearn libopenblas0-openmp hyperfine
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps bench-deps build test run bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The demo pipeline on the default datasets.
+run: build
+	BIN=$(BUILD) bash data/make-demo-datasets.sh $(DEMO)
+	BIN=$(BUILD) bash data/demo.sh $(DEMO)
+
+bench: build bench-deps
+	BIN=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,230 @@
+#include "info/describe.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "info/preview.hpp"
+#include "io/data_file.hpp"
+
+namespace sslkit::info {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+json shape_json(const std::vector<hsize_t>& v) {
+  json a = json::array();
+  for (auto d : v) a.push_back(d);
+  return a;
+}
+
+std::string shape_text(const std::vector<hsize_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+json attrs_json(hid_t obj) {
+  json a = json::object();
+  for (auto& name : io::attr_names(obj)) {
+    // Numbers and strings as themselves, arrays as arrays.
+    std::string text = io::attr_to_text(obj, name);
+    try {
+      auto v = io::attr_strings(obj, name);
+      a[name] = v.size() == 1 ? json(v[0]) : json(v);
+      continue;
+    } catch (const Error&) {
+    }
+    try {
+      auto v = io::attr_ints(obj, name);
+      a[name] = v.size() == 1 ? json(v[0]) : json(v);
+      continue;
+    } catch (const Error&) {
+    }
+    try {
+      a[name] = io::attr_double(obj, name);
+      continue;
+    } catch (const Error&) {
+    }
+    a[name] = text;
+  }
+  return a;
+}
+
+// Label counts, read in batches so memory stays flat.
+std::map<int32_t, size_t> count_labels(const io::DataReader& r) {
+  std::map<int32_t, size_t> counts;
+  if (!r.has("/labels")) {
+    if (r.size()) counts[-1] = r.size();
+    return counts;
+  }
+  const size_t batch = 1 << 16;
+  std::vector<int32_t> buf(batch);
+  for (size_t s = 0; s < r.size(); s += batch) {
+    size_t n = std::min(batch, r.size() - s);
+    r.read("/labels", s, n, buf.data());
+    for (size_t i = 0; i < n; ++i) ++counts[buf[i]];
+  }
+  return counts;
+}
+
+json describe_data(const io::DataReader& r) {
+  json j;
+  j["file"] = r.name();
+  j["format"] = io::kFormatName;
+  j["format_version"] = io::kFormatVersion;
+  j["modality"] = io::modality_name(r.modality());
+  j["samples"] = r.size();
+  j["attributes"] = attrs_json(r.root());
+  json ds = json::array();
+  for (auto& d : r.datasets()) {
+    json e;
+    e["name"] = d.name;
+    e["dtype"] = d.type_text;
+    e["shape"] = shape_json(d.shape);
+    e["chunks"] = d.chunk.empty() ? json(nullptr) : shape_json(d.chunk);
+    e["filters"] = d.filters;
+    e["attributes"] = attrs_json(r.dataset(d.name));
+    ds.push_back(e);
+  }
+  j["datasets"] = ds;
+  auto names = r.class_names();
+  json labels = json::array();
+  for (auto& [label, count] : count_labels(r)) {
+    json e;
+    e["label"] = label;
+    e["name"] = label < 0 ? json("(unlabeled)") : (label < static_cast<int32_t>(names.size()) ? json(names[label]) : json(nullptr));
+    e["count"] = count;
+    labels.push_back(e);
+  }
+  j["labels"] = labels;
+  j["history"] = r.history();
+  return j;
+}
+
+void walk(hid_t loc, const std::string& path, json& out) {
+  H5G_info_t g;
+  if (H5Gget_info(loc, &g) < 0) return;
+  for (hsize_t i = 0; i < g.nlinks; ++i) {
+    char buf[512];
+    if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
+    std::string child = path + "/" + buf;
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, buf, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
+    if (info.type == H5O_TYPE_GROUP) {
+      io::Handle sub(H5Gopen2(loc, buf, H5P_DEFAULT), H5Gclose);
+      if (sub.valid()) walk(sub, child, out);
+    } else if (info.type == H5O_TYPE_DATASET) {
+      io::Handle d(H5Dopen2(loc, buf, H5P_DEFAULT), H5Dclose);
+      if (!d.valid()) continue;
+      auto di = io::describe_dataset(d, child);
+      json e;
+      e["name"] = child;
+      e["dtype"] = di.type_text;
+      e["shape"] = shape_json(di.shape);
+      if (child == "/config" && di.dtype == io::DType::str) {
+        auto v = io::read_strings(d, child);
+        if (v.size() == 1) {
+          try {
+            e["value"] = json::parse(v[0]);
+          } catch (const json::exception&) {
+            e["value"] = v[0];
+          }
+        }
+      }
+      out.push_back(e);
+    }
+  }
+}
+
+json describe_other(hid_t file, const std::string& name, const std::string& format) {
+  json j;
+  j["file"] = name;
+  j["format"] = format;
+  j["attributes"] = attrs_json(file);
+  json ds = json::array();
+  walk(file, "", ds);
+  j["datasets"] = ds;
+  return j;
+}
+
+void print_text(const json& j, std::ostream& out) {
+  out << "file: " << j["file"].get<std::string>() << "\n";
+  if (j.contains("modality")) {
+    out << "format: SSL-HDF5 version " << j["format_version"] << ", modality " << j["modality"].get<std::string>()
+        << ", " << j["samples"] << " samples\n";
+  } else {
+    out << "format: " << j["format"].get<std::string>() << "\n";
+  }
+  out << "attributes:\n";
+  for (auto& [k, v] : j["attributes"].items()) out << "  " << k << " = " << v.dump() << "\n";
+  out << "datasets:\n";
+  size_t width = 8;
+  for (auto& d : j["datasets"]) width = std::max(width, d["name"].get<std::string>().size());
+  for (auto& d : j["datasets"]) {
+    std::vector<hsize_t> shape = d["shape"].get<std::vector<hsize_t>>();
+    out << "  " << std::left << std::setw(width + 2) << d["name"].get<std::string>() << std::setw(9)
+        << d["dtype"].get<std::string>() << std::setw(22) << shape_text(shape);
+    if (d.contains("chunks") && !d["chunks"].is_null())
+      out << "chunks " << shape_text(d["chunks"].get<std::vector<hsize_t>>());
+    if (d.contains("filters") && !d["filters"].get<std::string>().empty())
+      out << "  " << d["filters"].get<std::string>();
+    out << "\n";
+    if (d.contains("attributes"))
+      for (auto& [k, v] : d["attributes"].items()) {
+        std::string s = v.dump();
+        if (s.size() > 160) s = s.substr(0, 157) + "...";
+        out << "      " << k << " = " << s << "\n";
+      }
+    if (d.contains("value")) out << "      value = " << d["value"].dump() << "\n";
+  }
+  if (j.contains("labels")) {
+    out << "labels:\n";
+    for (auto& e : j["labels"]) {
+      out << "  " << std::right << std::setw(6) << e["label"].get<int>() << "  " << std::left << std::setw(20)
+          << (e["name"].is_null() ? std::string("") : e["name"].get<std::string>()) << std::right << std::setw(9)
+          << e["count"].get<size_t>() << "\n";
+    }
+  }
+  if (j.contains("preview")) {
+    out << "samples:\n";
+    for (auto& t : j["preview"]) out << "  " << t.get<std::string>() << "\n";
+  }
+  if (j.contains("history")) {
+    out << "history:\n";
+    int k = 1;
+    for (auto& h : j["history"]) out << "  " << k++ << ". " << h.get<std::string>() << "\n";
+  }
+}
+
+}  // namespace
+
+void run_info(const InfoOptions& opts, std::ostream& out) {
+  auto input = std::make_unique<io::InputFile>(opts.input);
+  io::Handle file = io::open_hdf5(input->path(), input->name());
+  input->opened();
+  std::string format = io::file_format(file);
+  json j;
+  if (format == io::kFormatName) {
+    io::DataReader reader(std::move(input), std::move(file));
+    j = describe_data(reader);
+    if (!opts.preview.empty()) {
+      auto texts = write_preview(reader, opts.preview, opts.preview_count);
+      if (!texts.empty()) j["preview"] = texts;
+    }
+  } else if (format == io::kModelFormatName) {
+    j = describe_other(file, input->name(), format);
+    if (!opts.preview.empty()) throw UsageError("--preview needs a data file, not a model file");
+  } else {
+    throw Error(input->name(), "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
+  }
+  if (opts.json) out << j.dump(2) << "\n";
+  else print_text(j, out);
+}
+
+}  // namespace sslkit::info

@@ -1,0 +1,19 @@
+// ssl-info's logic: what an SSL-HDF5 data file or a model file holds, for a
+// person (text) or a script (JSON).
+#pragma once
+#include <ostream>
+#include <string>
+
+namespace sslkit::info {
+
+struct InfoOptions {
+  std::string input;
+  bool json = false;
+  std::string preview;      // PNG path for an image grid or waveforms; text is printed instead
+  int preview_count = 64;   // samples in the preview
+};
+
+// Prints the description of `opts.input` to `out` and writes the preview.
+void run_info(const InfoOptions& opts, std::ostream& out);
+
+}  // namespace sslkit::info

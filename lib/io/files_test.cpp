@@ -1,0 +1,61 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "io/files.hpp"
+#include "io/test_util.hpp"
+
+using namespace sslkit;
+using namespace sslkit::io;
+using sslkit::testing::ScratchDir;
+
+TEST_CASE("output file: appears only on commit, temp file gone either way") {
+  ScratchDir dir;
+  std::string path = dir / "out.bin";
+  {
+    OutputFile out(path);
+    std::ofstream(out.temp_path()) << "data";
+    CHECK_FALSE(std::filesystem::exists(path));
+    CHECK(std::filesystem::path(out.temp_path()).parent_path() == dir.path);
+    out.commit();
+  }
+  CHECK(std::filesystem::exists(path));
+  {
+    OutputFile out(dir / "other.bin");
+    std::ofstream(out.temp_path()) << "data";
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "other.bin"));
+  int files = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path)) ++files;
+  CHECK(files == 1);
+}
+
+TEST_CASE("output file: a failed run never touches an existing output") {
+  ScratchDir dir;
+  std::string path = dir / "out.bin";
+  std::ofstream(path) << "old";
+  {
+    OutputFile out(path);
+    std::ofstream(out.temp_path()) << "new";
+  }
+  std::ifstream in(path);
+  std::string s;
+  in >> s;
+  CHECK(s == "old");
+}
+
+TEST_CASE("check_not_an_input refuses to overwrite an input") {
+  ScratchDir dir;
+  std::string a = dir / "a.h5";
+  std::ofstream(a) << "x";
+  CHECK_THROWS_AS(check_not_an_input(a, {"b.h5", a}), UsageError);
+  CHECK_NOTHROW(check_not_an_input(dir / "new.h5", {a}));
+}
+
+TEST_CASE("input file: a plain path is used as it is") {
+  InputFile in("/some/path.h5");
+  CHECK(in.path() == "/some/path.h5");
+  CHECK(in.name() == "/some/path.h5");
+}

@@ -5,7 +5,7 @@
 #include "cli/tool.hpp"
 #include "data/idx_source.hpp"
 #include "data/import.hpp"
-// [includes: text]
+#include "data/text_source.hpp"
 // [includes: audio]
 // [includes: images]
 
@@ -42,7 +42,22 @@ int main(int argc, char** argv) {
     make_source = [&] { return std::make_unique<data::IdxSource>(idx_images, idx_labels, idx_class_names); };
   });
 
-  // [subcommand: text]
+  data::TextImportOptions text;
+  auto* txt = app.add_subcommand("text", "Text files: one sample per line, or %-separated records (fortune files)");
+  txt->add_option("files", text.files, "Text files; with several, each file is a class")->required();
+  txt->add_option("--records", text.records, "line, percent (a line holding only % ends a record) or auto")
+      ->check(CLI::IsMember({"line", "percent", "auto"}));
+  txt->add_option("--vocab-size", text.vocab_size, "Vocabulary size of the SentencePiece model trained on the input")
+      ->check(CLI::Range(6, 1 << 20));
+  txt->add_option("--tokenizer", text.tokenizer_path, "Use this SentencePiece .model instead of training one");
+  txt->add_option("--max-len", text.max_len, "Tokens per sample, [CLS] and [SEP] included (longer ones are cut)")
+      ->check(CLI::Range(2, 1 << 20));
+  add_import_options(tool, *txt, opts);
+  txt->final_callback([&] {
+    opts.inputs = text.files;
+    if (!text.tokenizer_path.empty()) opts.inputs.push_back(text.tokenizer_path);
+    make_source = [&] { return std::make_unique<data::TextSource>(text, opts); };
+  });
 
   // [subcommand: audio]
 

@@ -1,0 +1,218 @@
+#include "data/text_source.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/threads.hpp"
+#include "io/files.hpp"
+
+namespace sslkit::data {
+
+namespace {
+
+std::string read_whole(const std::string& path) {
+  if (path == "-") {
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (std::cin.bad()) throw Error("stdin", "read failed");
+    return text;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path, "is a directory, not a text file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(path, "read failed");
+  return text;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+void rtrim(std::string& s) {
+  while (!s.empty() && is_space(s.back())) s.pop_back();
+}
+
+// The file's lines without their terminators (LF or CRLF); a final line
+// without LF counts, an empty tail after the last LF does not.
+std::vector<std::string_view> lines_of(const std::string& text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  // A UTF-8 byte order mark is an encoding detail, not text.
+  if (text.rfind("\xef\xbb\xbf", 0) == 0) start = 3;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+size_t invalid_utf8_line(const std::string& text) {
+  size_t line = 1;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == '\n') ++line;
+      ++i;
+      continue;
+    }
+    // The well-formed sequences of Unicode 15, table 3-7: the second byte's
+    // range depends on the first, which rules out overlong forms,
+    // surrogates and code points past U+10FFFF.
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c == 0xe0) { len = 3; lo = 0xa0; }
+    else if (c == 0xed) { len = 3; hi = 0x9f; }
+    else if (c >= 0xe1 && c <= 0xef) len = 3;
+    else if (c == 0xf0) { len = 4; lo = 0x90; }
+    else if (c == 0xf4) { len = 4; hi = 0x8f; }
+    else if (c >= 0xf1 && c <= 0xf3) len = 4;
+    else return line;
+    if (i + len > n) return line;
+    if (p[i + 1] < lo || p[i + 1] > hi) return line;
+    for (size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xbf) return line;
+    i += len;
+  }
+  return 0;
+}
+
+std::vector<std::string> split_records(const std::string& text, const std::string& mode, const std::string& subject) {
+  if (mode != "line" && mode != "percent" && mode != "auto")
+    throw UsageError("--records must be line, percent or auto, not '" + mode + "'");
+  if (size_t bad = invalid_utf8_line(text)) throw Error(subject, "invalid UTF-8 at line " + std::to_string(bad));
+  auto lines = lines_of(text);
+  bool percent = mode == "percent";
+  if (mode == "auto") percent = std::any_of(lines.begin(), lines.end(), [](std::string_view l) { return l == "%"; });
+
+  std::vector<std::string> records;
+  if (!percent) {
+    for (auto l : lines) {
+      std::string r(l);
+      rtrim(r);
+      if (!r.empty()) records.push_back(std::move(r));
+    }
+    return records;
+  }
+  std::string cur;
+  auto end_record = [&] {
+    rtrim(cur);
+    if (!cur.empty()) records.push_back(std::move(cur));
+    cur.clear();
+  };
+  for (auto l : lines) {
+    if (l == "%") {
+      end_record();
+      continue;
+    }
+    // Blank lines before a record's text carry nothing; those inside it are
+    // kept (a fortune's stanzas).
+    if (cur.empty() && std::all_of(l.begin(), l.end(), is_space)) continue;
+    if (!cur.empty()) cur += '\n';
+    cur += l;
+  }
+  end_record();
+  return records;
+}
+
+TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& import)
+    : opts_(opts), compress_(import.compress) {
+  if (opts.files.empty()) throw UsageError("text: no input files");
+  if (opts.max_len < 2) throw UsageError("--max-len must be at least 2 ([CLS] and [SEP])");
+  if (opts.records != "line" && opts.records != "percent" && opts.records != "auto")
+    throw UsageError("--records must be line, percent or auto, not '" + opts.records + "'");
+  for (size_t i = 0; i < opts.files.size(); ++i) name_ += (i ? ", " : "") + io::display_name(opts.files[i]);
+
+  const bool labeled = opts.files.size() > 1;
+  std::set<std::string> seen;
+  for (size_t f = 0; f < opts.files.size(); ++f) {
+    const std::string& path = opts.files[f];
+    const std::string shown = io::display_name(path);
+    if (labeled) {
+      std::string cls = path == "-" ? "stdin" : std::filesystem::path(path).filename().string();
+      // Two classes with one name could never be told apart downstream.
+      if (!seen.insert(cls).second)
+        throw UsageError("two input files are named '" + cls + "'; each file is a class and needs its own name");
+      class_names_.push_back(cls);
+    }
+    auto recs = split_records(read_whole(path), opts.records, shown);
+    if (recs.empty() && labeled) warn(shown + ": no records; class '" + class_names_.back() + "' has no samples");
+    for (auto& r : recs) {
+      records_.push_back(std::move(r));
+      labels_.push_back(labeled ? static_cast<int32_t>(f) : -1);
+    }
+  }
+  if (records_.empty()) throw Error(name_, "no samples found (no non-empty records)");
+
+  if (!opts.tokenizer_path.empty()) {
+    tokenizer_.emplace(Tokenizer::from_file(opts.tokenizer_path));
+  } else {
+    try {
+      tokenizer_.emplace(Tokenizer::train(records_, opts.vocab_size, thread_count(), import.seed));
+    } catch (const Error& e) {
+      // Name the corpus, not an anonymous "tokenizer".
+      throw Error(name_, e.what());
+    }
+  }
+}
+
+void TextSource::prepare(io::DataWriter& out) {
+  out.create("/tokens", io::DType::i32, {static_cast<hsize_t>(opts_.max_len)}, compress_);
+  out.create("/lengths", io::DType::i32, {});
+  tokenizer_->write_to(out);
+}
+
+std::vector<int32_t> TextSource::row(size_t i, int32_t& length) const {
+  const Tokenizer& tok = *tokenizer_;
+  const size_t L = opts_.max_len;
+  std::vector<int32_t> pieces = tok.encode(records_[i]);
+  std::vector<int32_t> out(L, tok.pad_id());
+  // Truncation drops pieces from the end but keeps [SEP] last, so a model
+  // always sees where the sample stops.
+  size_t keep = std::min(pieces.size(), L - 2);
+  out[0] = tok.cls_id();
+  std::copy(pieces.begin(), pieces.begin() + keep, out.begin() + 1);
+  out[keep + 1] = tok.sep_id();
+  length = static_cast<int32_t>(keep + 2);
+  return out;
+}
+
+std::vector<bool> TextSource::write_batch(io::DataWriter& out, const std::vector<size_t>& indices) {
+  const size_t L = opts_.max_len, B = indices.size();
+  std::vector<int32_t> tokens(B * L), lengths(B);
+  // Encoding is the costly part; SentencePiece's Encode is const and safe to
+  // call from several threads. Errors cannot leave an OpenMP region, so the
+  // first one is carried out.
+  std::string error;
+#pragma omp parallel for schedule(dynamic, 8)
+  for (size_t j = 0; j < B; ++j) {
+    try {
+      auto r = row(indices[j], lengths[j]);
+      std::copy(r.begin(), r.end(), tokens.begin() + j * L);
+    } catch (const std::exception& e) {
+#pragma omp critical
+      if (error.empty()) error = e.what();
+    }
+  }
+  if (!error.empty()) throw Error(name_, error);
+  out.append("/tokens", tokens);
+  out.append("/lengths", lengths);
+  return std::vector<bool>(B, true);
+}
+
+}  // namespace sslkit::data

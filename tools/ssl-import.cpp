@@ -6,7 +6,7 @@
 #include "data/idx_source.hpp"
 #include "data/import.hpp"
 #include "data/text_source.hpp"
-// [includes: audio]
+#include "data/audio_source.hpp"
 // [includes: images]
 
 using namespace sslkit;
@@ -59,7 +59,22 @@ int main(int argc, char** argv) {
     make_source = [&] { return std::make_unique<data::TextSource>(text, opts); };
   });
 
-  // [subcommand: audio]
+  data::AudioImportOptions aud;
+  auto* audio = app.add_subcommand(
+      "audio", "Audio files (anything libsndfile reads): class subfolders as labels, or flat; or a list file");
+  audio->add_option("input", aud.input, "Folder of audio files or class subfolders, or a list file of 'path [class]' lines")
+      ->required();
+  audio->add_option("--sample-rate", aud.sample_rate, "Output sample rate in Hz (clips are resampled to it)")
+      ->check(CLI::Range(1000, 768000));
+  audio->add_option("--seconds", aud.seconds,
+                    "Clip length: longer clips are cut, shorter ones zero-padded (0 = the longest clip)")
+      ->check(CLI::Range(0.0, 86400.0));
+  audio->add_flag("--skip-bad", aud.skip_bad, "Skip and count files libsndfile cannot read instead of failing");
+  add_import_options(tool, *audio, opts);
+  audio->final_callback([&] {
+    opts.inputs = {aud.input};
+    make_source = [&] { return std::make_unique<data::AudioSource>(aud, opts.compress); };
+  });
 
   // [subcommand: images]
 

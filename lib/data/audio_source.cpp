@@ -1,0 +1,245 @@
+#include "data/audio_source.hpp"
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <mutex>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace sslkit::data {
+
+namespace {
+
+// A file libsndfile rejects (bad header, unknown format, read error): the
+// only failure --skip-bad may hide. Everything else stays fatal.
+class BadAudio : public Error {
+ public:
+  using Error::Error;
+};
+
+// libsndfile reports why sf_open failed through one process-wide variable
+// (sf_strerror(NULL)), so opening is serialised to keep each message with
+// its file. Opening reads only the header; decoding runs in parallel.
+std::mutex open_mutex;
+
+struct SndFile {
+  SNDFILE* sf = nullptr;
+  SF_INFO info{};
+  ~SndFile() {
+    if (sf) sf_close(sf);
+  }
+};
+
+std::string clean_message(std::string msg) {
+  while (!msg.empty() && (msg.back() == '.' || msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg.empty() ? "cannot read audio" : msg;
+}
+
+void open_sndfile(const std::string& path, SndFile& f) {
+  std::lock_guard<std::mutex> lock(open_mutex);
+  f.info = SF_INFO{};
+  f.sf = sf_open(path.c_str(), SFM_READ, &f.info);
+  if (!f.sf) throw BadAudio(path, clean_message(sf_strerror(nullptr)));
+  if (f.info.channels <= 0 || f.info.samplerate <= 0)
+    throw BadAudio(path, "invalid header: " + std::to_string(f.info.channels) + " channels at " +
+                             std::to_string(f.info.samplerate) + " Hz");
+}
+
+// Samples at `out_rate` that `frames` at `in_rate` become.
+int64_t resampled_length(int64_t frames, int in_rate, int out_rate) {
+  if (in_rate == out_rate) return frames;
+  return static_cast<int64_t>(std::llround(static_cast<double>(frames) * out_rate / in_rate));
+}
+
+constexpr int64_t kMaxLength = std::numeric_limits<int32_t>::max();  // /lengths is int32
+
+}  // namespace
+
+const std::vector<std::string>& audio_extensions() {
+  // The container formats libsndfile 1.2 opens by content (mp3 through
+  // mpg123, ogg/oga/opus through libvorbis and libopus). Headerless raw PCM
+  // is left out: it cannot be read without being told its format.
+  static const std::vector<std::string> ext = {
+      "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aiff", "aif", "aifc", "au",  "snd",  "caf",
+      "w64", "rf64", "voc",  "sph", "nist", "paf", "iff", "svx", "8svx", "sd2", "sds", "avr", "wve", "htk", "mpc"};
+  return ext;
+}
+
+DecodedClip decode_audio(const std::string& path, double max_seconds) {
+  SndFile f;
+  open_sndfile(path, f);
+  DecodedClip clip;
+  clip.sample_rate = f.info.samplerate;
+  clip.frames = f.info.frames;
+  const int ch = f.info.channels;
+  int64_t want = std::numeric_limits<int64_t>::max();
+  if (max_seconds >= 0 && max_seconds * f.info.samplerate < 9e18)
+    want = static_cast<int64_t>(std::ceil(max_seconds * f.info.samplerate));
+  if (f.info.frames >= 0 && f.info.frames < want) want = f.info.frames;
+  if (want != std::numeric_limits<int64_t>::max()) clip.samples.reserve(static_cast<size_t>(want));
+  // Read in blocks and downmix as we go, so a long clip that is then cut
+  // never sits in memory interleaved.
+  const sf_count_t block = 16384;
+  std::vector<float> buf(static_cast<size_t>(block) * ch);
+  int64_t done = 0;
+  while (done < want) {
+    sf_count_t n = static_cast<sf_count_t>(std::min<int64_t>(block, want - done));
+    sf_count_t got = sf_readf_float(f.sf, buf.data(), n);
+    if (got <= 0) break;
+    if (ch == 1) {
+      clip.samples.insert(clip.samples.end(), buf.begin(), buf.begin() + got);
+    } else {
+      for (sf_count_t k = 0; k < got; ++k) {
+        float sum = 0;
+        for (int c = 0; c < ch; ++c) sum += buf[k * ch + c];
+        clip.samples.push_back(sum / ch);
+      }
+    }
+    done += got;
+  }
+  if (sf_error(f.sf) != SF_ERR_NO_ERROR) throw BadAudio(path, clean_message(sf_strerror(f.sf)));
+  return clip;
+}
+
+std::vector<float> resample(const std::vector<float>& in, int in_rate, int out_rate) {
+  if (in_rate == out_rate || in.empty()) return in;
+  double ratio = static_cast<double>(out_rate) / in_rate;
+  std::vector<float> out(static_cast<size_t>(std::ceil(in.size() * ratio)) + 16);
+  size_t odone = 0;
+  soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+  soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+  // One thread inside soxr: the clips of a batch are already spread over cores.
+  soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+  soxr_error_t err = soxr_oneshot(in_rate, out_rate, 1, in.data(), in.size(), nullptr, out.data(), out.size(),
+                                  &odone, &io, &q, &rt);
+  if (err) throw Error("", std::string("resampling ") + std::to_string(in_rate) + " Hz to " +
+                               std::to_string(out_rate) + " Hz failed: " + err);
+  out.resize(odone);
+  return out;
+}
+
+AudioSource::AudioSource(const AudioImportOptions& opts, bool compress) : opts_(opts), compress_(compress) {
+  if (opts_.sample_rate <= 0) throw UsageError("--sample-rate must be positive");
+  if (!(opts_.seconds >= 0) || !std::isfinite(opts_.seconds)) throw UsageError("--seconds must be 0 or more");
+  if (opts_.seconds > 0) {
+    double t = std::round(opts_.seconds * opts_.sample_rate);
+    if (t < 1) throw UsageError("--seconds " + std::to_string(opts_.seconds) + " is shorter than one sample");
+    if (t > kMaxLength) throw UsageError("--seconds is too long for one row");
+    t_ = static_cast<size_t>(t);
+  }
+  list_ = list_dataset_files(opts_.input, audio_extensions());
+  if (list_.ignored > 0)
+    warn("ignored " + std::to_string(list_.ignored) + " files in " + opts_.input + " that are not audio files");
+  if (list_.files.empty()) throw Error(opts_.input, "no audio files found");
+  bad_.assign(list_.files.size(), false);
+  if (t_ > 0) return;
+
+  // No --seconds: the longest clip sets T. Only headers are read here.
+  int64_t longest = 0;
+  size_t readable = 0;
+  for (size_t i = 0; i < list_.files.size(); ++i) {
+    const std::string& path = list_.files[i];
+    SndFile f;
+    try {
+      open_sndfile(path, f);
+    } catch (const BadAudio&) {
+      if (!opts_.skip_bad) throw;
+      bad_[i] = true;
+      continue;
+    }
+    ++readable;
+    if (f.info.frames < 0 || f.info.frames == SF_COUNT_MAX)
+      throw Error(path, "clip length unknown from its header; pass --seconds");
+    longest = std::max(longest, resampled_length(f.info.frames, f.info.samplerate, opts_.sample_rate));
+  }
+  if (readable == 0) throw Error(opts_.input, "no readable audio files");
+  if (longest == 0) throw Error(opts_.input, "every audio file is empty");
+  if (longest > kMaxLength) throw Error(opts_.input, "the longest clip is too long for one row; pass --seconds");
+  t_ = static_cast<size_t>(longest);
+}
+
+void AudioSource::prepare(io::DataWriter& out) {
+  out.create("/audio", io::DType::f32, {static_cast<hsize_t>(t_)}, compress_);
+  out.create("/lengths", io::DType::i32, {});
+  io::set_attr_int(out.dataset("/audio"), "sample_rate", opts_.sample_rate);
+  io::set_attr_double(out.dataset("/audio"), "seconds", seconds());
+}
+
+size_t AudioSource::load(size_t i, float* out) const {
+  const std::string& path = list_.files[i];
+  // Read only what the cut keeps, plus a margin (64 output samples and
+  // 20 ms) so the resampler's filter sees real signal, not an edge, at the cut.
+  double max_seconds = (static_cast<double>(t_) + 64) / opts_.sample_rate + 0.02;
+  DecodedClip clip = decode_audio(path, max_seconds);
+  std::vector<float> y;
+  try {
+    y = resample(clip.samples, clip.sample_rate, opts_.sample_rate);
+  } catch (const Error& e) {
+    throw Error(path, e.what());
+  }
+  size_t valid = std::min(y.size(), t_);
+  std::memcpy(out, y.data(), valid * sizeof(float));
+  std::fill(out + valid, out + t_, 0.0f);
+  return valid;
+}
+
+std::vector<bool> AudioSource::write_batch(io::DataWriter& out, const std::vector<size_t>& indices) {
+  const size_t n = indices.size();
+  std::vector<bool> ok(n, true);
+  // Long clips make long rows: decode in groups that keep the buffer near
+  // 256 MiB at most, whatever T is.
+  const size_t group = std::max<size_t>(1, (size_t(256) << 20) / (t_ * sizeof(float)));
+  for (size_t g0 = 0; g0 < n; g0 += group) {
+    const size_t m = std::min(group, n - g0);
+    std::vector<float> buf(m * t_);
+    std::vector<int32_t> lengths(m, 0);
+    std::vector<std::exception_ptr> errors(m);
+    std::vector<bool> bad(m, false);
+#pragma omp parallel for schedule(dynamic)
+    for (size_t j = 0; j < m; ++j) {
+      size_t i = indices[g0 + j];
+      if (bad_[i]) {
+        bad[j] = true;
+        continue;
+      }
+      try {
+        lengths[j] = static_cast<int32_t>(load(i, buf.data() + j * t_));
+      } catch (const BadAudio&) {
+        if (opts_.skip_bad) bad[j] = true;
+        else errors[j] = std::current_exception();
+      } catch (...) {
+        errors[j] = std::current_exception();
+      }
+    }
+    // The first failure in listing order, so the message does not depend on
+    // thread timing.
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    size_t kept = 0;
+    for (size_t j = 0; j < m; ++j) {
+      if (bad[j]) {
+        ok[g0 + j] = false;
+        ++skipped_;
+        continue;
+      }
+      if (kept != j) {
+        std::memmove(buf.data() + kept * t_, buf.data() + j * t_, t_ * sizeof(float));
+        lengths[kept] = lengths[j];
+      }
+      ++kept;
+    }
+    lengths.resize(kept);
+    out.append("/audio", buf.data(), kept);
+    out.append("/lengths", lengths);
+  }
+  return ok;
+}
+
+}  // namespace sslkit::data

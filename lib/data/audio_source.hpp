@@ -1,0 +1,71 @@
+// A folder of audio files (anything libsndfile reads) as an import source:
+// class subfolders as labels or a flat folder as unlabeled (see
+// file_list.hpp). Each clip is downmixed to mono, resampled to one rate with
+// soxr, and cut or zero-padded to one length; /lengths keeps how many
+// samples of each row are real audio.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/file_list.hpp"
+#include "data/import.hpp"
+
+namespace sslkit::data {
+
+struct AudioImportOptions {
+  std::string input;       // folder or list file
+  int sample_rate = 16000;  // output rate in Hz
+  double seconds = 0;       // clip length; 0 = the longest clip
+  bool skip_bad = false;    // skip files libsndfile rejects instead of failing
+};
+
+// The file extensions read as audio (what libsndfile 1.2 opens).
+const std::vector<std::string>& audio_extensions();
+
+// One decoded clip: mono float samples at the file's own rate.
+struct DecodedClip {
+  std::vector<float> samples;
+  int sample_rate = 0;
+  int64_t frames = 0;  // frames in the whole file (samples may hold fewer)
+};
+
+// Reads the first `max_seconds` (all when negative) of `path` as mono, the
+// mean of its channels. Throws Error(path, libsndfile's message) when the
+// file cannot be read.
+DecodedClip decode_audio(const std::string& path, double max_seconds = -1);
+
+// Resamples mono float audio with soxr (high quality); a copy when the
+// rates agree.
+std::vector<float> resample(const std::vector<float>& in, int in_rate, int out_rate);
+
+class AudioSource : public ImportSource {
+ public:
+  // `compress` is ImportOptions.compress: deflate on /audio.
+  explicit AudioSource(const AudioImportOptions& opts, bool compress = false);
+  io::Modality modality() const override { return io::Modality::audio; }
+  std::string name() const override { return opts_.input; }
+  size_t size() const override { return list_.files.size(); }
+  const std::vector<int32_t>& labels() const override { return list_.labels; }
+  std::vector<std::string> class_names() const override { return list_.class_names; }
+  void prepare(io::DataWriter& out) override;
+  std::vector<bool> write_batch(io::DataWriter& out, const std::vector<size_t>& indices) override;
+  size_t skipped() const override { return skipped_; }
+
+  // Samples per row (T) and the clip length it stands for.
+  size_t length() const { return t_; }
+  double seconds() const { return static_cast<double>(t_) / opts_.sample_rate; }
+  const std::string& file(size_t i) const { return list_.files[i]; }
+
+ private:
+  // Decodes file i into `out` (T floats, zero-padded); returns the number
+  // of valid samples.
+  size_t load(size_t i, float* out) const;
+  AudioImportOptions opts_;
+  bool compress_ = false;
+  FileList list_;
+  size_t t_ = 0;
+  std::vector<bool> bad_;  // rejected in the header pass (only with skip_bad)
+  size_t skipped_ = 0;
+};
+
+}  // namespace sslkit::data

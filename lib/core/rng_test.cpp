@@ -7,7 +7,7 @@
 
 using sslkit::Rng;
 
-TEST_CASE("rng: same seed and stream give the same sequence; others differ") {
+TEST_CASE("rng: same seed and stream give the same sequence, others differ") {
   Rng a(42, 7), b(42, 7), c(42, 8), d(43, 7);
   bool differ_c = false, differ_d = false;
   for (int i = 0; i < 100; ++i) {
@@ -29,7 +29,7 @@ TEST_CASE("rng: below(n) is uniform") {
   for (int c : counts) CHECK(std::abs(c - draws / 10) < 500);
 }
 
-TEST_CASE("rng: uniform() in [0,1) with mean 1/2") {
+TEST_CASE("rng: uniform() lies in 0..1 with mean 1/2") {
   Rng r(3);
   double sum = 0;
   for (int i = 0; i < 100000; ++i) {

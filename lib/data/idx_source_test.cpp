@@ -39,7 +39,7 @@ TEST_CASE("idx: gzipped Fashion-MNIST sample with labels imports exactly") {
   for (size_t i = 0; i < ids.size(); ++i) CHECK(labels[i] == src.labels()[ids[i]]);
 }
 
-TEST_CASE("idx: uncompressed file without labels is unlabeled; pixels are the file's bytes") {
+TEST_CASE("idx: uncompressed file without labels is unlabeled and pixels are the file's bytes") {
   ScratchDir dir;
   std::string path = kData + "/idx/fashion-20-images-idx3-ubyte";
   IdxSource src(path);

@@ -44,9 +44,7 @@ SampleOrder plan_order(size_t n, const std::vector<int32_t>& labels, const Impor
   return out;
 }
 
-std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) {
-  const size_t n = source.size();
-  if (n == 0) throw Error(source.name(), "no samples found");
+void check_outputs(const ImportOptions& opts) {
   if (opts.split > 0 && opts.split_output.empty()) throw UsageError("--split needs --split-output FILE");
   if (opts.split <= 0 && !opts.split_output.empty()) throw UsageError("--split-output needs --split FRACTION");
   io::check_not_an_input(opts.output, opts.inputs);
@@ -54,6 +52,12 @@ std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) 
     io::check_not_an_input(opts.split_output, opts.inputs);
     if (opts.split_output == opts.output) throw UsageError("--split-output must differ from -o");
   }
+}
+
+std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) {
+  const size_t n = source.size();
+  if (n == 0) throw Error(source.name(), "no samples found");
+  check_outputs(opts);
   const auto& labels = source.labels();
   SampleOrder order = plan_order(n, labels, opts);
   if (opts.split > 0 && order.held_out.empty())

@@ -50,6 +50,10 @@ class ImportSource {
   virtual size_t skipped() const { return 0; }
 };
 
+// Usage errors in the output options (--split without --split-output, an
+// output that is one of the inputs); checked before any input is read.
+void check_outputs(const ImportOptions& opts);
+
 // Runs the whole import. Returns the number of samples written per output.
 std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts);
 

@@ -272,7 +272,7 @@ void DataReader::validate() {
       n_ = i.shape[0];
     } else if (i.shape[0] != n_) {
       throw Error(file, std::string(rule.name) + " has " + std::to_string(i.shape[0]) + " rows but " + n_from +
-                            " has " + std::to_string(n_));
+                            " has " + std::to_string(n_) + " rows");
     }
   }
   for (const char* pixels : {"/images", "/views"}) {

@@ -183,7 +183,7 @@ TEST_CASE("data file: schema problems are one clear line each") {
       f->dataset("labels", H5T_STD_I32LE, {4});
     }
     std::string e = error_of(dir / "t.h5");
-    CHECK(e.find("/images has 3 rows but /labels has 4") != std::string::npos);
+    CHECK(e.find("/images has 3 rows but /labels has 4 rows") != std::string::npos);
   }
   SUBCASE("bad channel count") {
     { auto f = sslkit_file("image"); f->dataset("images", H5T_STD_U8LE, {3, 2, 2, 2}); }

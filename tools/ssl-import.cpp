@@ -7,7 +7,7 @@
 #include "data/import.hpp"
 #include "data/text_source.hpp"
 #include "data/audio_source.hpp"
-// [includes: images]
+#include "data/image_source.hpp"
 
 using namespace sslkit;
 
@@ -76,12 +76,27 @@ int main(int argc, char** argv) {
     make_source = [&] { return std::make_unique<data::AudioSource>(aud, opts.compress); };
   });
 
-  // [subcommand: images]
+  data::ImageImportOptions img;
+  auto* images = app.add_subcommand("images", "A folder of images: class subfolders as labels, or flat; or a list file");
+  images->add_option("input", img.input, "Folder of images or class subfolders, or a list file of 'path [class]' lines")
+      ->required();
+  images->add_option("--size", img.size, "Output side in pixels: shorter side resized, then center-cropped")
+      ->check(CLI::Range(1, 65536));
+  images->add_flag("--gray", img.gray, "One gray channel instead of RGB");
+  images->add_option("--fit", img.fit, "crop (keep aspect, center crop) or stretch")
+      ->check(CLI::IsMember({"crop", "stretch"}));
+  images->add_flag("--skip-bad", img.skip_bad, "Skip and count unreadable images instead of failing");
+  add_import_options(tool, *images, opts);
+  images->final_callback([&] {
+    opts.inputs = {img.input};
+    make_source = [&] { return std::make_unique<data::ImageSource>(img); };
+  });
 
   return tool.run(argc, argv, [&] {
     opts.seed = tool.common().seed;
     opts.output = tool.common().output;
     opts.command_line = tool.command_line();
+    data::check_outputs(opts);
     auto source = make_source();
     data::run_import(*source, opts);
   });

@@ -6,10 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.hpp"
-#if __has_include("data/tokenizer.hpp")  // TEMP until the text importer lands
 #include "data/tokenizer.hpp"
-#define HAVE_TOKENIZER 1
-#endif
 #include "io/files.hpp"
 
 namespace sslkit::info {
@@ -102,9 +99,6 @@ void waveforms(const io::DataReader& r, const std::string& path, int count) {
 }
 
 std::vector<std::string> decoded_text(const io::DataReader& r, int count) {
-#ifndef HAVE_TOKENIZER
-  (void)r; (void)count; return {};
-#else
   auto tok = data::Tokenizer::read_from(r);
   size_t n = std::min<size_t>(count, r.size());
   auto info = r.info("/tokens");
@@ -119,7 +113,6 @@ std::vector<std::string> decoded_text(const io::DataReader& r, int count) {
     ids.resize(info.shape[1]);
   }
   return out;
-#endif
 }
 
 }  // namespace

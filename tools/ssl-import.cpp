@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   add_import_options(tool, *audio, opts);
   audio->final_callback([&] {
     opts.inputs = {aud.input};
-    make_source = [&] { return std::make_unique<data::AudioSource>(aud, opts.compress); };
+    make_source = [&] { return std::make_unique<data::AudioSource>(aud); };
   });
 
   data::ImageImportOptions img;

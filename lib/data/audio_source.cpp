@@ -125,7 +125,7 @@ std::vector<float> resample(const std::vector<float>& in, int in_rate, int out_r
   return out;
 }
 
-AudioSource::AudioSource(const AudioImportOptions& opts, bool compress) : opts_(opts), compress_(compress) {
+AudioSource::AudioSource(const AudioImportOptions& opts) : opts_(opts) {
   if (opts_.sample_rate <= 0) throw UsageError("--sample-rate must be positive");
   if (!(opts_.seconds >= 0) || !std::isfinite(opts_.seconds)) throw UsageError("--seconds must be 0 or more");
   if (opts_.seconds > 0) {
@@ -166,7 +166,7 @@ AudioSource::AudioSource(const AudioImportOptions& opts, bool compress) : opts_(
 }
 
 void AudioSource::prepare(io::DataWriter& out) {
-  out.create("/audio", io::DType::f32, {static_cast<hsize_t>(t_)}, compress_);
+  out.create("/audio", io::DType::f32, {static_cast<hsize_t>(t_)});
   out.create("/lengths", io::DType::i32, {});
   io::set_attr_int(out.dataset("/audio"), "sample_rate", opts_.sample_rate);
   io::set_attr_double(out.dataset("/audio"), "seconds", seconds());

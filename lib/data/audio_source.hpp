@@ -40,8 +40,7 @@ std::vector<float> resample(const std::vector<float>& in, int in_rate, int out_r
 
 class AudioSource : public ImportSource {
  public:
-  // `compress` is ImportOptions.compress: deflate on /audio.
-  explicit AudioSource(const AudioImportOptions& opts, bool compress = false);
+  explicit AudioSource(const AudioImportOptions& opts);
   io::Modality modality() const override { return io::Modality::audio; }
   std::string name() const override { return opts_.input; }
   size_t size() const override { return list_.files.size(); }
@@ -61,7 +60,6 @@ class AudioSource : public ImportSource {
   // of valid samples.
   size_t load(size_t i, float* out) const;
   AudioImportOptions opts_;
-  bool compress_ = false;
   FileList list_;
   size_t t_ = 0;
   std::vector<bool> bad_;  // rejected in the header pass (only with skip_bad)

@@ -158,7 +158,7 @@ TEST_CASE("audio: the sample folder imports with labels, mixed rates and a stere
   ImportOptions o;
   o.output = dir / "out.h5";
   o.compress = true;
-  AudioSource src(ao, o.compress);
+  AudioSource src(ao);
   CHECK(src.size() == 6);
   CHECK(src.class_names() == std::vector<std::string>{"one", "three", "two"});
   CHECK(run_import(src, o) == std::vector<size_t>{6});

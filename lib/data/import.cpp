@@ -80,6 +80,7 @@ std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) 
   for (auto& part : parts) {
     part.writer = std::make_unique<io::DataWriter>(part.path, source.modality());
     io::DataWriter& w = *part.writer;
+    w.set_compression(opts.compress);
     source.prepare(w);
     w.create("/labels", io::DType::i32, {});
     w.create("/ids", io::DType::i64, {});

@@ -131,7 +131,7 @@ std::vector<std::string> split_records(const std::string& text, const std::strin
 }
 
 TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& import)
-    : opts_(opts), compress_(import.compress) {
+    : opts_(opts) {
   if (opts.files.empty()) throw UsageError("text: no input files");
   if (opts.max_len < 2) throw UsageError("--max-len must be at least 2 ([CLS] and [SEP])");
   if (opts.records != "line" && opts.records != "percent" && opts.records != "auto")
@@ -172,7 +172,7 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
 }
 
 void TextSource::prepare(io::DataWriter& out) {
-  out.create("/tokens", io::DType::i32, {static_cast<hsize_t>(opts_.max_len)}, compress_);
+  out.create("/tokens", io::DType::i32, {static_cast<hsize_t>(opts_.max_len)});
   out.create("/lengths", io::DType::i32, {});
   tokenizer_->write_to(out);
 }

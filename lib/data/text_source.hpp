@@ -33,7 +33,7 @@ size_t invalid_utf8_line(const std::string& text);
 class TextSource : public ImportSource {
  public:
   // Reads every file and trains (or loads) the tokenizer. `import` supplies
-  // the seed for training and whether /tokens is compressed.
+  // the seed for training.
   TextSource(const TextImportOptions& opts, const ImportOptions& import);
   io::Modality modality() const override { return io::Modality::text; }
   std::string name() const override { return name_; }
@@ -50,7 +50,6 @@ class TextSource : public ImportSource {
 
  private:
   TextImportOptions opts_;
-  bool compress_ = false;
   std::string name_;
   std::vector<std::string> records_;
   std::vector<int32_t> labels_;

@@ -98,7 +98,7 @@ void DataWriter::check_dtype(const std::string& name, DType t) const {
     throw Error(out_.name(), "internal: writing " + std::string(dtype_name(t)) + " to " + name);
 }
 
-void DataWriter::create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape, bool compress) {
+void DataWriter::create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape) {
   std::vector<hsize_t> dims{0}, maxdims{H5S_UNLIMITED}, chunk;
   size_t elems = 1;
   for (auto d : row_shape) {
@@ -113,7 +113,7 @@ void DataWriter::create(const std::string& name, DType t, const std::vector<hsiz
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(dcpl, chunk.size(), chunk.data());
   H5Pset_obj_track_times(dcpl, 0);
-  if (compress) H5Pset_deflate(dcpl, 1);
+  if (compress_) H5Pset_deflate(dcpl, 1);
   Handle dapl = dataset_access(chunk[0] * elems * dtype_size(t));
   Column c{check_id(H5Dcreate2(file_, name.c_str(), file_type(t), space, H5P_DEFAULT, dcpl, dapl), H5Dclose,
                     out_.name(), "cannot create dataset " + name),

@@ -25,9 +25,11 @@ class DataWriter {
   hid_t root() const { return file_; }
   hid_t dataset(const std::string& name) const;
 
+  // Deflate-1 on every per-sample dataset created from now on (--compress).
+  void set_compression(bool on) { compress_ = on; }
   // A per-sample dataset whose rows have shape `row_shape`; chunked along N
-  // (about 16 KiB per chunk, at least one row), deflate-1 when `compress`.
-  void create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape, bool compress = false);
+  // (about 16 KiB per chunk, at least one row), deflated when compression is on.
+  void create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape);
   void append(const std::string& name, const void* rows, size_t count);
   template <class T>
   void append(const std::string& name, const std::vector<T>& values) {
@@ -57,6 +59,7 @@ class DataWriter {
   Handle file_;
   std::map<std::string, Column> columns_;
   std::vector<std::string> history_;
+  bool compress_ = false;
 };
 
 // Opens and validates a data file ("-" is stdin). Every schema problem is

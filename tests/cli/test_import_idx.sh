@@ -30,6 +30,11 @@ check_eq "deterministic" "$(h5get "$WORK/tr.h5" 'list(f["ids"][:10]) == list(h5p
 ok ssl-import idx "$IMG" "$LAB" --class-names "a,b,c,d,e,f,g,h,i,j" -o "$WORK/n.h5"
 check_eq "class names" "$(h5get "$WORK/n.h5" 'list(f["labels"].attrs["class_names"])[9]')" "j"
 
+# --compress deflates the pixels and keeps them exact.
+ok ssl-import idx "$IMG" "$LAB" --compress -o "$WORK/z.h5"
+check_eq "deflated" "$(h5get "$WORK/z.h5" 'f["images"].compression')" "gzip"
+check_eq "same pixels compressed" "$(h5get "$WORK/z.h5" 'int((f["images"][:] == h5py.File("'"$WORK/a.h5"'")["images"][:]).all())')" "1"
+
 # Bad input: exit 1, one line naming the file, no output.
 expect_error 1 "nope.gz: No such file" "$WORK/x.h5" ssl-import idx "$WORK/nope.gz" -o "$WORK/x.h5"
 printf 'garbage' > "$WORK/junk"

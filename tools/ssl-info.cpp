@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", opts.json, "Print JSON for scripts");
   app.add_option("--preview", opts.preview,
                  "Write a PNG of the first samples (image grid, waveforms); for text, print decoded samples");
+  app.add_flag("--verify", opts.verify, "Read every sample of every dataset to check the data itself");
   app.add_option("--preview-count", opts.preview_count, "Samples in the preview")->check(CLI::Range(1, 4096));
   tool.add_common(app, /*output=*/false);
   return tool.run(argc, argv, [&] { info::run_info(opts, std::cout); });

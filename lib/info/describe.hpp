@@ -11,6 +11,7 @@ struct InfoOptions {
   bool json = false;
   std::string preview;      // PNG path for an image grid or waveforms; text is printed instead
   int preview_count = 64;   // samples in the preview
+  bool verify = false;      // read every sample of every dataset (checks the data, not only the schema)
 };
 
 // Prints the description of `opts.input` to `out` and writes the preview.

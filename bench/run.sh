@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# All benchmarks. Each prints medians over several runs.
+set -euo pipefail
+here=$(dirname "$0")
+bash "$here/import.sh"

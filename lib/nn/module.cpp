@@ -1,0 +1,86 @@
+#include "nn/module.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace sslkit::nn {
+
+void ModuleVisitor::module(const std::string& name, Module& m) {
+  std::string saved = prefix;
+  prefix += name + ".";
+  m.visit(*this);
+  prefix = saved;
+}
+
+namespace {
+
+struct Collect : ModuleVisitor {
+  std::vector<std::pair<std::string, Var*>> params;
+  std::vector<std::pair<std::string, Tensor*>> buffers;
+  std::vector<Module*> modules;
+  void param(const std::string& name, Var& v) override { params.emplace_back(prefix + name, &v); }
+  void buffer(const std::string& name, Tensor& t) override { buffers.emplace_back(prefix + name, &t); }
+  void module(const std::string& name, Module& m) override {
+    modules.push_back(&m);
+    ModuleVisitor::module(name, m);
+  }
+};
+
+Collect collect(Module& m) {
+  Collect c;
+  m.visit(c);
+  return c;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Var*>> Module::named_parameters() { return collect(*this).params; }
+
+std::vector<Var*> Module::parameters() {
+  std::vector<Var*> out;
+  for (auto& [n, p] : named_parameters()) out.push_back(p);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() { return collect(*this).buffers; }
+
+int64_t Module::parameter_count() {
+  int64_t n = 0;
+  for (auto* p : parameters()) n += p->value().numel();
+  return n;
+}
+
+void Module::set_training(bool on) {
+  training_ = on;
+  for (auto* m : collect(*this).modules) m->training_ = on;
+}
+
+void Module::zero_grad() {
+  for (auto* p : parameters()) p->zero_grad();
+}
+
+void Module::copy_from(Module& other) {
+  auto a = collect(*this), b = collect(other);
+  if (a.params.size() != b.params.size() || a.buffers.size() != b.buffers.size())
+    throw Error("", "internal: copy_from between modules of different structure");
+  for (size_t i = 0; i < a.params.size(); ++i) a.params[i].second->value() = b.params[i].second->value().clone();
+  for (size_t i = 0; i < a.buffers.size(); ++i) *a.buffers[i].second = b.buffers[i].second->clone();
+}
+
+void deep_copy_tensors(Module& m) {
+  struct Copier : ModuleVisitor {
+    void param(const std::string&, Var& v) override { v = Var(v.value().clone(), v.requires_grad()); }
+    void buffer(const std::string&, Tensor& t) override { t = t.clone(); }
+  } c;
+  m.visit(c);
+}
+
+Tensor init_uniform_fan_in(const Shape& shape, int64_t fan_in, Rng& rng) {
+  Tensor t(shape, DType::f32);
+  double bound = 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(1, fan_in)));
+  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = static_cast<float>(rng.uniform(-bound, bound));
+  return t;
+}
+
+}  // namespace sslkit::nn

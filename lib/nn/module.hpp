@@ -1,0 +1,68 @@
+// Modules hold named parameters (f32 master weights, Vars with gradients)
+// and buffers (running statistics). Each module lists what it holds in
+// visit(); named_parameters, train/eval and deep copies (EMA targets) are
+// all walks over that list, so a new module only writes visit().
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/var.hpp"
+
+namespace sslkit::nn {
+
+class Module;
+
+class ModuleVisitor {
+ public:
+  virtual ~ModuleVisitor() = default;
+  virtual void param(const std::string& name, Var& v) = 0;
+  virtual void buffer(const std::string& name, Tensor& t) { (void)name; (void)t; }
+  // Called for each child module; the default walks into it with the name as prefix.
+  virtual void module(const std::string& name, Module& m);
+  std::string prefix;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // Lists parameters, buffers and child modules (in a fixed order).
+  virtual void visit(ModuleVisitor& v) = 0;
+  // A deep copy: same structure, its own copies of every tensor.
+  virtual std::unique_ptr<Module> clone() const = 0;
+
+  std::vector<std::pair<std::string, Var*>> named_parameters();
+  std::vector<Var*> parameters();
+  std::vector<std::pair<std::string, Tensor*>> named_buffers();
+  int64_t parameter_count();
+  // Training mode of this module and all children (batchnorm, dropout).
+  void set_training(bool on);
+  bool training() const { return training_; }
+  void zero_grad();
+  // Copies every parameter and buffer value from `other` (same structure).
+  void copy_from(Module& other);
+
+ protected:
+  bool training_ = true;
+};
+
+// CRTP helper: clone() by copy construction, then every tensor deep-copied.
+template <class Derived>
+class ModuleImpl : public Module {
+ public:
+  std::unique_ptr<Module> clone() const override {
+    auto copy = std::make_unique<Derived>(static_cast<const Derived&>(*this));
+    deep_copy_tensors(*copy);
+    return copy;
+  }
+};
+// Replaces every parameter and buffer of `m` with a private copy.
+void deep_copy_tensors(Module& m);
+
+// Parameter initialisers (PyTorch's defaults, so results compare).
+// Uniform(-bound, bound) with bound = 1/sqrt(fan_in) (kaiming_uniform with a=sqrt(5)).
+Tensor init_uniform_fan_in(const Shape& shape, int64_t fan_in, Rng& rng);
+
+}  // namespace sslkit::nn

@@ -1,0 +1,95 @@
+// Differentiable ops. Each takes and returns Vars; its forward and backward
+// sit side by side in one file per family (ops_conv.cpp, ops_linear.cpp, ...).
+// Activations are channels-last and row-major (see tensor.hpp); parameters
+// are f32 master weights in PyTorch's layouts ([O,C/g,kh,kw] for conv,
+// [O,K] for linear), so a bf16 op converts them per call and returns f32
+// weight gradients.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "nn/var.hpp"
+
+namespace sslkit::nn {
+
+struct ConvParams {
+  std::vector<int64_t> stride{1, 1}, padding{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+};
+
+// x [N,H,W,C], w [O,C/groups,kh,kw], b [O] or undefined -> [N,H',W',O].
+Var conv2d(const Var& x, const Var& w, const Var& b, const ConvParams& p = {});
+// x [N,T,C], w [O,C/groups,k], b [O] or undefined -> [N,T',O] (ConvParams of one element each).
+Var conv1d(const Var& x, const Var& w, const Var& b, const ConvParams& p = {{1}, {0}, {1}, 1});
+// x [...,K], w [O,K], b [O] or undefined -> [...,O].
+Var linear(const Var& x, const Var& w, const Var& b);
+// a [B,M,K] or [M,K]; b [B,K,N] or [K,N] (or [..,N,K] with transpose_b) -> [B,M,N].
+Var matmul(const Var& a, const Var& b, bool transpose_b = false);
+
+// Over the last (channel) axis of x [N,...,C]. In training, normalises with
+// batch statistics and updates the running ones (momentum as PyTorch:
+// running = (1-m) running + m batch, unbiased variance); in eval uses them.
+Var batchnorm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+              bool training, float momentum = 0.1f, float eps = 1e-5f);
+// Over the last axis.
+Var layernorm(const Var& x, const Var& gamma, const Var& beta, float eps = 1e-5f);
+
+Var relu(const Var& x);
+Var gelu(const Var& x);  // the erf form
+
+// x [N,H,W,C].
+Var max_pool2d(const Var& x, int64_t kernel, int64_t stride, int64_t padding = 0);
+Var avg_pool2d(const Var& x, int64_t kernel, int64_t stride, int64_t padding = 0);
+// x [N,H,W,C] -> [N,C].
+Var global_avg_pool(const Var& x);
+
+// Over the last axis.
+Var softmax(const Var& x);
+Var log_softmax(const Var& x);
+
+// a + b with b the same shape, or b of shape [C] broadcast over a [...,C].
+Var add(const Var& a, const Var& b);
+Var sub(const Var& a, const Var& b);
+// Elementwise a * b, same shapes.
+Var mul(const Var& a, const Var& b);
+Var scale(const Var& x, float s);
+Var concat(const std::vector<Var>& xs, int axis);
+Var reshape(const Var& x, const Shape& shape);
+// Swaps two axes (a copy).
+Var transpose(const Var& x, int axis0, int axis1);
+// Rows [start, start+count) of axis 0.
+Var slice_rows(const Var& x, int64_t start, int64_t count);
+// Converts the dtype (bf16 activations in, f32 losses out); gradient converts back.
+Var cast(const Var& x, DType dtype);
+Var sum(const Var& x);   // scalar f32
+Var mean(const Var& x);  // scalar f32
+
+// x / max(||x||, eps) over the last axis.
+Var l2_normalize(const Var& x, float eps = 1e-12f);
+// table [V,D], ids (any count) -> [ids.size(), D].
+Var embedding(const Var& table, const std::vector<int32_t>& ids);
+// Inverted dropout: zero with probability p, scale the rest by 1/(1-p).
+Var dropout(const Var& x, float p, bool training, Rng& rng);
+
+// ---- losses (scalar f32 Vars) ----
+// Mean cross-entropy of logits [N,K] against targets, skipping ignore_index.
+Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_t ignore_index = -100);
+// SimCLR NT-Xent over 2N views: z1, z2 [N,D] (normalised inside); the
+// positive of row i is the other view of the same image.
+Var nt_xent(const Var& z1, const Var& z2, float temperature);
+// MoCo InfoNCE: q, k [N,D] (normalised inside, k gets no gradient), queue
+// [K,D] of normalised negatives; positive logit first.
+Var info_nce(const Var& q, const Var& k, const Tensor& queue, float temperature);
+// Mean squared error over the rows where mask is 1: pred, target [N,M,D],
+// mask [N*M] (MAE: masked patches only).
+Var mse_masked(const Var& pred, const Var& target, const std::vector<uint8_t>& mask);
+// -mean cosine(p, z) over rows (SimSiam/BYOL; pass z detached).
+Var neg_cosine(const Var& p, const Var& z);
+// Barlow Twins: sum (1-C_ii)^2 + lambda sum_{i!=j} C_ij^2, C the cross-
+// correlation of the batch-standardised z1, z2 [N,D].
+Var barlow_twins(const Var& z1, const Var& z2, float lambda = 5e-3f);
+// VICReg: sim * MSE + var * (hinge on std, both branches) + cov * off-diagonal covariance.
+Var vicreg(const Var& z1, const Var& z2, float sim = 25, float var = 25, float cov = 1);
+
+}  // namespace sslkit::nn

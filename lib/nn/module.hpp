@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/rng.hpp"
 #include "nn/var.hpp"
 
 namespace sslkit::nn {

@@ -2,6 +2,7 @@
 // between standard libraries, so every draw sslkit makes goes through here:
 // the same seed gives the same data on any machine.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 #include <utility>

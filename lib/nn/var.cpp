@@ -61,16 +61,18 @@ void Var::backward() const {
 void Var::backward(const Tensor& grad_output) const {
   if (!requires_grad()) throw Error("", "internal: backward() through a graph that requires no gradient");
   // Reverse topological order by iterative DFS.
-  std::vector<Node*> order;
+  // `order` holds owning pointers: clearing a node's inputs below must not
+  // free a node that is still to run.
+  std::vector<NodePtr> order;
   std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{node_.get(), 0}};
+  std::vector<std::pair<NodePtr, size_t>> stack{{node_, 0}};
   seen.insert(node_.get());
   while (!stack.empty()) {
     auto& [n, i] = stack.back();
     if (i < n->inputs.size()) {
-      Node* c = n->inputs[i++].get();
-      if (c->requires_grad && c->backward && !seen.count(c)) {
-        seen.insert(c);
+      NodePtr c = n->inputs[i++];
+      if (c->requires_grad && c->backward && !seen.count(c.get())) {
+        seen.insert(c.get());
         stack.push_back({c, 0});
       }
     } else {
@@ -80,7 +82,7 @@ void Var::backward(const Tensor& grad_output) const {
   }
   node_->accumulate(grad_output);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* n = *it;
+    Node* n = it->get();
     if (n->grad.defined() && n->backward) n->backward(*n);
     // Free the graph as we go: intermediate gradients and closures (which
     // hold saved activations) are not needed again.

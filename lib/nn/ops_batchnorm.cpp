@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -25,6 +26,7 @@ struct BnBwd {
 
 Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
               bool training, float momentum, float eps) {
+  OpTimer timer("batchnorm.fwd");
   const Tensor& x = xv.value();
   const DType dt = x.dtype();
   const int64_t C = x.dim(-1);
@@ -59,6 +61,7 @@ Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_
     }
   }
   return make_result(y, {xv, gamma, beta}, [=, fwd_pd = fwd.pd](Node& n) {
+    OpTimer t("batchnorm.bwd");
     auto& bwd = primitive_cache().get<BnBwd>("bn.bwd|" + key, [&] {
       dnnl::batch_normalization_backward::desc d(dnnl::prop_kind::backward, md, md, eps, fl);
       dnnl::batch_normalization_backward::primitive_desc pd(d, engine(), fwd_pd);

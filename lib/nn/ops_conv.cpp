@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -69,6 +70,7 @@ struct ConvBwdWeights {
 };
 
 Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
+  OpTimer timer("conv.fwd");
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
   const DType dt = x.dtype();
@@ -102,6 +104,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
     Node* xn = n.inputs[0].get();
     Node* wn = n.inputs[1].get();
     if (xn->requires_grad) {
+      OpTimer t("conv.bwd_data");
       auto& bd = primitive_cache().get<ConvBwdData>("conv.bwd_data|" + geo.key, [&] {
         dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_md,
                                                 memory::desc(geo.wdims, dnnl_type(dt), tag::any), dst_md,
@@ -117,6 +120,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
       xn->accumulate(dx);
     }
     if (wn->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
+      OpTimer t("conv.bwd_weights");
       auto& bw = primitive_cache().get<ConvBwdWeights>("conv.bwd_weights|" + geo.key, [&] {
         dnnl::convolution_backward_weights::desc d(
             dnnl::algorithm::convolution_direct, src_md, memory::desc(geo.wdims, memory::data_type::f32, tag::any),

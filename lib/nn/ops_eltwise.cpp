@@ -2,6 +2,7 @@
 // the buffer is used whatever the rank.
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -18,6 +19,7 @@ struct EwBwd {
 };
 
 Var eltwise(const Var& xv, dnnl::algorithm alg, const char* name) {
+  OpTimer timer("eltwise.fwd");
   const Tensor& x = xv.value();
   // A flat 1-D view: same buffer, cached by element count only.
   auto md = memory::desc({x.numel()}, dnnl_type(x.dtype()), memory::format_tag::a);
@@ -30,6 +32,7 @@ Var eltwise(const Var& xv, dnnl::algorithm alg, const char* name) {
   Tensor y(x.shape(), x.dtype());
   run(fwd.prim, {{DNNL_ARG_SRC, memory(md, engine(), x.raw())}, {DNNL_ARG_DST, memory(md, engine(), y.raw())}});
   return make_result(y, {xv}, [=, fwd_pd = fwd.pd](Node& n) {
+    OpTimer t("eltwise.bwd");
     auto& bwd = primitive_cache().get<EwBwd>("ew.bwd|" + key, [&] {
       dnnl::eltwise_backward::desc d(alg, md, md, 0.f, 0.f);
       dnnl::eltwise_backward::primitive_desc pd(d, engine(), fwd_pd);

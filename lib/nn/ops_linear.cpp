@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -28,6 +29,7 @@ struct IpBwdWeights {
 }  // namespace
 
 Var linear(const Var& xv, const Var& wv, const Var& bv) {
+  OpTimer timer("linear.fwd");
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
   const DType dt = x.dtype();
@@ -61,6 +63,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
   std::vector<Var> inputs{xv, wv};
   if (has_bias) inputs.push_back(bv);
   return make_result(y, inputs, [=, fwd_pd = fwd.pd](Node& n) {
+    OpTimer t("linear.bwd");
     memory diff_dst(dst_md, engine(), n.grad.raw());
     Node* xn = n.inputs[0].get();
     if (xn->requires_grad) {

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 #include "nn/elementwise.hpp"
 
 namespace sslkit::nn {
@@ -20,6 +21,7 @@ struct PoolBwd {
 };
 
 Var pool2d(const Var& xv, dnnl::algorithm alg, int64_t k, int64_t s, int64_t p, const char* name) {
+  OpTimer timer("pool.fwd");
   const Tensor& x = xv.value();
   if (x.rank() != 4) throw Error("", std::string("internal: ") + name + " wants [N,H,W,C]");
   const DType dt = x.dtype();
@@ -45,6 +47,7 @@ Var pool2d(const Var& xv, dnnl::algorithm alg, int64_t k, int64_t s, int64_t p, 
   }
   run(fwd.prim, args);
   return make_result(y, {xv}, [=, fwd_pd = fwd.pd](Node& n) {
+    OpTimer t("pool.bwd");
     auto& bwd = primitive_cache().get<PoolBwd>("pool.bwd|" + key, [&] {
       dnnl::pooling_v2_backward::desc d(alg, src_md, dst_md, strides, kernel, dil, pad, pad);
       dnnl::pooling_v2_backward::primitive_desc pd(d, engine(), fwd_pd);

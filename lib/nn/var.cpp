@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -36,6 +37,7 @@ void Node::accumulate(const Tensor& g) {
     if (grad.shape() != value.shape()) grad = grad.reshape(value.shape());
     return;
   }
+  OpTimer t("grad.accumulate");
   // The first gradient may share a buffer with an op's output; copy before adding.
   grad = grad.clone();
   grad.add_(g);

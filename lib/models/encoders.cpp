@@ -1,0 +1,80 @@
+#include "models/encoders.hpp"
+
+namespace sslkit::models {
+
+using nn::Var;
+
+ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {
+  const int64_t chans[][2] = {{in_channels, 32}, {32, 32}, {32, 64}, {64, 64}, {64, 128}};
+  for (auto& c : chans) {
+    // Conv followed by batchnorm: no bias (as in the PyTorch reference).
+    convs.emplace_back(c[0], c[1], 3, rng, 1, 1, false);
+    norms.emplace_back(c[1]);
+  }
+}
+
+Var ConvNetS::forward(const Var& x) {
+  Var h = x;
+  for (size_t i = 0; i < convs.size(); ++i) {
+    h = nn::relu(norms[i].forward(convs[i].forward(h)));
+    if (i == 1 || i == 3) h = nn::max_pool2d(h, 2, 2);
+  }
+  return nn::global_avg_pool(h);
+}
+
+void ConvNetS::visit(nn::ModuleVisitor& v) {
+  for (size_t i = 0; i < convs.size(); ++i) {
+    v.module("conv" + std::to_string(i), convs[i]);
+    v.module("bn" + std::to_string(i), norms[i]);
+  }
+}
+
+ResNet18::ResNet18(int64_t in_channels, Rng& rng)
+    : conv1(in_channels, 64, 3, rng, 1, 1, false), bn1(64) {
+  int64_t in = 64;
+  for (int64_t stage = 0; stage < 4; ++stage) {
+    int64_t out = 64 << stage;
+    for (int b = 0; b < 2; ++b) {
+      int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
+      BasicBlock blk{nn::Conv2d(in, out, 3, rng, stride, 1, false), nn::Conv2d(out, out, 3, rng, 1, 1, false),
+                     nn::Conv2d(), nn::BatchNorm(out), nn::BatchNorm(out), nn::BatchNorm(), false};
+      if (stride != 1 || in != out) {
+        blk.down = nn::Conv2d(in, out, 1, rng, stride, 0, false);
+        blk.down_bn = nn::BatchNorm(out);
+        blk.has_down = true;
+      }
+      blocks.push_back(std::move(blk));
+      in = out;
+    }
+  }
+}
+
+Var ResNet18::forward(const Var& x) {
+  Var h = nn::relu(bn1.forward(conv1.forward(x)));
+  for (auto& b : blocks) {
+    Var y = nn::relu(b.bn1.forward(b.conv1.forward(h)));
+    y = b.bn2.forward(b.conv2.forward(y));
+    Var skip = b.has_down ? b.down_bn.forward(b.down.forward(h)) : h;
+    h = nn::relu(nn::add(y, skip));
+  }
+  return nn::global_avg_pool(h);
+}
+
+void ResNet18::visit(nn::ModuleVisitor& v) {
+  v.module("conv1", conv1);
+  v.module("bn1", bn1);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    std::string p = "layer" + std::to_string(i / 2 + 1) + "." + std::to_string(i % 2) + ".";
+    auto& b = blocks[i];
+    v.module(p + "conv1", b.conv1);
+    v.module(p + "bn1", b.bn1);
+    v.module(p + "conv2", b.conv2);
+    v.module(p + "bn2", b.bn2);
+    if (b.has_down) {
+      v.module(p + "downsample.0", b.down);
+      v.module(p + "downsample.1", b.down_bn);
+    }
+  }
+}
+
+}  // namespace sslkit::models

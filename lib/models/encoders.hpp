@@ -1,0 +1,48 @@
+// Encoders: convnet-s (the reference encoder for 28x28 gray images) and
+// ResNet-18 with the CIFAR stem (3x3 conv1, stride 1, no max-pool), for 1-
+// or 3-channel input of any size. Input [N,H,W,C] in the compute dtype;
+// output [N,D] features.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/rng.hpp"
+#include "nn/layers.hpp"
+
+namespace sslkit::models {
+
+// conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,
+// conv3x3(32->64)+BN+ReLU, conv3x3(64->64)+BN+ReLU, maxpool2,
+// conv3x3(64->128)+BN+ReLU, global average pool -> 128.
+class ConvNetS : public nn::ModuleImpl<ConvNetS> {
+ public:
+  ConvNetS(int64_t in_channels, Rng& rng);
+  nn::Var forward(const nn::Var& x);
+  void visit(nn::ModuleVisitor& v) override;
+  static constexpr int64_t kOutDim = 128;
+
+ private:
+  std::vector<nn::Conv2d> convs;
+  std::vector<nn::BatchNorm> norms;
+};
+
+struct BasicBlock {
+  nn::Conv2d conv1, conv2, down;
+  nn::BatchNorm bn1, bn2, down_bn;
+  bool has_down = false;
+};
+
+class ResNet18 : public nn::ModuleImpl<ResNet18> {
+ public:
+  ResNet18(int64_t in_channels, Rng& rng);
+  nn::Var forward(const nn::Var& x);
+  void visit(nn::ModuleVisitor& v) override;
+  static constexpr int64_t kOutDim = 512;
+
+ private:
+  nn::Conv2d conv1;
+  nn::BatchNorm bn1;
+  std::vector<BasicBlock> blocks;
+};
+
+}  // namespace sslkit::models

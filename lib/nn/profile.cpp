@@ -1,0 +1,48 @@
+#include "nn/profile.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+namespace sslkit::nn {
+
+namespace {
+std::mutex g_mutex;
+std::map<std::string, ProfileRow>& table() {
+  static std::map<std::string, ProfileRow> t;
+  return t;
+}
+bool g_enabled = [] {
+  const char* e = std::getenv("SSLKIT_PROFILE");
+  return e && *e && *e != '0';
+}();
+}  // namespace
+
+void enable_profile(bool on) { g_enabled = on; }
+bool profile_enabled() { return g_enabled; }
+
+void profile_reset() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  table().clear();
+}
+
+std::vector<ProfileRow> profile_rows() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::vector<ProfileRow> rows;
+  for (auto& [k, r] : table()) rows.push_back(r);
+  std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.seconds > b.seconds; });
+  return rows;
+}
+
+OpTimer::~OpTimer() {
+  if (!op_) return;
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& r = table()[op_];
+  r.op = op_;
+  r.seconds += s;
+  r.calls += 1;
+}
+
+}  // namespace sslkit::nn

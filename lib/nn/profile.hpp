@@ -1,0 +1,36 @@
+// Per-op wall time, for "where does the step go" reports. Off unless
+// enabled (SSLKIT_PROFILE=1 or enable_profile()); an OpTimer then adds the
+// time of its scope to its op's row.
+#pragma once
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace sslkit::nn {
+
+void enable_profile(bool on);
+bool profile_enabled();
+void profile_reset();
+struct ProfileRow {
+  std::string op;
+  double seconds;
+  long calls;
+};
+// Rows sorted by time, descending.
+std::vector<ProfileRow> profile_rows();
+
+class OpTimer {
+ public:
+  explicit OpTimer(const char* op) : op_(profile_enabled() ? op : nullptr) {
+    if (op_) start_ = std::chrono::steady_clock::now();
+  }
+  ~OpTimer();
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+
+ private:
+  const char* op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace sslkit::nn

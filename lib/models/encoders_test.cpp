@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include "models/encoders.hpp"
+#include "nn/engine.hpp"
+#include "nn/gradcheck.hpp"
+
+using namespace sslkit;
+using namespace sslkit::nn;
+
+TEST_CASE("convnet-s has the reference parameter count and output shape") {
+  init_engine();
+  Rng rng(1);
+  models::ConvNetS net(1, rng);
+  // conv weights 288 + 9216 + 18432 + 36864 + 73728, batchnorm 2 x 320: as PyTorch's ConvNetS.
+  CHECK(net.parameter_count() == 139168);
+  CHECK(net.named_buffers().size() == 10);
+  NoGrad ng;
+  Var y = net.forward(Var(random_tensor({3, 28, 28, 1}, 2)));
+  CHECK(y.shape() == Shape{3, 128});
+}
+
+TEST_CASE("resnet-18 with the CIFAR stem has torchvision's parameter count") {
+  init_engine();
+  Rng rng(1);
+  models::ResNet18 net(3, rng);
+  // torchvision resnet18 with a 3x3 conv1 and no fc layer.
+  CHECK(net.parameter_count() == 11168832);
+  NoGrad ng;
+  net.set_training(false);
+  Var y = net.forward(Var(random_tensor({2, 16, 16, 3}, 3)));
+  CHECK(y.shape() == Shape{2, 512});
+}
+
+TEST_CASE("a deep copy of an encoder computes the same and owns its parameters") {
+  init_engine();
+  Rng rng(4);
+  models::ConvNetS net(1, rng);
+  auto copy = net.clone();
+  auto& c = static_cast<models::ConvNetS&>(*copy);
+  net.set_training(false);
+  c.set_training(false);
+  Tensor x = random_tensor({2, 12, 12, 1}, 5);
+  NoGrad ng;
+  auto a = net.forward(Var(x)).value().to_vector();
+  auto b = c.forward(Var(x)).value().to_vector();
+  CHECK(a == b);
+  c.named_parameters()[0].second->value().f32()[0] += 1.0f;
+  CHECK(net.named_parameters()[0].second->value().f32()[0] != c.named_parameters()[0].second->value().f32()[0]);
+  CHECK(net.named_parameters()[0].first == "conv0.weight");
+}
+
+TEST_CASE("gradients flow from the encoder output to every parameter") {
+  init_engine();
+  Rng rng(6);
+  models::ConvNetS net(1, rng);
+  Var y = net.forward(Var(random_tensor({4, 8, 8, 1}, 7)));
+  mean(y).backward();
+  for (auto& [name, p] : net.named_parameters()) {
+    INFO(name);
+    REQUIRE(p->grad().defined());
+    CHECK(p->grad().shape() == p->value().shape());
+  }
+}

@@ -49,6 +49,11 @@ class Rng {
     return static_cast<uint64_t>(m >> 64);
   }
   bool bernoulli(double p) { return uniform() < p; }
+  // The four state words, for checkpoints that resume exactly.
+  std::vector<uint64_t> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::vector<uint64_t>& w) {
+    for (int i = 0; i < 4 && i < static_cast<int>(w.size()); ++i) s_[i] = w[i];
+  }
   // Fisher-Yates shuffle.
   template <class T>
   void shuffle(std::vector<T>& v) {

@@ -1,0 +1,121 @@
+// One training step (or inference) of the reference encoders on pre-made
+// random tensors: the same work as ../shared/peer/bench_throughput.py, so
+// bench/engine.sh can print the ratio against PyTorch from one run.
+//
+// usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]
+// Prints one JSON line: images/s (each original image once), median/min/max
+// step time, peak RSS, and with SSLKIT_PROFILE=1 the per-op breakdown.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/threads.hpp"
+#include "models/encoders.hpp"
+#include "nn/engine.hpp"
+#include "nn/gradcheck.hpp"
+#include "nn/layers.hpp"
+#include "nn/optim.hpp"
+#include "nn/profile.hpp"
+
+using namespace sslkit;
+using namespace sslkit::nn;
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]\n");
+    return 2;
+  }
+  std::string model = argv[1], task = argv[2], prec = argv[3];
+  const int64_t B = std::atoll(argv[4]);
+  const int iters = argc > 5 ? std::atoi(argv[5]) : 20, warmup = argc > 6 ? std::atoi(argv[6]) : 5;
+  set_thread_count(0);
+  init_engine();
+  const DType dt = resolve_precision(prec);
+
+  Rng rng(0);
+  std::unique_ptr<Module> enc;
+  std::function<Var(const Var&)> encode;
+  Shape in_shape;
+  int64_t feat = 0, hid = 0, proj = 0;
+  if (model == "convnet") {
+    auto m = std::make_unique<models::ConvNetS>(1, rng);
+    auto* p = m.get();
+    encode = [p](const Var& x) { return p->forward(x); };
+    enc = std::move(m);
+    in_shape = {B, 28, 28, 1};
+    feat = 128, hid = 128, proj = 64;
+  } else {
+    auto m = std::make_unique<models::ResNet18>(3, rng);
+    auto* p = m.get();
+    encode = [p](const Var& x) { return p->forward(x); };
+    enc = std::move(m);
+    in_shape = {B, 32, 32, 3};
+    feat = 512, hid = 512, proj = 128;
+  }
+  MLP head = task == "simclr" ? MLP({feat, hid, proj}, rng) : MLP({feat, 10}, rng);
+  Var x1(random_tensor(in_shape, 1).to(dt)), x2(random_tensor(in_shape, 2).to(dt));
+  std::vector<int32_t> y(B);
+  for (auto& v : y) v = static_cast<int32_t>(rng.below(10));
+
+  std::vector<Var*> params = enc->parameters();
+  for (auto* p : head.parameters()) params.push_back(p);
+  AdamW opt({ParamGroup{params, 1.0, 0.0}}, 1e-3f, 0.9f, 0.999f, 1e-8f);
+
+  auto step = [&]() {
+    if (task == "infer") {
+      NoGrad ng;
+      encode(x1);
+      return 0.0f;
+    }
+    Var loss;
+    if (task == "simclr") {
+      Var z1 = head.forward(encode(x1)), z2 = head.forward(encode(x2));
+      loss = nt_xent(cast(z1, DType::f32), cast(z2, DType::f32), 0.2f);
+    } else {
+      loss = cross_entropy(cast(head.forward(encode(x1)), DType::f32), y);
+    }
+    for (auto* p : params) p->zero_grad();
+    loss.backward();
+    opt.step();
+    return loss.value().item();
+  };
+  enc->set_training(task != "infer");
+
+  std::vector<double> times;
+  for (int i = 0; i < warmup + iters; ++i) {
+    if (i == warmup) profile_reset();
+    auto t0 = std::chrono::steady_clock::now();
+    step();
+    double dt_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i >= warmup) times.push_back(dt_s);
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  double med = sorted.size() % 2 ? sorted[sorted.size() / 2]
+                                 : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf(
+      "{\"model\": \"%s\", \"task\": \"%s\", \"prec\": \"%s\", \"batch\": %ld, \"threads\": %d, \"iters\": %d, "
+      "\"median_step_s\": %.4f, \"min_step_s\": %.4f, \"max_step_s\": %.4f, \"img_per_s_median\": %.1f, "
+      "\"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
+      model.c_str(), task.c_str(), dtype_name(dt), static_cast<long>(B), thread_count(), iters, med, sorted.front(),
+      sorted.back(), B / med, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
+  if (profile_enabled()) {
+    std::printf(", \"profile_ms_per_step\": {");
+    bool first = true;
+    for (auto& r : profile_rows()) {
+      std::printf("%s\"%s\": %.2f", first ? "" : ", ", r.op.c_str(), r.seconds * 1000 / iters);
+      first = false;
+    }
+    std::printf("}");
+  }
+  std::printf("}\n");
+  return 0;
+}

@@ -1,0 +1,154 @@
+#include "io/model_file.hpp"
+
+#include "core/error.hpp"
+#include "io/data_file.hpp"
+#include "io/schema.hpp"
+
+namespace sslkit::io {
+
+namespace {
+
+Handle create_dataset(hid_t loc, const std::string& name, hid_t ftype, const std::vector<hsize_t>& dims,
+                      const std::string& file) {
+  Handle space(H5Screate_simple(dims.size(), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl, 0);
+  return check_id(H5Dcreate2(loc, name.c_str(), ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, file,
+                  "cannot create " + name);
+}
+
+}  // namespace
+
+ModelWriter::ModelWriter(const std::string& path) : out_(path) {
+  silence_hdf5_errors();
+  file_ = check_id(H5Fcreate(out_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                   out_.name(), "cannot create HDF5 file");
+  set_attr_string(file_, "format", kModelFormatName);
+  set_attr_int(file_, "format_version", 1);
+}
+
+ModelWriter::~ModelWriter() {
+  groups_.clear();
+  file_.reset();
+}
+
+hid_t ModelWriter::group(const std::string& name) {
+  for (auto& [n, h] : groups_)
+    if (n == name) return h;
+  Handle g = check_id(H5Gcreate2(file_, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose, out_.name(),
+                      "cannot create group " + name);
+  groups_.emplace_back(name, std::move(g));
+  return groups_.back().second;
+}
+
+void ModelWriter::set_config(const std::string& json) { write_strings(file_, "config", {json}); }
+
+void ModelWriter::tensor(const std::string& grp, const std::string& name, const std::vector<int64_t>& shape,
+                         const float* values) {
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  if (dims.empty()) dims.push_back(1);
+  Handle d = create_dataset(group(grp), name, H5T_IEEE_F32LE, dims, out_.name());
+  check_status(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), out_.name(),
+               "cannot write " + grp + "/" + name);
+}
+
+void ModelWriter::ints(const std::string& name, const std::vector<int64_t>& values) {
+  Handle d = create_dataset(group("state"), name, H5T_STD_I64LE, {values.size()}, out_.name());
+  if (!values.empty())
+    check_status(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
+                 "cannot write state/" + name);
+}
+
+void ModelWriter::series(const std::string& name, const std::vector<float>& values) {
+  Handle d = create_dataset(group("train"), name, H5T_IEEE_F32LE, {values.size()}, out_.name());
+  if (!values.empty())
+    check_status(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
+                 "cannot write train/" + name);
+}
+
+void ModelWriter::commit() {
+  write_strings(file_, "history", history_);
+  groups_.clear();
+  check_status(H5Fflush(file_, H5F_SCOPE_GLOBAL), out_.name(), "cannot flush");
+  hid_t f = file_.release();
+  check_status(H5Fclose(f), out_.name(), "cannot close");
+  out_.commit();
+}
+
+ModelReader::ModelReader(const std::string& path) : name_(display_name(path)) {
+  InputFile in(path);
+  file_ = open_hdf5(in.path(), in.name());
+  in.opened();
+  if (file_format(file_) != kModelFormatName)
+    throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
+}
+
+std::string ModelReader::config() const {
+  if (H5Lexists(file_, "config", H5P_DEFAULT) <= 0) throw Error(name_, "missing /config");
+  Handle d(H5Dopen2(file_, "config", H5P_DEFAULT), H5Dclose);
+  auto v = read_strings(d, name_);
+  if (v.size() != 1) throw Error(name_, "/config is not one string");
+  return v[0];
+}
+
+bool ModelReader::has(const std::string& group, const std::string& name) const {
+  if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return false;
+  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  return H5Lexists(g, name.c_str(), H5P_DEFAULT) > 0;
+}
+
+std::vector<std::string> ModelReader::names(const std::string& group) const {
+  std::vector<std::string> out;
+  if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return out;
+  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  H5G_info_t info;
+  H5Gget_info(g, &info);
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    char buf[512];
+    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) > 0)
+      out.emplace_back(buf);
+  }
+  return out;
+}
+
+StoredTensor ModelReader::tensor(const std::string& group, const std::string& name) const {
+  if (!has(group, name)) throw Error(name_, "missing " + group + "/" + name);
+  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  Handle d = check_id(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open " + group + "/" + name);
+  auto info = describe_dataset(d, group + "/" + name);
+  if (info.dtype != DType::f32) throw Error(name_, group + "/" + name + ": expected float32, found " + info.type_text);
+  StoredTensor t;
+  size_t n = 1;
+  for (auto s : info.shape) {
+    t.shape.push_back(static_cast<int64_t>(s));
+    n *= s;
+  }
+  t.values.resize(n);
+  check_status(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.values.data()), name_,
+               "cannot read " + group + "/" + name);
+  return t;
+}
+
+std::vector<int64_t> ModelReader::ints(const std::string& name) const {
+  if (!has("state", name)) throw Error(name_, "missing state/" + name);
+  Handle g(H5Gopen2(file_, "state", H5P_DEFAULT), H5Gclose);
+  Handle d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
+  auto info = describe_dataset(d, name);
+  std::vector<int64_t> v(info.shape.empty() ? 0 : info.shape[0]);
+  if (!v.empty())
+    check_status(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read state");
+  return v;
+}
+
+std::vector<float> ModelReader::series(const std::string& name) const {
+  if (!has("train", name)) return {};
+  Handle g(H5Gopen2(file_, "train", H5P_DEFAULT), H5Gclose);
+  Handle d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
+  auto info = describe_dataset(d, name);
+  std::vector<float> v(info.shape.empty() ? 0 : info.shape[0]);
+  if (!v.empty())
+    check_status(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read series");
+  return v;
+}
+
+}  // namespace sslkit::io

@@ -1,0 +1,59 @@
+#include "train/checkpoint.hpp"
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "io/model_file.hpp"
+
+namespace sslkit::train {
+
+static void put(io::ModelWriter& w, const std::string& group, const std::string& name, const nn::Tensor& t) {
+  nn::Tensor f = t.to(nn::DType::f32);
+  w.tensor(group, name, f.shape(), f.f32());
+}
+
+static void get(const io::ModelReader& r, const std::string& group, const std::string& name, nn::Tensor& t) {
+  auto s = r.tensor(group, name);
+  if (s.shape != t.shape())
+    throw Error(r.name(), group + "/" + name + " has shape " + nn::shape_str(s.shape) + ", the model expects " +
+                              nn::shape_str(t.shape()));
+  nn::Tensor f(t.shape(), nn::DType::f32);
+  std::memcpy(f.f32(), s.values.data(), s.values.size() * 4);
+  t = f.to(t.dtype());
+}
+
+void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& x) {
+  io::ModelWriter w(path);
+  w.set_config(x.config);
+  for (auto& [name, p] : model.named_parameters()) put(w, "params", name, p->value());
+  for (auto& [name, b] : model.named_buffers()) put(w, "buffers", name, *b);
+  for (auto& [name, t] : x.optimizer) put(w, "optimizer", name, *t);
+  w.ints("step", {x.step});
+  w.ints("epoch", {x.epoch});
+  std::vector<int64_t> rng(x.rng_state.begin(), x.rng_state.end());
+  w.ints("rng", rng);
+  w.series("loss", x.loss);
+  w.series("lr", x.lr);
+  w.set_history(x.history);
+  w.commit();
+}
+
+std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* x) {
+  io::ModelReader r(path);
+  for (auto& [name, p] : model.named_parameters()) get(r, "params", name, p->value());
+  for (auto& [name, b] : model.named_buffers()) get(r, "buffers", name, *b);
+  std::string config = r.config();
+  if (x) {
+    for (auto& [name, t] : x->optimizer) get(r, "optimizer", name, *t);
+    x->step = r.ints("step").at(0);
+    x->epoch = r.ints("epoch").at(0);
+    auto rng = r.ints("rng");
+    x->rng_state.assign(rng.begin(), rng.end());
+    x->loss = r.series("loss");
+    x->lr = r.series("lr");
+    x->config = config;
+  }
+  return config;
+}
+
+}  // namespace sslkit::train

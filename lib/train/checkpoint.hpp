@@ -1,0 +1,29 @@
+// Saving and loading a module (and optionally optimizer state, step and RNG
+// state) as an sslkit model file. Values are stored as float32, which is
+// what the master weights are, so a round trip is bit-exact.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "nn/module.hpp"
+
+namespace sslkit::train {
+
+struct CheckpointExtras {
+  std::string config = "{}";                                  // JSON
+  std::vector<std::pair<std::string, nn::Tensor*>> optimizer;   // named optimizer state
+  int64_t step = 0, epoch = 0;
+  std::vector<uint64_t> rng_state;
+  std::vector<float> loss, lr;                                 // per-step series
+  std::vector<std::string> history;
+};
+
+void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& extras);
+// Loads parameters and buffers into `model` (names and shapes must match)
+// and fills `extras` (optimizer tensors must already exist with the right
+// shapes; they are overwritten). Returns the config JSON.
+std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* extras = nullptr);
+
+}  // namespace sslkit::train

@@ -1,0 +1,61 @@
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "io/test_util.hpp"
+#include "nn/gradcheck.hpp"
+#include "models/encoders.hpp"
+#include "nn/engine.hpp"
+#include "train/checkpoint.hpp"
+
+using namespace sslkit;
+
+TEST_CASE("checkpoint: parameters, buffers, optimizer state, step and rng round-trip bit-exactly") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  Rng rng(1);
+  models::ConvNetS a(1, rng);
+  // Move the running statistics away from their initial values.
+  a.forward(nn::Var(nn::random_tensor({4, 8, 8, 1}, 2)));
+  nn::Tensor moment = nn::random_tensor({3, 2}, 3);
+  Rng state_rng(9);
+  state_rng.next();
+  train::CheckpointExtras x;
+  x.optimizer = {{"adam.m.0", &moment}};
+  x.step = 17;
+  x.epoch = 2;
+  x.rng_state = state_rng.state();
+  x.loss = {1.5f, 1.25f};
+  x.config = R"({"arch": "convnet-s"})";
+  train::save_checkpoint(dir / "m.h5", a, x);
+
+  Rng other(5);
+  models::ConvNetS b(1, other);
+  nn::Tensor moment_b = nn::Tensor::zeros({3, 2});
+  train::CheckpointExtras y;
+  y.optimizer = {{"adam.m.0", &moment_b}};
+  std::string config = train::load_checkpoint(dir / "m.h5", b, &y);
+  CHECK(config == x.config);
+  auto pa = a.named_parameters(), pb = b.named_parameters();
+  for (size_t i = 0; i < pa.size(); ++i)
+    CHECK(std::memcmp(pa[i].second->value().raw(), pb[i].second->value().raw(), pa[i].second->value().bytes()) == 0);
+  auto ba = a.named_buffers(), bb = b.named_buffers();
+  for (size_t i = 0; i < ba.size(); ++i) CHECK(std::memcmp(ba[i].second->raw(), bb[i].second->raw(), ba[i].second->bytes()) == 0);
+  CHECK(std::memcmp(moment.raw(), moment_b.raw(), moment.bytes()) == 0);
+  CHECK(y.step == 17);
+  CHECK(y.epoch == 2);
+  CHECK(y.rng_state == x.rng_state);
+  CHECK(y.loss == x.loss);
+}
+
+TEST_CASE("checkpoint: a shape mismatch is an error naming the tensor") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  Rng rng(1);
+  models::ConvNetS a(1, rng);
+  train::save_checkpoint(dir / "m.h5", a, {});
+  models::ConvNetS c(3, rng);  // 3 input channels: conv0.weight differs
+  CHECK_THROWS_WITH_AS(train::load_checkpoint(dir / "m.h5", c), doctest::Contains("params/conv0.weight has shape"),
+                       Error);
+}

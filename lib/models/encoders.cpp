@@ -16,7 +16,7 @@ ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {
 Var ConvNetS::forward(const Var& x) {
   Var h = x;
   for (size_t i = 0; i < convs.size(); ++i) {
-    h = nn::relu(norms[i].forward(convs[i].forward(h)));
+    h = norms[i].forward_relu(convs[i].forward(h));
     if (i == 1 || i == 3) h = nn::max_pool2d(h, 2, 2);
   }
   return nn::global_avg_pool(h);
@@ -50,9 +50,9 @@ ResNet18::ResNet18(int64_t in_channels, Rng& rng)
 }
 
 Var ResNet18::forward(const Var& x) {
-  Var h = nn::relu(bn1.forward(conv1.forward(x)));
+  Var h = bn1.forward_relu(conv1.forward(x));
   for (auto& b : blocks) {
-    Var y = nn::relu(b.bn1.forward(b.conv1.forward(h)));
+    Var y = b.bn1.forward_relu(b.conv1.forward(h));
     y = b.bn2.forward(b.conv2.forward(y));
     Var skip = b.has_down ? b.down_bn.forward(b.down.forward(h)) : h;
     h = nn::relu(nn::add(y, skip));

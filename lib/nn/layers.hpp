@@ -32,6 +32,9 @@ class BatchNorm : public ModuleImpl<BatchNorm> {
   BatchNorm() = default;
   explicit BatchNorm(int64_t channels, float momentum = 0.1f, float eps = 1e-5f);
   Var forward(const Var& x) { return batchnorm(x, weight, bias, running_mean, running_var, training_, momentum, eps); }
+  Var forward_relu(const Var& x) {
+    return batchnorm_relu(x, weight, bias, running_mean, running_var, training_, momentum, eps);
+  }
   void visit(ModuleVisitor& v) override;
   Var weight, bias;
   Tensor running_mean, running_var;

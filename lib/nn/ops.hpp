@@ -32,6 +32,9 @@ Var matmul(const Var& a, const Var& b, bool transpose_b = false);
 // running = (1-m) running + m batch, unbiased variance); in eval uses them.
 Var batchnorm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
               bool training, float momentum = 0.1f, float eps = 1e-5f);
+// relu(batchnorm(x)) in one oneDNN pass (fuse_norm_relu).
+Var batchnorm_relu(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+                   bool training, float momentum = 0.1f, float eps = 1e-5f);
 // Over the last axis.
 Var layernorm(const Var& x, const Var& gamma, const Var& beta, float eps = 1e-5f);
 

@@ -91,6 +91,21 @@ TEST_CASE("batchnorm gradients in training and eval mode") {
       {random_tensor({4, 3}, 12), random_tensor({3}, 13, 0.5, 1.5), random_tensor({3}, 14)}, 2e-3);
 }
 
+TEST_CASE("fused batchnorm-relu equals relu of batchnorm and has the same gradients") {
+  init_engine();
+  Tensor x = random_tensor({3, 2, 2, 4}, 30), g = random_tensor({4}, 31, 0.5, 1.5), b = random_tensor({4}, 32);
+  Tensor m1 = Tensor::zeros({4}), v1 = Tensor::full({4}, 1.f), m2 = m1.clone(), v2 = v1.clone();
+  auto fused = batchnorm_relu(Var(x), Var(g), Var(b), m1, v1, true).value().to_vector();
+  auto plain = relu(batchnorm(Var(x), Var(g), Var(b), m2, v2, true)).value().to_vector();
+  for (size_t i = 0; i < fused.size(); ++i) CHECK(fused[i] == doctest::Approx(plain[i]).epsilon(1e-5));
+  check_grad(
+      [&](const std::vector<Var>& v) {
+        Tensor m = Tensor::zeros({4}), s = Tensor::full({4}, 1.f);
+        return batchnorm_relu(v[0], v[1], v[2], m, s, true);
+      },
+      {x, g, b}, 5e-3, 1e-3);
+}
+
 TEST_CASE("relu and gelu forward and gradients") {
   init_engine();
   Tensor x = away_from_zero({2, 3, 4}, 15);

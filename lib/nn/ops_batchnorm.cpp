@@ -22,10 +22,8 @@ struct BnBwd {
   dnnl::batch_normalization_backward prim;
 };
 
-}  // namespace
-
-Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
-              bool training, float momentum, float eps) {
+Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+                   bool training, float momentum, float eps, bool fuse_relu) {
   OpTimer timer("batchnorm.fwd");
   const Tensor& x = xv.value();
   const DType dt = x.dtype();
@@ -33,8 +31,12 @@ Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_
   if (gamma.value().numel() != C || beta.value().numel() != C || running_mean.numel() != C)
     throw Error("", "internal: batchnorm parameters for " + std::to_string(C) + " channels");
   auto md = channels_last_desc(x.shape(), dt);
-  const flags fl = flags::use_scale | flags::use_shift | (training ? flags::none : flags::use_global_stats);
-  std::string key = dims_key(x.shape()) + dtype_name(dt) + (training ? "t" : "e") + std::to_string(eps);
+  // fuse_norm_relu applies the ReLU inside the same pass, keeping a 1-bit
+  // mask as workspace for the backward: one memory pass less each way.
+  const flags fl = flags::use_scale | flags::use_shift | (training ? flags::none : flags::use_global_stats) |
+                   (fuse_relu ? flags::fuse_norm_relu : flags::none);
+  std::string key = dims_key(x.shape()) + dtype_name(dt) + (training ? "t" : "e") + (fuse_relu ? "r" : "") +
+                    std::to_string(eps);
   auto& fwd = primitive_cache().get<BnFwd>("bn.fwd|" + key, [&] {
     dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, md, eps, fl);
     dnnl::batch_normalization_forward::primitive_desc pd(d, engine());
@@ -44,12 +46,18 @@ Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_
   Tensor y(x.shape(), dt);
   Tensor mean = training ? Tensor({C}, DType::f32) : running_mean.clone();
   Tensor var = training ? Tensor({C}, DType::f32) : running_var.clone();
-  run(fwd.prim, {{DNNL_ARG_SRC, memory(md, engine(), x.raw())},
-                 {DNNL_ARG_DST, memory(md, engine(), y.raw())},
-                 {DNNL_ARG_SCALE, memory(stat_md, engine(), gamma.value().raw())},
-                 {DNNL_ARG_SHIFT, memory(stat_md, engine(), beta.value().raw())},
-                 {DNNL_ARG_MEAN, memory(stat_md, engine(), mean.raw())},
-                 {DNNL_ARG_VARIANCE, memory(stat_md, engine(), var.raw())}});
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(md, engine(), x.raw())},
+                                       {DNNL_ARG_DST, memory(md, engine(), y.raw())},
+                                       {DNNL_ARG_SCALE, memory(stat_md, engine(), gamma.value().raw())},
+                                       {DNNL_ARG_SHIFT, memory(stat_md, engine(), beta.value().raw())},
+                                       {DNNL_ARG_MEAN, memory(stat_md, engine(), mean.raw())},
+                                       {DNNL_ARG_VARIANCE, memory(stat_md, engine(), var.raw())}};
+  memory ws;
+  if (fuse_relu) {
+    ws = memory(fwd.pd.workspace_desc(), engine());
+    args[DNNL_ARG_WORKSPACE] = ws;
+  }
+  run(fwd.prim, args);
   if (training && grad_enabled()) {
     // PyTorch's convention: the running variance is the unbiased one.
     const double m = static_cast<double>(x.numel() / C);
@@ -68,7 +76,7 @@ Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_
       return BnBwd{pd, dnnl::batch_normalization_backward(pd)};
     });
     Tensor dx(x.shape(), dt), dgamma({C}, DType::f32), dbeta({C}, DType::f32);
-    run(bwd.prim, {{DNNL_ARG_SRC, memory(md, engine(), x.raw())},
+    std::unordered_map<int, memory> a{{DNNL_ARG_SRC, memory(md, engine(), x.raw())},
                    {DNNL_ARG_DIFF_DST, memory(md, engine(), n.grad.raw())},
                    {DNNL_ARG_MEAN, memory(stat_md, engine(), mean.raw())},
                    {DNNL_ARG_VARIANCE, memory(stat_md, engine(), var.raw())},
@@ -76,11 +84,25 @@ Var batchnorm(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_
                    {DNNL_ARG_SHIFT, memory(stat_md, engine(), n.inputs[2]->value.raw())},
                    {DNNL_ARG_DIFF_SRC, memory(md, engine(), dx.raw())},
                    {DNNL_ARG_DIFF_SCALE, memory(stat_md, engine(), dgamma.raw())},
-                   {DNNL_ARG_DIFF_SHIFT, memory(stat_md, engine(), dbeta.raw())}});
+                   {DNNL_ARG_DIFF_SHIFT, memory(stat_md, engine(), dbeta.raw())}};
+    if (fuse_relu) a[DNNL_ARG_WORKSPACE] = ws;
+    run(bwd.prim, a);
     n.inputs[0]->accumulate(dx);
     n.inputs[1]->accumulate(dgamma);
     n.inputs[2]->accumulate(dbeta);
   });
+}
+
+}  // namespace
+
+Var batchnorm(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+              bool training, float momentum, float eps) {
+  return batchnorm_impl(x, gamma, beta, running_mean, running_var, training, momentum, eps, false);
+}
+
+Var batchnorm_relu(const Var& x, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
+                   bool training, float momentum, float eps) {
+  return batchnorm_impl(x, gamma, beta, running_mean, running_var, training, momentum, eps, true);
 }
 
 }  // namespace sslkit::nn

@@ -37,8 +37,11 @@ Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& run
                    (fuse_relu ? flags::fuse_norm_relu : flags::none);
   std::string key = dims_key(x.shape()) + dtype_name(dt) + (training ? "t" : "e") + (fuse_relu ? "r" : "") +
                     std::to_string(eps);
-  auto& fwd = primitive_cache().get<BnFwd>("bn.fwd|" + key, [&] {
-    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_training, md, eps, fl);
+  // Eval without a tape: a pure inference pass (no workspace, no statistics out).
+  const bool inference = !training && !grad_enabled();
+  auto& fwd = primitive_cache().get<BnFwd>(std::string("bn.fwd|") + (inference ? "i|" : "t|") + key, [&] {
+    dnnl::batch_normalization_forward::desc d(
+        inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training, md, eps, fl);
     dnnl::batch_normalization_forward::primitive_desc pd(d, engine());
     return BnFwd{pd, dnnl::batch_normalization_forward(pd)};
   });
@@ -53,7 +56,7 @@ Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& run
                                        {DNNL_ARG_MEAN, memory(stat_md, engine(), mean.raw())},
                                        {DNNL_ARG_VARIANCE, memory(stat_md, engine(), var.raw())}};
   memory ws;
-  if (fuse_relu) {
+  if (fuse_relu && fwd.pd.workspace_desc().get_size() > 0) {
     ws = memory(fwd.pd.workspace_desc(), engine());
     args[DNNL_ARG_WORKSPACE] = ws;
   }

@@ -81,8 +81,10 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
   auto dst_md = channels_last_desc(geo.out_shape, dt);
   auto bias_md = has_bias ? memory::desc({O}, memory::data_type::f32, tag::a) : memory::desc();
 
-  auto& fwd = primitive_cache().get<ConvFwd>("conv.fwd|" + geo.key, [&] {
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src_md,
+  // Without a tape (inference) oneDNN may pick kernels that keep nothing for a backward.
+  const auto prop = grad_enabled() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  auto& fwd = primitive_cache().get<ConvFwd>(std::string("conv.fwd|") + (grad_enabled() ? "t|" : "i|") + geo.key, [&] {
+    dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md,
                                       memory::desc(geo.wdims, dnnl_type(dt), tag::any), bias_md, dst_md, geo.strides,
                                       geo.dilates, geo.pad, geo.pad);
     dnnl::convolution_forward::primitive_desc pd(d, engine());

@@ -24,8 +24,9 @@ Var eltwise(const Var& xv, dnnl::algorithm alg, const char* name) {
   // A flat 1-D view: same buffer, cached by element count only.
   auto md = memory::desc({x.numel()}, dnnl_type(x.dtype()), memory::format_tag::a);
   std::string key = std::string(name) + "|" + std::to_string(x.numel()) + dtype_name(x.dtype());
-  auto& fwd = primitive_cache().get<EwFwd>("ew.fwd|" + key, [&] {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_training, alg, md, 0.f, 0.f);
+  const auto prop = grad_enabled() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  auto& fwd = primitive_cache().get<EwFwd>(std::string("ew.fwd|") + (grad_enabled() ? "t|" : "i|") + key, [&] {
+    dnnl::eltwise_forward::desc d(prop, alg, md, 0.f, 0.f);
     dnnl::eltwise_forward::primitive_desc pd(d, engine());
     return EwFwd{pd, dnnl::eltwise_forward(pd)};
   });

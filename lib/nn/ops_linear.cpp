@@ -46,8 +46,9 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
   std::string key = std::to_string(M) + "," + std::to_string(K) + "," + std::to_string(O) + (has_bias ? "b" : "") +
                     dtype_name(dt);
 
-  auto& fwd = primitive_cache().get<IpFwd>("ip.fwd|" + key, [&] {
-    dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_training, src_md,
+  const auto prop = grad_enabled() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  auto& fwd = primitive_cache().get<IpFwd>(std::string("ip.fwd|") + (grad_enabled() ? "t|" : "i|") + key, [&] {
+    dnnl::inner_product_forward::desc d(prop, src_md,
                                         memory::desc({O, K}, dnnl_type(dt), tag::any), bias_md, dst_md);
     dnnl::inner_product_forward::primitive_desc pd(d, engine());
     return IpFwd{pd, dnnl::inner_product_forward(pd)};

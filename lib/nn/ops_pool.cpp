@@ -31,8 +31,10 @@ Var pool2d(const Var& xv, dnnl::algorithm alg, int64_t k, int64_t s, int64_t p, 
   memory::dims strides{s, s}, kernel{k, k}, dil{0, 0}, pad{p, p};
   std::string key = std::string(name) + "|" + dims_key(x.shape()) + std::to_string(k) + "," + std::to_string(s) +
                     "," + std::to_string(p) + dtype_name(dt);
-  auto& fwd = primitive_cache().get<PoolFwd>("pool.fwd|" + key, [&] {
-    dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_training, alg, src_md, dst_md, strides, kernel, dil,
+  // Inference needs no workspace of max positions.
+  const auto prop = grad_enabled() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+  auto& fwd = primitive_cache().get<PoolFwd>(std::string("pool.fwd|") + (grad_enabled() ? "t|" : "i|") + key, [&] {
+    dnnl::pooling_v2_forward::desc d(prop, alg, src_md, dst_md, strides, kernel, dil,
                                      pad, pad);
     dnnl::pooling_v2_forward::primitive_desc pd(d, engine());
     return PoolFwd{pd, dnnl::pooling_v2_forward(pd)};

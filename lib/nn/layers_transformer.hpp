@@ -1,0 +1,52 @@
+// Transformer building blocks: LayerNorm, Embedding, MultiHeadAttention and
+// a pre-LN TransformerBlock, composed from the tape's ops.
+#pragma once
+#include "nn/layers.hpp"
+
+namespace sslkit::nn {
+
+class LayerNorm : public ModuleImpl<LayerNorm> {
+ public:
+  LayerNorm() = default;
+  explicit LayerNorm(int64_t dim, float eps = 1e-5f);
+  Var forward(const Var& x) const { return layernorm(x, weight, bias, eps); }
+  void visit(ModuleVisitor& v) override;
+  Var weight, bias;
+  float eps = 1e-5f;
+};
+
+class Embedding : public ModuleImpl<Embedding> {
+ public:
+  Embedding() = default;
+  // N(0,1) initialisation, as PyTorch's nn.Embedding.
+  Embedding(int64_t vocab, int64_t dim, Rng& rng);
+  // ids of `count` rows -> [count, dim].
+  Var forward(const std::vector<int32_t>& ids) const { return embedding(table, ids); }
+  void visit(ModuleVisitor& v) override;
+  Var table;
+};
+
+// Scaled dot-product attention over heads: x [B,T,D] -> [B,T,D].
+class MultiHeadAttention : public ModuleImpl<MultiHeadAttention> {
+ public:
+  MultiHeadAttention() = default;
+  MultiHeadAttention(int64_t dim, int64_t heads, Rng& rng);
+  Var forward(const Var& x) const;
+  void visit(ModuleVisitor& v) override;
+  Linear q, k, v, out;
+  int64_t heads = 1;
+};
+
+// Pre-LN: x + attn(ln1(x)), then x + mlp(ln2(x)) with a GELU MLP of 4x width.
+class TransformerBlock : public ModuleImpl<TransformerBlock> {
+ public:
+  TransformerBlock() = default;
+  TransformerBlock(int64_t dim, int64_t heads, Rng& rng, int64_t mlp_ratio = 4);
+  Var forward(const Var& x) const;
+  void visit(ModuleVisitor& v) override;
+  LayerNorm ln1, ln2;
+  MultiHeadAttention attn;
+  Linear fc1, fc2;
+};
+
+}  // namespace sslkit::nn

@@ -36,7 +36,13 @@ int main(int argc, char** argv) {
   const int iters = argc > 5 ? std::atoi(argv[5]) : 20, warmup = argc > 6 ? std::atoi(argv[6]) : 5;
   set_thread_count(0);
   init_engine();
-  const DType dt = resolve_precision(prec);
+  DType dt;
+  try {
+    dt = resolve_precision(prec);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_engine: %s\n", e.what());
+    return 2;
+  }
 
   Rng rng(0);
   std::unique_ptr<Module> enc;

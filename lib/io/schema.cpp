@@ -29,6 +29,7 @@ const std::vector<DatasetRule>& dataset_rules() {
       {"/lengths", DType::i32, 1, true, "[N]"},
       {"/tokenizer", DType::u8, 1, false, "[bytes]"},
       {"/audio", DType::f32, 2, true, "[N,T]"},
+      {"/audio_views", DType::f32, 3, true, "[N,V,T]"},
       {"/mask", DType::u8, 2, true, "[N,M]"},
       {"/input_ids", DType::i32, 2, true, "[N,L]"},
       {"/mlm_labels", DType::i32, 2, true, "[N,L]"},

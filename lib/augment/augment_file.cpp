@@ -175,7 +175,7 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
 }  // namespace
 
 void run_augment(const AugmentOptions& o) {
-  if (o.views < 0 || o.views > 64) throw UsageError("--views must be between 1 and 64");
+  if (o.views < 0 || o.views > 64) throw UsageError("--views must be between 1 and 64 (0: the recipe's default)");
   io::check_not_an_input(o.output, {o.input});
   if (!o.preview.empty()) io::check_not_an_input(o.preview, {o.input});
   io::DataReader in(o.input);

@@ -10,7 +10,7 @@ namespace sslkit::augment {
 struct AugmentOptions {
   std::string input, output;
   std::string recipe = "simclr";
-  int views = 2;            // 0 = the recipe's default (2; 4 for rotation)
+  int views = 0;            // 0 = the recipe's default (2; 4 for rotation)
   double strength = 1.0;    // SimCLR color-jitter strength
   int size = 0;             // output side (images); 0 = the input's
   double seconds = 0;       // output length (audio); 0 = the input's

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# ssl-augment through files and pipes, determinism, and bad input.
+. "$TESTS/cli/lib.sh"
+ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" -o "$WORK/in.h5"
+
+ok ssl-augment "$WORK/in.h5" --recipe simclr --strength 0.5 -o "$WORK/a.h5" --threads 1 --seed 3
+check_eq "views shape" "$(h5get "$WORK/a.h5" 'f["views"].shape')" "(120, 2, 28, 28, 1)"
+check_eq "labels carried" "$(h5get "$WORK/a.h5" 'list(f["labels"][:5]) == list(h5py.File("'"$WORK/in.h5"'")["labels"][:5])')" "True"
+check_eq "history grows" "$(h5get "$WORK/a.h5" 'len(f["history"])')" "2"
+# Same output for any thread count and chunk boundaries (seeded per sample and view).
+ok ssl-augment "$WORK/in.h5" --recipe simclr --strength 0.5 -o "$WORK/b.h5" --threads 2 --seed 3
+check_eq "threads 1 == threads 2" "$(h5get "$WORK/a.h5" 'int((f["views"][:] == h5py.File("'"$WORK/b.h5"'")["views"][:]).all())')" "1"
+ok ssl-augment "$WORK/in.h5" --recipe simclr --strength 0.5 -o "$WORK/c.h5" --seed 4
+check_eq "seed changes views" "$(h5get "$WORK/a.h5" 'int((f["views"][:] == h5py.File("'"$WORK/c.h5"'")["views"][:]).all())')" "0"
+
+# Rotation: four views with their rotation index.
+ok ssl-augment "$WORK/in.h5" --recipe rotation -o "$WORK/r.h5"
+check_eq "rotation labels" "$(h5get "$WORK/r.h5" 'f["pretext_labels"][7].tolist()')" "[0, 1, 2, 3]"
+check_eq "rotation pixels" "$(h5get "$WORK/r.h5" 'int((np.rot90(f["views"][7,0], 1) == f["views"][7,1]).all())')" "1"
+
+# A custom recipe, a pipe, --size and a preview.
+ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" -o - | \
+  ssl-augment - --recipe "crop(0.2,1) flip(0.5) blur(0.1,2,p=0.5)" --views 3 --size 32 -o - --preview "$WORK/p.png" > "$WORK/d.h5" \
+  || fail "pipe"
+check_eq "custom shape" "$(h5get "$WORK/d.h5" 'f["views"].shape')" "(120, 3, 32, 32, 1)"
+/usr/bin/python3 -c "import sys; sys.exit(open('$WORK/p.png','rb').read(4) != b'\x89PNG')" || fail "preview"
+
+# Audio.
+ok ssl-import audio "$DATA/audio" --seconds 1 -o "$WORK/au.h5"
+ok ssl-augment "$WORK/au.h5" --recipe audio --seconds 0.5 -o "$WORK/av.h5"
+check_eq "audio views" "$(h5get "$WORK/av.h5" 'f["audio_views"].shape[1:]')" "(2, 8000)"
+
+# Bad input.
+expect_error 2 "unknown op 'blurr'" "$WORK/x.h5" ssl-augment "$WORK/in.h5" --recipe "blurr(1)" -o "$WORK/x.h5"
+expect_error 2 "'x' is not a number" "$WORK/x.h5" ssl-augment "$WORK/in.h5" --recipe "crop(x,1)" -o "$WORK/x.h5"
+expect_error 1 "nope.h5: No such file" "$WORK/x.h5" ssl-augment "$WORK/nope.h5" -o "$WORK/x.h5"
+printf 'text' > "$WORK/t.h5"
+expect_error 1 "not an HDF5 file" "$WORK/x.h5" ssl-augment "$WORK/t.h5" -o "$WORK/x.h5"
+ok ssl-import text "$DATA/text/proverbs" --vocab-size 200 -o "$WORK/txt.h5"
+expect_error 2 "image and audio files" "$WORK/x.h5" ssl-augment "$WORK/txt.h5" -o "$WORK/x.h5"
+expect_error 2 "overwrite input" "" ssl-augment "$WORK/in.h5" -o "$WORK/in.h5"
+finish

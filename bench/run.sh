@@ -4,3 +4,4 @@ set -euo pipefail
 here=$(dirname "$0")
 bash "$here/import.sh"
 bash "$here/engine.sh"
+bash "$here/augment.sh"

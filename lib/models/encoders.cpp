@@ -1,8 +1,16 @@
 #include "models/encoders.hpp"
 
+#include "core/error.hpp"
+
 namespace sslkit::models {
 
 using nn::Var;
+
+std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng) {
+  if (arch == "convnet-s") return std::make_unique<ConvNetS>(in_channels, rng);
+  if (arch == "resnet18") return std::make_unique<ResNet18>(in_channels, rng);
+  throw UsageError("--arch must be convnet-s or resnet18, not '" + arch + "'");
+}
 
 ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {
   const int64_t chans[][2] = {{in_channels, 32}, {32, 32}, {32, 64}, {64, 64}, {64, 128}};

@@ -11,13 +11,24 @@
 
 namespace sslkit::models {
 
+// What every encoder offers: features [N,D] from images [N,H,W,C].
+class Encoder : public nn::Module {
+ public:
+  virtual nn::Var forward(const nn::Var& x) = 0;
+  virtual int64_t out_dim() const = 0;
+};
+
+// "convnet-s" or "resnet18"; UsageError for anything else.
+std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng);
+
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,
 // conv3x3(32->64)+BN+ReLU, conv3x3(64->64)+BN+ReLU, maxpool2,
 // conv3x3(64->128)+BN+ReLU, global average pool -> 128.
-class ConvNetS : public nn::ModuleImpl<ConvNetS> {
+class ConvNetS : public nn::ModuleImpl<ConvNetS, Encoder> {
  public:
   ConvNetS(int64_t in_channels, Rng& rng);
-  nn::Var forward(const nn::Var& x);
+  nn::Var forward(const nn::Var& x) override;
+  int64_t out_dim() const override { return kOutDim; }
   void visit(nn::ModuleVisitor& v) override;
   static constexpr int64_t kOutDim = 128;
 
@@ -32,10 +43,11 @@ struct BasicBlock {
   bool has_down = false;
 };
 
-class ResNet18 : public nn::ModuleImpl<ResNet18> {
+class ResNet18 : public nn::ModuleImpl<ResNet18, Encoder> {
  public:
   ResNet18(int64_t in_channels, Rng& rng);
-  nn::Var forward(const nn::Var& x);
+  nn::Var forward(const nn::Var& x) override;
+  int64_t out_dim() const override { return kOutDim; }
   void visit(nn::ModuleVisitor& v) override;
   static constexpr int64_t kOutDim = 512;
 

@@ -50,8 +50,8 @@ class Module {
 };
 
 // CRTP helper: clone() by copy construction, then every tensor deep-copied.
-template <class Derived>
-class ModuleImpl : public Module {
+template <class Derived, class Base = Module>
+class ModuleImpl : public Base {
  public:
   std::unique_ptr<Module> clone() const override {
     auto copy = std::make_unique<Derived>(static_cast<const Derived&>(*this));

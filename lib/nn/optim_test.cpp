@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "nn/gradcheck.hpp"
+#include "nn/layers.hpp"
+#include "nn/optim.hpp"
+
+using namespace sslkit;
+using namespace sslkit::nn;
+
+namespace {
+
+// One parameter w = [1, -2] with gradient g = [0.5, 0.25] for every step.
+struct OneParam {
+  Var w{Tensor::from({2}, {1.f, -2.f}), true};
+  std::vector<ParamGroup> groups(double wd = 0) { return {ParamGroup{{&w}, 1.0, wd, false}}; }
+  void set_grad() { w.grad() = Tensor::from({2}, {0.5f, 0.25f}); }
+};
+
+}  // namespace
+
+TEST_CASE("sgd: plain, momentum and nesterov steps match hand computation") {
+  OneParam a;
+  SGD plain(a.groups(), 0.1, 0.0);
+  a.set_grad();
+  plain.step();
+  CHECK(a.w.value().f32()[0] == doctest::Approx(0.95));
+  OneParam b;
+  SGD mom(b.groups(), 0.1, 0.9);
+  b.set_grad();
+  mom.step();  // buf = g: w = 1 - 0.05
+  b.set_grad();
+  mom.step();  // buf = 0.9*0.5 + 0.5 = 0.95: w = 0.95 - 0.095
+  CHECK(b.w.value().f32()[0] == doctest::Approx(0.855));
+  OneParam c;
+  SGD nest(c.groups(), 0.1, 0.9, true);
+  c.set_grad();
+  nest.step();  // buf = 0.5, d = 0.5 + 0.45 = 0.95: w = 0.905
+  CHECK(c.w.value().f32()[0] == doctest::Approx(0.905));
+}
+
+TEST_CASE("adamw: first steps match PyTorch's formula with decoupled decay") {
+  OneParam a;
+  AdamW opt(a.groups(0.1), 0.01);
+  a.set_grad();
+  opt.step();
+  // Step 1: m_hat = g, v_hat = g^2, update = lr * sign(g) (up to eps); decay w *= 1 - lr*wd.
+  CHECK(a.w.value().f32()[0] == doctest::Approx(1 * (1 - 0.001) - 0.01).epsilon(1e-6));
+  CHECK(a.w.value().f32()[1] == doctest::Approx(-2 * (1 - 0.001) - 0.01).epsilon(1e-6));
+  a.set_grad();
+  opt.step();
+  // Constant gradient: m_hat = g and v_hat = g^2 again, so the same step.
+  CHECK(a.w.value().f32()[0] == doctest::Approx((1 * 0.999 - 0.01) * 0.999 - 0.01).epsilon(1e-6));
+  CHECK(opt.state().size() == 2);
+}
+
+TEST_CASE("lars scales each step by the trust ratio and skips excluded groups") {
+  OneParam a;
+  LARS opt({ParamGroup{{&a.w}, 1.0, 0.0, false}}, 1.0, 0.0, 0.001);
+  a.set_grad();
+  opt.step();
+  double wn = std::sqrt(5.0), gn = std::sqrt(0.25 + 0.0625);
+  CHECK(a.w.value().f32()[0] == doctest::Approx(1 - 0.001 * wn / gn * 0.5).epsilon(1e-6));
+  OneParam b;
+  LARS ex({ParamGroup{{&b.w}, 1.0, 0.0, true}}, 0.1, 0.0);
+  b.set_grad();
+  ex.step();
+  CHECK(b.w.value().f32()[0] == doctest::Approx(0.95));
+}
+
+TEST_CASE("warmup then cosine schedule, clipping and EMA") {
+  CHECK(warmup_cosine(0, 100, 10, 1.0) == doctest::Approx(0.1));
+  CHECK(warmup_cosine(9, 100, 10, 1.0) == doctest::Approx(1.0));
+  CHECK(warmup_cosine(55, 100, 10, 1.0) == doctest::Approx(0.5));
+  CHECK(warmup_cosine(100, 100, 10, 1.0, 0.01) == doctest::Approx(0.01));
+  OneParam a;
+  a.w.grad() = Tensor::from({2}, {3.f, 4.f});
+  CHECK(clip_grad_norm({&a.w}, 1.0) == doctest::Approx(5.0));
+  CHECK(a.w.grad().f32()[0] == doctest::Approx(0.6).epsilon(1e-4));
+  Rng rng(1);
+  Linear online(3, 2, rng), target(3, 2, rng);
+  float t0 = target.weight.value().f32()[0], o0 = online.weight.value().f32()[0];
+  ema_update(target, online, 0.99);
+  CHECK(target.weight.value().f32()[0] == doctest::Approx(0.99 * t0 + 0.01 * o0));
+  CHECK(byol_tau(0, 100) == doctest::Approx(0.99));
+  CHECK(byol_tau(100, 100) == doctest::Approx(1.0));
+}
+
+TEST_CASE("decay groups leave biases and norm parameters undecayed") {
+  Rng rng(2);
+  MLP m({4, 8, 2}, rng, true);
+  auto g = decay_groups(m, 1e-4);
+  CHECK(g[0].params.size() == 2);  // the two linear weights
+  CHECK(g[1].params.size() == 3);  // batchnorm weight and bias, last linear bias
+}

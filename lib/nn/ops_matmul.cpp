@@ -25,8 +25,8 @@ void batched(const void* a, bool ta, const void* b, bool tb, void* c, int64_t B,
   auto a_md = memory::desc({B, M, K}, dnnl_type(dt), ta ? tag::acb : tag::abc);
   auto b_md = memory::desc({B, K, N}, dnnl_type(dt), tb ? tag::acb : tag::abc);
   auto c_md = memory::desc({B, M, N}, dnnl_type(dt), tag::abc);
-  std::string key = "mm|" + std::to_string(B) + "," + std::to_string(M) + "," + std::to_string(K) + "," +
-                    std::to_string(N) + (ta ? "T" : "N") + (tb ? "T" : "N") + dtype_name(dt);
+  const std::string key =
+      "matmul|" + dims_key({B, M, K, N}) + (ta ? "T" : "N") + (tb ? "T" : "N") + "|" + dtype_name(dt);
   auto& mm = primitive_cache().get<MatmulPrim>(key, [&] {
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine());
     return MatmulPrim{dnnl::matmul(pd)};
@@ -43,31 +43,40 @@ Var matmul(const Var& av, const Var& bv, bool transpose_b) {
   const Tensor& a = av.value();
   Tensor b = bv.value();
   if (b.dtype() != a.dtype()) b = b.to(a.dtype());
-  const bool batched_in = a.rank() == 3;
-  const int64_t B = batched_in ? a.dim(0) : 1, M = a.dim(-2), K = a.dim(-1);
+  const bool ok_rank = (a.rank() == 2 || a.rank() == 3) && (b.rank() == 2 || b.rank() == a.rank());
+  if (!ok_rank) throw Error("", "internal: matmul " + shape_str(a.shape()) + " by " + shape_str(b.shape()));
+  const int64_t M = a.dim(-2), K = a.dim(-1);
   const int64_t N = transpose_b ? b.dim(-2) : b.dim(-1);
   const int64_t Kb = transpose_b ? b.dim(-1) : b.dim(-2);
-  if (Kb != K || (b.rank() == 3 && b.dim(0) != B) || a.rank() != b.rank())
-    throw Error("", "internal: matmul " + shape_str(a.shape()) + " by " + shape_str(b.shape()));
-  Shape out_shape = batched_in ? Shape{B, M, N} : Shape{M, N};
+  if (Kb != K || (b.rank() == 3 && b.dim(0) != a.dim(0)))
+    throw Error("", "internal: matmul " + shape_str(a.shape()) + " by " + shape_str(b.shape()) +
+                        (transpose_b ? " (transposed)" : ""));
+  // A batch of A against one shared B is a single matmul of [B*M, K] rows
+  // (row-major, so the batch folds into M for free); only a batched B needs
+  // oneDNN's batch dimension.
+  const int64_t B = b.rank() == 3 ? a.dim(0) : 1;
+  const int64_t Mf = b.rank() == 3 ? M : a.numel() / K;
+  Shape out_shape = a.shape();
+  out_shape.back() = N;
   Tensor y(out_shape, a.dtype());
-  batched(a.raw(), false, b.raw(), transpose_b, y.raw(), B, M, K, N, a.dtype());
+  batched(a.raw(), false, b.raw(), transpose_b, y.raw(), B, Mf, K, N, a.dtype());
   const DType bdt = bv.dtype();
   return make_result(y, {av, bv}, [=](Node& n) {
     OpTimer t("matmul.bwd");
-    const Tensor& g = n.grad;
+    const Tensor g = n.grad.dtype() == a.dtype() ? n.grad : n.grad.to(a.dtype());
     if (n.inputs[0]->requires_grad) {
       // dA [M,K] = dY [M,N] * B^T: B stored [K,N] is read transposed; B stored [N,K] is read plainly.
       Tensor da(a.shape(), a.dtype());
-      batched(g.raw(), false, b.raw(), !transpose_b, da.raw(), B, M, N, K, a.dtype());
+      batched(g.raw(), false, b.raw(), !transpose_b, da.raw(), B, Mf, N, K, a.dtype());
       n.inputs[0]->accumulate(da);
     }
     if (n.inputs[1]->requires_grad) {
+      // With a shared B the folded rows also sum the batch's contributions.
       Tensor db(b.shape(), a.dtype());
       if (!transpose_b)  // dB [K,N] = A^T [K,M] * dY [M,N]
-        batched(a.raw(), true, g.raw(), false, db.raw(), B, K, M, N, a.dtype());
+        batched(a.raw(), true, g.raw(), false, db.raw(), B, K, Mf, N, a.dtype());
       else  // dB [N,K] = dY^T [N,M] * A [M,K]
-        batched(g.raw(), true, a.raw(), false, db.raw(), B, N, M, K, a.dtype());
+        batched(g.raw(), true, a.raw(), false, db.raw(), B, N, Mf, K, a.dtype());
       n.inputs[1]->accumulate(db.to(bdt));
     }
   });

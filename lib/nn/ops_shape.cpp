@@ -1,5 +1,5 @@
 // Copies that move data around: concat, transpose of two axes, a slice of
-// rows, embedding lookup and dropout. Plain loops; gradients route back.
+// rows. Plain loops (memcpy per contiguous run); gradients route back.
 #include <cstring>
 
 #include "core/error.hpp"
@@ -27,10 +27,15 @@ Var concat(const std::vector<Var>& xs, int axis) {
   Shape shape = xs[0].shape();
   const int rank = static_cast<int>(shape.size());
   if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) throw Error("", "internal: concat axis out of range for " + shape_str(shape));
   const DType dt = xs[0].dtype();
   int64_t total = 0;
   for (auto& x : xs) {
-    if (x.value().rank() != rank || x.dtype() != dt) throw Error("", "internal: concat of mismatched tensors");
+    bool ok = x.value().rank() == rank && x.dtype() == dt;
+    for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.shape()[i] == shape[i];
+    if (!ok)
+      throw Error("", "internal: concat of " + shape_str(x.shape()) + " with " + shape_str(shape) + " on axis " +
+                          std::to_string(axis));
     total += x.shape()[axis];
   }
   shape[axis] = total;
@@ -94,16 +99,21 @@ Var transpose(const Var& xv, int a0, int a1) {
   const int rank = xv.value().rank();
   if (a0 < 0) a0 += rank;
   if (a1 < 0) a1 += rank;
+  if (a0 < 0 || a0 >= rank || a1 < 0 || a1 >= rank)
+    throw Error("", "internal: transpose axes out of range for " + shape_str(xv.shape()));
+  if (a0 == a1) return xv;  // nothing moves
   return make_result(swap_axes(xv.value(), a0, a1), {xv},
                      [a0, a1](Node& n) { n.inputs[0]->accumulate(swap_axes(n.grad, a0, a1)); });
 }
 
 Var slice_rows(const Var& xv, int64_t start, int64_t count) {
   const Tensor& x = xv.value();
-  if (start < 0 || start + count > x.dim(0)) throw Error("", "internal: slice_rows out of range");
+  if (x.rank() < 1 || start < 0 || count < 0 || start + count > x.dim(0))
+    throw Error("", "internal: slice_rows " + std::to_string(start) + "+" + std::to_string(count) + " of " +
+                        shape_str(x.shape()));
   Shape s = x.shape();
   s[0] = count;
-  const int64_t row = x.numel() / x.dim(0);
+  const int64_t row = numel_of(Shape(x.shape().begin() + 1, x.shape().end()));
   const size_t es = esize(x.dtype());
   Tensor y(s, x.dtype());
   std::memcpy(y.raw(), static_cast<const char*>(x.raw()) + start * row * es, count * row * es);
@@ -111,40 +121,6 @@ Var slice_rows(const Var& xv, int64_t start, int64_t count) {
     Tensor g = Tensor::zeros(x.shape(), n.grad.dtype());
     std::memcpy(static_cast<char*>(g.raw()) + start * row * es, n.grad.raw(), count * row * es);
     n.inputs[0]->accumulate(g);
-  });
-}
-
-Var embedding(const Var& table, const std::vector<int32_t>& ids) {
-  const Tensor& t = table.value();
-  const int64_t V = t.dim(0), D = t.dim(1), n = static_cast<int64_t>(ids.size());
-  for (auto id : ids)
-    if (id < 0 || id >= V) throw Error("", "token id " + std::to_string(id) + " outside the vocabulary of " + std::to_string(V));
-  Tensor y({n, D}, t.dtype());
-  const size_t es = esize(t.dtype());
-#pragma omp parallel for if (n > 1024)
-  for (int64_t i = 0; i < n; ++i)
-    std::memcpy(static_cast<char*>(y.raw()) + i * D * es, static_cast<const char*>(t.raw()) + ids[i] * D * es, D * es);
-  return make_result(y, {table}, [=](Node& nd) {
-    // Scatter-add: repeated ids add up (serial over rows to avoid races).
-    Tensor g = Tensor::zeros({V, D});
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t d = 0; d < D; ++d) g.f32()[ids[i] * D + d] += load(nd.grad, i * D + d);
-    nd.inputs[0]->accumulate(g);
-  });
-}
-
-Var dropout(const Var& xv, float p, bool training, Rng& rng) {
-  if (!training || p <= 0) return xv;
-  const Tensor& x = xv.value();
-  const int64_t n = x.numel();
-  const float keep = 1.0f / (1.0f - p);
-  Tensor mask({n}, DType::f32), y(x.shape(), x.dtype());
-  for (int64_t i = 0; i < n; ++i) mask.f32()[i] = rng.bernoulli(p) ? 0.f : keep;
-  for (int64_t i = 0; i < n; ++i) store(y, i, load(x, i) * mask.f32()[i]);
-  return make_result(y, {xv}, [=](Node& nd) {
-    Tensor g(x.shape(), nd.grad.dtype());
-    for (int64_t i = 0; i < n; ++i) store(g, i, load(nd.grad, i) * mask.f32()[i]);
-    nd.inputs[0]->accumulate(g);
   });
 }
 

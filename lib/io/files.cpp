@@ -41,6 +41,18 @@ void unregister_temp(const std::string& path) {
     if (g_slot_used[i] && path == g_temp_paths[i]) g_slot_used[i] = 0;
 }
 
+volatile sig_atomic_t g_interrupt = 0;
+
+extern "C" void on_interrupt(int sig) {
+  if (g_interrupt) {
+    for (int i = 0; i < kSlots; ++i)
+      if (g_slot_used[i]) unlink(g_temp_paths[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  g_interrupt = sig;
+}
+
 extern "C" void on_fatal_signal(int sig) {
   for (int i = 0; i < kSlots; ++i)
     if (g_slot_used[i]) unlink(g_temp_paths[i]);
@@ -110,6 +122,15 @@ void install_cleanup_handlers() {
   // A closed pipe downstream is a write error we report, not a silent death.
   signal(SIGPIPE, SIG_IGN);
 }
+
+void catch_interrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM}) sigaction(sig, &sa, nullptr);
+}
+
+bool interrupt_requested() { return g_interrupt != 0; }
 
 InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
   if (path != "-") {

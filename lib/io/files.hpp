@@ -58,6 +58,12 @@ void remove_temp(const std::string& path);
 // registered temp files and then die of the same signal.
 void install_cleanup_handlers();
 
+// Long jobs (training) ask SIGINT/SIGTERM to set a flag instead of killing
+// the process, so they can write a checkpoint first; temp files are still
+// removed on a second signal.
+void catch_interrupts();
+bool interrupt_requested();
+
 // Human name of a path for messages: "-" becomes "stdin"/"stdout".
 std::string display_name(const std::string& path, bool output = false);
 

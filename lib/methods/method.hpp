@@ -1,0 +1,57 @@
+// Pretext objectives. A method owns the encoder and its heads (and EMA
+// targets where it has them); given a batch of views it returns the loss.
+// It never sees a file: the trainer hands it batches.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/encoders.hpp"
+#include "nn/layers.hpp"
+
+namespace sslkit::methods {
+
+struct Batch {
+  std::vector<nn::Var> views;   // each [B,H,W,C] in the compute dtype
+  std::vector<int32_t> pretext; // rotation: the target of each row of views[0]
+};
+
+struct MethodParams {
+  std::string arch = "convnet-s";
+  int64_t in_channels = 1;
+  float temperature = 0.2f;    // simclr, moco
+  int64_t queue = 4096;        // moco
+  double momentum = 0.99;      // moco's key encoder; byol's tau at the start
+  int64_t proj_dim = 128;      // output of the projector
+  int64_t hidden_dim = 512;    // hidden width of projector/predictor
+};
+
+class Method : public nn::Module {
+ public:
+  Method() = default;
+  // A deep copy owns its own encoder.
+  Method(const Method& o)
+      : nn::Module(o), last_embedding(o.last_embedding),
+        encoder_(o.encoder_ ? static_cast<models::Encoder*>(o.encoder_->clone().release()) : nullptr) {}
+  virtual nn::Var loss(const Batch& b) = 0;
+  // Called after each optimizer step (EMA targets, queues).
+  virtual void after_step(int64_t step, int64_t total_steps) { (void)step; (void)total_steps; }
+  // Views per image the method wants (rotation: 4 rotations, one batch).
+  virtual int views() const { return 2; }
+  virtual bool rotation() const { return false; }
+  // The projector's output for backbone features (the features themselves
+  // for methods without one).
+  virtual nn::Var project(const nn::Var& features) { return features; }
+  models::Encoder& encoder() { return *encoder_; }
+  // The embeddings of the last batch's first view (for the collapse monitor).
+  nn::Tensor last_embedding;
+
+ protected:
+  std::unique_ptr<models::Encoder> encoder_;
+};
+
+// simclr, moco, byol, simsiam, barlow, vicreg, rotation.
+std::unique_ptr<Method> make_method(const std::string& name, const MethodParams& p, Rng& rng);
+const std::vector<std::string>& method_names();
+
+}  // namespace sslkit::methods

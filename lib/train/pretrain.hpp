@@ -1,0 +1,33 @@
+// ssl-pretrain's logic: the trainer shared by every method. A loader
+// thread reads and augments batches while the engine trains; progress,
+// per-step loss and lr, checkpoints (periodic, final, on SIGINT/SIGTERM),
+// exact resume, a collapse monitor, and a clear stop on NaN.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace sslkit::train {
+
+struct PretrainOptions {
+  std::string input, output;
+  std::string method = "simclr", arch = "convnet-s";
+  std::string optimizer = "adamw";  // sgd, lars, adamw
+  std::string precision = "auto";
+  std::string recipe;               // default: the method's own (simclr, mocov2, byol)
+  double strength = 0.5;            // color-jitter strength (0.5 for small images, as SimCLR's CIFAR runs)
+  int epochs = 0;                   // 0: until --time-budget (or 10 epochs without one)
+  double time_budget = 0;           // seconds of training
+  int batch = 256;
+  double lr = 1e-3, weight_decay = 1e-6, warmup = 0.05;  // warmup: fraction of training
+  float temperature = 0.2f;
+  int64_t checkpoint_every = 0;     // steps; 0 = only at the end
+  std::string resume;               // a checkpoint to continue
+  int64_t max_steps = 0;            // stop after this many steps of this run (0 = no limit); resume later
+  std::string log_json;             // JSON lines: step, loss, lr, images/s
+  uint64_t seed = 0;
+  std::string command_line;
+};
+
+void run_pretrain(const PretrainOptions& opts);
+
+}  // namespace sslkit::train

@@ -32,12 +32,31 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t h, Rng& rng)
   if (dim % h != 0) throw UsageError("attention width " + std::to_string(dim) + " is not a multiple of " + std::to_string(h) + " heads");
 }
 
-Var MultiHeadAttention::forward(const Var& x) const {
+Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
+  if (x.value().rank() != 3 || x.shape()[2] != q.weight.shape()[1])
+    throw Error("", "internal: attention of width " + std::to_string(q.weight.shape()[1]) + " given " +
+                        shape_str(x.shape()));
   const int64_t B = x.shape()[0], T = x.shape()[1], D = x.shape()[2], H = heads, dh = D / H;
-  // [B,T,D] -> [B*H,T,dh]
+  // [B,T,D] -> [B*H,T,dh]: each head becomes a batch entry of one batched matmul.
   auto split = [&](const Var& y) { return reshape(transpose(reshape(y, {B, T, H, dh}), 1, 2), {B * H, T, dh}); };
   Var qh = split(q.forward(x)), kh = split(k.forward(x)), vh = split(v.forward(x));
-  Var scores = scale(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)));
+  Var scores = scale(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)));  // [B*H,T,T]
+  if (!key_padding_mask.empty()) {
+    if (static_cast<int64_t>(key_padding_mask.size()) != B * T)
+      throw Error("", "internal: key padding mask of " + std::to_string(key_padding_mask.size()) +
+                          " entries for " + std::to_string(B) + "x" + std::to_string(T) + " tokens");
+    // An additive bias on the scores, a constant of the tape. Finite, not
+    // -inf: an all-padding row then gets equal scores (uniform weights)
+    // rather than NaN, and exp(-1e9 - max) is exactly 0 elsewhere.
+    Tensor bias = Tensor::zeros({B * H, T, T});
+    float* pb = bias.f32();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t)
+        if (key_padding_mask[b * T + t])
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t i = 0; i < T; ++i) pb[((b * H + h) * T + i) * T + t] = -1e9f;
+    scores = add(scores, Var(bias));
+  }
   Var ctx = matmul(softmax(scores), vh);  // [B*H,T,dh]
   Var merged = reshape(transpose(reshape(ctx, {B, H, T, dh}), 1, 2), {B, T, D});
   return out.forward(merged);
@@ -53,8 +72,8 @@ void MultiHeadAttention::visit(ModuleVisitor& vis) {
 TransformerBlock::TransformerBlock(int64_t dim, int64_t heads, Rng& rng, int64_t ratio)
     : ln1(dim), ln2(dim), attn(dim, heads, rng), fc1(dim, dim * ratio, rng), fc2(dim * ratio, dim, rng) {}
 
-Var TransformerBlock::forward(const Var& x) const {
-  Var h = add(x, attn.forward(ln1.forward(x)));
+Var TransformerBlock::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
+  Var h = add(x, attn.forward(ln1.forward(x), key_padding_mask));
   return add(h, fc2.forward(gelu(fc1.forward(ln2.forward(h)))));
 }
 

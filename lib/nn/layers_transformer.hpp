@@ -1,6 +1,9 @@
 // Transformer building blocks: LayerNorm, Embedding, MultiHeadAttention and
 // a pre-LN TransformerBlock, composed from the tape's ops.
 #pragma once
+#include <cstdint>
+#include <vector>
+
 #include "nn/layers.hpp"
 
 namespace sslkit::nn {
@@ -26,12 +29,17 @@ class Embedding : public ModuleImpl<Embedding> {
   Var table;
 };
 
-// Scaled dot-product attention over heads: x [B,T,D] -> [B,T,D].
+// Scaled dot-product attention over heads: x [B,T,D] -> [B,T,D]. The
+// projections are Linear layers (PyTorch's default Linear initialisation).
 class MultiHeadAttention : public ModuleImpl<MultiHeadAttention> {
  public:
   MultiHeadAttention() = default;
   MultiHeadAttention(int64_t dim, int64_t heads, Rng& rng);
-  Var forward(const Var& x) const;
+  Var forward(const Var& x) const { return forward(x, {}); }
+  // key_padding_mask: B*T bytes, nonzero = a padding position no query
+  // attends to (PyTorch's key_padding_mask); empty = none. A row whose keys
+  // are all padding attends uniformly instead of producing NaN.
+  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const;
   void visit(ModuleVisitor& v) override;
   Linear q, k, v, out;
   int64_t heads = 1;
@@ -42,7 +50,9 @@ class TransformerBlock : public ModuleImpl<TransformerBlock> {
  public:
   TransformerBlock() = default;
   TransformerBlock(int64_t dim, int64_t heads, Rng& rng, int64_t mlp_ratio = 4);
-  Var forward(const Var& x) const;
+  Var forward(const Var& x) const { return forward(x, {}); }
+  // key_padding_mask as in MultiHeadAttention.
+  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const;
   void visit(ModuleVisitor& v) override;
   LayerNorm ln1, ln2;
   MultiHeadAttention attn;

@@ -1,0 +1,25 @@
+// ssl-embed: runs a trained encoder over an image file and writes embeddings.
+#include "cli/tool.hpp"
+#include "train/embed.hpp"
+
+using namespace sslkit;
+
+int main(int argc, char** argv) {
+  cli::Tool tool("ssl-embed", "Write the embeddings of a trained encoder for an image file.");
+  auto& app = tool.app();
+  train::EmbedOptions o;
+  app.add_option("model", o.model, "Model file from ssl-pretrain")->required();
+  app.add_option("input", o.input, "SSL-HDF5 image file ('-' for stdin)")->required();
+  app.add_option("--layer", o.layer, "backbone or projector")->check(CLI::IsMember({"backbone", "projector"}));
+  app.add_flag("--normalize", o.normalize, "L2-normalise each embedding");
+  app.add_option("--format", o.format, "h5 (SSL-HDF5), npy (numpy.load) or csv (id, label, one column per dimension)")
+      ->check(CLI::IsMember({"h5", "npy", "csv"}));
+  app.add_option("--batch", o.batch, "Images per batch")->check(CLI::Range(1, 65536));
+  app.add_option("--precision", o.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
+  tool.add_common(app);
+  return tool.run(argc, argv, [&] {
+    o.output = tool.common().output;
+    o.command_line = tool.command_line();
+    train::run_embed(o);
+  });
+}

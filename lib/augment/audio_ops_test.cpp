@@ -31,7 +31,7 @@ TEST_CASE("audio augment: noise at an SNR has the right power and leaves padding
   for (int i = n; i < n + 100; ++i) CHECK(w[i] == 0.f);
 }
 
-TEST_CASE("audio augment: shift, mask and crop") {
+TEST_CASE("audio augment: shift - mask and crop") {
   std::vector<float> w{1, 2, 3, 4, 5};
   time_shift(w, 2);
   CHECK(w == std::vector<float>{0, 0, 1, 2, 3});

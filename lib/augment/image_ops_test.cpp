@@ -82,7 +82,7 @@ TEST_CASE("augment: jitter factors lie in their ranges and all four orders occur
   CHECK(firsts.size() == 4);
 }
 
-TEST_CASE("augment: color ops on gray images: hue and saturation do nothing, brightness and contrast apply") {
+TEST_CASE("augment: color ops on gray images: hue and saturation do nothing - brightness and contrast apply") {
   cv::Mat g = pattern(8, 8, 1);
   CHECK(same(adjust_hue(g, 0.3), g));
   CHECK(same(adjust_saturation(g, 0.1), g));
@@ -148,7 +148,7 @@ TEST_CASE("augment: recipe strings parse and bad ones are clear errors") {
   CHECK_THROWS_AS(make_recipe("jitter(1,1,1,1,1)"), UsageError);
 }
 
-TEST_CASE("augment: a view depends only on the seed, the sample id and the view index") {
+TEST_CASE("augment: a view depends only on the seed - the sample id and the view index") {
   auto r = make_recipe("simclr");
   cv::Mat m = pattern(28, 28, 3);
   Rng a(9, 42, 1), b(9, 42, 1), c(9, 42, 2);

@@ -7,7 +7,7 @@
 
 using sslkit::Rng;
 
-TEST_CASE("rng: same seed and stream give the same sequence, others differ") {
+TEST_CASE("rng: same seed and stream give the same sequence - others differ") {
   Rng a(42, 7), b(42, 7), c(42, 8), d(43, 7);
   bool differ_c = false, differ_d = false;
   for (int i = 0; i < 100; ++i) {

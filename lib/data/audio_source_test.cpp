@@ -111,7 +111,7 @@ TEST_CASE("audio: an 8 kHz sine resampled to 16 kHz keeps its frequency and doub
   CHECK(peak == doctest::Approx(0.5).epsilon(0.01));
 }
 
-TEST_CASE("audio: short clips are zero-padded and long ones cut; /lengths counts real samples") {
+TEST_CASE("audio: short clips are zero-padded and long ones cut - /lengths counts real samples") {
   ScratchDir dir;
   auto a = sine(200, 16000, 4000);  // 0.25 s
   auto b = sine(500, 16000, 12000);  // 0.75 s
@@ -151,7 +151,7 @@ TEST_CASE("audio: short clips are zero-padded and long ones cut; /lengths counts
   }
 }
 
-TEST_CASE("audio: the sample folder imports with labels, mixed rates and a stereo FLAC") {
+TEST_CASE("audio: the sample folder imports with labels - mixed rates and a stereo FLAC") {
   ScratchDir dir;
   AudioImportOptions ao;
   ao.input = kData + "/audio";
@@ -175,7 +175,7 @@ TEST_CASE("audio: the sample folder imports with labels, mixed rates and a stere
   CHECK(*std::max_element(lengths.begin(), lengths.end()) == t);
 }
 
-TEST_CASE("audio: a file libsndfile rejects is an error naming it, or skipped with skip_bad") {
+TEST_CASE("audio: a file libsndfile rejects is an error naming it - or skipped with skip_bad") {
   ScratchDir dir;
   write_wav(dir / "in/a.wav", 16000, 1, sine(300, 16000, 1600));
   write_garbage(dir / "in/b.wav");

@@ -27,7 +27,7 @@ TEST_CASE("images: class subfolders become sorted class names and labels") {
   CHECK(src.channels() == 1);
 }
 
-TEST_CASE("images: RGB pixels arrive in RGB order, resized and center-cropped") {
+TEST_CASE("images: RGB pixels arrive in RGB order - resized and center-cropped") {
   ScratchDir dir;
   // 40x20 image: left half pure red, right half pure blue (OpenCV writes BGR).
   cv::Mat m(20, 40, CV_8UC3, cv::Scalar(0, 0, 255));

@@ -54,7 +54,7 @@ std::string error_of(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("data file: write then read back rows, labels, ids, class names, history") {
+TEST_CASE("data file: write then read back rows - labels - ids - class names - history") {
   ScratchDir dir;
   write_images(dir / "a.h5", 50);
   DataReader r(dir / "a.h5");
@@ -77,7 +77,7 @@ TEST_CASE("data file: write then read back rows, labels, ids, class names, histo
   CHECK(info.chunk[1] == 4);
 }
 
-TEST_CASE("data file: no output appears without commit, and none is left behind") {
+TEST_CASE("data file: no output appears without commit - and none is left behind") {
   ScratchDir dir;
   {
     DataWriter w(dir / "x.h5", Modality::image);
@@ -97,7 +97,7 @@ TEST_CASE("data file: commit refuses mismatched N") {
   CHECK_THROWS_AS(w.commit(), Error);
 }
 
-TEST_CASE("data file: files without labels or ids read as unlabeled, ids 0..N-1") {
+TEST_CASE("data file: files without labels or ids read as unlabeled - ids 0..N-1") {
   ScratchDir dir;
   {
     DataWriter w(dir / "e.h5", Modality::embedding);
@@ -114,7 +114,7 @@ TEST_CASE("data file: files without labels or ids read as unlabeled, ids 0..N-1"
   CHECK(back[3] == 4.0f);
 }
 
-TEST_CASE("data file: reading with the wrong type is an error, not garbage") {
+TEST_CASE("data file: reading with the wrong type is an error - not garbage") {
   ScratchDir dir;
   write_images(dir / "a.h5", 2);
   DataReader r(dir / "a.h5");

@@ -11,7 +11,7 @@ using namespace sslkit;
 using namespace sslkit::io;
 using sslkit::testing::ScratchDir;
 
-TEST_CASE("output file: appears only on commit, temp file gone either way") {
+TEST_CASE("output file: appears only on commit - temp file gone either way") {
   ScratchDir dir;
   std::string path = dir / "out.bin";
   {

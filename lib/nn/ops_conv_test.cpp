@@ -41,7 +41,7 @@ std::vector<double> conv2d_ref(const Tensor& x, const Tensor& w, const Tensor* b
 
 }  // namespace
 
-TEST_CASE("conv2d forward matches a double-precision loop (stride, padding, dilation, groups)") {
+TEST_CASE("conv2d forward matches a double-precision loop (stride - padding - dilation - groups)") {
   init_engine();
   for (auto p : {ConvParams{{1, 1}, {1, 1}, {1, 1}, 1}, ConvParams{{2, 1}, {0, 2}, {1, 2}, 1},
                  ConvParams{{1, 2}, {1, 0}, {1, 1}, 2}}) {

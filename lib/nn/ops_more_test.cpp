@@ -22,7 +22,7 @@ void check_grad(const std::function<Var(const std::vector<Var>&)>& f, const std:
 
 }  // namespace
 
-TEST_CASE("matmul forward matches a loop for plain, transposed and batched operands") {
+TEST_CASE("matmul forward matches a loop for plain - transposed and batched operands") {
   init_engine();
   Tensor a = random_tensor({2, 3, 4}, 1), b = random_tensor({2, 4, 5}, 2), bt = random_tensor({2, 5, 4}, 3);
   NoGrad ng;
@@ -102,7 +102,7 @@ TEST_CASE("concat transpose slice_rows and embedding move values and route gradi
   CHECK_THROWS(embedding(Var(random_tensor({3, 4}, 16)), {3}));
 }
 
-TEST_CASE("dropout keeps about 1-p of the values, scaled, and is the identity in eval") {
+TEST_CASE("dropout keeps about 1-p of the values - scaled - and is the identity in eval") {
   Rng rng(1);
   Tensor x = Tensor::full({10000}, 1.f);
   auto y = dropout(Var(x), 0.3f, true, rng).value();

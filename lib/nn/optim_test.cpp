@@ -20,7 +20,7 @@ struct OneParam {
 
 }  // namespace
 
-TEST_CASE("sgd: plain, momentum and nesterov steps match hand computation") {
+TEST_CASE("sgd: plain - momentum and nesterov steps match hand computation") {
   OneParam a;
   SGD plain(a.groups(), 0.1, 0.0);
   a.set_grad();
@@ -69,7 +69,7 @@ TEST_CASE("lars scales each step by the trust ratio and skips excluded groups") 
   CHECK(b.w.value().f32()[0] == doctest::Approx(0.95));
 }
 
-TEST_CASE("warmup then cosine schedule, clipping and EMA") {
+TEST_CASE("warmup then cosine schedule - clipping and EMA") {
   CHECK(warmup_cosine(0, 100, 10, 1.0) == doctest::Approx(0.1));
   CHECK(warmup_cosine(9, 100, 10, 1.0) == doctest::Approx(1.0));
   CHECK(warmup_cosine(55, 100, 10, 1.0) == doctest::Approx(0.5));

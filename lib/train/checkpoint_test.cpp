@@ -11,7 +11,7 @@
 
 using namespace sslkit;
 
-TEST_CASE("checkpoint: parameters, buffers, optimizer state, step and rng round-trip bit-exactly") {
+TEST_CASE("checkpoint: parameters - buffers - optimizer state - step and rng round-trip bit-exactly") {
   nn::init_engine();
   testing::ScratchDir dir;
   Rng rng(1);

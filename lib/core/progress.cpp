@@ -60,6 +60,14 @@ void Progress::draw(bool final) {
   if (frac > 1) frac = 1;
   std::string tail = final ? "in " + format_duration(elapsed) : "ETA " + format_duration(eta);
   if (!note_.empty()) tail += "  " + note_;
+  if (total_ == 0) {
+    // Open-ended work (a time budget): count and rate only.
+    std::fprintf(stderr, g_mode == ProgressMode::terminal ? "\r%s: %zu %s, %.1f/s, %s %s\033[K" : "%s: %zu %s, %.1f/s, %s %s\n",
+                 label_.c_str(), done_, unit_.c_str(), rate, format_duration(elapsed).c_str(), note_.c_str());
+    if (final && g_mode == ProgressMode::terminal) std::fputc('\n', stderr);
+    std::fflush(stderr);
+    return;
+  }
   if (g_mode == ProgressMode::terminal) {
     const int width = 28;
     int fill = static_cast<int>(frac * width);

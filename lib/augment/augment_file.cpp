@@ -51,12 +51,8 @@ void write_preview(const std::vector<std::vector<cv::Mat>>& rows, const std::str
       big.copyTo(canvas(cv::Rect(x, pad + static_cast<int>(r) * (h * s + pad), w * s, h * s)));
     }
   std::vector<uint8_t> bytes;
-  cv::imencode(".png", canvas, bytes);
-  io::OutputFile out(path);
-  FILE* f = std::fopen(out.temp_path().c_str(), "wb");
-  if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0)
-    throw Error(path, "cannot write preview");
-  out.commit();
+  if (!cv::imencode(".png", canvas, bytes)) throw Error(path, "cannot encode PNG");
+  io::write_file_atomic(path, bytes);
 }
 
 void augment_images(const io::DataReader& in, const AugmentOptions& o) {

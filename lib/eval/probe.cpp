@@ -210,12 +210,8 @@ void plot_confusion(const Metrics& m, const std::string& path) {
     }
   }
   std::vector<uint8_t> bytes;
-  cv::imencode(".png", img, bytes);
-  io::OutputFile out(path);
-  FILE* f = std::fopen(out.temp_path().c_str(), "wb");
-  if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0)
-    throw Error(path, "cannot write");
-  out.commit();
+  if (!cv::imencode(".png", img, bytes)) throw Error(path, "cannot encode PNG");
+  io::write_file_atomic(path, bytes);
 }
 
 }  // namespace

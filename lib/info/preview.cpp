@@ -17,13 +17,7 @@ namespace {
 void save_png(const cv::Mat& bgr, const std::string& path) {
   std::vector<uint8_t> bytes;
   if (!cv::imencode(".png", bgr, bytes)) throw Error(path, "cannot encode PNG");
-  io::OutputFile out(path);
-  FILE* f = std::fopen(out.temp_path().c_str(), "wb");
-  if (!f) throw Error(path, "cannot write");
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) throw Error(path, "write failed");
-  out.commit();
+  io::write_file_atomic(path, bytes);
 }
 
 // Tiles: one sample per row with its views across when the file has views,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -213,6 +214,16 @@ void OutputFile::commit() {
     unregister_temp(temp_);
   }
   done_ = true;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  OutputFile out(path);
+  FILE* f = std::fopen(out.temp_path().c_str(), "wb");
+  if (!f) throw Error(path, std::string("cannot write: ") + std::strerror(errno));
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) throw Error(path, "write failed");
+  out.commit();
 }
 
 void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs) {

@@ -1,6 +1,7 @@
 // Paths as the tools see them: "-" for stdin/stdout, outputs that appear
 // whole or not at all, and temp files that vanish even on Ctrl-C.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ class OutputFile {
   std::string path_, display_, temp_;
   bool to_stdout_ = false, done_ = false;
 };
+
+// Writes `bytes` to `path` ("-" = stdout) through an OutputFile: whole or not at all.
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
 // Usage error when `output` names the same file as one of `inputs`
 // (tools never overwrite their inputs).

@@ -1,54 +1,15 @@
-// SimCLR's NT-Xent over 2N views, fused: normalise, similarities through a
-// oneDNN matmul (z z^T), masked log-softmax per row, mean over rows; the
+// SimCLR's NT-Xent over 2N views, fused: normalise, similarities with the
+// matmul op (U U^T), masked log-softmax per row, mean over rows; the
 // backward reuses the softmax probabilities.
 #include <cmath>
 
 #include "core/error.hpp"
 #include "nn/elementwise.hpp"
-#include "nn/engine.hpp"
 #include "nn/ops.hpp"
 #include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
-namespace {
-
-struct MatmulPrim {
-  dnnl::matmul prim;
-};
-
-// C[M,M] = A[M,D] * A[M,D]^T (f32), through oneDNN's matmul with a
-// transposed weights descriptor over the same buffer.
-void gram(const float* a, float* c, int64_t M, int64_t D) {
-  using dnnl::memory;
-  auto a_md = memory::desc({M, D}, memory::data_type::f32, memory::format_tag::ab);
-  auto b_md = memory::desc({D, M}, memory::data_type::f32, memory::format_tag::ba);
-  auto c_md = memory::desc({M, M}, memory::data_type::f32, memory::format_tag::ab);
-  auto& mm = primitive_cache().get<MatmulPrim>("gram|" + std::to_string(M) + "," + std::to_string(D), [&] {
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), engine());
-    return MatmulPrim{dnnl::matmul(pd)};
-  });
-  run(mm.prim, {{DNNL_ARG_SRC, memory(a_md, engine(), const_cast<float*>(a))},
-                {DNNL_ARG_WEIGHTS, memory(b_md, engine(), const_cast<float*>(a))},
-                {DNNL_ARG_DST, memory(c_md, engine(), c)}});
-}
-
-// C[M,D] = P[M,M] * A[M,D] (f32).
-void matmul_pa(const float* p, const float* a, float* c, int64_t M, int64_t D) {
-  using dnnl::memory;
-  auto p_md = memory::desc({M, M}, memory::data_type::f32, memory::format_tag::ab);
-  auto a_md = memory::desc({M, D}, memory::data_type::f32, memory::format_tag::ab);
-  auto c_md = memory::desc({M, D}, memory::data_type::f32, memory::format_tag::ab);
-  auto& mm = primitive_cache().get<MatmulPrim>("pa|" + std::to_string(M) + "," + std::to_string(D), [&] {
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p_md, a_md, c_md), engine());
-    return MatmulPrim{dnnl::matmul(pd)};
-  });
-  run(mm.prim, {{DNNL_ARG_SRC, memory(p_md, engine(), const_cast<float*>(p))},
-                {DNNL_ARG_WEIGHTS, memory(a_md, engine(), const_cast<float*>(a))},
-                {DNNL_ARG_DST, memory(c_md, engine(), c)}});
-}
-
-}  // namespace
 
 Var nt_xent(const Var& z1v, const Var& z2v, float temperature) {
   OpTimer timer("loss.nt_xent");
@@ -74,8 +35,11 @@ Var nt_xent(const Var& z1v, const Var& z2v, float temperature) {
     for (int64_t d = 0; d < D; ++d) u.f32()[i * D + d] /= norm[i];
   }
   // Logits s_ij = u_i.u_j / T, self excluded; P = softmax per row.
-  Tensor p({M, M}, DType::f32);
-  gram(u.f32(), p.f32(), M, D);
+  Tensor p;
+  {
+    NoGrad ng;  // similarities U U^T; the backward below is written out
+    p = matmul(Var(u), Var(u), /*transpose_b=*/true).value();
+  }
   const float inv_t = 1.0f / temperature;
   double loss = 0;
 #pragma omp parallel for reduction(+ : loss)
@@ -108,8 +72,11 @@ Var nt_xent(const Var& z1v, const Var& z2v, float temperature) {
         gs.f32()[i * M + j] = g * inv_t * (gij + gji);
       }
     }
-    Tensor du({M, D}, DType::f32);
-    matmul_pa(gs.f32(), u.f32(), du.f32(), M, D);
+    Tensor du;
+    {
+      NoGrad ng;
+      du = matmul(Var(gs), Var(u)).value();
+    }
     // Through the normalisation: dz = (du - u (u.du)) / ||z||.
     Tensor d1(z1.shape(), z1.dtype()), d2(z2.shape(), z2.dtype());
 #pragma omp parallel for

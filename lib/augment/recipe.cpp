@@ -74,6 +74,10 @@ Op parse_op(const std::string& token) {
     if (arg.rfind("p=", 0) == 0) {
       op.p = parse_number(arg.substr(2), name);
       p_given = true;
+    } else if (name == "crop" && (arg == "bicubic" || arg == "bilinear")) {
+      // Interpolation of the resize (MAE uses bicubic); kept as a 5th number.
+      op.args.resize(5);
+      op.args[4] = arg == "bicubic" ? 1 : 0;
     } else {
       pos.push_back(parse_number(arg, name));
     }
@@ -83,7 +87,7 @@ Op parse_op(const std::string& token) {
     op.p = pos[0];
     pos.clear();
   }
-  if (pos.size() > spec.defaults.size())
+  if (pos.size() > std::min<size_t>(spec.defaults.size(), 4))
     throw UsageError("recipe: " + name + " takes at most " + std::to_string(spec.defaults.size()) + " numbers, got " +
                      std::to_string(pos.size()));
   for (size_t i = 0; i < pos.size(); ++i) op.args[i] = pos[i];
@@ -188,7 +192,8 @@ cv::Mat make_view(const Recipe& r, const cv::Mat& img, int view, int out_h, int 
     bool apply = rng.uniform() < op.p;
     if (op.name == "crop") {
       if (apply) {
-        x = random_resized_crop(x, out_h, out_w, op.args[0], op.args[1], op.args[2], op.args[3], rng);
+        const int interp = op.args.size() > 4 && op.args[4] == 1 ? cv::INTER_CUBIC : cv::INTER_LINEAR;
+        x = random_resized_crop(x, out_h, out_w, op.args[0], op.args[1], op.args[2], op.args[3], rng, interp);
       }
     } else if (!apply) {
       continue;

@@ -142,6 +142,10 @@ TEST_CASE("augment: recipe strings parse and bad ones are clear errors") {
   auto cubic = make_recipe("crop(0.2,1,bicubic)");
   REQUIRE(cubic.views[0][0].args.size() == 5);
   CHECK(cubic.views[0][0].args[4] == 1);
+  // The canonical text parses back to the same recipe.
+  CHECK(make_recipe(cubic.text()).text() == cubic.text());
+  auto sim = make_recipe("simclr", 0.5);
+  CHECK(make_recipe(sim.text()).text() == sim.text());
   CHECK(make_recipe("simclr", 0.5).views[0][2].args[0] == doctest::Approx(0.4));
   CHECK_THROWS_WITH_AS(make_recipe("blurr(1)"), doctest::Contains("unknown op 'blurr'"), UsageError);
   CHECK_THROWS_WITH_AS(make_recipe("crop(0.2,x)"), doctest::Contains("'x' is not a number"), UsageError);

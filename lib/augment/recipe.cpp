@@ -142,7 +142,8 @@ std::string Recipe::text() const {
     for (size_t i = 0; i < views[v].size(); ++i) {
       const Op& op = views[v][i];
       out += (i ? " " : "") + op.name + "(";
-      for (size_t a = 0; a < op.args.size(); ++a) out += num(op.args[a]) + ",";
+      for (size_t a = 0; a < op.args.size() && a < 4; ++a) out += num(op.args[a]) + ",";
+      if (op.args.size() > 4) out += op.args[4] == 1 ? "bicubic," : "bilinear,";
       out += "p=" + num(op.p) + ")";
     }
   }

@@ -1,31 +1,71 @@
-// ssl-finetune: what the representations are worth (linear probe, kNN).
+// ssl-finetune: what the representations are worth (linear probe, kNN,
+// full fine-tuning), with the raw-pixel baseline one flag away.
 #include <cstdio>
 
 #include "cli/tool.hpp"
 #include "eval/probe.hpp"
+#include "train/embed.hpp"
+#include "train/finetune.hpp"
 
 using namespace sslkit;
 
 int main(int argc, char** argv) {
-  cli::Tool tool("ssl-finetune", "Evaluate embeddings: linear probe or weighted kNN on a labelled test set.");
+  cli::Tool tool("ssl-finetune",
+                 "Evaluate a representation on labels: linear probe or weighted kNN on frozen features, or full "
+                 "fine-tuning of the encoder.");
   auto& app = tool.app();
-  eval::FinetuneOptions o;
-  app.add_option("train", o.train, "Training embeddings (ssl-embed output), or an image file with --raw-pixels")
+  train::FullFinetuneOptions full;
+  eval::FinetuneOptions& o = full.report;
+  app.add_option("train", o.train,
+                 "Training embeddings (ssl-embed output); or images, with --model, --raw-pixels or --mode full")
       ->required();
-  app.add_option("--eval", o.eval, "Test embeddings (or images with --raw-pixels)")->required();
-  app.add_option("--mode", o.mode, "linear or knn")->check(CLI::IsMember({"linear", "knn"}));
+  app.add_option("--eval", o.eval, "Test set, the same kind of file as train")->required();
+  app.add_option("--mode", o.mode, "linear, knn, or full (fine-tune the encoder with a new head)")
+      ->check(CLI::IsMember({"linear", "knn", "full"}));
+  app.add_option("--model", o.model,
+                 "Model file: features from its encoder (linear, knn), or the encoder to fine-tune (full)");
   app.add_flag("--raw-pixels", o.raw_pixels, "Baseline: use the images' pixels as features");
   app.add_option("--k", o.k, "kNN neighbours (200 with T=0.1, or 20 with T=0.07)")->check(CLI::Range(1, 100000));
   app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature");
   app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels");
-  app.add_option("--epochs", o.epochs, "Epochs of the linear probe")->check(CLI::Range(1, 1000));
+  app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
+                     ->check(CLI::Range(1, 100000));
+  app.add_option("--arch", full.arch, "full without --model: train this encoder from scratch (the baseline)")
+      ->check(CLI::IsMember({"convnet-s", "resnet18"}));
+  app.add_option("--batch", full.batch, "full: images per step")->check(CLI::Range(2, 65536));
+  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine)");
+  app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the pretrained backbone's lr as a fraction of --lr");
+  app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters)");
+  app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
+  app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
+  app.add_option("-o,--output", full.output, "full: write the fine-tuned model file here");
   app.add_option("--metrics", o.metrics, "Write metrics as JSON here");
   app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here");
   tool.add_common(app, /*output=*/false);
   return tool.run(argc, argv, [&] {
     o.seed = tool.common().seed;
-    auto m = eval::run_finetune(o);
-    std::printf("accuracy %.4f (%s, %s)\n", m.accuracy, o.mode.c_str(), o.raw_pixels ? "raw pixels" : "embeddings");
+    full.command_line = tool.command_line();
+    if (o.mode != "full" && !full.output.empty()) throw UsageError("-o writes a fine-tuned model: use it with --mode full");
+    if (o.mode != "full" && *app.get_option("--arch")) throw UsageError("--arch goes with --mode full");
+    if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
+    eval::Metrics m;
+    if (o.mode == "full") {
+      full.epochs = app.count("--epochs") ? o.epochs : 30;
+      m = train::run_full_finetune(full);
+    } else if (!o.model.empty()) {
+      eval::Features tr = train::embed_features(o.model, o.train, full.precision);
+      eval::Features te = train::embed_features(o.model, o.eval, full.precision);
+      std::string selected;
+      m = eval::evaluate(tr, te, o, &selected);
+      eval::write_report(m, o, selected);
+    } else {
+      m = eval::run_finetune(o);
+    }
+    const char* features = o.mode == "full" ? "fine-tuned encoder"
+                           : o.raw_pixels   ? "raw pixels"
+                           : o.model.empty() ? "embeddings"
+                                             : "encoder features";
+    std::printf("accuracy %.4f (%s, %s)\n", m.accuracy, o.mode.c_str(), features);
     for (size_t c = 0; c < m.per_class.size(); ++c)
       std::printf("  %-14s %.4f\n", c < m.class_names.size() ? m.class_names[c].c_str() : std::to_string(c).c_str(),
                   m.per_class[c]);

@@ -21,16 +21,7 @@
 
 namespace sslkit::eval {
 
-namespace {
-
-struct Features {
-  std::vector<float> x;  // [n, d]
-  std::vector<int32_t> y;
-  int64_t n = 0, d = 0;
-  std::vector<std::string> class_names;
-};
-
-Features load(const std::string& path, bool raw_pixels) {
+Features load_features(const std::string& path, bool raw_pixels) {
   io::DataReader r(path);
   Features f;
   const std::string name = raw_pixels ? "/images" : "/embeddings";
@@ -53,18 +44,17 @@ Features load(const std::string& path, bool raw_pixels) {
   return f;
 }
 
-int num_classes(const Features& a, const Features& b) {
+int num_classes(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
   int k = 0;
-  for (auto y : a.y) k = std::max(k, y + 1);
-  for (auto y : b.y) k = std::max(k, y + 1);
+  for (auto y : a) k = std::max(k, y + 1);
+  for (auto y : b) k = std::max(k, y + 1);
   return k;
 }
 
-// Stratified subset of the labelled rows (semi-supervised protocol).
-std::vector<size_t> labelled_subset(const Features& f, double fraction, uint64_t seed) {
+std::vector<size_t> labelled_subset(const std::vector<int32_t>& y, double fraction, uint64_t seed) {
   std::map<int32_t, std::vector<size_t>> by;
-  for (size_t i = 0; i < f.y.size(); ++i)
-    if (f.y[i] >= 0) by[f.y[i]].push_back(i);
+  for (size_t i = 0; i < y.size(); ++i)
+    if (y[i] >= 0) by[y[i]].push_back(i);
   std::vector<size_t> out;
   Rng rng(seed, 0xF4AC);
   for (auto& [c, v] : by) {
@@ -75,6 +65,8 @@ std::vector<size_t> labelled_subset(const Features& f, double fraction, uint64_t
   std::sort(out.begin(), out.end());
   return out;
 }
+
+namespace {
 
 std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& rows, const Features& te, int k,
                                  double T, int K) {
@@ -139,9 +131,12 @@ std::vector<int32_t> linear_fit_predict(const Features& tr, const std::vector<si
   Rng rng(seed, 0x11E);
   nn::Linear model(d, K, rng);
   nn::AdamW opt({nn::ParamGroup{{&model.weight}, 1.0, wd, false}, nn::ParamGroup{{&model.bias}, 1.0, 0.0, false}}, 1e-2);
-  const int64_t B = 512, n = static_cast<int64_t>(rows.size());
+  const int64_t B = 512, n = static_cast<int64_t>(rows.size()), per_epoch = (n + B - 1) / B;
+  // Small labelled sets (a 1 % label fraction) get at least 2000 steps: a
+  // fixed epoch count left them far from the optimum.
+  epochs = static_cast<int>(std::max<int64_t>(epochs, (2000 + per_epoch - 1) / per_epoch));
   std::vector<size_t> order = rows;
-  const int64_t steps = epochs * ((n + B - 1) / B);
+  const int64_t steps = epochs * per_epoch;
   int64_t step = 0;
   for (int e = 0; e < epochs; ++e) {
     rng.shuffle(order);
@@ -176,6 +171,8 @@ std::vector<int32_t> linear_fit_predict(const Features& tr, const std::vector<si
   return pred;
 }
 
+}  // namespace
+
 Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& truth, int K) {
   Metrics m;
   m.confusion.assign(K, std::vector<int64_t>(K, 0));
@@ -194,6 +191,8 @@ Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& trut
   }
   return m;
 }
+
+namespace {
 
 void plot_confusion(const Metrics& m, const std::string& path) {
   const int K = static_cast<int>(m.confusion.size()), cell = 32;
@@ -219,7 +218,7 @@ void plot_confusion(const Metrics& m, const std::string& path) {
 std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& extra) const {
   nlohmann::ordered_json j;
   j["mode"] = o.mode;
-  j["features"] = o.raw_pixels ? "raw-pixels" : "embeddings";
+  j["features"] = o.raw_pixels ? "raw-pixels" : o.mode == "full" ? "fine-tuned encoder" : !o.model.empty() ? "encoder of " + o.model : "embeddings";
   j["accuracy"] = accuracy;
   j["label_fraction"] = o.label_fraction;
   if (o.mode == "knn") {
@@ -233,19 +232,17 @@ std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& e
   return j.dump(1);
 }
 
-Metrics run_finetune(const FinetuneOptions& o) {
-  if (o.mode != "linear" && o.mode != "knn")
-    throw UsageError("--mode must be linear or knn (full fine-tuning is not built yet)");
-  if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
+Metrics evaluate(const Features& tr, const Features& te, const FinetuneOptions& o, std::string* selected) {
+  if (o.mode != "linear" && o.mode != "knn") throw UsageError("--mode must be linear, knn or full");
   if (!(o.label_fraction > 0 && o.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
-  nn::init_engine();
-  Features tr = load(o.train, o.raw_pixels), te = load(o.eval, o.raw_pixels);
   if (tr.d != te.d) throw Error(o.eval, "has " + std::to_string(te.d) + "-d features, the training file " + std::to_string(tr.d));
-  const int K = num_classes(tr, te);
+  auto labelled = [](const std::vector<int32_t>& y) { return std::any_of(y.begin(), y.end(), [](int32_t v) { return v >= 0; }); };
+  if (!labelled(tr.y)) throw Error(o.train, "has no labels; evaluation needs labelled training rows");
+  if (!labelled(te.y)) throw Error(o.eval, "has no labels to evaluate against");
+  const int K = num_classes(tr.y, te.y);
   if (K < 2) throw Error(o.train, "needs labels of at least two classes");
-  auto rows = labelled_subset(tr, o.label_fraction, o.seed);
+  auto rows = labelled_subset(tr.y, o.label_fraction, o.seed);
   Metrics m;
-  std::string extra;
   if (o.mode == "knn") {
     m = score(knn_predict(tr, rows, te, o.k, o.knn_temperature, K), te.y, K);
   } else {
@@ -272,15 +269,29 @@ Metrics run_finetune(const FinetuneOptions& o) {
     }
     std::vector<float> mu, sd;
     m = score(linear_fit_predict(tr, rows, te, K, best_wd, o.epochs, o.seed, mu, sd), te.y, K);
-    extra = "{\"weight_decay\": " + std::to_string(best_wd) + ", \"held_out_accuracy\": " + std::to_string(best_acc) + "}";
+    if (selected)
+      *selected = "{\"weight_decay\": " + std::to_string(best_wd) + ", \"held_out_accuracy\": " + std::to_string(best_acc) + "}";
   }
   m.class_names = tr.class_names;
+  return m;
+}
+
+void write_report(const Metrics& m, const FinetuneOptions& o, const std::string& selected) {
   if (!o.metrics.empty()) {
     io::OutputFile out(o.metrics);
-    std::ofstream(out.temp_path()) << m.summary_json(o, extra) << "\n";
+    std::ofstream(out.temp_path()) << m.summary_json(o, selected) << "\n";
     out.commit();
   }
   if (!o.plot.empty()) plot_confusion(m, o.plot);
+}
+
+Metrics run_finetune(const FinetuneOptions& o) {
+  if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
+  nn::init_engine();
+  Features tr = load_features(o.train, o.raw_pixels), te = load_features(o.eval, o.raw_pixels);
+  std::string selected;
+  Metrics m = evaluate(tr, te, o, &selected);
+  write_report(m, o, selected);
   return m;
 }
 

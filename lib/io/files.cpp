@@ -1,5 +1,7 @@
 #include "io/files.hpp"
 
+#include <openssl/evp.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,7 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -236,6 +240,29 @@ void check_not_an_input(const std::string& output, const std::vector<std::string
     if (si.st_dev == so.st_dev && si.st_ino == so.st_ino)
       throw UsageError(output + ": output would overwrite input " + display_name(in));
   }
+}
+
+std::string sha256_file(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error(path, std::string("cannot read: ") + std::strerror(errno));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<unsigned char> buf(1 << 20);
+  size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), got);
+  const bool failed = std::ferror(f);
+  std::fclose(f);
+  if (failed) throw Error(path, "read failed");
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
 }
 
 }  // namespace sslkit::io

@@ -49,6 +49,10 @@ class OutputFile {
 // Writes `bytes` to `path` ("-" = stdout) through an OutputFile: whole or not at all.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
+// The SHA-256 of a file's bytes as 64 lowercase hex digits (OpenSSL): what
+// ties embeddings to the exact model file that made them.
+std::string sha256_file(const std::string& path);
+
 // Usage error when `output` names the same file as one of `inputs`
 // (tools never overwrite their inputs).
 void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs);

@@ -59,3 +59,14 @@ TEST_CASE("input file: a plain path is used as it is") {
   CHECK(in.path() == "/some/path.h5");
   CHECK(in.name() == "/some/path.h5");
 }
+
+TEST_CASE("sha256_file matches the published test vectors") {
+  ScratchDir dir;
+  const std::string p = dir / "abc";
+  { std::ofstream(p) << "abc"; }
+  // FIPS 180-2's example: SHA-256("abc").
+  CHECK(sslkit::io::sha256_file(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  { std::ofstream(p, std::ios::trunc); }
+  CHECK(sslkit::io::sha256_file(p) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK_THROWS_AS(sslkit::io::sha256_file(dir / "missing"), sslkit::Error);
+}

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "models/encoders.hpp"
 #include "nn/layers.hpp"
 
@@ -24,6 +25,7 @@ struct MethodParams {
   double momentum = 0.99;      // moco's key encoder; byol's tau at the start
   int64_t proj_dim = 128;      // output of the projector
   int64_t hidden_dim = 512;    // hidden width of projector/predictor
+  int64_t num_classes = 0;     // supervised: the dataset's classes
 };
 
 class Method : public nn::Module {
@@ -42,6 +44,11 @@ class Method : public nn::Module {
   // The projector's output for backbone features (the features themselves
   // for methods without one).
   virtual nn::Var project(const nn::Var& features) { return features; }
+  // Class scores for backbone features (methods with a classification head).
+  virtual nn::Var logits(const nn::Var& features) {
+    (void)features;
+    throw Error("model", "has no classification head");
+  }
   models::Encoder& encoder() { return *encoder_; }
   // The embeddings of the last batch's first view (for the collapse monitor).
   nn::Tensor last_embedding;
@@ -50,7 +57,8 @@ class Method : public nn::Module {
   std::unique_ptr<models::Encoder> encoder_;
 };
 
-// simclr, moco, byol, simsiam, barlow, vicreg, rotation.
+// simclr, moco, byol, simsiam, barlow, vicreg, rotation, and supervised
+// (an encoder with a linear classifier; what full fine-tuning trains).
 std::unique_ptr<Method> make_method(const std::string& name, const MethodParams& p, Rng& rng);
 const std::vector<std::string>& method_names();
 

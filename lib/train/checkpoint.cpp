@@ -56,4 +56,13 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
   return config;
 }
 
+void load_checkpoint_part(const std::string& path, const std::string& prefix, nn::Module& part) {
+  io::ModelReader r(path);
+  for (auto& [name, p] : part.named_parameters()) {
+    if (!r.has("params", prefix + name)) throw Error(r.name(), "has no " + prefix + name + " (a different architecture?)");
+    get(r, "params", prefix + name, p->value());
+  }
+  for (auto& [name, b] : part.named_buffers()) get(r, "buffers", prefix + name, *b);
+}
+
 }  // namespace sslkit::train

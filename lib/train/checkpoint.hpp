@@ -25,5 +25,8 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
 // and fills `extras` (optimizer tensors must already exist with the right
 // shapes; they are overwritten). Returns the config JSON.
 std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* extras = nullptr);
+// Loads only the parameters and buffers stored under `prefix` (e.g. a
+// pretrained method's "encoder.") into `part`.
+void load_checkpoint_part(const std::string& path, const std::string& prefix, nn::Module& part);
 
 }  // namespace sslkit::train

@@ -9,10 +9,12 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "io/data_file.hpp"
+#include "io/files.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 #include "nn/engine.hpp"
 #include "train/checkpoint.hpp"
+#include "train/trained_model.hpp"
 
 namespace sslkit::train {
 
@@ -50,51 +52,68 @@ class NpyWriter {
 
 }  // namespace
 
+void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
+                   bool normalize, nn::DType dt, int batch,
+                   const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn) {
+  auto info = in.info("/images");
+  const int64_t N = in.size(), H = info.shape[1], W = info.shape[2], C = info.shape[3];
+  std::vector<uint8_t> buf;
+  for (int64_t s = 0; s < N; s += batch) {
+    const int64_t n = std::min<int64_t>(batch, N - s);
+    buf.resize(n * H * W * C);
+    in.read<uint8_t>("/images", s, n, buf.data());
+    nn::Tensor x = normalize_images(buf.data(), n, H, W, C, mean, stdev), e;
+    {
+      nn::NoGrad ng;
+      nn::Var f = m.encoder().forward(nn::Var(x.to(dt)));
+      if (layer == "projector") f = m.project(f);
+      if (normalize) f = nn::l2_normalize(f);
+      e = f.value().to(nn::DType::f32);
+    }
+    fn(e, s, n);
+  }
+}
+
+eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision) {
+  nn::init_engine();
+  TrainedModel t = load_trained_model(model);
+  io::DataReader in(images);
+  check_image_input(in, t.in_channels);
+  eval::Features f;
+  f.n = in.size();
+  f.y = in.labels();
+  f.class_names = in.class_names();
+  Progress progress("embed " + in.name(), f.n, "images");
+  embed_batches(*t.method, t.mean, t.stdev, in, "backbone", false, nn::resolve_precision(precision), 512,
+                [&](const nn::Tensor& e, int64_t s, int64_t n) {
+                  f.d = e.dim(1);
+                  if (f.x.empty()) f.x.resize(f.n * f.d);
+                  std::copy(e.f32(), e.f32() + n * f.d, f.x.begin() + s * f.d);
+                  progress.advance(n);
+                });
+  progress.finish();
+  return f;
+}
+
 void run_embed(const EmbedOptions& o) {
   if (o.layer != "backbone" && o.layer != "projector") throw UsageError("--layer must be backbone or projector");
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
   io::check_not_an_input(o.output, {o.model, o.input});
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
-  auto config = nlohmann::json::parse(io::ModelReader(o.model).config());
-  methods::MethodParams mp;
-  mp.arch = config["arch"];
-  mp.in_channels = config["in_channels"];
-  Rng rng(0);
-  auto method = methods::make_method(config["method"], mp, rng);
-  load_checkpoint(o.model, *method);
-  method->set_training(false);
-  const float mean = config["normalize"]["mean"], stdev = config["normalize"]["std"];
-
+  TrainedModel t = load_trained_model(o.model);
+  const std::string model_sha = io::sha256_file(o.model);
   io::DataReader in(o.input);
-  if (!in.has("/images")) throw Error(in.name(), "has no /images to embed");
-  auto info = in.info("/images");
-  if (static_cast<int64_t>(info.shape[3]) != mp.in_channels)
-    throw Error(in.name(), "has " + std::to_string(info.shape[3]) + "-channel images, the model expects " +
-                               std::to_string(mp.in_channels));
-  const int64_t N = in.size(), H = info.shape[1], W = info.shape[2], C = info.shape[3], px = H * W * C;
-  int64_t D = 0;
+  check_image_input(in, t.in_channels);
+  const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;
   std::unique_ptr<io::OutputFile> csv_out;
   FILE* csv = nullptr;
   Progress progress("embed", N, "images");
-  std::vector<uint8_t> buf;
-  for (int64_t s = 0; s < N; s += o.batch) {
-    const int64_t n = std::min<int64_t>(o.batch, N - s);
-    buf.resize(n * px);
-    in.read<uint8_t>("/images", s, n, buf.data());
-    nn::Tensor x({n, H, W, C}, nn::DType::f32);
-    for (int64_t i = 0; i < n * px; ++i) x.f32()[i] = (buf[i] / 255.0f - mean) / stdev;
-    nn::Tensor e;
-    {
-      nn::NoGrad ng;
-      nn::Var f = method->encoder().forward(nn::Var(x.to(dt)));
-      if (o.layer == "projector") f = method->project(f);
-      if (o.normalize) f = nn::l2_normalize(f);
-      e = f.value().to(nn::DType::f32);
-    }
-    D = e.dim(1);
+  embed_batches(*t.method, t.mean, t.stdev, in, o.layer, o.normalize, dt, o.batch,
+                [&](const nn::Tensor& e, int64_t s, int64_t n) {
+    const int64_t D = e.dim(1);
     std::vector<int32_t> labels(n, -1);
     std::vector<int64_t> ids(n);
     if (in.has("/labels")) in.read<int32_t>("/labels", s, n, labels.data());
@@ -109,6 +128,7 @@ void run_embed(const EmbedOptions& o) {
         h5->create("/ids", io::DType::i64, {});
         auto e_ds = h5->dataset("/embeddings");
         io::set_attr_string(e_ds, "model", o.model);
+        io::set_attr_string(e_ds, "model_sha256", model_sha);
         io::set_attr_string(e_ds, "layer", o.layer);
         io::set_attr_int(e_ds, "normalized", o.normalize ? 1 : 0);
         auto names = in.class_names();
@@ -139,7 +159,7 @@ void run_embed(const EmbedOptions& o) {
       }
     }
     progress.advance(n);
-  }
+  });
   progress.finish();
   if (h5) h5->commit();
   if (npy) npy->commit();

@@ -1,7 +1,12 @@
 // ssl-embed's logic: a trained encoder over an image file, in batches,
 // without a tape, writing /embeddings with ids and labels carried over.
 #pragma once
+#include <functional>
 #include <string>
+
+#include "eval/probe.hpp"
+#include "io/data_file.hpp"
+#include "methods/method.hpp"
 
 namespace sslkit::train {
 
@@ -16,5 +21,15 @@ struct EmbedOptions {
 };
 
 void run_embed(const EmbedOptions& opts);
+
+// The encoder (and optionally projector) of `m` over every image of `in`,
+// `batch` at a time, without a tape; fn(embeddings [n,D] f32, first row, n).
+void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
+                   bool normalize, nn::DType dt, int batch,
+                   const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn);
+
+// A model's backbone features for a labelled image file, in memory (what
+// ssl-finetune --model evaluates without an embeddings file in between).
+eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision);
 
 }  // namespace sslkit::train

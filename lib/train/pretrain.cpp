@@ -21,6 +21,7 @@
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
+#include "train/trained_model.hpp"
 
 namespace sslkit::train {
 
@@ -158,24 +159,6 @@ class Loader {
   bool ready_ = false, stop_ = false;
   std::string error_;
 };
-
-// Mean and std of pixel values over up to 10,000 samples (in [0,1]).
-std::pair<float, float> pixel_stats(const io::DataReader& in) {
-  const std::string name = in.has("/images") ? "/images" : "/views";
-  auto info = in.info(name);
-  size_t row = 1;
-  for (size_t i = 1; i < info.shape.size(); ++i) row *= info.shape[i];
-  size_t n = std::min<size_t>(in.size(), 10000);
-  std::vector<uint8_t> buf(row * n);
-  in.read<uint8_t>(name, 0, n, buf.data());
-  double s = 0, s2 = 0;
-  for (uint8_t v : buf) {
-    s += v / 255.0;
-    s2 += (v / 255.0) * (v / 255.0);
-  }
-  double m = s / buf.size(), var = s2 / buf.size() - m * m;
-  return {static_cast<float>(m), static_cast<float>(std::sqrt(std::max(var, 1e-6)))};
-}
 
 std::string default_recipe(const std::string& method) {
   if (method == "moco") return "mocov2";

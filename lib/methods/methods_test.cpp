@@ -1,0 +1,78 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "methods/method.hpp"
+#include "nn/optim.hpp"
+
+using namespace sslkit;
+
+namespace {
+
+// A fixed batch of 16 tiny images and two "views" of it (the second a
+// slightly shifted copy), so every method has something to agree on.
+methods::Batch toy_batch(int views, bool labels) {
+  Rng rng(5);
+  methods::Batch b;
+  nn::Tensor x({16, 12, 12, 1}, nn::DType::f32);
+  for (int64_t i = 0; i < x.numel(); ++i) x.f32()[i] = static_cast<float>(rng.uniform(-1, 1));
+  for (int v = 0; v < views; ++v) {
+    nn::Tensor y = x.clone();
+    for (int64_t i = 0; i < y.numel(); ++i) y.f32()[i] += 0.1f * v * static_cast<float>(rng.uniform(-1, 1));
+    b.views.emplace_back(y);
+  }
+  if (labels)
+    for (int i = 0; i < 16; ++i) b.pretext.push_back(i % 4);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
+  std::vector<std::string> names = methods::method_names();
+  names.push_back("supervised");
+  for (const auto& name : names) {
+    CAPTURE(name);
+    methods::MethodParams p;
+    p.num_classes = 4;
+    p.hidden_dim = 64;
+    p.proj_dim = 32;
+    p.queue = 64;
+    Rng rng(1);
+    auto m = methods::make_method(name, p, rng);
+    m->set_training(true);
+    const bool labelled = m->rotation() || name == "supervised";
+    methods::Batch b = toy_batch(labelled ? 1 : m->views(), labelled);
+    // The EMA targets and MoCo's queue are left as they are (no
+    // after_step), so the second loss differs only by the gradient step.
+    nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);
+    nn::Var loss = m->loss(b);
+    const float before = loss.value().item();
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    const float after = m->loss(b).value().item();
+    CHECK(std::isfinite(before));
+    CHECK(after < before);
+  }
+}
+
+TEST_CASE("supervised classifier: logits have one column per class and unknown names are usage errors") {
+  methods::MethodParams p;
+  p.num_classes = 7;
+  Rng rng(2);
+  auto m = methods::make_method("supervised", p, rng);
+  m->set_training(false);
+  nn::NoGrad ng;
+  nn::Tensor x({3, 28, 28, 1}, nn::DType::f32);
+  x.fill(0.5f);
+  nn::Var logits = m->logits(m->encoder().forward(nn::Var(x)));
+  CHECK(logits.value().dim(0) == 3);
+  CHECK(logits.value().dim(1) == 7);
+  CHECK_THROWS_AS(methods::make_method("dino", p, rng), UsageError);
+  p.num_classes = 0;
+  CHECK_THROWS_AS(methods::make_method("supervised", p, rng), UsageError);
+  methods::MethodParams q;
+  auto simclr = methods::make_method("simclr", q, rng);
+  CHECK_THROWS_AS(simclr->logits(nn::Var(nn::Tensor::zeros({1, 128}))), Error);
+}

@@ -1,0 +1,82 @@
+#include <cmath>
+
+#include "methods/factories.hpp"
+#include "nn/optim.hpp"
+
+namespace sslkit::methods {
+
+using nn::Var;
+
+namespace {
+
+// MoCo v2: query encoder + projector, key encoder as their EMA, a queue of
+// normalised keys as negatives, InfoNCE at temperature 0.2.
+class MoCo : public nn::ModuleImpl<MoCo, Method> {
+ public:
+  MoCo(const MethodParams& p, Rng& rng) : t_(p.temperature), m_(p.momentum) {
+    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    int64_t d = encoder_->out_dim();
+    proj_ = nn::MLP({d, d, p.proj_dim}, rng);
+    key_enc_.reset(static_cast<models::Encoder*>(encoder_->clone().release()));
+    key_proj_ = proj_;
+    nn::deep_copy_tensors(key_proj_);
+    // The queue starts as random unit vectors, as in the reference.
+    queue_ = nn::Tensor({p.queue, p.proj_dim}, nn::DType::f32);
+    for (int64_t i = 0; i < p.queue; ++i) {
+      double s = 0;
+      for (int64_t j = 0; j < p.proj_dim; ++j) {
+        float v = static_cast<float>(rng.uniform(-1, 1));
+        queue_.f32()[i * p.proj_dim + j] = v;
+        s += v * v;
+      }
+      for (int64_t j = 0; j < p.proj_dim; ++j) queue_.f32()[i * p.proj_dim + j] /= static_cast<float>(std::sqrt(s));
+    }
+    ptr_ = nn::Tensor::zeros({1});
+  }
+  MoCo(const MoCo& o)
+      : nn::ModuleImpl<MoCo, Method>(o), proj_(o.proj_), key_proj_(o.key_proj_), queue_(o.queue_), ptr_(o.ptr_),
+        t_(o.t_), m_(o.m_) {
+    key_enc_.reset(static_cast<models::Encoder*>(o.key_enc_->clone().release()));
+  }
+  Var loss(const Batch& b) override {
+    Var q = proj_.forward(encoder_->forward(b.views[0]));
+    last_embedding = q.value();
+    {
+      nn::NoGrad ng;
+      keys_ = nn::l2_normalize(nn::cast(key_proj_.forward(key_enc_->forward(b.views[1])), nn::DType::f32)).value();
+    }
+    return info_nce(q, Var(keys_), queue_, t_);
+  }
+  void after_step(int64_t, int64_t) override {
+    nn::ema_update(*key_enc_, *encoder_, m_);
+    nn::ema_update(key_proj_, proj_, m_);
+    // Enqueue the batch's keys, overwriting the oldest.
+    const int64_t K = queue_.dim(0), D = queue_.dim(1), n = keys_.dim(0);
+    int64_t p = static_cast<int64_t>(ptr_.f32()[0]);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < D; ++j) queue_.f32()[((p + i) % K) * D + j] = keys_.f32()[i * D + j];
+    ptr_.f32()[0] = static_cast<float>((p + n) % K);
+  }
+  Var project(const Var& f) override { return proj_.forward(f); }
+  void visit(nn::ModuleVisitor& v) override {
+    v.module("encoder", *encoder_);
+    v.module("projector", proj_);
+    v.module("key_encoder", *key_enc_);
+    v.module("key_projector", key_proj_);
+    v.buffer("queue", queue_);
+    v.buffer("queue_ptr", ptr_);
+  }
+
+ private:
+  nn::MLP proj_, key_proj_;
+  std::unique_ptr<models::Encoder> key_enc_;
+  nn::Tensor queue_, ptr_, keys_;
+  float t_;
+  double m_;
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_moco(const MethodParams& p, Rng& rng) { return std::make_unique<MoCo>(p, rng); }
+
+}  // namespace sslkit::methods

@@ -1,0 +1,44 @@
+#include <cmath>
+
+#include "methods/factories.hpp"
+#include "nn/optim.hpp"
+
+namespace sslkit::methods {
+
+using nn::Var;
+
+namespace {
+
+// Barlow Twins and VICReg: a 3-layer BN projector and their redundancy losses.
+class Redundancy : public nn::ModuleImpl<Redundancy, Method> {
+ public:
+  Redundancy(const MethodParams& p, Rng& rng, bool vicreg) : vicreg_(vicreg) {
+    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    int64_t d = encoder_->out_dim();
+    proj_ = nn::MLP({d, p.hidden_dim, p.hidden_dim, p.hidden_dim}, rng, true);
+  }
+  Redundancy(const Redundancy& o) : nn::ModuleImpl<Redundancy, Method>(o), proj_(o.proj_), vicreg_(o.vicreg_) {
+  }
+  Var loss(const Batch& b) override {
+    Var z1 = proj_.forward(encoder_->forward(b.views[0])), z2 = proj_.forward(encoder_->forward(b.views[1]));
+    last_embedding = z1.value();
+    return vicreg_ ? nn::vicreg(z1, z2) : nn::barlow_twins(z1, z2, 5e-3f);
+  }
+  Var project(const Var& f) override { return proj_.forward(f); }
+  void visit(nn::ModuleVisitor& v) override {
+    v.module("encoder", *encoder_);
+    v.module("projector", proj_);
+  }
+
+ private:
+  nn::MLP proj_;
+  bool vicreg_;
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_redundancy(const MethodParams& p, Rng& rng, bool vicreg) {
+  return std::make_unique<Redundancy>(p, rng, vicreg);
+}
+
+}  // namespace sslkit::methods

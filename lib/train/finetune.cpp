@@ -1,0 +1,194 @@
+#include "train/finetune.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "augment/recipe.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/data_file.hpp"
+#include "io/files.hpp"
+#include "methods/method.hpp"
+#include "nn/engine.hpp"
+#include "nn/optim.hpp"
+#include "train/checkpoint.hpp"
+#include "train/trained_model.hpp"
+
+namespace sslkit::train {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+// The labelled rows' images, read in chunks so the file is passed once.
+std::vector<uint8_t> read_rows(const io::DataReader& in, const std::vector<size_t>& rows, size_t px) {
+  std::vector<uint8_t> out(rows.size() * px), chunk;
+  const size_t step = 4096;
+  size_t r = 0;
+  for (size_t s = 0; s < in.size() && r < rows.size(); s += step) {
+    const size_t n = std::min(step, in.size() - s);
+    if (rows[r] >= s + n) continue;
+    chunk.resize(n * px);
+    in.read<uint8_t>("/images", s, n, chunk.data());
+    for (; r < rows.size() && rows[r] < s + n; ++r)
+      std::copy(chunk.begin() + (rows[r] - s) * px, chunk.begin() + (rows[r] - s + 1) * px, out.begin() + r * px);
+  }
+  return out;
+}
+
+std::vector<int32_t> predict(methods::Method& m, const io::DataReader& in, float mean, float stdev, nn::DType dt) {
+  auto info = in.info("/images");
+  const int64_t N = in.size(), H = info.shape[1], W = info.shape[2], C = info.shape[3];
+  std::vector<int32_t> pred(N);
+  std::vector<uint8_t> buf;
+  for (int64_t s = 0; s < N; s += 512) {
+    const int64_t n = std::min<int64_t>(512, N - s);
+    buf.resize(n * H * W * C);
+    in.read<uint8_t>("/images", s, n, buf.data());
+    nn::NoGrad ng;
+    nn::Tensor logits =
+        m.logits(m.encoder().forward(nn::Var(normalize_images(buf.data(), n, H, W, C, mean, stdev).to(dt))))
+            .value()
+            .to(nn::DType::f32);
+    const int64_t K = logits.dim(1);
+    for (int64_t i = 0; i < n; ++i)
+      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
+                                         (logits.f32() + i * K));
+  }
+  return pred;
+}
+
+}  // namespace
+
+eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
+  const eval::FinetuneOptions& r = o.report;
+  if (r.eval.empty()) throw UsageError("--eval TEST_IMAGES is required");
+  if (!(r.label_fraction > 0 && r.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
+  if (r.raw_pixels) throw UsageError("--raw-pixels does not go with --mode full (it trains an encoder)");
+  if (!o.output.empty()) io::check_not_an_input(o.output, {r.train, r.eval, r.model});
+  nn::init_engine();
+  const nn::DType dt = nn::resolve_precision(o.precision);
+  io::DataReader tr(r.train), te(r.eval);
+
+  methods::MethodParams mp;
+  float mean, stdev;
+  json config;
+  if (!r.model.empty()) {
+    TrainedModel t = load_trained_model(r.model);
+    config = json::parse(t.config);
+    mp.arch = t.arch;
+    mp.in_channels = t.in_channels;
+    mean = t.mean;
+    stdev = t.stdev;
+  } else {
+    if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
+    mp.arch = o.arch;
+    mp.in_channels = tr.info("/images").shape[3];
+    std::tie(mean, stdev) = pixel_stats(tr);
+    config = {{"arch", mp.arch}, {"in_channels", mp.in_channels}, {"normalize", {{"mean", mean}, {"std", stdev}}}};
+  }
+  check_image_input(tr, mp.in_channels);
+  check_image_input(te, mp.in_channels);
+  const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
+  if (std::none_of(ytr.begin(), ytr.end(), [](int32_t y) { return y >= 0; }))
+    throw Error(tr.name(), "has no labels; full fine-tuning needs /labels");
+  if (std::none_of(yte.begin(), yte.end(), [](int32_t y) { return y >= 0; }))
+    throw Error(te.name(), "has no labels to evaluate against");
+  const int K = eval::num_classes(ytr, yte);
+  if (K < 2) throw Error(tr.name(), "needs labels of at least two classes");
+  mp.num_classes = K;
+
+  Rng init(r.seed, 0xF17E);
+  auto model = methods::make_method("supervised", mp, init);
+  if (!r.model.empty()) load_checkpoint_part(r.model, "encoder.", model->encoder());
+  // A pretrained backbone moves slower than the new head; from scratch
+  // both learn at the same rate.
+  std::vector<nn::ParamGroup> groups = nn::decay_groups(model->encoder(), o.weight_decay);
+  for (auto& g : groups) g.lr_scale = r.model.empty() ? 1.0 : o.backbone_lr_scale;
+  nn::ParamGroup head{{}, 1.0, o.weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
+  for (auto& [name, p] : model->named_parameters())
+    if (name.rfind("head.", 0) == 0) (p->value().rank() == 1 ? head_bias : head).params.push_back(p);
+  groups.push_back(head);
+  groups.push_back(head_bias);
+  nn::AdamW opt(groups, o.lr);
+
+  const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
+  auto info = tr.info("/images");
+  const int H = static_cast<int>(info.shape[1]), W = static_cast<int>(info.shape[2]), C = static_cast<int>(info.shape[3]);
+  const size_t px = static_cast<size_t>(H) * W * C;
+  const std::vector<uint8_t> images = read_rows(tr, rows, px);
+  const std::vector<int64_t> ids = tr.ids();
+  const augment::Recipe recipe = augment::make_recipe(o.recipe, 1.0);
+  // Drop the last partial batch (batchnorm on a handful of rows is noise)
+  // unless the labelled set is smaller than one batch.
+  const int64_t B = std::min<int64_t>(o.batch, static_cast<int64_t>(rows.size()));
+  const int64_t per_epoch = static_cast<int64_t>(rows.size()) / B, total = per_epoch * o.epochs;
+  const int64_t warmup = std::min<int64_t>(total / 10, 200);
+
+  model->set_training(true);
+  Progress progress("finetune", static_cast<size_t>(total), "steps");
+  std::vector<size_t> order(rows.size());
+  float last_loss = 0;
+  int64_t step = 0;
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    Rng(r.seed, 0xE90C, static_cast<uint64_t>(epoch)).shuffle(order);
+    for (int64_t k = 0; k < per_epoch; ++k, ++step) {
+      nn::Tensor x({B, H, W, C}, nn::DType::f32);
+      methods::Batch b;
+      for (int64_t j = 0; j < B; ++j) {
+        const size_t at = order[k * B + j], row = rows[at];
+        cv::Mat src(H, W, C == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(images.data() + at * px));
+        Rng rng(r.seed, static_cast<uint64_t>(ids[row]) + 1, static_cast<uint64_t>(epoch) * 64 + 1);
+        cv::Mat view = augment::make_view(recipe, src, 0, H, W, rng, nullptr);
+        nn::Tensor one = normalize_images(view.data, 1, H, W, C, mean, stdev);
+        std::copy(one.f32(), one.f32() + px, x.f32() + j * px);
+        b.pretext.push_back(ytr[row]);
+      }
+      b.views.emplace_back(x.to(dt));
+      opt.set_lr(nn::warmup_cosine(step, total, warmup, o.lr));
+      nn::Var loss = model->loss(b);
+      last_loss = loss.value().item();
+      if (!std::isfinite(last_loss))
+        throw Error("ssl-finetune", "loss is not finite at step " + std::to_string(step) + "; try a lower --lr");
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      char note[64];
+      std::snprintf(note, sizeof note, "epoch %d loss %.4f", epoch + 1, last_loss);
+      progress.set_note(note);
+      progress.advance(1);
+    }
+  }
+  progress.finish();
+
+  model->set_training(false);
+  eval::Metrics m = eval::score(predict(*model, te, mean, stdev, dt), yte, K);
+  m.class_names = tr.class_names();
+  json selected = {{"epochs", o.epochs},        {"steps", total},  {"batch", B},
+                   {"lr", o.lr},                {"backbone_lr_scale", r.model.empty() ? 1.0 : o.backbone_lr_scale},
+                   {"recipe", o.recipe},        {"final_loss", last_loss},
+                   {"init", r.model.empty() ? "scratch" : r.model}};
+  eval::FinetuneOptions report = r;
+  report.mode = "full";
+  eval::write_report(m, report, selected.dump());
+  if (!o.output.empty()) {
+    config["method"] = "supervised";
+    config["num_classes"] = K;
+    config["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
+    config["label_fraction"] = r.label_fraction;
+    config["precision"] = nn::dtype_name(dt);
+    CheckpointExtras x;
+    x.config = config.dump();
+    x.step = step;
+    x.epoch = o.epochs;
+    x.history = tr.history();
+    x.history.push_back(o.command_line);
+    save_checkpoint(o.output, *model, x);
+  }
+  return m;
+}
+
+}  // namespace sslkit::train

@@ -1,0 +1,26 @@
+// ssl-finetune --mode full: the whole encoder trained with a new linear
+// head on labelled images (a lower learning rate for the pretrained
+// backbone), or the same encoder from random weights as the supervised
+// baseline; evaluated on a test image file and written as a model file
+// (method "supervised") that ssl-embed and ssl-finetune read like any other.
+#pragma once
+#include <string>
+
+#include "eval/probe.hpp"
+
+namespace sslkit::train {
+
+struct FullFinetuneOptions {
+  eval::FinetuneOptions report;    // train/eval image files, model (empty: from scratch), label fraction, outputs
+  std::string arch = "convnet-s";  // from scratch only; a model file brings its own
+  std::string output;              // the fine-tuned model file (optional)
+  int epochs = 30, batch = 256;
+  double lr = 1e-3, backbone_lr_scale = 0.1, weight_decay = 1e-4;
+  std::string recipe = "crop(0.5,1) flip(0.5)";
+  std::string precision = "auto";
+  std::string command_line;
+};
+
+eval::Metrics run_full_finetune(const FullFinetuneOptions& opts);
+
+}  // namespace sslkit::train

@@ -1,0 +1,73 @@
+#include "train/trained_model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "io/model_file.hpp"
+#include "train/checkpoint.hpp"
+
+namespace sslkit::train {
+
+TrainedModel load_trained_model(const std::string& path) {
+  TrainedModel t;
+  t.config = io::ModelReader(path).config();
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(t.config);
+    t.method_name = config.at("method");
+    t.arch = config.at("arch");
+    t.in_channels = config.at("in_channels");
+    t.mean = config.at("normalize").at("mean");
+    t.stdev = config.at("normalize").at("std");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
+  }
+  methods::MethodParams mp;
+  mp.arch = t.arch;
+  mp.in_channels = t.in_channels;
+  mp.num_classes = config.value("num_classes", 0);
+  Rng rng(0);
+  t.method = methods::make_method(t.method_name, mp, rng);
+  load_checkpoint(path, *t.method);
+  t.method->set_training(false);
+  return t;
+}
+
+std::pair<float, float> pixel_stats(const io::DataReader& in) {
+  const std::string name = in.has("/images") ? "/images" : "/views";
+  auto info = in.info(name);
+  size_t row = 1;
+  for (size_t i = 1; i < info.shape.size(); ++i) row *= info.shape[i];
+  size_t n = std::min<size_t>(in.size(), 10000);
+  std::vector<uint8_t> buf(row * n);
+  in.read<uint8_t>(name, 0, n, buf.data());
+  double s = 0, s2 = 0;
+  for (uint8_t v : buf) {
+    s += v / 255.0;
+    s2 += (v / 255.0) * (v / 255.0);
+  }
+  double m = s / buf.size(), var = s2 / buf.size() - m * m;
+  return {static_cast<float>(m), static_cast<float>(std::sqrt(std::max(var, 1e-6)))};
+}
+
+void check_image_input(const io::DataReader& in, int64_t in_channels) {
+  if (!in.has("/images")) throw Error(in.name(), "has no /images (an image file from ssl-import is needed)");
+  auto info = in.info("/images");
+  if (static_cast<int64_t>(info.shape[3]) != in_channels)
+    throw Error(in.name(), "has " + std::to_string(info.shape[3]) + "-channel images, the model expects " +
+                               std::to_string(in_channels));
+}
+
+nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, float mean, float stdev) {
+  nn::Tensor x({n, h, w, c}, nn::DType::f32);
+  float* out = x.f32();
+  // The same expression as the trainer's loader, so embeddings see exactly
+  // the inputs training saw.
+  for (int64_t i = 0; i < n * h * w * c; ++i) out[i] = (px[i] / 255.0f - mean) / stdev;
+  return x;
+}
+
+}  // namespace sslkit::train

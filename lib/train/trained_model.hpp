@@ -1,0 +1,33 @@
+// A model file opened for use: the method rebuilt from its config with its
+// weights loaded, and the pixel normalisation it was trained with.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/data_file.hpp"
+#include "methods/method.hpp"
+
+namespace sslkit::train {
+
+struct TrainedModel {
+  std::string config;  // JSON
+  std::string method_name, arch;
+  std::unique_ptr<methods::Method> method;
+  float mean = 0, stdev = 1;
+  int64_t in_channels = 1;
+};
+
+TrainedModel load_trained_model(const std::string& path);
+
+// Mean and std of pixel values (in [0,1]) over up to 10,000 samples of an
+// image or views file: the normalisation a model trained on it keeps.
+std::pair<float, float> pixel_stats(const io::DataReader& in);
+
+// Checks that an image file fits a model's input, with one clear line.
+void check_image_input(const io::DataReader& in, int64_t in_channels);
+
+// uint8 images [n,H,W,C] to the normalised f32 tensor the encoder takes.
+nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, float mean, float stdev);
+
+}  // namespace sslkit::train

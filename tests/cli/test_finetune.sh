@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# ssl-finetune's three modes on 120 images: features from a model file,
+# full fine-tuning and its from-scratch baseline, label fractions, the
+# fine-tuned model read back by ssl-embed, embeddings tied to their model by
+# SHA-256, a checkpoint surviving kill -9, and bad input.
+. "$TESTS/cli/lib.sh"
+ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
+   --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
+ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 -o "$WORK/m.h5"
+
+# Embeddings name their model by path and by content.
+ok ssl-embed "$WORK/m.h5" "$WORK/tr.h5" -o "$WORK/etr.h5"
+ok ssl-embed "$WORK/m.h5" "$WORK/te.h5" -o "$WORK/ete.h5"
+check_eq "model_sha256" "$(h5get "$WORK/etr.h5" 'f["embeddings"].attrs["model_sha256"]')" \
+  "$(sha256sum "$WORK/m.h5" | cut -d' ' -f1)"
+
+# A model file plus images gives the same features as embeddings in between.
+ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 10 --metrics "$WORK/a.json"
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --k 10 --metrics "$WORK/b.json"
+acc() { /usr/bin/python3 -c "import json; print(json.load(open('$1'))['accuracy'])"; }
+check_eq "model+images equals embeddings" "$(acc "$WORK/b.json")" "$(acc "$WORK/a.json")"
+
+# Full fine-tuning from the pretrained encoder and from scratch.
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 2 --batch 16 \
+   -o "$WORK/ft.h5" --metrics "$WORK/ft.json" --plot "$WORK/ft.png"
+grep -q "fine-tuned encoder" "$WORK/ok.out" || fail "full mode report"
+check_eq "full metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
+check_eq "fine-tuned model config" "$(h5get "$WORK/ft.h5" '__import__("json").loads(f["config"][0])["method"]')" "supervised"
+[ -s "$WORK/ft.png" ] || fail "confusion plot"
+ok ssl-embed "$WORK/ft.h5" "$WORK/te.h5" -o "$WORK/eft.h5"
+check_eq "embed a fine-tuned model" "$(h5get "$WORK/eft.h5" 'f["embeddings"].shape[1]')" "128"
+ok ssl-finetune "$WORK/tr.h5" --arch convnet-s --mode full --eval "$WORK/te.h5" --epochs 1 --batch 16 \
+   --label-fraction 0.5 --metrics "$WORK/sc.json"
+check_eq "scratch baseline" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/sc.json')); print(j['selected']['init'], j['label_fraction'], j['selected']['steps'])")" "scratch 0.5 2"
+
+# A checkpoint being rewritten when the trainer is killed stays readable:
+# the previous one is replaced only by a complete new file.
+ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 -o "$WORK/ck.h5"
+before=$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)
+ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 400 --checkpoint-every 1 -o "$WORK/ck.h5" -q &
+pid=$!
+for _ in $(seq 100); do
+  [ "$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)" != "$before" ] && break
+  sleep 0.1
+done
+sleep 0.3
+kill -9 $pid; wait $pid 2>/dev/null
+ok ssl-info "$WORK/ck.h5"
+ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/ck.h5" --max-steps 1 -o "$WORK/ck2.h5"
+
+# Bad input: one line, exit 1 (files) or 2 (usage).
+ok ssl-embed "$WORK/m.h5" "$WORK/te.h5" --layer projector -o "$WORK/proj.h5"
+ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 --method barlow -o "$WORK/bt.h5"
+ok ssl-embed "$WORK/bt.h5" "$WORK/te.h5" --layer projector -o "$WORK/ebt.h5"
+expect_error 1 "512-d features, the training file 128" "$WORK/x.json" \
+  ssl-finetune "$WORK/etr.h5" --eval "$WORK/ebt.h5" --metrics "$WORK/x.json"
+ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" -o "$WORK/nolabels.h5" 2>/dev/null
+expect_error 1 "nolabels.h5: has no labels" "$WORK/x.h5" \
+  ssl-finetune "$WORK/nolabels.h5" --mode full --eval "$WORK/te.h5" -o "$WORK/x.h5"
+expect_error 1 "nolabels.h5: has no labels" "" ssl-finetune "$WORK/nolabels.h5" --raw-pixels --eval "$WORK/te.h5"
+expect_error 1 "nolabels.h5: has no labels to evaluate against" "" ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/nolabels.h5"
+/usr/bin/python3 - "$WORK/m.h5" "$WORK/bad.h5" <<'PY'
+import h5py, json, shutil, sys
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    c = json.loads(f["config"][0]); c["arch"] = "resnet18"; f["config"][0] = json.dumps(c)
+PY
+expect_error 1 "bad.h5: .*params/" "$WORK/x.h5" ssl-embed "$WORK/bad.h5" "$WORK/te.h5" -o "$WORK/x.h5"
+expect_error 1 "not an sslkit model file" "" ssl-finetune "$WORK/tr.h5" --model "$WORK/tr.h5" --eval "$WORK/te.h5"
+expect_error 2 "goes with --mode full" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --arch resnet18
+expect_error 2 "-o writes a fine-tuned model" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" -o "$WORK/y.h5"
+finish

@@ -175,6 +175,13 @@ std::vector<uint8_t> Tokenizer::bytes() const {
 
 int32_t Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
 
+std::string Tokenizer::piece(int32_t id) const { return sp_->IdToPiece(id); }
+
+bool Tokenizer::is_special(int32_t id) const {
+  return id == pad_ || id == unk_ || id == cls_ || id == sep_ || id == mask_ || sp_->IsControl(id) ||
+         sp_->IsUnknown(id) || sp_->IsUnused(id);
+}
+
 std::vector<int32_t> Tokenizer::encode(const std::string& text) const {
   std::vector<int> ids;
   auto status = sp_->Encode(text, &ids);

@@ -45,6 +45,11 @@ class Tokenizer {
   int32_t sep_id() const { return sep_; }
   int32_t mask_id() const { return mask_; }
   int32_t vocab_size() const;
+  // The piece of an id as SentencePiece spells it ("\u2581the" begins a word).
+  std::string piece(int32_t id) const;
+  // Pieces that are not text: pad, unk, [CLS], [SEP], [MASK], and any
+  // control, unknown or unused piece of the model.
+  bool is_special(int32_t id) const;
 
   // Writes /tokenizer (the model bytes) with the special ids and the
   // vocabulary size as attributes.

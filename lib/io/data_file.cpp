@@ -149,6 +149,14 @@ void DataWriter::write_blob(const std::string& name, const std::vector<uint8_t>&
   columns_[name] = Column{std::move(d), DType::u8, 0, 0};
 }
 
+void DataWriter::copy_from(const DataReader& in, const std::vector<std::string>& skip) {
+  for (const auto& d : in.datasets()) {
+    if (d.name == "/history" || std::find(skip.begin(), skip.end(), d.name) != skip.end()) continue;
+    check_status(H5Ocopy(in.root(), d.name.c_str(), file_, d.name.c_str(), H5P_DEFAULT, H5P_DEFAULT), out_.name(),
+                 "cannot copy " + d.name + " from " + in.name());
+  }
+}
+
 void DataWriter::commit() {
   size_t n = 0;
   std::string first;

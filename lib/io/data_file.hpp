@@ -39,6 +39,11 @@ class DataWriter {
   size_t rows(const std::string& name) const;
   // A dataset that is not per sample, written whole (e.g. /tokenizer).
   void write_blob(const std::string& name, const std::vector<uint8_t>& bytes);
+  // Copies every dataset of `in` but /history and the names in `skip`
+  // whole, attributes included (HDF5 copies chunk by chunk, so memory
+  // stays flat). They came from a validated file; datasets the caller adds
+  // must have its N.
+  void copy_from(const class DataReader& in, const std::vector<std::string>& skip);
   void set_history(std::vector<std::string> history) { history_ = std::move(history); }
 
   // Checks that all per-sample datasets have the same N, writes /history,

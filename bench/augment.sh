@@ -8,8 +8,7 @@ set -euo pipefail
 BIN=${BIN:-build}
 ROUNDS=${ROUNDS:-3}
 PEER=${PEER:-$(cd "$(dirname "$0")/../.." && pwd)/shared/peer}
-W=$(mktemp -d "${TMPDIR:-/tmp}/sslkit-aug.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
 FM=/usr/share/datasets/fashion-mnist
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" -o "$W/fm60k.h5" -q
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" --limit 10000 -o "$W/fm10k.h5" -q
@@ -29,11 +28,9 @@ for r in $(seq "$ROUNDS"); do
       | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print([v for k,v in j.items() if 'per_s' in k][0])" >> "$W/peer.$kind"
   done
 done
-stat() { sort -g "$1" | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.0f (%.0f-%.0f)", m, v[1], v[NR]}'; }
-med() { sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 echo "ssl-augment simclr (strength 0.5), 2 views, images/s over $ROUNDS rounds: median (min-max)"
 for kind in fmnist rgb32; do
-  echo "  $kind: ours $(stat "$W/ours.$kind")  torchvision $(stat "$W/peer.$kind")  ratio $(awk -v a="$(med "$W/ours.$kind")" -v b="$(med "$W/peer.$kind")" 'BEGIN{printf "%.1f", a/b}')   (target >= 5)"
+  echo "  $kind: ours $(stat "$W/ours.$kind")  torchvision $(stat "$W/peer.$kind")  ratio $(ratio "$W/ours.$kind" "$W/peer.$kind")   (target >= 5)"
 done
 for n in 10k 60k; do
   /usr/bin/time -f "%M" -o "$W/m" "$BIN/ssl-augment" "$W/fm$n.h5" --recipe simclr -o "$W/o$n.h5" -q

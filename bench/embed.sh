@@ -7,8 +7,7 @@
 set -euo pipefail
 BIN=${BIN:-build}
 ROUNDS=${ROUNDS:-3}
-W=$(mktemp -d "${TMPDIR:-/tmp}/sslkit-embed.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
 FM=/usr/share/datasets/fashion-mnist
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" -o "$W/fm60k.h5" -q
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" --limit 10000 -o "$W/fm10k.h5" -q
@@ -22,9 +21,7 @@ for r in $(seq "$ROUNDS"); do
   "$BIN/bench_engine" convnet infer f32 1024 2>/dev/null \
     | /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['img_per_s_median'])" >> "$W/engine"
 done
-stat() { sort -g "$1" | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.0f (%.0f-%.0f)", m, v[1], v[NR]}'; }
-med() { sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 echo "ssl-embed convnet-s, images/s end to end over $ROUNDS rounds: median (min-max)"
 for n in 10k 60k; do
-  echo "  $n: ssl-embed $(stat "$W/ours.$n")  engine inference $(stat "$W/engine")  ratio $(awk -v a="$(med "$W/ours.$n")" -v b="$(med "$W/engine")" 'BEGIN{printf "%.2f", a/b}')  peak RSS $(stat "$W/rss.$n") MB"
+  echo "  $n: ssl-embed $(stat "$W/ours.$n")  engine inference $(stat "$W/engine")  ratio $(ratio "$W/ours.$n" "$W/engine" 2)  peak RSS $(stat "$W/rss.$n") MB"
 done

@@ -10,8 +10,7 @@ set -euo pipefail
 BIN=${BIN:-build}
 ROUNDS=${ROUNDS:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-W=$(mktemp -d "${TMPDIR:-/tmp}/sslkit-mask.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
 FM=/usr/share/datasets/fashion-mnist
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" -o "$W/img60k.h5" -q
 "$BIN/ssl-import" idx "$FM/train-images-idx3-ubyte.gz" --limit 10000 -o "$W/img10k.h5" -q
@@ -45,11 +44,9 @@ for r in $(seq "$ROUNDS"); do
       | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['masks_per_s'])" >> "$W/peer.$s"
   done
 done
-stat() { sort -g "$1" | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.0f (%.0f-%.0f)", m, v[1], v[NR]}'; }
-med() { sort -g "$1" | awk '{v[NR]=$1} END {print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
 echo "ssl-mask, 60k samples, masks/s over $ROUNDS rounds: median (min-max); ours end to end, the peer in memory"
 for s in mlm patch; do
-  echo "  $s: ours $(stat "$W/ours.$s")  pytorch $(stat "$W/peer.$s")  ratio $(awk -v a="$(med "$W/ours.$s")" -v b="$(med "$W/peer.$s")" 'BEGIN{printf "%.1f", a/b}')"
+  echo "  $s: ours $(stat "$W/ours.$s")  pytorch $(stat "$W/peer.$s")  ratio $(ratio "$W/ours.$s" "$W/peer.$s")"
 done
 for s in mlm patch; do
   for n in 10k 60k; do

@@ -32,7 +32,10 @@ check_eq "csv rows" "$(wc -l < "$WORK/e.csv")" "$((NTE + 1))"
 ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" -o - | ssl-embed "$WORK/simclr.h5" - -o - > "$WORK/pipe.h5" || fail "embed pipe"
 check_eq "pipe embeddings" "$(h5get "$WORK/pipe.h5" 'f["embeddings"].shape')" "(120, 128)"
 
-# Evaluation.
+# Evaluation, also straight from ssl-embed through a pipe.
+ssl-embed "$WORK/simclr.h5" "$WORK/tr.h5" -o - -q | ssl-finetune - --eval "$WORK/ete.h5" --mode knn --k 5 > "$WORK/pipe.out" \
+  || fail "ssl-embed | ssl-finetune"
+grep -q '^accuracy' "$WORK/pipe.out" || fail "ssl-finetune from a pipe prints the accuracy"
 ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 20 --knn-temperature 0.07 --metrics "$WORK/m.json"
 check_eq "metrics accuracy in [0,1]" "$(/usr/bin/python3 -c "import json; a=json.load(open('$WORK/m.json'))['accuracy']; print(0 <= a <= 1)")" "True"
 ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode linear --epochs 5 --plot "$WORK/c.png"

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"mlm", "patch", "block", "span"}));
   app.add_option("--ratio", o.ratio, "mlm: selection probability (0.15); patch: masked fraction (0.75); block: target (0.4)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, 1.0))
+      ->default_str("per scheme");
   app.add_option("--replace", replace, "mlm: of the selected, the [MASK] and random-token fractions (the rest stay)");
   app.add_flag("--whole-word", o.mlm.whole_word, "mlm: select whole words and mask all their pieces");
   app.add_option("--patch", o.patch, "patch, block: patch side in pixels")->check(CLI::Range(1, 4096));

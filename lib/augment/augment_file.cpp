@@ -16,10 +16,7 @@ namespace {
 void copy_labels_ids(const io::DataReader& in, io::DataWriter& out, size_t start, size_t n) {
   std::vector<int32_t> labels(n, -1);
   if (in.has("/labels")) in.read<int32_t>("/labels", start, n, labels.data());
-  std::vector<int64_t> ids(n);
-  if (in.has("/ids")) in.read<int64_t>("/ids", start, n, ids.data());
-  else
-    for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(start + i);
+  const std::vector<int64_t> ids = in.ids(start, n);
   out.append("/labels", labels);
   out.append("/ids", ids);
 }
@@ -75,11 +72,8 @@ void augment_images(const io::DataReader& in, const AugmentOptions& o) {
   for (size_t start = 0; start < N; start += o.chunk) {
     const size_t n = std::min(o.chunk, N - start);
     std::vector<uint8_t> src(n * in_row), dst(n * V * view_bytes);
-    std::vector<int64_t> ids(n);
     in.read<uint8_t>("/images", start, n, src.data());
-    if (in.has("/ids")) in.read<int64_t>("/ids", start, n, ids.data());
-    else
-      for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(start + i);
+    const std::vector<int64_t> ids = in.ids(start, n);
     std::vector<int32_t> pretext(n * V, -1);
     std::vector<std::string> errors(n);
 #pragma omp parallel for schedule(dynamic, 8)
@@ -142,12 +136,9 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
     const size_t n = std::min(o.chunk, N - start);
     std::vector<float> src(n * T), dst(n * V * OT);
     std::vector<int32_t> len(n);
-    std::vector<int64_t> ids(n);
     in.read<float>("/audio", start, n, src.data());
     in.read<int32_t>("/lengths", start, n, len.data());
-    if (in.has("/ids")) in.read<int64_t>("/ids", start, n, ids.data());
-    else
-      for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(start + i);
+    const std::vector<int64_t> ids = in.ids(start, n);
 #pragma omp parallel for schedule(dynamic, 4)
     for (size_t i = 0; i < n; ++i) {
       std::vector<float> w(src.begin() + i * T, src.begin() + (i + 1) * T);

@@ -303,13 +303,14 @@ std::vector<int32_t> DataReader::labels() const {
   return read_all<int32_t>("/labels");
 }
 
-std::vector<int64_t> DataReader::ids() const {
-  if (!has("/ids")) {
-    std::vector<int64_t> v(n_);
-    for (size_t i = 0; i < n_; ++i) v[i] = static_cast<int64_t>(i);
-    return v;
-  }
-  return read_all<int64_t>("/ids");
+std::vector<int64_t> DataReader::ids() const { return ids(0, n_); }
+
+std::vector<int64_t> DataReader::ids(size_t start, size_t count) const {
+  std::vector<int64_t> v(count);
+  if (has("/ids")) read<int64_t>("/ids", start, count, v.data());
+  else
+    for (size_t i = 0; i < count; ++i) v[i] = static_cast<int64_t>(start + i);
+  return v;
 }
 
 std::vector<std::string> DataReader::class_names() const {

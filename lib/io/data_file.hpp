@@ -108,6 +108,8 @@ class DataReader {
   std::vector<int32_t> labels() const;
   // /ids, or 0..N-1 when the file has none.
   std::vector<int64_t> ids() const;
+  // Rows start..start+count-1 of the same.
+  std::vector<int64_t> ids(size_t start, size_t count) const;
   std::vector<std::string> class_names() const;
   std::vector<std::string> history() const;
 

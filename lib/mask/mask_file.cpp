@@ -20,14 +20,6 @@ namespace {
 // the thread, the chunk or the other samples.
 Rng sample_rng(uint64_t seed, int64_t id) { return Rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5C); }
 
-std::vector<int64_t> read_ids(const io::DataReader& in, size_t start, size_t n) {
-  std::vector<int64_t> ids(n);
-  if (in.has("/ids")) in.read<int64_t>("/ids", start, n, ids.data());
-  else
-    for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(start + i);
-  return ids;
-}
-
 io::DataWriter& begin_output(io::DataWriter& out, const io::DataReader& in, const MaskOptions& o,
                              const std::vector<std::string>& added) {
   out.copy_from(in, added);
@@ -83,7 +75,7 @@ void mask_text(const io::DataReader& in, const MaskOptions& o) {
     std::vector<uint8_t> mask(n * L);
     in.read<int32_t>("/tokens", start, n, tokens.data());
     in.read<int32_t>("/lengths", start, n, lengths.data());
-    const auto ids = read_ids(in, start, n);
+    const auto ids = in.ids(start, n);
 #pragma omp parallel for schedule(dynamic, 16)
     for (size_t i = 0; i < n; ++i) {
       Rng rng = sample_rng(o.seed, ids[i]);
@@ -152,7 +144,7 @@ void mask_images(const io::DataReader& in, const MaskOptions& o) {
   for (size_t start = 0; start < N; start += o.chunk) {
     const size_t n = std::min(o.chunk, N - start);
     std::vector<uint8_t> mask(n * L);
-    const auto ids = read_ids(in, start, n);
+    const auto ids = in.ids(start, n);
 #pragma omp parallel for schedule(dynamic, 32)
     for (size_t i = 0; i < n; ++i) {
       Rng rng = sample_rng(o.seed, ids[i]);
@@ -220,7 +212,7 @@ void mask_audio(const io::DataReader& in, const MaskOptions& o) {
     std::vector<int32_t> lengths(n);
     in.read<int32_t>("/lengths", start, n, lengths.data());
     std::vector<uint8_t> mask(n * F);
-    const auto ids = read_ids(in, start, n);
+    const auto ids = in.ids(start, n);
 #pragma omp parallel for schedule(dynamic, 32)
     for (size_t i = 0; i < n; ++i) {
       Rng rng = sample_rng(o.seed, ids[i]);

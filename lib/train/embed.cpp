@@ -115,11 +115,8 @@ void run_embed(const EmbedOptions& o) {
                 [&](const nn::Tensor& e, int64_t s, int64_t n) {
     const int64_t D = e.dim(1);
     std::vector<int32_t> labels(n, -1);
-    std::vector<int64_t> ids(n);
     if (in.has("/labels")) in.read<int32_t>("/labels", s, n, labels.data());
-    if (in.has("/ids")) in.read<int64_t>("/ids", s, n, ids.data());
-    else
-      for (int64_t i = 0; i < n; ++i) ids[i] = s + i;
+    const std::vector<int64_t> ids = in.ids(s, n);
     if (o.format == "h5") {
       if (!h5) {
         h5 = std::make_unique<io::DataWriter>(o.output, io::Modality::embedding);

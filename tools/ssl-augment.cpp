@@ -1,6 +1,7 @@
 // ssl-augment: materialises augmented views of images or audio into SSL-HDF5.
 #include "augment/augment_file.hpp"
 #include "cli/tool.hpp"
+#include "data/image_source.hpp"
 
 using namespace sslkit;
 
@@ -15,11 +16,13 @@ int main(int argc, char** argv) {
   app.add_option("--views", o.views, "Views per sample (0 = the recipe's default: 2, or 4 for rotation)");
   app.add_option("--strength", o.strength, "SimCLR color-jitter strength (1.0 ImageNet, 0.5 CIFAR)")
       ->check(CLI::Range(0.0, 2.0));
-  app.add_option("--size", o.size, "Output image side (default: the input's)")->check(CLI::Range(0, 4096));
+  app.add_option("--size", o.size, "Output image side (default: the input's)")->check(CLI::Range(0, data::kMaxOutputSide));
   app.add_option("--seconds", o.seconds, "Output clip length for audio (default: the input's)");
   app.add_option("--preview", o.preview, "PNG with the originals in the first column and their views beside them");
   app.add_option("--preview-count", o.preview_count, "Samples in the preview")->check(CLI::Range(1, 256));
   tool.add_common(app);
+  tool.input(o.input);
+  tool.output("--preview", o.preview);
   app.footer("Every random draw is seeded by (seed, sample id, view): the output is the same for any --threads.");
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "Images per batch")->check(CLI::Range(1, 65536));
   app.add_option("--precision", o.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   tool.add_common(app);
+  tool.input(o.model);
+  tool.input(o.input);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;
     o.command_line = tool.command_line();

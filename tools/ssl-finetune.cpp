@@ -26,22 +26,32 @@ int main(int argc, char** argv) {
                  "Model file: features from its encoder (linear, knn), or the encoder to fine-tune (full)");
   app.add_flag("--raw-pixels", o.raw_pixels, "Baseline: use the images' pixels as features");
   app.add_option("--k", o.k, "kNN neighbours (200 with T=0.1, or 20 with T=0.07)")->check(CLI::Range(1, 100000));
-  app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature");
-  app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels");
+  app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature")->check(cli::positive());
+  app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels")
+      ->check(cli::positive() & CLI::Range(0.0, 1.0));
   app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
                      ->check(CLI::Range(1, 100000));
   app.add_option("--arch", full.arch, "full without --model: train this encoder from scratch (the baseline)")
       ->check(CLI::IsMember({"convnet-s", "resnet18"}));
   app.add_option("--batch", full.batch, "full: images per step")->check(CLI::Range(2, 65536));
-  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2)");
-  app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the backbone's lr as a fraction of --lr (0.1)");
-  app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters)");
+  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2)")
+      ->check(cli::positive());
+  app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the backbone's lr as a fraction of --lr (0.1)")
+      ->check(cli::non_negative());
+  app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters)")
+      ->check(cli::non_negative());
   app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   app.add_option("-o,--output", full.output, "full: write the fine-tuned model file here");
   app.add_option("--metrics", o.metrics, "Write metrics as JSON here");
   app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here");
   tool.add_common(app, /*output=*/false);
+  tool.input(o.train);
+  tool.input(o.eval);
+  tool.input(o.model);
+  tool.output("-o", full.output);
+  tool.output("--metrics", o.metrics, /*binary=*/false);
+  tool.output("--plot", o.plot);
   return tool.run(argc, argv, [&] {
     o.seed = tool.common().seed;
     full.command_line = tool.command_line();

@@ -15,11 +15,14 @@ using namespace sslkit;
 // --split, --split-output, --compress.
 static void add_import_options(cli::Tool& tool, CLI::App& sub, data::ImportOptions& o) {
   tool.add_common(sub);
-  sub.add_option("--limit", o.limit, "Import at most this many samples (0 = all)");
+  sub.add_option("--limit", o.limit, "Import at most this many samples (0 = all)")
+      ->check(CLI::NonNegativeNumber);
   sub.add_flag("--shuffle", o.shuffle, "Shuffle the samples (with --seed)");
   sub.add_option("--split", o.split, "Fraction held out into --split-output, stratified by label")
       ->check(CLI::Range(0.0, 0.99));
   sub.add_option("--split-output", o.split_output, "Output file for the held-out part");
+  tool.output("--split-output", o.split_output);
+  tool.inputs(o.inputs);
   sub.add_flag("--compress", o.compress, "Deflate the sample datasets (smaller, slower to read)");
 }
 
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
   images->add_option("input", img.input, "Folder of images or class subfolders, or a list file of 'path [class]' lines")
       ->required();
   images->add_option("--size", img.size, "Output side in pixels: shorter side resized, then center-cropped")
-      ->check(CLI::Range(1, 65536));
+      ->check(CLI::Range(1, data::kMaxOutputSide));
   images->add_flag("--gray", img.gray, "One gray channel instead of RGB");
   images->add_option("--fit", img.fit, "crop (keep aspect, center crop) or stretch")
       ->check(CLI::IsMember({"crop", "stretch"}));

@@ -17,5 +17,7 @@ int main(int argc, char** argv) {
   app.add_flag("--verify", opts.verify, "Read every sample of every dataset to check the data itself");
   app.add_option("--preview-count", opts.preview_count, "Samples in the preview")->check(CLI::Range(1, 4096));
   tool.add_common(app, /*output=*/false);
+  tool.input(opts.input);
+  tool.output("--preview", opts.preview);
   return tool.run(argc, argv, [&] { info::run_info(opts, std::cout); });
 }

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   app.add_option("--show", o.show, "mlm: print this many samples on stderr, selected pieces as [original->input]")
       ->check(CLI::Range(0, 1 << 20));
   tool.add_common(app);
+  tool.input(o.input);
+  tool.output("--preview", o.preview);
   app.footer("Each sample's mask is drawn from a generator seeded by (seed, sample id): the output is the same for "
              "any --threads. docs/mask.md states each scheme and its source.");
   return tool.run(argc, argv, [&] {

@@ -15,23 +15,32 @@ int main(int argc, char** argv) {
   app.add_option("--arch", o.arch, "Encoder: convnet-s or resnet18 (CIFAR stem)")
       ->check(CLI::IsMember({"convnet-s", "resnet18"}));
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
-  app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time");
+  app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time")
+      ->check(cli::non_negative());
   app.add_option("--batch", o.batch, "Images per step")->check(CLI::Range(2, 65536));
-  app.add_option("--lr", o.lr, "Peak learning rate");
-  app.add_option("--weight-decay", o.weight_decay, "Weight decay (not on biases and norm parameters)");
+  app.add_option("--lr", o.lr, "Peak learning rate")->check(cli::positive());
+  app.add_option("--weight-decay", o.weight_decay, "Weight decay (not on biases and norm parameters)")
+      ->check(cli::non_negative());
   app.add_option("--warmup", o.warmup, "Linear warmup, as a fraction of training, then cosine decay")
       ->check(CLI::Range(0.0, 0.9));
   app.add_option("--optimizer", o.optimizer, "sgd, lars or adamw")->check(CLI::IsMember({"sgd", "lars", "adamw"}));
   app.add_option("--precision", o.precision, "f32, bf16 or auto (bf16 where the CPU has AMX)")
       ->check(CLI::IsMember({"f32", "bf16", "auto"}));
   app.add_option("--recipe", o.recipe, "Augmentation recipe (default: the method's own)");
-  app.add_option("--strength", o.strength, "Color-jitter strength for the simclr recipe");
-  app.add_option("--temperature", o.temperature, "Temperature of NT-Xent / InfoNCE");
-  app.add_option("--checkpoint-every", o.checkpoint_every, "Write the model file every N steps (and at the end)");
+  app.add_option("--strength", o.strength, "Color-jitter strength for the simclr recipe")
+      ->check(cli::non_negative());
+  app.add_option("--temperature", o.temperature, "Temperature of NT-Xent / InfoNCE")->check(cli::positive());
+  app.add_option("--checkpoint-every", o.checkpoint_every, "Write the model file every N steps (and at the end)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   app.add_option("--resume", o.resume, "Continue from this model file (same data, same settings)");
-  app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)");
+  app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   app.add_option("--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file");
   tool.add_common(app);
+  // --resume is not an input here: continuing into the same file is how a
+  // run goes on, and the checkpoint is read whole before it is replaced.
+  tool.input(o.input);
+  tool.output("--log-json", o.log_json, /*binary=*/false);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;
     o.seed = tool.common().seed;

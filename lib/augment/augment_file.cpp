@@ -163,8 +163,6 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
 
 void run_augment(const AugmentOptions& o) {
   if (o.views < 0 || o.views > 64) throw UsageError("--views must be between 1 and 64 (0: the recipe's default)");
-  io::check_not_an_input(o.output, {o.input});
-  if (!o.preview.empty()) io::check_not_an_input(o.preview, {o.input});
   io::DataReader in(o.input);
   if (in.size() == 0) throw Error(in.name(), "has no samples");
   switch (in.modality()) {

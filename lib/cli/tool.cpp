@@ -3,7 +3,11 @@
 #include <hdf5.h>
 #include <opencv2/core.hpp>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <unistd.h>
 #include <iostream>
 
 #include "core/error.hpp"
@@ -11,9 +15,24 @@
 #include "core/progress.hpp"
 #include "core/threads.hpp"
 #include "io/files.hpp"
+#include "io/h5.hpp"
 
 namespace sslkit::cli {
 
+
+static CLI::Validator number_check(bool allow_zero) {
+  return CLI::Validator(
+      [allow_zero](std::string& s) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(s, v) || !std::isfinite(v) || v < 0 || (v == 0 && !allow_zero))
+          return "must be a finite number " + std::string(allow_zero ? ">= 0" : "> 0") + ", not " + s;
+        return "";
+      },
+      allow_zero ? "NUMBER >= 0" : "NUMBER > 0");
+}
+
+CLI::Validator positive() { return number_check(false); }
+CLI::Validator non_negative() { return number_check(true); }
 
 std::string version_string() {
   unsigned maj = 0, min = 0, rel = 0;
@@ -22,9 +41,30 @@ std::string version_string() {
          "." + std::to_string(rel) + ", OpenCV " + CV_VERSION + ")";
 }
 
+// One printable line, whatever a library or a file put in the message:
+// newlines become "; ", other control bytes \xNN, and it stops at 400 bytes.
+static std::string one_line(const std::string& message) {
+  std::string out;
+  for (size_t i = 0; i < message.size() && out.size() < 400; ++i) {
+    const unsigned char c = static_cast<unsigned char>(message[i]);
+    if (c == '\n') {
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      if (i + 1 < message.size()) out += "; ";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (out.size() >= 400) out += "...";
+  return out;
+}
+
 void print_error(const std::string& tool, const std::string& message) {
   std::fflush(stdout);
-  std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), message.c_str());
+  std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), one_line(message).c_str());
 }
 
 
@@ -45,8 +85,15 @@ Tool::Tool(std::string name, const std::string& description) : name_(std::move(n
   });
 }
 
+void Tool::output(const std::string& option, const std::string& path, bool binary) {
+  for (const auto& o : outputs_)
+    if (o.path == &path) return;
+  outputs_.push_back({option, &path, binary});
+}
+
 void Tool::add_common(CLI::App& app, bool output, bool output_required) {
   if (output) {
+    this->output("-o", common_.output);
     auto* o = app.add_option("-o,--output", common_.output, "Output file ('-' for stdout)");
     if (output_required) o->required();
   }
@@ -72,9 +119,20 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   Progress::configure(common_.quiet, common_.progress);
   set_thread_count(common_.threads);
   io::install_cleanup_handlers();
+  io::silence_hdf5_errors();
   int rc = kOk;
   try {
+    // Every file of the run is checked before any work, in one place.
+    std::vector<std::string> in;
+    for (auto* p : inputs_) in.push_back(*p);
+    for (auto* l : input_lists_) in.insert(in.end(), l->begin(), l->end());
+    io::declare_inputs(in);
+    std::vector<io::RunOutput> out;
+    for (const auto& o : outputs_) out.push_back({o.option, *o.path, o.binary});
+    io::check_run_outputs(out);
+    io::begin_run();
     body();
+    io::finish_run();
   } catch (const UsageError& e) {
     print_error(name_, e.what());
     std::fprintf(stderr, "Try '%s --help' for more information.\n", name_.c_str());
@@ -86,16 +144,29 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     print_error(name_, "out of memory");
     rc = kFailure;
   } catch (const cv::Exception& e) {
-    print_error(name_, "OpenCV: " + e.msg);
+    print_error(name_, "OpenCV: " + (e.err.empty() ? e.msg : e.err));
     rc = kFailure;
   } catch (const std::exception& e) {
     print_error(name_, e.what());
     rc = kFailure;
   }
-  // Delayed write errors (a full disk, a closed pipe) surface only here.
-  if (std::fflush(stdout) != 0 || std::fclose(stdout) != 0) {
-    if (rc == kOk) print_error(name_, "closing standard output failed");
-    if (rc == kOk) rc = kFailure;
+  if (rc != kOk) io::abandon_run();
+  // Delayed write errors (a full disk) surface only here. A reader that
+  // stopped early (ssl-info | head) is not an error for text, as for cat;
+  // data written with -o - was checked when it was copied out.
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int flush_errno = errno;
+  if ((!flushed || std::fclose(stdout) != 0) && (flushed ? errno : flush_errno) != EPIPE && rc == kOk) {
+    print_error(name_, std::string("standard output: ") + std::strerror(flushed ? errno : flush_errno));
+    rc = kFailure;
+  }
+  // A failed run ends here, without the libraries' exit handlers: HDF5 1.10
+  // crashes at exit when it closes a file whose write failed (a full disk).
+  // Its outputs and temp files are already gone.
+  if (rc != kOk) {
+    std::fflush(stderr);
+    _exit(rc);
   }
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace sslkit::cli {
 
@@ -30,6 +31,12 @@ class Tool {
   // subcommands). `output` says whether -o is taken; `output_required` makes it
   // mandatory.
   void add_common(CLI::App& app, bool output = true, bool output_required = true);
+  // The files a run reads and writes, checked together before any work
+  // (io::check_run_outputs): no output names an input or another output,
+  // binary data never goes to a terminal. Bind them to the option's variable.
+  void input(const std::string& path) { inputs_.push_back(&path); }
+  void inputs(const std::vector<std::string>& paths) { input_lists_.push_back(&paths); }
+  void output(const std::string& option, const std::string& path, bool binary = true);
   // The command line as one string, for the output's /history.
   const std::string& command_line() const { return command_line_; }
   // Parses, applies --threads and --progress, runs `body` and maps what it
@@ -41,7 +48,20 @@ class Tool {
   CLI::App app_;
   CommonOptions common_;
   std::string command_line_;
+  std::vector<const std::string*> inputs_;
+  std::vector<const std::vector<std::string>*> input_lists_;
+  struct Output {
+    std::string option;
+    const std::string* path;
+    bool binary;
+  };
+  std::vector<Output> outputs_;
 };
+
+// Validators for numeric options that reject NaN and infinities as well
+// (CLI11's PositiveNumber lets NaN through): > 0, and >= 0.
+CLI::Validator positive();
+CLI::Validator non_negative();
 
 // Prints "TOOL: error: MESSAGE" to stderr.
 void print_error(const std::string& tool, const std::string& message);

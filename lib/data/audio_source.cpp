@@ -1,5 +1,7 @@
 #include "data/audio_source.hpp"
 
+#include <filesystem>
+
 #include <sndfile.h>
 #include <soxr.h>
 
@@ -42,6 +44,11 @@ std::string clean_message(std::string msg) {
   return msg.empty() ? "cannot read audio" : msg;
 }
 
+// Headers past these are corrupt or hostile; docs/format.md lists the limits.
+constexpr int kMaxSampleRate = 768000;
+constexpr int kMaxChannels = 64;
+constexpr double kMaxClipSeconds = 3600;
+
 void open_sndfile(const std::string& path, SndFile& f) {
   std::lock_guard<std::mutex> lock(open_mutex);
   f.info = SF_INFO{};
@@ -50,6 +57,25 @@ void open_sndfile(const std::string& path, SndFile& f) {
   if (f.info.channels <= 0 || f.info.samplerate <= 0)
     throw BadAudio(path, "invalid header: " + std::to_string(f.info.channels) + " channels at " +
                              std::to_string(f.info.samplerate) + " Hz");
+  if (f.info.samplerate > kMaxSampleRate)
+    throw BadAudio(path, "sample rate " + std::to_string(f.info.samplerate) + " Hz in its header is beyond " +
+                             std::to_string(kMaxSampleRate) + " Hz (a corrupt header?)");
+  if (f.info.channels > kMaxChannels)
+    throw BadAudio(path, std::to_string(f.info.channels) + " channels in its header; sslkit reads at most " +
+                             std::to_string(kMaxChannels));
+  // libsndfile clamps a data chunk longer than the file to what is there and
+  // notes "data : CLAIMED (should be REAL)" in its log: a truncated file.
+  {
+    char log[8192] = {0};
+    sf_command(f.sf, SFC_GET_LOG_INFO, log, sizeof log);
+    const char* d = std::strstr(log, "\ndata : ");
+    const char* eol = d ? std::strchr(d + 1, '\n') : nullptr;
+    const char* should = d ? std::strstr(d, "(should be ") : nullptr;
+    if (should && (!eol || should < eol)) {
+      const std::string line(d + 8, eol ? eol : d + std::strlen(d));
+      throw BadAudio(path, "header claims more data than the file holds (data " + line + "): truncated or corrupt");
+    }
+  }
 }
 
 // Samples at `out_rate` that `frames` at `in_rate` become.
@@ -161,7 +187,9 @@ AudioSource::AudioSource(const AudioImportOptions& opts) : opts_(opts) {
   }
   if (readable == 0) throw Error(opts_.input, "no readable audio files");
   if (longest == 0) throw Error(opts_.input, "every audio file is empty");
-  if (longest > kMaxLength) throw Error(opts_.input, "the longest clip is too long for one row; pass --seconds");
+  if (longest > kMaxLength || longest > kMaxClipSeconds * opts_.sample_rate)
+    throw Error(opts_.input, "the longest clip is over " + std::to_string(static_cast<int>(kMaxClipSeconds)) +
+                                 " s, too long for one row; pass --seconds to cut clips");
   t_ = static_cast<size_t>(longest);
 }
 

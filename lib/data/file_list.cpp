@@ -23,8 +23,17 @@ bool has_extension(const std::string& file, const std::vector<std::string>& exte
 static bool hidden(const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; }
 
 static FileList from_list_file(const std::string& path, const std::vector<std::string>& extensions) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot read list file");
+  // A list file is text: a NUL byte in its first 4 KiB says it is something else.
+  {
+    char head[4096];
+    in.read(head, sizeof head);
+    if (std::find(head, head + in.gcount(), '\0') != head + in.gcount())
+      throw Error(path, "is binary, not a list file of 'path [class]' lines (nor a supported file type here)");
+    in.clear();
+    in.seekg(0);
+  }
   FileList out;
   fs::path base = fs::path(path).parent_path();
   std::map<std::string, int32_t> classes;
@@ -63,6 +72,14 @@ FileList list_dataset_files(const std::string& path, const std::vector<std::stri
   std::error_code ec;
   auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) throw Error(path, "no such file or directory");
+  // One file of a supported type is a dataset of one sample; any other
+  // file is a list file.
+  if (fs::is_regular_file(st) && has_extension(path, extensions)) {
+    FileList one;
+    one.files.push_back(path);
+    one.labels.push_back(-1);
+    return one;
+  }
   if (fs::is_regular_file(st)) return from_list_file(path, extensions);
   if (!fs::is_directory(st)) throw Error(path, "not a folder or a list file");
 

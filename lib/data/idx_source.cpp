@@ -1,4 +1,5 @@
 #include "data/idx_source.hpp"
+#include "data/image_source.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -138,6 +139,10 @@ IdxSource::IdxSource(const std::string& images_path, const std::string& labels_p
     w_ = dims[2];
     c_ = dims.size() == 4 ? dims[3] : 1;
     if (c_ != 1 && c_ != 3) throw Error(images_path, "expected 1 or 3 channels, found " + std::to_string(c_));
+    if (h_ == 0 || w_ == 0) throw Error(images_path, "declares zero-sized images (" + std::to_string(h_) + "x" + std::to_string(w_) + ")");
+    if (h_ > data::kMaxImageSide || w_ > data::kMaxImageSide)
+      throw Error(images_path, "declares " + std::to_string(w_) + "x" + std::to_string(h_) + " images, past the " +
+                                   std::to_string(data::kMaxImageSide) + "-pixel side sslkit reads");
     if (!labels_path.empty()) {
       std::vector<uint32_t> ldims;
       auto raw = read_idx_file(labels_path, ldims);

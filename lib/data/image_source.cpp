@@ -1,7 +1,14 @@
 #include "data/image_source.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -16,9 +23,91 @@ const std::vector<std::string>& image_extensions() {
   return ext;
 }
 
-// Decodes one image as 8-bit gray or RGB; empty Mat when it cannot.
-static cv::Mat decode(const std::string& path, bool gray) {
-  cv::Mat m = cv::imread(path, gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+namespace {
+
+// libpng prints its own "libpng error: ..." line on stderr before OpenCV
+// returns an empty image; the tool's one line says the same with the file's
+// name. While any thread decodes, stderr goes to /dev/null.
+class QuietStderr {
+ public:
+  QuietStderr() {
+    std::lock_guard<std::mutex> l(mutex_);
+    if (depth_++ == 0) {
+      std::fflush(stderr);
+      saved_ = dup(STDERR_FILENO);
+      int null = open("/dev/null", O_WRONLY);
+      if (null >= 0) {
+        dup2(null, STDERR_FILENO);
+        close(null);
+      }
+    }
+  }
+  ~QuietStderr() {
+    std::lock_guard<std::mutex> l(mutex_);
+    if (--depth_ == 0 && saved_ >= 0) {
+      dup2(saved_, STDERR_FILENO);
+      close(saved_);
+      saved_ = -1;
+    }
+  }
+
+ private:
+  static inline std::mutex mutex_;
+  static inline int depth_ = 0, saved_ = -1;
+};
+
+uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
+uint32_t le32(const unsigned char* p) { return (uint32_t(p[3]) << 24) | (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0]; }
+
+// Width and height from the header of a PNG, JPEG, BMP or GIF without
+// decoding it; {0, 0} when the format is another or the header is unclear.
+std::pair<uint64_t, uint64_t> header_size(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<unsigned char> h(64 << 10);
+  in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
+  const size_t n = static_cast<size_t>(in.gcount());
+  if (n >= 24 && std::memcmp(h.data(), "\x89PNG\r\n\x1a\n", 8) == 0) return {be32(&h[16]), be32(&h[20])};
+  if (n >= 26 && h[0] == 'B' && h[1] == 'M') {
+    const int32_t w = static_cast<int32_t>(le32(&h[18])), ht = static_cast<int32_t>(le32(&h[22]));
+    return {static_cast<uint64_t>(std::abs(static_cast<int64_t>(w))), static_cast<uint64_t>(std::abs(static_cast<int64_t>(ht)))};
+  }
+  if (n >= 10 && std::memcmp(h.data(), "GIF8", 4) == 0) return {h[6] | (h[7] << 8), h[8] | (h[9] << 8)};
+  if (n >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
+    size_t p = 2;
+    while (p + 9 < n) {
+      if (h[p] != 0xFF) return {0, 0};
+      const unsigned char marker = h[p + 1];
+      const size_t len = (h[p + 2] << 8) | h[p + 3];
+      const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) return {static_cast<uint64_t>((h[p + 7] << 8) | h[p + 8]), static_cast<uint64_t>((h[p + 5] << 8) | h[p + 6])};
+      p += 2 + len;
+    }
+  }
+  return {0, 0};
+}
+
+}  // namespace
+
+// Decodes one image as 8-bit gray or RGB; empty Mat when it cannot. An image
+// past kMaxImageSide is refused from its header, before any pixel is decoded.
+static cv::Mat decode(const std::string& path, bool gray, std::string& why) {
+  auto too_large = [&](uint64_t w, uint64_t h) {
+    why = std::to_string(w) + "x" + std::to_string(h) + " pixels, larger than the " + std::to_string(kMaxImageSide) +
+          "-pixel side sslkit decodes (resize it first)";
+    return cv::Mat();
+  };
+  auto [w, h] = header_size(path);
+  if (w > kMaxImageSide || h > kMaxImageSide) return too_large(w, h);
+  cv::Mat m;
+  {
+    QuietStderr quiet;
+    m = cv::imread(path, gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  }
+  if (m.empty()) {
+    why = "cannot decode image (corrupt, truncated or not an image)";
+    return m;
+  }
+  if (m.cols > static_cast<int>(kMaxImageSide) || m.rows > static_cast<int>(kMaxImageSide)) return too_large(m.cols, m.rows);
   if (m.empty()) return m;
   if (!gray) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
   return m;
@@ -56,10 +145,11 @@ ImageSource::ImageSource(const ImageImportOptions& opts) : opts_(opts) {
   }
   // Without --size the first readable image sets the size every other must have.
   for (auto& f : list_.files) {
-    cv::Mat m = decode(f, opts_.gray);
+    std::string why;
+    cv::Mat m = decode(f, opts_.gray, why);
     if (m.empty()) {
       if (opts_.skip_bad) continue;
-      throw Error(f, "cannot decode image");
+      throw Error(f, why);
     }
     h_ = m.rows;
     w_ = m.cols;
@@ -75,8 +165,9 @@ void ImageSource::prepare(io::DataWriter& out) {
 
 std::string ImageSource::load(size_t i, uint8_t* out) const {
   const std::string& path = list_.files[i];
-  cv::Mat m = decode(path, opts_.gray);
-  if (m.empty()) return "cannot decode image";
+  std::string why;
+  cv::Mat m = decode(path, opts_.gray, why);
+  if (m.empty()) return why;
   if (opts_.size > 0) {
     m = fit_to(m, opts_.size, opts_.fit == "crop");
   } else if (m.rows != h_ || m.cols != w_) {
@@ -106,7 +197,7 @@ std::vector<bool> ImageSource::write_batch(io::DataWriter& out, const std::vecto
   for (size_t j = 0; j < n; ++j) {
     if (!errors[j].empty()) {
       // A size mismatch is not a bad file: --skip-bad does not hide it.
-      bool unreadable = errors[j] == "cannot decode image";
+      bool unreadable = errors[j].rfind("cannot decode image", 0) == 0 || errors[j].find("pixels, larger than") != std::string::npos;
       if (!opts_.skip_bad || !unreadable) throw Error(list_.files[indices[j]], errors[j]);
       ok[j] = false;
       ++skipped_;

@@ -2,6 +2,7 @@
 // subfolders as labels or a flat folder as unlabeled (see file_list.hpp),
 // resized and center-cropped to one size, gray or RGB, decoded in parallel.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ struct ImageImportOptions {
   std::string fit = "crop";   // crop: shorter side to `size`, then center crop; stretch: resize to size x size
   bool skip_bad = false;      // skip unreadable images instead of failing
 };
+
+// Images wider or taller than this are refused from their header, before
+// decoding (a 389 KB PNG can declare 20000x20000 pixels, 1.2 GB decoded).
+constexpr uint64_t kMaxImageSide = 8192;
+// The largest output side of ssl-import images --size and ssl-augment --size.
+constexpr int kMaxOutputSide = 1024;
 
 // The file extensions read as images.
 const std::vector<std::string>& image_extensions();

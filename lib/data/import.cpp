@@ -47,11 +47,6 @@ SampleOrder plan_order(size_t n, const std::vector<int32_t>& labels, const Impor
 void check_outputs(const ImportOptions& opts) {
   if (opts.split > 0 && opts.split_output.empty()) throw UsageError("--split needs --split-output FILE");
   if (opts.split <= 0 && !opts.split_output.empty()) throw UsageError("--split-output needs --split FRACTION");
-  io::check_not_an_input(opts.output, opts.inputs);
-  if (!opts.split_output.empty()) {
-    io::check_not_an_input(opts.split_output, opts.inputs);
-    if (opts.split_output == opts.output) throw UsageError("--split-output must differ from -o");
-  }
 }
 
 std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) {
@@ -74,6 +69,13 @@ std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) 
   if (!opts.split_output.empty()) parts.push_back({opts.split_output, &order.held_out, nullptr});
 
   auto class_names = source.class_names();
+  // Labels without names (IDX) are named by their values, so every labelled
+  // file states its class count and readers can check labels against it.
+  if (class_names.empty()) {
+    int32_t top = -1;
+    for (auto y : labels) top = std::max(top, y);
+    for (int32_t c = 0; c <= top; ++c) class_names.push_back(std::to_string(c));
+  }
   size_t total = order.main.size() + order.held_out.size();
   Progress progress("import", total, "samples");
   std::vector<size_t> written;

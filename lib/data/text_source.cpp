@@ -92,6 +92,17 @@ size_t invalid_utf8_line(const std::string& text) {
   return 0;
 }
 
+// A record is cut to --max-len tokens anyway; one longer than this is not
+// text a tokenizer should train on (SentencePiece takes gigabytes on it).
+constexpr size_t kMaxRecordBytes = 1 << 20;
+
+static void check_record_lengths(const std::vector<std::string>& records, const std::string& subject) {
+  for (size_t i = 0; i < records.size(); ++i)
+    if (records[i].size() > kMaxRecordBytes)
+      throw Error(subject, "record " + std::to_string(i + 1) + " is " + std::to_string(records[i].size() >> 10) +
+                               " KiB, longer than the 1 MiB limit of one record (split it into lines or records)");
+}
+
 std::vector<std::string> split_records(const std::string& text, const std::string& mode, const std::string& subject) {
   if (mode != "line" && mode != "percent" && mode != "auto")
     throw UsageError("--records must be line, percent or auto, not '" + mode + "'");
@@ -107,6 +118,7 @@ std::vector<std::string> split_records(const std::string& text, const std::strin
       rtrim(r);
       if (!r.empty()) records.push_back(std::move(r));
     }
+    check_record_lengths(records, subject);
     return records;
   }
   std::string cur;
@@ -127,6 +139,7 @@ std::vector<std::string> split_records(const std::string& text, const std::strin
     cur += l;
   }
   end_record();
+  check_record_lengths(records, subject);
   return records;
 }
 

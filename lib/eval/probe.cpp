@@ -21,6 +21,14 @@
 
 namespace sslkit::eval {
 
+void check_finite(const Features& f, const std::string& subject) {
+  for (size_t i = 0; i < f.x.size(); ++i)
+    if (!std::isfinite(f.x[i]))
+      throw Error(subject, "embedding value " + std::to_string(f.x[i]) + " is not finite (row " +
+                               std::to_string(i / std::max<int64_t>(1, f.d)) + ", dimension " +
+                               std::to_string(i % std::max<int64_t>(1, f.d)) + "); the encoder that made it diverged");
+}
+
 Features load_features(const std::string& path, bool raw_pixels) {
   io::DataReader r(path);
   Features f;
@@ -38,6 +46,7 @@ Features load_features(const std::string& path, bool raw_pixels) {
     for (size_t i = 0; i < px.size(); ++i) f.x[i] = px[i] / 255.0f;
   } else {
     r.read<float>(name, 0, f.n, f.x.data());
+    check_finite(f, r.name());
   }
   f.y = r.labels();
   f.class_names = r.class_names();
@@ -278,9 +287,8 @@ Metrics evaluate(const Features& tr, const Features& te, const FinetuneOptions& 
 
 void write_report(const Metrics& m, const FinetuneOptions& o, const std::string& selected) {
   if (!o.metrics.empty()) {
-    io::OutputFile out(o.metrics);
-    std::ofstream(out.temp_path()) << m.summary_json(o, selected) << "\n";
-    out.commit();
+    const std::string text = m.summary_json(o, selected) + "\n";
+    io::write_file_atomic(o.metrics, std::vector<uint8_t>(text.begin(), text.end()));
   }
   if (!o.plot.empty()) plot_confusion(m, o.plot);
 }

@@ -43,6 +43,9 @@ struct Features {
 };
 
 Features load_features(const std::string& path, bool raw_pixels);
+// Data error naming `subject`, the row and the dimension of the first value
+// that is NaN or infinite (a diverged encoder's features score silently at chance).
+void check_finite(const Features& f, const std::string& subject);
 int num_classes(const std::vector<int32_t>& a, const std::vector<int32_t>& b);
 // A stratified subset of the labelled rows (semi-supervised protocol); at
 // least one row per class.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,6 +151,19 @@ void DataWriter::write_blob(const std::string& name, const std::vector<uint8_t>&
 }
 
 void DataWriter::copy_from(const DataReader& in, const std::vector<std::string>& skip) {
+  // H5Ocopy crashes (HDF5 1.10) when the disk fills during the copy: make
+  // sure the copy fits before starting it.
+  hsize_t needed = 0;
+  for (const auto& d : in.datasets())
+    if (d.name != "/history" && std::find(skip.begin(), skip.end(), d.name) == skip.end())
+      needed += H5Dget_storage_size(in.dataset(d.name));
+  struct statvfs fs {};
+  if (statvfs(out_.temp_path().c_str(), &fs) == 0) {
+    const unsigned long long free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
+    if (free_bytes < needed + needed / 16 + (256 << 10))
+      throw Error(out_.name(), std::string(std::strerror(ENOSPC)) + " (the copy of " + in.name() + " needs " +
+                                   std::to_string(needed >> 10) + " KiB, " + std::to_string(free_bytes >> 10) + " KiB free)");
+  }
   for (const auto& d : in.datasets()) {
     if (d.name == "/history" || std::find(skip.begin(), skip.end(), d.name) != skip.end()) continue;
     check_status(H5Ocopy(in.root(), d.name.c_str(), file_, d.name.c_str(), H5P_DEFAULT, H5P_DEFAULT), out_.name(),
@@ -238,13 +252,67 @@ std::vector<DatasetInfo> DataReader::datasets() const {
   return out;
 }
 
+namespace {
+
+// Every name at the root must be the object itself: an external link would
+// read another file by surprise, a soft link another dataset.
+void check_root_links(hid_t file, const std::string& display) {
+  H5G_info_t g;
+  if (H5Gget_info(file, &g) < 0) throw Error(display, "cannot list the root group");
+  for (hsize_t i = 0; i < g.nlinks; ++i) {
+    char buf[256];
+    if (H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
+    H5L_info_t li;
+    if (H5Lget_info(file, buf, &li, H5P_DEFAULT) < 0) throw Error(display, std::string("cannot read link /") + buf);
+    if (li.type == H5L_TYPE_EXTERNAL)
+      throw Error(display, std::string("/") + buf + " is an external link to another file; sslkit reads no other file by surprise (copy the data in)");
+    if (li.type != H5L_TYPE_HARD)
+      throw Error(display, std::string("/") + buf + " is a soft link; sslkit reads datasets stored under their own name");
+  }
+}
+
+// A dataset's declared rows must be backed by stored data: a tiny sparse
+// file declaring 10^9 samples must not make a tool allocate for them.
+void check_backed(hid_t dset, const DatasetInfo& i, const std::string& display) {
+  if (i.shape.empty() || i.shape[0] == 0) return;
+  hsize_t declared = 1;
+  for (auto d : i.shape) declared *= d;
+  hsize_t backed_rows = 0;
+  if (!i.chunk.empty()) {
+    hsize_t chunks_per_row_block = 1;
+    for (size_t k = 1; k < i.shape.size(); ++k) chunks_per_row_block *= (i.shape[k] + i.chunk[k] - 1) / i.chunk[k];
+    const hsize_t want = (i.shape[0] + i.chunk[0] - 1) / i.chunk[0] * chunks_per_row_block;
+    hsize_t have = 0;
+    Handle space(H5Dget_space(dset), H5Sclose);
+    if (H5Dget_num_chunks(dset, space, &have) < 0) throw Error(display, i.name + ": cannot count its chunks");
+    if (have >= want) return;
+    backed_rows = have / chunks_per_row_block * i.chunk[0];
+  } else {
+    const hsize_t elem = std::max<size_t>(1, dtype_size(i.dtype));
+    const hsize_t stored = H5Dget_storage_size(dset);
+    Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+    if (i.dtype == DType::str || H5Pget_layout(dcpl) == H5D_COMPACT || stored >= declared * elem) return;
+    backed_rows = stored / (declared / i.shape[0] * elem);
+  }
+  throw Error(display, i.name + " declares " + std::to_string(i.shape[0]) + " samples but stores data for only " +
+                           std::to_string(backed_rows) + " (a sparse or truncated file)");
+}
+
+}  // namespace
+
 void DataReader::validate() {
   const std::string& file = name();
+  check_root_links(file_, file);
   std::string format = file_format(file_);
   if (format == kModelFormatName) throw Error(file, "is a model file, not a data file");
   if (format != kFormatName) throw Error(file, "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
   if (!has_attr(file_, "format_version")) throw Error(file, "missing root attribute 'format_version'");
-  int64_t version = attr_int(file_, "format_version");
+  int64_t version = 0;
+  try {
+    version = attr_int(file_, "format_version");
+  } catch (const Error&) {
+    throw Error(file, "root attribute 'format_version' is not an integer");
+  }
   if (version != kFormatVersion)
     throw Error(file, "unknown format version " + std::to_string(version) + " (this build reads version " +
                           std::to_string(kFormatVersion) + ")");
@@ -289,6 +357,33 @@ void DataReader::validate() {
     hsize_t c = i.shape.back();
     if (c != 1 && c != 3)
       throw Error(file, std::string(pixels) + ": expected 1 or 3 channels, found " + std::to_string(c));
+    for (size_t k = 1; k < i.shape.size(); ++k)
+      if (i.shape[k] == 0) throw Error(file, std::string(pixels) + " has a zero-sized axis " + shape_text(i.shape));
+  }
+  // The schema holds; now the declared rows must be stored.
+  for (auto& rule : dataset_rules())
+    if (rule.per_sample && has(rule.name)) check_backed(dataset(rule.name), info(rule.name), file);
+  validate_labels();
+}
+
+// Labels are -1 (none) or a class index: below the number of class names
+// when the file has them, below kMaxClasses otherwise. Read in blocks, so
+// memory stays flat.
+void DataReader::validate_labels() {
+  if (!has("/labels")) return;
+  const auto names = class_names();
+  const int64_t classes = names.empty() ? kMaxClasses : static_cast<int64_t>(names.size());
+  std::vector<int32_t> block;
+  for (size_t start = 0; start < n_; start += 65536) {
+    const size_t count = std::min<size_t>(65536, n_ - start);
+    block.resize(count);
+    read<int32_t>("/labels", start, count, block.data());
+    for (size_t r = 0; r < count; ++r)
+      if (block[r] < -1 || block[r] >= classes)
+        throw Error(name(), "label " + std::to_string(block[r]) + " at row " + std::to_string(start + r) +
+                                " is outside the " + std::to_string(classes) + " classes" +
+                                (names.empty() ? " a file without class names may have" : " of its class names") +
+                                " (0.." + std::to_string(classes - 1) + ", or -1 for none)");
   }
 }
 

@@ -67,6 +67,9 @@ class DataWriter {
   bool compress_ = false;
 };
 
+// Most classes a file without class names may label (class names lift it).
+constexpr int64_t kMaxClasses = 100000;
+
 // Opens and validates a data file ("-" is stdin). Every schema problem is
 // an Error naming the file and what is wrong, in one line.
 class DataReader {
@@ -115,6 +118,7 @@ class DataReader {
 
  private:
   void validate();
+  void validate_labels();
   void check_read(const std::string& name, DType t) const;
   std::string name_of(const std::string& dataset) const { return name() + ": " + dataset; }
   std::unique_ptr<InputFile> input_;

@@ -38,6 +38,8 @@ void register_temp(const std::string& path) {
       g_slot_used[i] = 1;
       return;
     }
+  // Past the slots a temp file would outlive a signal: refuse instead.
+  throw Error(path, "too many temp files open at once (" + std::to_string(kSlots) + ")");
 }
 
 void unregister_temp(const std::string& path) {
@@ -123,7 +125,8 @@ void install_cleanup_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_fatal_signal;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  // A crash inside a library (SIGSEGV, SIGBUS) still removes the temp files.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGABRT}) sigaction(sig, &sa, nullptr);
   // A closed pipe downstream is a write error we report, not a silent death.
   signal(SIGPIPE, SIG_IGN);
 }
@@ -170,17 +173,154 @@ void InputFile::opened() {
   }
 }
 
-OutputFile::OutputFile(const std::string& path) : path_(path), display_(display_name(path, true)) {
+namespace {
+
+// Declared inputs of this run, and the outputs queued for finish_run().
+std::vector<std::string> g_inputs;
+struct Pending {
+  std::string temp, dest, display;
+  bool stream;
+};
+std::vector<Pending> g_pending;
+bool g_run_open = false;
+
+bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+// Devices, FIFOs, sockets and the /dev and /proc views of descriptors
+// (/dev/stdout) are written into, never renamed over.
+bool is_stream_destination(const std::string& path) {
+  if (path == "-" || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) return true;
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// Copies a finished temp file into a stream destination and removes it.
+void stream_into(const std::string& temp, const std::string& dest, const std::string& display) {
+  int in = open(temp.c_str(), O_RDONLY);
+  if (in < 0) throw Error(temp, std::strerror(errno));
+  int out = dest == "-" ? STDOUT_FILENO : open(dest.c_str(), O_WRONLY | O_TRUNC);
+  if (out < 0) {
+    close(in);
+    throw Error(display, std::strerror(errno));
+  }
+  try {
+    copy_fd(in, out, temp, display);
+  } catch (...) {
+    close(in);
+    if (out != STDOUT_FILENO) close(out);
+    throw;
+  }
+  close(in);
+  if (out != STDOUT_FILENO && close(out) != 0) throw Error(display, std::string("write failed: ") + std::strerror(errno));
+  remove_temp(temp);
+}
+
+void rename_into(const std::string& temp, const std::string& dest) {
+  // mkstemp makes 0600 files; give the output the usual umask-based mode.
+  mode_t mask = umask(0);
+  umask(mask);
+  chmod(temp.c_str(), 0666 & ~mask);
+  if (rename(temp.c_str(), dest.c_str()) != 0)
+    throw Error(dest, std::string("cannot move output into place: ") + std::strerror(errno));
+  unregister_temp(temp);
+}
+
+}  // namespace
+
+std::string disk_error_text() {
+  switch (errno) {
+    case ENOSPC: case EDQUOT: case EFBIG: case EIO: case EROFS: case EPIPE: return std::strerror(errno);
+    default: return "";
+  }
+}
+
+void declare_inputs(const std::vector<std::string>& paths) {
+  for (const auto& p : paths)
+    if (!p.empty()) g_inputs.push_back(p);
+}
+
+void check_run_outputs(const std::vector<RunOutput>& outputs) {
+  std::vector<std::pair<const RunOutput*, struct stat>> seen;
+  for (const auto& o : outputs) {
+    if (o.path.empty()) continue;
+    check_not_an_input(o.path);
+    if (o.path == "-") {
+      if (o.binary && isatty(STDOUT_FILENO))
+        throw UsageError(o.option + " -: refusing to write binary data to a terminal; give a file or a pipe");
+    } else {
+      std::filesystem::path p(o.path);
+      if (std::filesystem::is_directory(p)) throw UsageError(o.option + " " + o.path + ": is a directory");
+      const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+      if (!std::filesystem::is_directory(dir)) throw UsageError(o.option + " " + o.path + ": no such folder " + dir);
+    }
+    struct stat st {};
+    const bool exists = o.path == "-" ? fstat(STDOUT_FILENO, &st) == 0 : stat(o.path.c_str(), &st) == 0;
+    for (const auto& [other, ost] : seen) {
+      // Devices and pipes may take several outputs (--metrics /dev/null --plot /dev/null).
+      const bool same = !is_stream_destination(o.path) &&
+                        (o.path == other->path || (exists && same_file(st, ost) && S_ISREG(st.st_mode)));
+      if (same) throw UsageError(o.path + ": given twice, as " + other->option + " and " + o.option);
+    }
+    if (!exists) st = {};
+    seen.emplace_back(&o, st);
+  }
+}
+
+void begin_run() {
+  g_run_open = true;
+  g_pending.clear();
+}
+
+void abandon_run() {
+  for (auto& p : g_pending) remove_temp(p.temp);
+  g_pending.clear();
+  g_run_open = false;
+}
+
+void finish_run() {
+  g_run_open = false;
+  try {
+    for (auto& p : g_pending)
+      if (p.stream) {
+        stream_into(p.temp, p.dest, p.display);
+        p.temp.clear();
+      }
+    for (auto& p : g_pending)
+      if (!p.stream) {
+        rename_into(p.temp, p.dest);
+        p.temp.clear();
+      }
+  } catch (...) {
+    for (auto& p : g_pending)
+      if (!p.temp.empty()) remove_temp(p.temp);
+    g_pending.clear();
+    throw;
+  }
+  g_pending.clear();
+}
+
+OutputFile::OutputFile(const std::string& path, Commit when)
+    : path_(path), dest_(path), display_(display_name(path, true)), when_(when) {
+  check_not_an_input(path);
   std::string dir, stem;
-  if (path == "-") {
-    if (isatty(STDOUT_FILENO))
+  stream_ = is_stream_destination(path);
+  if (stream_) {
+    if (path == "-" && isatty(STDOUT_FILENO))
       throw UsageError("refusing to write binary data to a terminal; use -o FILE or a pipe");
-    to_stdout_ = true;
     dir = temp_dir();
-    stem = "sslkit-stdout";
+    stem = "sslkit-stream";
   } else {
     std::filesystem::path p(path);
     if (std::filesystem::is_directory(p)) throw Error(path, "is a directory");
+    // Through a symlink the file it points to is replaced, not the link.
+    std::error_code ec;
+    if (std::filesystem::is_symlink(p, ec)) {
+      auto target = std::filesystem::canonical(p, ec);
+      if (!ec) {
+        dest_ = target.string();
+        p = target;
+      }
+    }
     dir = p.has_parent_path() ? p.parent_path().string() : ".";
     stem = "." + p.filename().string();
   }
@@ -197,48 +337,45 @@ void OutputFile::abandon() {
 
 void OutputFile::commit() {
   if (done_) throw Error(display_, "output committed twice");
-  if (to_stdout_) {
-    int fd = open(temp_.c_str(), O_RDONLY);
-    if (fd < 0) throw Error(temp_, std::strerror(errno));
-    try {
-      copy_fd(fd, STDOUT_FILENO, temp_, display_);
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-    close(fd);
-    remove_temp(temp_);
-  } else {
-    // mkstemp makes 0600 files; give the output the usual umask-based mode.
-    mode_t mask = umask(0);
-    umask(mask);
-    chmod(temp_.c_str(), 0666 & ~mask);
-    if (rename(temp_.c_str(), path_.c_str()) != 0)
-      throw Error(path_, std::string("cannot move output into place: ") + std::strerror(errno));
-    unregister_temp(temp_);
-  }
   done_ = true;
+  if (g_run_open && when_ == Commit::with_run) {
+    g_pending.push_back({temp_, dest_, display_, stream_});
+    return;
+  }
+  try {
+    if (stream_) stream_into(temp_, dest_, display_);
+    else rename_into(temp_, dest_);
+  } catch (...) {
+    remove_temp(temp_);
+    throw;
+  }
 }
 
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
   OutputFile out(path);
   FILE* f = std::fopen(out.temp_path().c_str(), "wb");
   if (!f) throw Error(path, std::string("cannot write: ") + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
+  std::string why = ok ? "" : disk_error_text();
   ok = (std::fclose(f) == 0) && ok;
-  if (!ok) throw Error(path, "write failed");
+  if (!ok) {
+    if (why.empty()) why = disk_error_text();
+    throw Error(path, "write failed" + (why.empty() ? std::string() : ": " + why));
+  }
   out.commit();
 }
 
 void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs) {
   if (output == "-") return;
   struct stat so {};
-  if (stat(output.c_str(), &so) != 0) return;  // does not exist yet
-  for (const auto& in : inputs) {
+  if (stat(output.c_str(), &so) != 0 || !S_ISREG(so.st_mode)) return;  // new, or a device/FIFO written into
+  std::vector<std::string> all = g_inputs;
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  for (const auto& in : all) {
+    if (in.empty()) continue;
     struct stat si {};
     if (in == "-" ? fstat(STDIN_FILENO, &si) != 0 : stat(in.c_str(), &si) != 0) continue;
-    if (si.st_dev == so.st_dev && si.st_ino == so.st_ino)
-      throw UsageError(output + ": output would overwrite input " + display_name(in));
+    if (same_file(si, so)) throw UsageError(output + ": output would overwrite input " + display_name(in));
   }
 }
 

@@ -25,26 +25,66 @@ class InputFile {
   std::string open_path_, display_, spool_;
 };
 
-// An output written to a temp file beside its destination and renamed into
-// place by commit(); "-" is written to a temp file in $TMPDIR and copied to
-// stdout by commit(). Without commit() (an error, a signal) the temp file is
-// removed and the destination is untouched.
+// When an output's file appears at its destination.
+enum class Commit {
+  with_run,  // with every other output of the tool run, or not at all (the default)
+  now,       // at commit() (checkpoints: they must survive a later failure)
+};
+
+// An output written to a temp file and moved to its destination by commit().
+// A regular file (or a new path) gets a temp file beside it that is renamed
+// into place, through symlinks to their target; anything else ("-" for
+// stdout, /dev/stdout, a device, a FIFO) gets a temp file in $TMPDIR that is
+// copied into it, never renamed over it. Without commit() (an error, a
+// signal) the temp file is removed and the destination is untouched. While a
+// tool run is open (begin_run), commit() only queues the finished file and
+// finish_run() moves every output of the run into place together.
 class OutputFile {
  public:
-  explicit OutputFile(const std::string& path);
+  explicit OutputFile(const std::string& path, Commit when = Commit::with_run);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   const std::string& temp_path() const { return temp_; }
   const std::string& name() const { return display_; }
-  bool is_stdout() const { return to_stdout_; }
+  bool is_stdout() const { return stream_ && path_ == "-"; }
   void commit();
   void abandon();
 
  private:
-  std::string path_, display_, temp_;
-  bool to_stdout_ = false, done_ = false;
+  std::string path_, dest_, display_, temp_;
+  Commit when_;
+  bool stream_ = false, done_ = false;
 };
+
+// ---- The files of one tool run, checked in one place before any work.
+
+// The paths a run reads: no output may name one of them (checked by
+// check_run_outputs and again by every OutputFile).
+void declare_inputs(const std::vector<std::string>& paths);
+
+struct RunOutput {
+  std::string option;  // "-o", "--metrics", ...
+  std::string path;    // empty: not given
+  bool binary = true;  // binary data refuses a terminal
+};
+// Usage error when an output names an input (by name, symlink or hard link),
+// two outputs name the same file, binary data would go to a terminal, or an
+// output's folder does not exist.
+void check_run_outputs(const std::vector<RunOutput>& outputs);
+
+// Opens a run: from now on OutputFile::commit() queues its file.
+void begin_run();
+// Moves every queued output into place: outputs streamed into devices,
+// pipes or stdout first (they are the ones that can fail), then renames.
+// On failure every output not yet in place is removed, and it throws.
+void finish_run();
+// Removes every queued output (the run failed).
+void abandon_run();
+
+// Text from errno for a failed write, e.g. "No space left on device"; empty
+// when errno says nothing about the disk.
+std::string disk_error_text();
 
 // Writes `bytes` to `path` ("-" = stdout) through an OutputFile: whole or not at all.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
@@ -53,9 +93,9 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 // ties embeddings to the exact model file that made them.
 std::string sha256_file(const std::string& path);
 
-// Usage error when `output` names the same file as one of `inputs`
-// (tools never overwrite their inputs).
-void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs);
+// Usage error when `output` names the same file as one of `inputs` or of
+// the declared inputs of the run (tools never overwrite their inputs).
+void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs = {});
 
 // A temp file path in $TMPDIR (or /tmp), created empty and registered for
 // removal on a fatal signal; remove it with remove_temp().

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "io/files.hpp"
 
 namespace sslkit::io {
 
@@ -86,13 +87,19 @@ void silence_hdf5_errors() {
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
 }
 
+// HDF5 does not say why a write failed; errno does when the disk is full.
+static std::string with_cause(const std::string& what) {
+  const std::string cause = disk_error_text();
+  return cause.empty() ? what : what + ": " + cause;
+}
+
 Handle check_id(hid_t id, Handle::Closer closer, const std::string& subject, const std::string& what) {
-  if (id < 0) throw Error(subject, what);
+  if (id < 0) throw Error(subject, with_cause(what));
   return Handle(id, closer);
 }
 
 void check_status(herr_t status, const std::string& subject, const std::string& what) {
-  if (status < 0) throw Error(subject, what);
+  if (status < 0) throw Error(subject, with_cause(what));
 }
 
 static std::string obj_name(hid_t obj) {

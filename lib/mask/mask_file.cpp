@@ -270,8 +270,6 @@ void mask_audio(const io::DataReader& in, const MaskOptions& o) {
 }  // namespace
 
 void run_mask(const MaskOptions& o) {
-  io::check_not_an_input(o.output, {o.input});
-  if (!o.preview.empty()) io::check_not_an_input(o.preview, {o.input});
   if (o.ratio > 1) throw UsageError("--ratio must be in [0, 1]");
   io::DataReader in(o.input);
   const std::string modality = io::modality_name(in.modality());

@@ -92,13 +92,13 @@ eval::Features embed_features(const std::string& model, const std::string& image
                   progress.advance(n);
                 });
   progress.finish();
+  eval::check_finite(f, model);
   return f;
 }
 
 void run_embed(const EmbedOptions& o) {
   if (o.layer != "backbone" && o.layer != "projector") throw UsageError("--layer must be backbone or projector");
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
-  io::check_not_an_input(o.output, {o.model, o.input});
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
   TrainedModel t = load_trained_model(o.model);

@@ -207,7 +207,6 @@ double collapse_std(const nn::Tensor& z) {
 }  // namespace
 
 void run_pretrain(const PretrainOptions& o) {
-  io::check_not_an_input(o.output, {o.input});
   if (o.batch < 2) throw UsageError("--batch must be at least 2");
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);

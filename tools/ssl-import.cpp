@@ -16,7 +16,7 @@ using namespace sslkit;
 static void add_import_options(cli::Tool& tool, CLI::App& sub, data::ImportOptions& o) {
   tool.add_common(sub);
   sub.add_option("--limit", o.limit, "Import at most this many samples (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::non_negative());
   sub.add_flag("--shuffle", o.shuffle, "Shuffle the samples (with --seed)");
   sub.add_option("--split", o.split, "Fraction held out into --split-output, stratified by label")
       ->check(CLI::Range(0.0, 0.99));

@@ -6,6 +6,7 @@
 #include "eval/probe.hpp"
 #include "train/embed.hpp"
 #include "train/finetune.hpp"
+#include "train/probe.hpp"
 
 using namespace sslkit;
 
@@ -66,10 +67,10 @@ int main(int argc, char** argv) {
       eval::Features tr = train::embed_features(o.model, o.train, full.precision);
       eval::Features te = train::embed_features(o.model, o.eval, full.precision);
       std::string selected;
-      m = eval::evaluate(tr, te, o, &selected);
+      m = train::evaluate_probe(tr, te, o, &selected);
       eval::write_report(m, o, selected);
     } else {
-      m = eval::run_finetune(o);
+      m = train::run_probe(o);
     }
     const char* features = o.mode == "full" ? "fine-tuned encoder"
                            : o.raw_pixels   ? "raw pixels"

@@ -1,5 +1,6 @@
 // ssl-pretrain: trains an encoder with a self-supervised objective.
 #include "cli/tool.hpp"
+#include "methods/registry.hpp"
 #include "train/pretrain.hpp"
 
 using namespace sslkit;
@@ -10,8 +11,10 @@ int main(int argc, char** argv) {
   train::PretrainOptions o;
   app.add_option("input", o.input, "SSL-HDF5 image file (raw images, augmented on the fly, or ssl-augment views)")
       ->required();
-  app.add_option("--method", o.method, "simclr, moco, byol, simsiam, barlow, vicreg or rotation")
-      ->check(CLI::IsMember({"simclr", "moco", "byol", "simsiam", "barlow", "vicreg", "rotation"}));
+  std::string methods_help = "The objective:";
+  for (const auto& m : methods::method_registry())
+    if (m.pretrain) methods_help += std::string("\n  ") + m.name + ": " + m.summary;
+  app.add_option("--method", o.method, methods_help)->check(CLI::IsMember(methods::pretrain_method_names()));
   app.add_option("--arch", o.arch, "Encoder: convnet-s or resnet18 (CIFAR stem)")
       ->check(CLI::IsMember({"convnet-s", "resnet18"}));
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
@@ -24,7 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "Linear warmup, as a fraction of training, then cosine decay")
       ->check(CLI::Range(0.0, 0.9));
   app.add_option("--optimizer", o.optimizer, "sgd, lars or adamw")->check(CLI::IsMember({"sgd", "lars", "adamw"}));
-  app.add_option("--precision", o.precision, "f32, bf16 or auto (bf16 where the CPU has AMX)")
+  app.add_option("--precision", o.precision, "f32, bf16 or auto (bf16 where oneDNN has bf16 kernels: AVX512-BF16 or AMX)")
       ->check(CLI::IsMember({"f32", "bf16", "auto"}));
   app.add_option("--recipe", o.recipe, "Augmentation recipe (default: the method's own)");
   app.add_option("--strength", o.strength, "Color-jitter strength for the simclr recipe")
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
     o.output = tool.common().output;
     o.seed = tool.common().seed;
     o.command_line = tool.command_line();
+    for (const auto* opt : app.get_options())
+      if (opt->count() > 0 && !opt->get_lnames().empty()) o.given.insert("--" + opt->get_lnames()[0]);
     train::run_pretrain(o);
   });
 }

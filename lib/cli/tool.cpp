@@ -133,6 +133,10 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     io::begin_run();
     body();
     io::finish_run();
+  } catch (const Interrupted& e) {
+    // The shell's convention for a death by signal, after a clean stop.
+    print_error(name_, e.what());
+    rc = 128 + e.signal();
   } catch (const UsageError& e) {
     print_error(name_, e.what());
     std::fprintf(stderr, "Try '%s --help' for more information.\n", name_.c_str());

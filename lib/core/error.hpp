@@ -29,7 +29,7 @@ class UsageError : public std::runtime_error {
 // Interrupted by a signal; the tool exits with 128 + signal after cleanup.
 class Interrupted : public std::runtime_error {
  public:
-  explicit Interrupted(int sig) : std::runtime_error("interrupted"), signal_(sig) {}
+  explicit Interrupted(int sig, const std::string& what = "interrupted") : std::runtime_error(what), signal_(sig) {}
   int signal() const { return signal_; }
 
  private:

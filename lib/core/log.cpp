@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/progress.hpp"
+
 namespace sslkit {
 
 static std::string g_tool = "sslkit";
@@ -18,6 +20,13 @@ void warn(const std::string& message) {
   if (g_quiet) return;
   std::fflush(stdout);
   std::fprintf(stderr, "%s: warning: %s\n", g_tool.c_str(), message.c_str());
+}
+
+void note(const std::string& message) {
+  // Notes go with progress: on a terminal, or with --progress.
+  if (g_quiet || Progress::mode() == ProgressMode::off) return;
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s: %s\n", g_tool.c_str(), message.c_str());
 }
 
 }  // namespace sslkit

@@ -8,5 +8,8 @@ namespace sslkit {
 void set_log_identity(const std::string& tool, bool quiet);
 const std::string& tool_name();
 void warn(const std::string& message);
+// "TOOL: MESSAGE" on stderr where progress is shown (a terminal, or
+// --progress): what a long run decided or measured.
+void note(const std::string& message);
 
 }  // namespace sslkit

@@ -75,8 +75,6 @@ std::vector<size_t> labelled_subset(const std::vector<int32_t>& y, double fracti
   return out;
 }
 
-namespace {
-
 std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& rows, const Features& te, int k,
                                  double T, int K) {
   auto normed = [](const Features& f, size_t i, std::vector<float>& out) {
@@ -121,66 +119,6 @@ std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& 
   }
   return pred;
 }
-
-// Softmax regression on standardised features with weight decay `wd`,
-// trained with AdamW on minibatches; returns predictions for `te`.
-std::vector<int32_t> linear_fit_predict(const Features& tr, const std::vector<size_t>& rows, const Features& te,
-                                        int K, double wd, int epochs, uint64_t seed, std::vector<float>& mu,
-                                        std::vector<float>& sd) {
-  const int64_t d = tr.d;
-  if (mu.empty()) {
-    mu.assign(d, 0);
-    sd.assign(d, 0);
-    for (size_t r : rows)
-      for (int64_t j = 0; j < d; ++j) mu[j] += tr.x[r * d + j] / rows.size();
-    for (size_t r : rows)
-      for (int64_t j = 0; j < d; ++j) sd[j] += std::pow(tr.x[r * d + j] - mu[j], 2) / rows.size();
-    for (auto& s : sd) s = std::sqrt(s) + 1e-6f;
-  }
-  Rng rng(seed, 0x11E);
-  nn::Linear model(d, K, rng);
-  nn::AdamW opt({nn::ParamGroup{{&model.weight}, 1.0, wd, false}, nn::ParamGroup{{&model.bias}, 1.0, 0.0, false}}, 1e-2);
-  const int64_t B = 512, n = static_cast<int64_t>(rows.size()), per_epoch = (n + B - 1) / B;
-  // Small labelled sets (a 1 % label fraction) get at least 2000 steps: a
-  // fixed epoch count left them far from the optimum.
-  epochs = static_cast<int>(std::max<int64_t>(epochs, (2000 + per_epoch - 1) / per_epoch));
-  std::vector<size_t> order = rows;
-  const int64_t steps = epochs * per_epoch;
-  int64_t step = 0;
-  for (int e = 0; e < epochs; ++e) {
-    rng.shuffle(order);
-    for (int64_t s = 0; s < n; s += B, ++step) {
-      const int64_t m = std::min(B, n - s);
-      nn::Tensor x({m, d}, nn::DType::f32);
-      std::vector<int32_t> y(m);
-      for (int64_t i = 0; i < m; ++i) {
-        size_t r = order[s + i];
-        y[i] = tr.y[r];
-        for (int64_t j = 0; j < d; ++j) x.f32()[i * d + j] = (tr.x[r * d + j] - mu[j]) / sd[j];
-      }
-      opt.set_lr(nn::warmup_cosine(step, steps, 0, 1e-2, 1e-4));
-      nn::Var loss = nn::cross_entropy(model.forward(nn::Var(x)), y);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-    }
-  }
-  std::vector<int32_t> pred(te.n);
-  nn::NoGrad ng;
-  for (int64_t s = 0; s < te.n; s += 4096) {
-    const int64_t m = std::min<int64_t>(4096, te.n - s);
-    nn::Tensor x({m, d}, nn::DType::f32);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < d; ++j) x.f32()[i * d + j] = (te.x[(s + i) * d + j] - mu[j]) / sd[j];
-    nn::Tensor logits = model.forward(nn::Var(x)).value();
-    for (int64_t i = 0; i < m; ++i)
-      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
-                                         (logits.f32() + i * K));
-  }
-  return pred;
-}
-
-}  // namespace
 
 Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& truth, int K) {
   Metrics m;
@@ -241,66 +179,12 @@ std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& e
   return j.dump(1);
 }
 
-Metrics evaluate(const Features& tr, const Features& te, const FinetuneOptions& o, std::string* selected) {
-  if (o.mode != "linear" && o.mode != "knn") throw UsageError("--mode must be linear, knn or full");
-  if (!(o.label_fraction > 0 && o.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
-  if (tr.d != te.d) throw Error(o.eval, "has " + std::to_string(te.d) + "-d features, the training file " + std::to_string(tr.d));
-  auto labelled = [](const std::vector<int32_t>& y) { return std::any_of(y.begin(), y.end(), [](int32_t v) { return v >= 0; }); };
-  if (!labelled(tr.y)) throw Error(o.train, "has no labels; evaluation needs labelled training rows");
-  if (!labelled(te.y)) throw Error(o.eval, "has no labels to evaluate against");
-  const int K = num_classes(tr.y, te.y);
-  if (K < 2) throw Error(o.train, "needs labels of at least two classes");
-  auto rows = labelled_subset(tr.y, o.label_fraction, o.seed);
-  Metrics m;
-  if (o.mode == "knn") {
-    m = score(knn_predict(tr, rows, te, o.k, o.knn_temperature, K), te.y, K);
-  } else {
-    // Choose the L2 strength on a held-out tenth of the labelled rows.
-    std::vector<size_t> fit, held;
-    Rng rng(o.seed, 0x4E1D);
-    for (size_t r : rows) (rng.uniform() < 0.1 ? held : fit).push_back(r);
-    Features hv = tr;
-    hv.n = static_cast<int64_t>(held.size());
-    hv.x.resize(held.size() * tr.d);
-    hv.y.resize(held.size());
-    for (size_t i = 0; i < held.size(); ++i) {
-      std::copy(tr.x.begin() + held[i] * tr.d, tr.x.begin() + (held[i] + 1) * tr.d, hv.x.begin() + i * tr.d);
-      hv.y[i] = tr.y[held[i]];
-    }
-    double best_wd = 0, best_acc = -1;
-    for (double wd : {0.0, 1e-4, 1e-3, 1e-2}) {
-      std::vector<float> mu, sd;
-      double acc = score(linear_fit_predict(tr, fit, hv, K, wd, std::max(5, o.epochs / 3), o.seed, mu, sd), hv.y, K).accuracy;
-      if (acc > best_acc) {
-        best_acc = acc;
-        best_wd = wd;
-      }
-    }
-    std::vector<float> mu, sd;
-    m = score(linear_fit_predict(tr, rows, te, K, best_wd, o.epochs, o.seed, mu, sd), te.y, K);
-    if (selected)
-      *selected = "{\"weight_decay\": " + std::to_string(best_wd) + ", \"held_out_accuracy\": " + std::to_string(best_acc) + "}";
-  }
-  m.class_names = tr.class_names;
-  return m;
-}
-
 void write_report(const Metrics& m, const FinetuneOptions& o, const std::string& selected) {
   if (!o.metrics.empty()) {
     const std::string text = m.summary_json(o, selected) + "\n";
     io::write_file_atomic(o.metrics, std::vector<uint8_t>(text.begin(), text.end()));
   }
   if (!o.plot.empty()) plot_confusion(m, o.plot);
-}
-
-Metrics run_finetune(const FinetuneOptions& o) {
-  if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
-  nn::init_engine();
-  Features tr = load_features(o.train, o.raw_pixels), te = load_features(o.eval, o.raw_pixels);
-  std::string selected;
-  Metrics m = evaluate(tr, te, o, &selected);
-  write_report(m, o, selected);
-  return m;
 }
 
 }  // namespace sslkit::eval

@@ -1,9 +1,8 @@
-// ssl-finetune's evaluation: a linear probe (multinomial logistic
-// regression on standardised frozen features, L2 strength chosen on a
-// held-out part of the training set) and weighted kNN on cosine similarity
-// (votes exp(sim/T)), with accuracy, per-class accuracy and a confusion
-// matrix. Features come from an embeddings file or, as the raw-pixel
-// baseline, from an image file's pixels.
+// What representations are scored with: labelled features (an embeddings
+// file, or an image file's pixels as the raw-pixel baseline), weighted kNN
+// on cosine similarity (votes exp(sim/T)), accuracy, per-class accuracy and
+// a confusion matrix, and the report files. The linear probe trains, so it
+// lives in lib/train/probe on the one trainer.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -52,12 +51,11 @@ int num_classes(const std::vector<int32_t>& a, const std::vector<int32_t>& b);
 std::vector<size_t> labelled_subset(const std::vector<int32_t>& y, double fraction, uint64_t seed);
 // Accuracy, per-class accuracy and confusion over rows with a label >= 0.
 Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& truth, int num_classes);
-// Linear probe or kNN on given features; `selected` gets what was chosen
-// on held-out data (JSON) for the report.
-Metrics evaluate(const Features& train, const Features& test, const FinetuneOptions& opts, std::string* selected);
+// Weighted kNN on cosine similarity: each test row's k nearest of the
+// training rows `rows` vote exp(sim / T) for their class.
+std::vector<int32_t> knn_predict(const Features& train, const std::vector<size_t>& rows, const Features& test, int k,
+                                 double T, int num_classes);
 // --metrics JSON and --plot PNG, written atomically.
 void write_report(const Metrics& m, const FinetuneOptions& opts, const std::string& selected);
-// load_features + evaluate + write_report.
-Metrics run_finetune(const FinetuneOptions& opts);
 
 }  // namespace sslkit::eval

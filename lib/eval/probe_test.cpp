@@ -4,54 +4,8 @@
 
 #include "core/rng.hpp"
 #include "eval/probe.hpp"
-#include "nn/engine.hpp"
 
 using namespace sslkit;
-
-namespace {
-
-// n points per class around K orthogonal centres; `flip` of the points
-// carry a wrong label, so the best reachable accuracy is known.
-eval::Features blobs(int K, int n, double spread, double flip, uint64_t seed) {
-  Rng rng(seed);
-  eval::Features f;
-  f.d = K;
-  for (int c = 0; c < K; ++c)
-    for (int i = 0; i < n; ++i) {
-      for (int j = 0; j < K; ++j) f.x.push_back(static_cast<float>((j == c ? 4.0 : 0.0) + spread * rng.uniform(-1, 1)));
-      int y = c;
-      if (rng.uniform() < flip) y = (c + 1) % K;
-      f.y.push_back(y);
-    }
-  f.n = static_cast<int64_t>(f.y.size());
-  return f;
-}
-
-}  // namespace
-
-TEST_CASE("linear probe and kNN reach the known accuracy on separable data") {
-  nn::init_engine();
-  eval::Features tr = blobs(4, 200, 1.0, 0.0, 1), te = blobs(4, 100, 1.0, 0.0, 2);
-  eval::FinetuneOptions o;
-  for (std::string mode : {"linear", "knn"}) {
-    CAPTURE(mode);
-    o.mode = mode;
-    o.k = 20;
-    eval::Metrics m = eval::evaluate(tr, te, o, nullptr);
-    CHECK(m.accuracy == doctest::Approx(1.0));
-    CHECK(m.confusion.size() == 4);
-    CHECK(m.per_class.size() == 4);
-  }
-}
-
-TEST_CASE("with 20% of test labels flipped the accuracy is 0.8 within sampling noise") {
-  nn::init_engine();
-  eval::Features tr = blobs(3, 300, 1.0, 0.0, 3), te = blobs(3, 400, 1.0, 0.2, 4);
-  eval::FinetuneOptions o;
-  eval::Metrics m = eval::evaluate(tr, te, o, nullptr);
-  // 1200 test points: a binomial std of about 0.012.
-  CHECK(std::abs(m.accuracy - 0.8) < 0.04);
-}
 
 TEST_CASE("score: accuracy - per-class accuracy and confusion by hand") {
   eval::Metrics m = eval::score({0, 1, 1, 2, 0, -1}, {0, 1, 2, 2, 1, -1}, 3);

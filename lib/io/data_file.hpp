@@ -93,6 +93,12 @@ class DataReader {
     check_read(name, dtype_of<T>());
     read_rows(dataset(name), dtype_of<T>(), start, count, out, name_of(name));
   }
+  // The rows `rows` (sorted, distinct) in one read.
+  template <class T>
+  void read_at(const std::string& name, const std::vector<size_t>& rows, T* out) const {
+    check_read(name, dtype_of<T>());
+    read_row_set(dataset(name), dtype_of<T>(), rows, out, name_of(name));
+  }
   // A whole dataset; for small ones (labels, ids, a tokenizer).
   template <class T>
   std::vector<T> read_all(const std::string& name) const {

@@ -138,7 +138,7 @@ void catch_interrupts() {
   for (int sig : {SIGINT, SIGTERM}) sigaction(sig, &sa, nullptr);
 }
 
-bool interrupt_requested() { return g_interrupt != 0; }
+int interrupt_requested() { return g_interrupt; }
 
 InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
   if (path != "-") {

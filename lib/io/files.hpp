@@ -110,7 +110,8 @@ void install_cleanup_handlers();
 // the process, so they can write a checkpoint first; temp files are still
 // removed on a second signal.
 void catch_interrupts();
-bool interrupt_requested();
+// The signal that asked to stop (SIGINT or SIGTERM), 0 when none did.
+int interrupt_requested();
 
 // Human name of a path for messages: "-" becomes "stdin"/"stdout".
 std::string display_name(const std::string& path, bool output = false);

@@ -324,6 +324,37 @@ void read_rows(hid_t dset, DType t, size_t start, size_t count, void* out, const
                "read failed (truncated or corrupt file?)");
 }
 
+void read_row_set(hid_t dset, DType t, const std::vector<size_t>& rows, void* out, const std::string& subject) {
+  if (rows.empty()) return;
+  Handle space = check_id(H5Dget_space(dset), H5Sclose, subject, "cannot get dataspace");
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  std::vector<hsize_t> offset(rank, 0), count = dims;
+  check_status(H5Sselect_none(space), subject, "cannot select rows");
+  // Runs of consecutive rows become one hyperslab each.
+  for (size_t i = 0; i < rows.size();) {
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j] == rows[j - 1] + 1) ++j;
+    if (rows[j - 1] >= dims[0]) throw Error(subject, "row " + std::to_string(rows[j - 1]) + " out of range");
+    offset[0] = rows[i];
+    count[0] = j - i;
+    check_status(H5Sselect_hyperslab(space, H5S_SELECT_OR, offset.data(), nullptr, count.data(), nullptr), subject,
+                 "cannot select rows");
+    i = j;
+  }
+  std::vector<hsize_t> mdims = dims;
+  mdims[0] = rows.size();
+  Handle mem(H5Screate_simple(rank, mdims.data(), nullptr), H5Sclose);
+  check_status(H5Dread(dset, native_type(t), mem, space, H5P_DEFAULT, out), subject,
+               "read failed (truncated or corrupt file?)");
+}
+
+std::mutex& hdf5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 void write_rows(hid_t dset, DType t, size_t start, size_t count, const void* data, const std::string& subject) {
   if (count == 0) return;
   Handle mem;

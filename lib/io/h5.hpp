@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ size_t dtype_size(DType t);
 hid_t native_type(DType t);   // for reads and writes
 hid_t file_type(DType t);     // little-endian standard type stored on disk
 DType classify(hid_t type);   // what a dataset or attribute holds
+
+// Debian's HDF5 is built without thread safety: every thread that calls
+// HDF5 while another may (a loader beside the trainer) holds this lock.
+std::mutex& hdf5_mutex();
 
 // Turns off HDF5's automatic error printing, once per process.
 void silence_hdf5_errors();
@@ -83,6 +88,9 @@ DatasetInfo describe_dataset(hid_t dset, const std::string& name);
 // Rows [start, start+count) of dataset `dset` along its first dimension.
 // `row_elems` is the number of elements in one row.
 void read_rows(hid_t dset, DType t, size_t start, size_t count, void* out, const std::string& subject);
+// The rows `rows` (sorted, distinct) of `dset`, in one read: one HDF5 call
+// per batch instead of one per sample.
+void read_row_set(hid_t dset, DType t, const std::vector<size_t>& rows, void* out, const std::string& subject);
 void write_rows(hid_t dset, DType t, size_t start, size_t count, const void* data, const std::string& subject);
 
 // Variable-length string datasets (e.g. /history).

@@ -19,7 +19,7 @@ Handle create_dataset(hid_t loc, const std::string& name, hid_t ftype, const std
 
 }  // namespace
 
-ModelWriter::ModelWriter(const std::string& path) : out_(path) {
+ModelWriter::ModelWriter(const std::string& path, Commit when) : out_(path, when) {
   silence_hdf5_errors();
   file_ = check_id(H5Fcreate(out_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
                    out_.name(), "cannot create HDF5 file");

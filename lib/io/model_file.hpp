@@ -21,7 +21,7 @@ struct StoredTensor {
 
 class ModelWriter {
  public:
-  explicit ModelWriter(const std::string& path);
+  explicit ModelWriter(const std::string& path, Commit when = Commit::with_run);
   ~ModelWriter();
   void set_config(const std::string& json);
   // group: "params", "buffers", "optimizer"; name: a dotted path (kept as one

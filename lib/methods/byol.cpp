@@ -47,9 +47,13 @@ class BYOL : public nn::ModuleImpl<BYOL, Method> {
     Var l = nn::add(nn::neg_cosine(p1, t2), nn::neg_cosine(p2, t1));
     return nn::scale(l, 0.5f);
   }
-  void after_step(int64_t step, int64_t total) override {
+  std::vector<nn::Module*> ema_targets() override {
+    if (simsiam_) return {};
+    return {target_enc_.get(), &target_proj_};
+  }
+  void after_step(double fraction) override {
     if (simsiam_) return;
-    double tau = nn::byol_tau(step, total, tau0_);
+    double tau = nn::byol_tau(fraction, tau0_);
     nn::ema_update(*target_enc_, *encoder_, tau);
     nn::ema_update(target_proj_, proj_, tau);
   }

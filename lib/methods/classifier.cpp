@@ -29,8 +29,6 @@ class Classifier : public nn::ModuleImpl<Classifier, Method> {
   }
   // Class scores for backbone features.
   Var logits(const Var& features) override { return head_.forward(features); }
-  int views() const override { return rotation_ ? 4 : 1; }
-  bool rotation() const override { return rotation_; }
   void visit(nn::ModuleVisitor& v) override {
     v.module("encoder", *encoder_);
     v.module("head", head_);

@@ -1,24 +1,69 @@
-// The method registry: names to constructors.
+// The method registry and what every method shares.
+#include <algorithm>
+#include <set>
+
 #include "core/error.hpp"
 #include "methods/factories.hpp"
+#include "methods/registry.hpp"
 
 namespace sslkit::methods {
 
-const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> n = {"simclr", "moco", "byol", "simsiam", "barlow", "vicreg", "rotation"};
-  return n;
+namespace {
+std::unique_ptr<Method> byol(const MethodParams& p, Rng& r) { return make_byol(p, r, false); }
+std::unique_ptr<Method> simsiam(const MethodParams& p, Rng& r) { return make_byol(p, r, true); }
+std::unique_ptr<Method> barlow(const MethodParams& p, Rng& r) { return make_redundancy(p, r, false); }
+std::unique_ptr<Method> vicreg(const MethodParams& p, Rng& r) { return make_redundancy(p, r, true); }
+std::unique_ptr<Method> rotation(const MethodParams& p, Rng& r) { return make_classifier(p, r, true); }
+std::unique_ptr<Method> supervised(const MethodParams& p, Rng& r) { return make_classifier(p, r, false); }
+}  // namespace
+
+const std::vector<MethodInfo>& method_registry() {
+  static const std::vector<MethodInfo> table = {
+      // name        modality  summary                                                    views rot   pretrain recipe
+      {"simclr", "image", "SimCLR: NT-Xent between two views of each image", 2, false, true, "simclr", make_simclr},
+      {"moco", "image", "MoCo v2: InfoNCE against a queue from an EMA key encoder", 2, false, true, "mocov2", make_moco},
+      {"byol", "image", "BYOL: predict an EMA target's projection of the other view", 2, false, true, "byol", byol},
+      {"simsiam", "image", "SimSiam: BYOL without the EMA target (stop-gradient)", 2, false, true, "simclr", simsiam},
+      {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
+      {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
+      {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
+      {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
+       false, "crop(0.8,1) flip(0.5)", supervised},
+  };
+  return table;
+}
+
+std::vector<std::string> pretrain_method_names() {
+  std::vector<std::string> out;
+  for (const auto& m : method_registry())
+    if (m.pretrain) out.push_back(m.name);
+  return out;
+}
+
+std::string pretrain_method_list() {
+  std::string s;
+  for (const auto& n : pretrain_method_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+const MethodInfo& method_info(const std::string& name) {
+  for (const auto& m : method_registry())
+    if (name == m.name) return m;
+  throw UsageError("--method must be one of " + pretrain_method_list() + ", not '" + name + "'");
 }
 
 std::unique_ptr<Method> make_method(const std::string& name, const MethodParams& p, Rng& rng) {
-  if (name == "simclr") return make_simclr(p, rng);
-  if (name == "moco") return make_moco(p, rng);
-  if (name == "byol") return make_byol(p, rng, false);
-  if (name == "simsiam") return make_byol(p, rng, true);
-  if (name == "barlow") return make_redundancy(p, rng, false);
-  if (name == "vicreg") return make_redundancy(p, rng, true);
-  if (name == "rotation") return make_classifier(p, rng, true);
-  if (name == "supervised") return make_classifier(p, rng, false);
-  throw UsageError("--method must be one of simclr, moco, byol, simsiam, barlow, vicreg, rotation");
+  return method_info(name).make(p, rng);
+}
+
+std::vector<nn::Var*> trainable_parameters(Method& m) {
+  std::set<const nn::Var*> frozen;
+  for (nn::Module* t : m.ema_targets())
+    for (auto& [n, p] : t->named_parameters()) frozen.insert(p);
+  std::vector<nn::Var*> out;
+  for (auto& [n, p] : m.named_parameters())
+    if (!frozen.count(p)) out.push_back(p);
+  return out;
 }
 
 }  // namespace sslkit::methods

@@ -36,11 +36,13 @@ class Method : public nn::Module {
       : nn::Module(o), last_embedding(o.last_embedding),
         encoder_(o.encoder_ ? static_cast<models::Encoder*>(o.encoder_->clone().release()) : nullptr) {}
   virtual nn::Var loss(const Batch& b) = 0;
-  // Called after each optimizer step (EMA targets, queues).
-  virtual void after_step(int64_t step, int64_t total_steps) { (void)step; (void)total_steps; }
-  // Views per image the method wants (rotation: 4 rotations, one batch).
-  virtual int views() const { return 2; }
-  virtual bool rotation() const { return false; }
+  // Called after each optimizer step (EMA targets, queues) with the
+  // fraction of the schedule done, by steps or by elapsed time alike.
+  virtual void after_step(double fraction) { (void)fraction; }
+  // Submodules that follow the others by EMA and are never trained by the
+  // optimizer (BYOL's target, MoCo's key encoder). Ownership is declared,
+  // not inferred from names.
+  virtual std::vector<nn::Module*> ema_targets() { return {}; }
   // The projector's output for backbone features (the features themselves
   // for methods without one).
   virtual nn::Var project(const nn::Var& features) { return features; }
@@ -57,9 +59,11 @@ class Method : public nn::Module {
   std::unique_ptr<models::Encoder> encoder_;
 };
 
-// simclr, moco, byol, simsiam, barlow, vicreg, rotation, and supervised
-// (an encoder with a linear classifier; what full fine-tuning trains).
+// The parameters the optimizer owns: every parameter but those of the EMA
+// targets, matched by identity.
+std::vector<nn::Var*> trainable_parameters(Method& m);
+
+// The method of that name from the registry (methods/registry.hpp).
 std::unique_ptr<Method> make_method(const std::string& name, const MethodParams& p, Rng& rng);
-const std::vector<std::string>& method_names();
 
 }  // namespace sslkit::methods

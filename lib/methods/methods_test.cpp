@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "methods/method.hpp"
+#include "methods/registry.hpp"
 #include "nn/optim.hpp"
 
 using namespace sslkit;
@@ -29,9 +30,8 @@ methods::Batch toy_batch(int views, bool labels) {
 }  // namespace
 
 TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
-  std::vector<std::string> names = methods::method_names();
-  names.push_back("supervised");
-  for (const auto& name : names) {
+  for (const auto& info : methods::method_registry()) {
+    const std::string name = info.name;
     CAPTURE(name);
     methods::MethodParams p;
     p.num_classes = 4;
@@ -41,8 +41,8 @@ TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
     Rng rng(1);
     auto m = methods::make_method(name, p, rng);
     m->set_training(true);
-    const bool labelled = m->rotation() || name == "supervised";
-    methods::Batch b = toy_batch(labelled ? 1 : m->views(), labelled);
+    const bool labelled = info.rotation || name == "supervised";
+    methods::Batch b = toy_batch(labelled ? 1 : info.views, labelled);
     // The EMA targets and MoCo's queue are left as they are (no
     // after_step), so the second loss differs only by the gradient step.
     nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);

@@ -47,7 +47,8 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
     }
     return info_nce(q, Var(keys_), queue_, t_);
   }
-  void after_step(int64_t, int64_t) override {
+  std::vector<nn::Module*> ema_targets() override { return {key_enc_.get(), &key_proj_}; }
+  void after_step(double) override {
     nn::ema_update(*key_enc_, *encoder_, m_);
     nn::ema_update(key_proj_, proj_, m_);
     // Enqueue the batch's keys, overwriting the oldest.

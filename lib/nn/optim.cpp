@@ -1,5 +1,6 @@
 #include "nn/optim.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -203,12 +204,13 @@ void ema_update(Module& target, Module& online, double tau) {
     for (int64_t k = 0; k < n; ++k) tw[k] = a * tw[k] + b * ow[k];
   }
   auto tb = target.named_buffers(), ob = online.named_buffers();
-  for (size_t i = 0; i < tb.size() && i < ob.size(); ++i) *tb[i].second = ob[i].second->clone();
+  if (tb.size() != ob.size()) throw Error("", "internal: EMA between modules with different buffers");
+  for (size_t i = 0; i < tb.size(); ++i) *tb[i].second = ob[i].second->clone();
 }
 
-double byol_tau(int64_t step, int64_t total, double tau0) {
-  double t = total > 0 ? static_cast<double>(step) / static_cast<double>(total) : 1.0;
-  return 1 - (1 - tau0) * (std::cos(M_PI * std::min(1.0, t)) + 1) / 2;
+double byol_tau(double fraction, double tau0) {
+  const double t = std::clamp(fraction, 0.0, 1.0);
+  return 1 - (1 - tau0) * (std::cos(M_PI * t) + 1) / 2;
 }
 
 }  // namespace sslkit::nn

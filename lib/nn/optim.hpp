@@ -89,6 +89,6 @@ double clip_grad_norm(const std::vector<Var*>& params, double max_norm);
 // target = tau target + (1 - tau) online, parameter by parameter (buffers copied).
 void ema_update(Module& target, Module& online, double tau);
 // BYOL's schedule: tau rises from tau0 to 1 with a cosine over `total` steps.
-double byol_tau(int64_t step, int64_t total, double tau0 = 0.99);
+double byol_tau(double fraction, double tau0 = 0.99);
 
 }  // namespace sslkit::nn

@@ -22,14 +22,15 @@ static void get(const io::ModelReader& r, const std::string& group, const std::s
   t = f.to(t.dtype());
 }
 
-void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& x) {
-  io::ModelWriter w(path);
+void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& x, io::Commit when) {
+  io::ModelWriter w(path, when);
   w.set_config(x.config);
   for (auto& [name, p] : model.named_parameters()) put(w, "params", name, p->value());
   for (auto& [name, b] : model.named_buffers()) put(w, "buffers", name, *b);
   for (auto& [name, t] : x.optimizer) put(w, "optimizer", name, *t);
   w.ints("step", {x.step});
   w.ints("epoch", {x.epoch});
+  w.ints("milliseconds", {static_cast<int64_t>(x.seconds * 1000)});
   std::vector<int64_t> rng(x.rng_state.begin(), x.rng_state.end());
   w.ints("rng", rng);
   w.series("loss", x.loss);
@@ -47,6 +48,7 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
     for (auto& [name, t] : x->optimizer) get(r, "optimizer", name, *t);
     x->step = r.ints("step").at(0);
     x->epoch = r.ints("epoch").at(0);
+    x->seconds = r.has("state", "milliseconds") ? r.ints("milliseconds").at(0) / 1000.0 : 0.0;
     auto rng = r.ints("rng");
     x->rng_state.assign(rng.begin(), rng.end());
     x->loss = r.series("loss");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "io/files.hpp"
 #include "nn/module.hpp"
 
 namespace sslkit::train {
@@ -15,12 +16,16 @@ struct CheckpointExtras {
   std::string config = "{}";                                  // JSON
   std::vector<std::pair<std::string, nn::Tensor*>> optimizer;   // named optimizer state
   int64_t step = 0, epoch = 0;
+  double seconds = 0;                                          // of training so far (a time budget resumes from it)
   std::vector<uint64_t> rng_state;
   std::vector<float> loss, lr;                                 // per-step series
   std::vector<std::string> history;
 };
 
-void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& extras);
+// Commit::now for checkpoints of a run in progress (they must outlive a
+// later failure); the default appears with the run's other outputs.
+void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& extras,
+                     io::Commit when = io::Commit::with_run);
 // Loads parameters and buffers into `model` (names and shapes must match)
 // and fills `extras` (optimizer tensors must already exist with the right
 // shapes; they are overwritten). Returns the config JSON.

@@ -14,6 +14,8 @@
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
+#include "train/image_batches.hpp"
+#include "train/trainer.hpp"
 #include "train/trained_model.hpp"
 
 namespace sslkit::train {
@@ -21,22 +23,6 @@ namespace sslkit::train {
 using json = nlohmann::ordered_json;
 
 namespace {
-
-// The labelled rows' images, read in chunks so the file is passed once.
-std::vector<uint8_t> read_rows(const io::DataReader& in, const std::vector<size_t>& rows, size_t px) {
-  std::vector<uint8_t> out(rows.size() * px), chunk;
-  const size_t step = 4096;
-  size_t r = 0;
-  for (size_t s = 0; s < in.size() && r < rows.size(); s += step) {
-    const size_t n = std::min(step, in.size() - s);
-    if (rows[r] >= s + n) continue;
-    chunk.resize(n * px);
-    in.read<uint8_t>("/images", s, n, chunk.data());
-    for (; r < rows.size() && rows[r] < s + n; ++r)
-      std::copy(chunk.begin() + (rows[r] - s) * px, chunk.begin() + (rows[r] - s + 1) * px, out.begin() + r * px);
-  }
-  return out;
-}
 
 std::vector<int32_t> predict(methods::Method& m, const io::DataReader& in, float mean, float stdev, nn::DType dt) {
   auto info = in.info("/images");
@@ -116,54 +102,34 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   nn::AdamW opt(groups, o.lr);
 
   const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
-  auto info = tr.info("/images");
-  const int H = static_cast<int>(info.shape[1]), W = static_cast<int>(info.shape[2]), C = static_cast<int>(info.shape[3]);
-  const size_t px = static_cast<size_t>(H) * W * C;
-  const std::vector<uint8_t> images = read_rows(tr, rows, px);
-  const std::vector<int64_t> ids = tr.ids();
-  const augment::Recipe recipe = augment::make_recipe(o.recipe, 1.0);
   // Drop the last partial batch (batchnorm on a handful of rows is noise)
   // unless the labelled set is smaller than one batch.
-  const int64_t B = std::min<int64_t>(o.batch, static_cast<int64_t>(rows.size()));
-  const int64_t per_epoch = static_cast<int64_t>(rows.size()) / B, total = per_epoch * o.epochs;
-  const int64_t warmup = std::min<int64_t>(total / 10, 200);
+  ImageBatchSpec spec;
+  spec.batch = static_cast<int>(std::min<int64_t>(o.batch, static_cast<int64_t>(rows.size())));
+  spec.seed = r.seed;
+  spec.mean = mean;
+  spec.stdev = stdev;
+  spec.views = 1;
+  spec.recipe = augment::make_recipe(o.recipe, 1.0);
+  spec.rows = rows;
+  spec.targets = ytr;
+  spec.dtype = dt;
+  ImageBatches batches(tr, spec);
+  const int64_t total = batches.steps_per_epoch() * o.epochs;
 
+  TrainLoop loop;
+  loop.optimizer = &opt;
+  loop.schedule = {o.lr, std::min(0.1, 200.0 / static_cast<double>(total))};
+  loop.budget.total_steps = total;
+  loop.progress = "finetune";
+  loop.subject = "ssl-finetune";
+  loop.next_batch = [&] { return batches.next(); };
+  loop.loss = [&](const methods::Batch& b) { return model->loss(b); };
   model->set_training(true);
-  Progress progress("finetune", static_cast<size_t>(total), "steps");
-  std::vector<size_t> order(rows.size());
-  float last_loss = 0;
-  int64_t step = 0;
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    Rng(r.seed, 0xE90C, static_cast<uint64_t>(epoch)).shuffle(order);
-    for (int64_t k = 0; k < per_epoch; ++k, ++step) {
-      nn::Tensor x({B, H, W, C}, nn::DType::f32);
-      methods::Batch b;
-      for (int64_t j = 0; j < B; ++j) {
-        const size_t at = order[k * B + j], row = rows[at];
-        cv::Mat src(H, W, C == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(images.data() + at * px));
-        Rng rng(r.seed, static_cast<uint64_t>(ids[row]) + 1, static_cast<uint64_t>(epoch) * 64 + 1);
-        cv::Mat view = augment::make_view(recipe, src, 0, H, W, rng, nullptr);
-        nn::Tensor one = normalize_images(view.data, 1, H, W, C, mean, stdev);
-        std::copy(one.f32(), one.f32() + px, x.f32() + j * px);
-        b.pretext.push_back(ytr[row]);
-      }
-      b.views.emplace_back(x.to(dt));
-      opt.set_lr(nn::warmup_cosine(step, total, warmup, o.lr));
-      nn::Var loss = model->loss(b);
-      last_loss = loss.value().item();
-      if (!std::isfinite(last_loss))
-        throw Error("ssl-finetune", "loss is not finite at step " + std::to_string(step) + "; try a lower --lr");
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      char note[64];
-      std::snprintf(note, sizeof note, "epoch %d loss %.4f", epoch + 1, last_loss);
-      progress.set_note(note);
-      progress.advance(1);
-    }
-  }
-  progress.finish();
+  const TrainResult done = train(loop);
+  const int64_t step = done.step;
+  const float last_loss = done.last_loss;
+  const int64_t B = spec.batch;
 
   model->set_training(false);
   eval::Metrics m = eval::score(predict(*model, te, mean, stdev, dt), yte, K);

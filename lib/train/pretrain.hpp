@@ -4,6 +4,7 @@
 // exact resume, a collapse monitor, and a clear stop on NaN.
 #pragma once
 #include <cstdint>
+#include <set>
 #include <string>
 
 namespace sslkit::train {
@@ -26,6 +27,7 @@ struct PretrainOptions {
   std::string log_json;             // JSON lines: step, loss, lr, images/s
   uint64_t seed = 0;
   std::string command_line;
+  std::set<std::string> given;      // options given on the command line ("--lr"): checked against --resume
 };
 
 void run_pretrain(const PretrainOptions& opts);

@@ -1,5 +1,9 @@
 #include "train/trained_model.hpp"
 
+#include <algorithm>
+
+#include "core/rng.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -41,9 +45,19 @@ std::pair<float, float> pixel_stats(const io::DataReader& in) {
   auto info = in.info(name);
   size_t row = 1;
   for (size_t i = 1; i < info.shape.size(); ++i) row *= info.shape[i];
-  size_t n = std::min<size_t>(in.size(), 10000);
+  // A seeded sample over the whole file: the first rows of an unshuffled
+  // import are one class, and their statistics are that class's.
+  const size_t n = std::min<size_t>(in.size(), 10000);
+  std::vector<size_t> rows(in.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  Rng(0x5A3B1E).shuffle(rows);
+  rows.resize(n);
+  std::sort(rows.begin(), rows.end());
   std::vector<uint8_t> buf(row * n);
-  in.read<uint8_t>(name, 0, n, buf.data());
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    in.read_at<uint8_t>(name, rows, buf.data());
+  }
   double s = 0, s2 = 0;
   for (uint8_t v : buf) {
     s += v / 255.0;

@@ -20,7 +20,8 @@ struct TrainedModel {
 
 TrainedModel load_trained_model(const std::string& path);
 
-// Mean and std of pixel values (in [0,1]) over up to 10,000 samples of an
+// Mean and std of pixel values (in [0,1]) over up to 10,000 samples, drawn
+// by a fixed seed from the whole file, of an
 // image or views file: the normalisation a model trained on it keeps.
 std::pair<float, float> pixel_stats(const io::DataReader& in);
 

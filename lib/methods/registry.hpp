@@ -1,0 +1,34 @@
+// The method registry: one row per method says everything the tools and
+// the trainer need to know about it. The CLI's --method list and help, the
+// default recipe, how batches are drawn, and the docs come from here.
+// Adding a method: one file with its class and factory, one row below, its
+// tests (docs/methods.md).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "methods/method.hpp"
+
+namespace sslkit::methods {
+
+struct MethodInfo {
+  const char* name;
+  const char* modality;         // what it trains on: "image"
+  const char* summary;          // one line for --help and docs
+  int views;                    // augmented views per image in a batch
+  bool rotation;                // one rotated view per image, its index the target
+  bool pretrain;                // offered by ssl-pretrain (supervised is not)
+  const char* recipe;           // default augmentation recipe
+  std::unique_ptr<Method> (*make)(const MethodParams&, Rng&);
+};
+
+const std::vector<MethodInfo>& method_registry();
+// The row of `name`; a usage error naming the choices when there is none.
+const MethodInfo& method_info(const std::string& name);
+// Names of the methods ssl-pretrain offers, in registry order.
+std::vector<std::string> pretrain_method_names();
+// "simclr, moco, ..." for help texts.
+std::string pretrain_method_list();
+
+}  // namespace sslkit::methods

@@ -1,0 +1,139 @@
+#include "train/image_batches.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+
+namespace sslkit::train {
+
+ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(in), spec_(std::move(spec)) {
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    use_views_ = !in.has("/images");
+    auto info = in.info(use_views_ ? "/views" : "/images");
+    h_ = static_cast<int>(info.shape[use_views_ ? 2 : 1]);
+    w_ = static_cast<int>(info.shape[use_views_ ? 3 : 2]);
+    c_ = static_cast<int>(info.shape.back());
+    stored_views_ = use_views_ ? static_cast<int>(info.shape[1]) : 1;
+    has_ids_ = in.has("/ids");
+  }
+  if (spec_.rows.empty()) {
+    spec_.rows.resize(in.size());
+    std::iota(spec_.rows.begin(), spec_.rows.end(), size_t{0});
+  }
+  steps_per_epoch_ = static_cast<int64_t>(spec_.rows.size() / spec_.batch);
+  if (steps_per_epoch_ == 0)
+    throw Error(in.name(), "has fewer samples than one batch (" + std::to_string(spec_.rows.size()) + " < " +
+                               std::to_string(spec_.batch) + ")");
+  next_step_ = spec_.first_step;
+  thread_ = std::thread([this] { loop(); });
+}
+
+ImageBatches::~ImageBatches() {
+  {
+    std::lock_guard<std::mutex> l(m_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+methods::Batch ImageBatches::next() {
+  std::unique_lock<std::mutex> l(m_);
+  cv_.wait(l, [&] { return !ready_.empty() || !error_.empty(); });
+  if (ready_.empty()) throw Error(in_.name(), error_);
+  Prepared p = std::move(ready_.front());
+  ready_.pop_front();
+  cv_.notify_all();
+  l.unlock();
+  methods::Batch b;
+  for (auto& t : p.views) b.views.emplace_back(std::move(t));
+  b.pretext = std::move(p.targets);
+  return b;
+}
+
+void ImageBatches::loop() {
+  try {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return static_cast<int>(ready_.size()) < spec_.prefetch || stop_; });
+        if (stop_) return;
+      }
+      Prepared b = make(next_step_++);
+      std::lock_guard<std::mutex> l(m_);
+      ready_.push_back(std::move(b));
+      cv_.notify_all();
+    }
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> l(m_);
+    error_ = e.what();
+    cv_.notify_all();
+  }
+}
+
+// The batch of a global step: epoch = step / steps_per_epoch, a seeded
+// permutation per epoch, views seeded by (seed, sample id, epoch, view), so
+// a resumed run draws exactly what an uninterrupted one would have.
+ImageBatches::Prepared ImageBatches::make(int64_t step) {
+  const int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
+  const size_t n = spec_.rows.size();
+  if (epoch != perm_epoch_) {
+    perm_.resize(n);
+    std::iota(perm_.begin(), perm_.end(), size_t{0});
+    Rng(spec_.seed, 0xE90C, static_cast<uint64_t>(epoch)).shuffle(perm_);
+    perm_epoch_ = epoch;
+  }
+  const int B = spec_.batch;
+  const size_t px = static_cast<size_t>(h_) * w_ * c_, row_px = px * stored_views_;
+  // One read for the batch: rows sorted, then put back in batch order.
+  std::vector<size_t> rows(B);
+  for (int r = 0; r < B; ++r) rows[r] = spec_.rows[perm_[k * B + r]];
+  std::vector<size_t> sorted = rows;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<uint8_t> pixels(sorted.size() * row_px);
+  std::vector<int64_t> ids(sorted.size());
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", sorted, pixels.data());
+    if (has_ids_) in_.read_at<int64_t>("/ids", sorted, ids.data());
+    else
+      for (size_t i = 0; i < sorted.size(); ++i) ids[i] = static_cast<int64_t>(sorted[i]);
+  }
+  const int nviews = spec_.rotation ? 1 : spec_.views;
+  std::vector<nn::Tensor> views;
+  for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, h_, w_, c_}, nn::DType::f32);
+  Prepared b;
+  for (int r = 0; r < B; ++r) {
+    const size_t at = std::lower_bound(sorted.begin(), sorted.end(), rows[r]) - sorted.begin();
+    const uint8_t* img = pixels.data() + at * row_px;
+    const int64_t id = ids[at];
+    int32_t target = spec_.targets.empty() ? -1 : spec_.targets[rows[r]];
+    for (int v = 0; v < nviews; ++v) {
+      cv::Mat out;
+      if (use_views_) {
+        out = cv::Mat(h_, w_, c_ == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(img + (v % stored_views_) * px));
+      } else {
+        cv::Mat src(h_, w_, c_ == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(img));
+        Rng rng(spec_.seed, static_cast<uint64_t>(id) + 1, static_cast<uint64_t>(epoch) * 64 + v + 1);
+        // Rotation: each image gets one random rotation per step.
+        const int view = spec_.rotation ? static_cast<int>(rng.below(4)) : v;
+        int32_t pretext = -1;
+        out = augment::make_view(spec_.recipe, src, view, h_, w_, rng, &pretext);
+        if (spec_.rotation) target = pretext;
+      }
+      float* dst = views[v].f32() + r * px;
+      for (size_t i = 0; i < px; ++i) dst[i] = (out.data[i] / 255.0f - spec_.mean) / spec_.stdev;
+    }
+    if (spec_.rotation || !spec_.targets.empty()) b.targets.push_back(target);
+  }
+  for (auto& t : views) b.views.push_back(t.to(spec_.dtype));
+  return b;
+}
+
+}  // namespace sslkit::train

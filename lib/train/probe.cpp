@@ -1,0 +1,140 @@
+#include "train/probe.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "nn/engine.hpp"
+#include "nn/layers.hpp"
+#include "nn/ops.hpp"
+#include "nn/optim.hpp"
+#include "train/trainer.hpp"
+
+namespace sslkit::train {
+
+std::vector<int32_t> linear_fit_predict(const eval::Features& tr, const std::vector<size_t>& rows,
+                                        const eval::Features& te, int K, double wd, int epochs, uint64_t seed) {
+  if (rows.empty()) throw Error("linear probe", "no labelled rows to fit");
+  const int64_t d = tr.d;
+  std::vector<float> mu(d, 0), sd(d, 0);
+  for (size_t r : rows)
+    for (int64_t j = 0; j < d; ++j) mu[j] += tr.x[r * d + j] / rows.size();
+  for (size_t r : rows)
+    for (int64_t j = 0; j < d; ++j) sd[j] += std::pow(tr.x[r * d + j] - mu[j], 2) / rows.size();
+  for (auto& s : sd) s = std::sqrt(s) + 1e-6f;
+
+  Rng rng(seed, 0x11E);
+  nn::Linear model(d, K, rng);
+  nn::AdamW opt({nn::ParamGroup{{&model.weight}, 1.0, wd, false}, nn::ParamGroup{{&model.bias}, 1.0, 0.0, false}}, 1e-2);
+  const int64_t B = 512, n = static_cast<int64_t>(rows.size()), per_epoch = (n + B - 1) / B;
+  // Small labelled sets (a 1 % label fraction) get at least 2000 steps: a
+  // fixed epoch count left them far from the optimum.
+  epochs = static_cast<int>(std::max<int64_t>(epochs, (2000 + per_epoch - 1) / per_epoch));
+  std::vector<size_t> order = rows;
+  int64_t at = n;  // position in `order`; a new shuffle when it runs out
+
+  TrainLoop loop;
+  loop.optimizer = &opt;
+  loop.schedule = {1e-2, 0.0, 1e-4};
+  loop.budget.total_steps = epochs * per_epoch;
+  loop.subject = "linear probe";
+  loop.next_batch = [&] {
+    if (at >= n) {
+      rng.shuffle(order);
+      at = 0;
+    }
+    const int64_t m = std::min(B, n - at);
+    nn::Tensor x({m, d}, nn::DType::f32);
+    methods::Batch b;
+    for (int64_t i = 0; i < m; ++i) {
+      const size_t r = order[at + i];
+      b.pretext.push_back(tr.y[r]);
+      for (int64_t j = 0; j < d; ++j) x.f32()[i * d + j] = (tr.x[r * d + j] - mu[j]) / sd[j];
+    }
+    at += m;
+    b.views.emplace_back(x);
+    return b;
+  };
+  loop.loss = [&](const methods::Batch& b) { return nn::cross_entropy(model.forward(b.views[0]), b.pretext); };
+  train(loop);
+
+  std::vector<int32_t> pred(te.n);
+  nn::NoGrad ng;
+  for (int64_t s = 0; s < te.n; s += 4096) {
+    const int64_t m = std::min<int64_t>(4096, te.n - s);
+    nn::Tensor x({m, d}, nn::DType::f32);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < d; ++j) x.f32()[i * d + j] = (te.x[(s + i) * d + j] - mu[j]) / sd[j];
+    nn::Tensor logits = model.forward(nn::Var(x)).value();
+    for (int64_t i = 0; i < m; ++i)
+      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
+                                         (logits.f32() + i * K));
+  }
+  return pred;
+}
+
+eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te, const eval::FinetuneOptions& o,
+                             std::string* selected) {
+  if (o.mode != "linear" && o.mode != "knn") throw UsageError("--mode must be linear, knn or full");
+  if (!(o.label_fraction > 0 && o.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
+  if (tr.d != te.d) throw Error(o.eval, "has " + std::to_string(te.d) + "-d features, the training file " + std::to_string(tr.d));
+  auto labelled = [](const std::vector<int32_t>& y) { return std::any_of(y.begin(), y.end(), [](int32_t v) { return v >= 0; }); };
+  if (!labelled(tr.y)) throw Error(o.train, "has no labels; evaluation needs labelled training rows");
+  if (!labelled(te.y)) throw Error(o.eval, "has no labels to evaluate against");
+  const int K = eval::num_classes(tr.y, te.y);
+  if (K < 2) throw Error(o.train, "needs labels of at least two classes");
+  auto rows = eval::labelled_subset(tr.y, o.label_fraction, o.seed);
+  eval::Metrics m;
+  if (o.mode == "knn") {
+    m = eval::score(eval::knn_predict(tr, rows, te, o.k, o.knn_temperature, K), te.y, K);
+  } else {
+    double best_wd = kDefaultProbeDecay, best_acc = -1;
+    size_t held_rows = 0;
+    if (rows.size() >= kMinHeldOutRows) {
+      // A seeded tenth (at least 2 rows) chooses the L2 strength; the rest fit.
+      std::vector<size_t> shuffled = rows;
+      Rng(o.seed, 0x4E1D).shuffle(shuffled);
+      held_rows = std::max<size_t>(2, shuffled.size() / 10);
+      std::vector<size_t> held(shuffled.begin(), shuffled.begin() + held_rows);
+      std::vector<size_t> fit(shuffled.begin() + held_rows, shuffled.end());
+      std::sort(fit.begin(), fit.end());
+      eval::Features hv = tr;
+      hv.n = static_cast<int64_t>(held.size());
+      hv.x.resize(held.size() * tr.d);
+      hv.y.resize(held.size());
+      for (size_t i = 0; i < held.size(); ++i) {
+        std::copy(tr.x.begin() + held[i] * tr.d, tr.x.begin() + (held[i] + 1) * tr.d, hv.x.begin() + i * tr.d);
+        hv.y[i] = tr.y[held[i]];
+      }
+      for (double wd : {0.0, 1e-4, 1e-3, 1e-2}) {
+        double acc = eval::score(linear_fit_predict(tr, fit, hv, K, wd, std::max(5, o.epochs / 3), o.seed), hv.y, K).accuracy;
+        if (acc > best_acc) {
+          best_acc = acc;
+          best_wd = wd;
+        }
+      }
+    }
+    m = eval::score(linear_fit_predict(tr, rows, te, K, best_wd, o.epochs, o.seed), te.y, K);
+    if (selected) {
+      *selected = "{\"weight_decay\": " + std::to_string(best_wd) + ", \"held_out_rows\": " + std::to_string(held_rows);
+      *selected += held_rows ? ", \"held_out_accuracy\": " + std::to_string(best_acc) + "}"
+                             : ", \"why\": \"fewer than " + std::to_string(kMinHeldOutRows) +
+                                   " labelled rows: no held-out choice, the default decay\"}";
+    }
+  }
+  m.class_names = tr.class_names;
+  return m;
+}
+
+eval::Metrics run_probe(const eval::FinetuneOptions& o) {
+  if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
+  nn::init_engine();
+  eval::Features tr = eval::load_features(o.train, o.raw_pixels), te = eval::load_features(o.eval, o.raw_pixels);
+  std::string selected;
+  eval::Metrics m = evaluate_probe(tr, te, o, &selected);
+  eval::write_report(m, o, selected);
+  return m;
+}
+
+}  // namespace sslkit::train

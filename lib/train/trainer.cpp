@@ -1,0 +1,85 @@
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/files.hpp"
+
+namespace sslkit::train {
+
+double Schedule::lr(double f) const {
+  f = std::clamp(f, 0.0, 1.0);
+  if (warmup > 0 && f < warmup) return base_lr * (f + 1e-3) / warmup;
+  const double t = warmup >= 1 ? 1.0 : std::min(1.0, (f - warmup) / (1 - warmup));
+  return final_lr + (base_lr - final_lr) * 0.5 * (1 + std::cos(M_PI * t));
+}
+
+double schedule_fraction(const Budget& b, int64_t step, double seconds) {
+  if (b.total_steps > 0) return std::min(1.0, static_cast<double>(step) / b.total_steps);
+  return b.seconds > 0 ? std::min(1.0, seconds / b.seconds) : 0.0;
+}
+
+TrainResult train(const TrainLoop& t) {
+  using clock = std::chrono::steady_clock;
+  auto since = [](clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); };
+  const Budget& b = t.budget;
+  if (b.total_steps <= 0 && b.seconds <= 0) throw Error(t.subject, "internal: a run needs steps or a time budget");
+  const auto t0 = clock::now();
+  auto seconds = [&] { return b.seconds_done + since(t0); };
+  const size_t planned = b.total_steps > 0 ? static_cast<size_t>(std::max<int64_t>(0, b.total_steps - t.start_step)) : 0;
+  std::optional<Progress> progress;
+  if (!t.progress.empty()) progress.emplace(t.progress, planned, "steps");
+  TrainResult r;
+  double waited = 0, stepped = 0;
+  int64_t step = t.start_step;
+  for (;; ++step) {
+    const double spent = seconds();
+    if (b.total_steps > 0 ? step >= b.total_steps : spent >= b.seconds) break;
+    if (b.max_steps > 0 && step - t.start_step >= b.max_steps) break;
+    if (int sig = io::interrupt_requested()) {
+      if (t.checkpoint) t.checkpoint(step, spent);
+      throw Interrupted(sig, t.subject + ": interrupted at step " + std::to_string(step) +
+                                 (t.checkpoint ? "; checkpoint written, continue with --resume" : ""));
+    }
+    const double fraction = schedule_fraction(b, step, spent), lr = t.schedule.lr(fraction);
+    t.optimizer->set_lr(lr);
+    const auto ts = clock::now();
+
+    methods::Batch batch = t.next_batch();
+    const double wait = since(ts);
+    nn::Var loss = t.loss(batch);
+    const float lv = loss.value().item();
+    if (!std::isfinite(lv))
+      throw Error(t.subject, "loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") + " at step " +
+                                 std::to_string(step) + "; stopped, the last checkpoint (if any) is kept; try a lower --lr");
+    t.optimizer->zero_grad();
+    loss.backward();
+    t.optimizer->step();
+
+    const double dt = since(ts);
+    waited += wait;
+    stepped += dt;
+    r.last_loss = lv;
+    const StepReport report{step, lv, lr, fraction, seconds(), dt, wait};
+    for (const auto& hook : t.after_step) hook(report);
+    char note[96];
+    std::snprintf(note, sizeof note, "loss %.4f lr %.2e %.2f s/step", lv, lr, dt);
+    if (progress) {
+      progress->set_note(note);
+      progress->advance(1);
+    }
+    if (t.checkpoint && t.checkpoint_every > 0 && (step + 1) % t.checkpoint_every == 0) t.checkpoint(step + 1, seconds());
+  }
+  if (progress) progress->finish();
+  r.step = step;
+  r.seconds = seconds();
+  r.wait_fraction = stepped > 0 ? waited / stepped : 0;
+  return r;
+}
+
+}  // namespace sslkit::train

@@ -1,0 +1,76 @@
+// The one training loop. ssl-pretrain, `ssl-finetune --mode full` and the
+// linear probe all run train(): next batch, loss, zero grad, backward,
+// step, after-step hooks. Everything else (the schedule, when to stop,
+// checkpoints, interrupts, the NaN stop, progress, timing) lives beside it.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "methods/method.hpp"
+#include "nn/optim.hpp"
+
+namespace sslkit::train {
+
+// Linear warmup over the first `warmup` fraction of training, then cosine
+// decay from `base_lr` to `final_lr`. The fraction is steps done over total
+// steps, or seconds spent over the time budget.
+struct Schedule {
+  double base_lr = 1e-3;
+  double warmup = 0.05;
+  double final_lr = 0;
+  double lr(double fraction) const;
+};
+
+// When a run ends: after `total_steps` (> 0), or when `seconds` of training
+// are spent (total_steps == 0), counting `seconds_done` by earlier runs of
+// the same training (resume); and after `max_steps` of this run (0 = none).
+struct Budget {
+  int64_t total_steps = 0;
+  double seconds = 0;
+  double seconds_done = 0;
+  int64_t max_steps = 0;
+};
+
+// What each after-step hook sees.
+struct StepReport {
+  int64_t step;            // the step just taken (0-based, global)
+  float loss;
+  double lr;
+  double fraction;         // of the schedule, in [0, 1]
+  double seconds;          // of training so far, earlier runs included
+  double step_seconds;     // this step, data wait included
+  double wait_seconds;     // of it, waiting for the batch
+};
+
+struct TrainResult {
+  int64_t step = 0;        // steps done in all (the next step's index)
+  double seconds = 0;      // of training, earlier runs included
+  float last_loss = 0;
+  double wait_fraction = 0;  // of this run's step time spent waiting for data
+};
+
+struct TrainLoop {
+  nn::Optimizer* optimizer = nullptr;
+  Schedule schedule;
+  Budget budget;
+  int64_t start_step = 0;
+  std::string progress;    // progress label ("pretrain simclr"); empty: none
+  std::string subject;     // names the run in errors (the output file)
+  std::function<methods::Batch()> next_batch;
+  std::function<nn::Var(const methods::Batch&)> loss;
+  std::vector<std::function<void(const StepReport&)>> after_step;
+  // Writes a checkpoint of the state after `step` steps and `seconds` of
+  // training: every `checkpoint_every` steps (0 = never) and on SIGINT or
+  // SIGTERM (when io::catch_interrupts() is on), before exiting 128 + signal.
+  std::function<void(int64_t step, double seconds)> checkpoint;
+  int64_t checkpoint_every = 0;
+};
+
+TrainResult train(const TrainLoop& t);
+
+// The schedule fraction at `step` after `seconds` of training.
+double schedule_fraction(const Budget& b, int64_t step, double seconds);
+
+}  // namespace sslkit::train

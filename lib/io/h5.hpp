@@ -88,8 +88,8 @@ DatasetInfo describe_dataset(hid_t dset, const std::string& name);
 // Rows [start, start+count) of dataset `dset` along its first dimension.
 // `row_elems` is the number of elements in one row.
 void read_rows(hid_t dset, DType t, size_t start, size_t count, void* out, const std::string& subject);
-// The rows `rows` (sorted, distinct) of `dset`, in one read: one HDF5 call
-// per batch instead of one per sample.
+// The rows `rows` (sorted, distinct) of `dset`, one read per run of
+// consecutive rows, through the dataset's chunk cache.
 void read_row_set(hid_t dset, DType t, const std::vector<size_t>& rows, void* out, const std::string& subject);
 void write_rows(hid_t dset, DType t, size_t start, size_t count, const void* data, const std::string& subject);
 

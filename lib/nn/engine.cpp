@@ -1,5 +1,7 @@
 #include "nn/engine.hpp"
 
+#include <malloc.h>
+
 #include <omp.h>
 #include <xmmintrin.h>
 #include <pmmintrin.h>
@@ -21,6 +23,19 @@ dnnl::stream& stream() {
 }
 
 void init_engine() {
+  // Tensors of a step are megabytes each and freed every step. glibc serves
+  // them with mmap and returns them with munmap, so every step paid page
+  // faults and page clearing again (15 % of a bf16 SimCLR step in the
+  // kernel, by perf). Served from the heap and kept there, they are reused:
+  // measured 1414 -> 1737 img/s for the bf16 convnet-s step on AMX. Peak
+  // memory is what it was; the high-water mark stays allocated.
+  static bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
+    return true;
+  }();
+  (void)once;
 #pragma omp parallel
   {
     _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);

@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -64,7 +65,9 @@ void ImageBatches::loop() {
         cv_.wait(l, [&] { return static_cast<int>(ready_.size()) < spec_.prefetch || stop_; });
         if (stop_) return;
       }
+      const auto t0 = std::chrono::steady_clock::now();
       Prepared b = make(next_step_++);
+      busy_ = busy_.load() + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::lock_guard<std::mutex> l(m_);
       ready_.push_back(std::move(b));
       cv_.notify_all();

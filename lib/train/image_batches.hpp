@@ -5,6 +5,7 @@
 // of the method: how many views, whether rotation targets, which labels
 // are targets, all come in the spec.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,6 +47,8 @@ class ImageBatches {
   int height() const { return h_; }
   int width() const { return w_; }
   int channels() const { return c_; }
+  // Seconds the preparing thread has spent making batches so far.
+  double busy_seconds() const { return busy_.load(); }
 
  private:
   // Tensors only: Vars are made on the trainer's thread, in next().
@@ -67,6 +70,7 @@ class ImageBatches {
   std::condition_variable cv_;
   std::deque<Prepared> ready_;
   bool stop_ = false;
+  std::atomic<double> busy_{0};
   std::string error_;
 };
 

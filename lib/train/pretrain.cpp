@@ -237,9 +237,11 @@ void run_pretrain(const PretrainOptions& o) {
   io::catch_interrupts();
   const TrainResult r = train(loop);
   loop.checkpoint(r.step, r.seconds);
-  char line[160];
-  std::snprintf(line, sizeof line, "%lld steps in %.0f s; %.1f %% of step time waiting for data",
-                static_cast<long long>(r.step - extras.step), r.seconds - extras.seconds, 100 * r.wait_fraction);
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",
+                static_cast<long long>(r.step - extras.step), r.seconds - extras.seconds, 100 * r.wait_fraction,
+                100 * batches.busy_seconds() / std::max(1e-9, r.seconds - extras.seconds));
   note(line);
 }
 

@@ -36,4 +36,21 @@ class Interrupted : public std::runtime_error {
   int signal_;
 };
 
+// A broken invariant of sslkit itself (not bad input): exit 1 with the
+// source file and line, so a report can point at it.
+[[noreturn]] inline void internal_error(const char* file, int line, const std::string& what) {
+  std::string f = file;
+  const auto at = f.rfind("lib/");
+  throw Error("", "internal error at " + (at == std::string::npos ? f : f.substr(at)) + ":" + std::to_string(line) +
+                      ": " + what + " (please report this)");
+}
+
 }  // namespace sslkit
+
+// Fails with an internal error naming this file and line.
+#define SSLKIT_FAIL(what) ::sslkit::internal_error(__FILE__, __LINE__, (what))
+// Fails with an internal error when `cond` does not hold.
+#define SSLKIT_CHECK(cond, what)           \
+  do {                                      \
+    if (!(cond)) SSLKIT_FAIL(what);         \
+  } while (0)

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -154,8 +155,91 @@ json describe_other(hid_t file, const std::string& name, const std::string& form
   return j;
 }
 
+// What a person wants first of a model file: what was trained, on what,
+// how far and how long. Read straight from the file's datasets.
+json model_summary(hid_t file, const std::string& name) {
+  json s = json::object();
+  auto exists = [&](const char* path) { return H5Lexists(file, path, H5P_DEFAULT) > 0; };
+  json config = json::object();
+  if (exists("config")) {
+    io::Handle d(H5Dopen2(file, "config", H5P_DEFAULT), H5Dclose);
+    auto v = io::read_strings(d, name + ": /config");
+    if (!v.empty()) config = json::parse(v[0], nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded()) throw Error(name, "/config is not JSON");
+  }
+  for (const char* k : {"method", "arch", "precision"})
+    if (config.contains(k)) s[k] = config[k];
+  if (config.contains("data")) s["data"] = config["data"];
+  if (config.contains("finetuned_from")) s["finetuned_from"] = config["finetuned_from"];
+  if (exists("params")) {
+    io::Handle g(H5Gopen2(file, "params", H5P_DEFAULT), H5Gclose);
+    H5G_info_t gi;
+    int64_t count = 0;
+    if (H5Gget_info(g, &gi) >= 0)
+      for (hsize_t i = 0; i < gi.nlinks; ++i) {
+        char buf[256];
+        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
+        io::Handle d(H5Dopen2(g, buf, H5P_DEFAULT), H5Dclose);
+        if (!d.valid()) continue;
+        io::Handle sp(H5Dget_space(d), H5Sclose);
+        count += H5Sget_simple_extent_npoints(sp);
+      }
+    s["parameters"] = count;
+  }
+  auto state_int = [&](const char* key) -> json {
+    const std::string path = std::string("state/") + key;
+    if (!exists("state") || H5Lexists(file, path.c_str(), H5P_DEFAULT) <= 0) return nullptr;
+    io::Handle d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
+    int64_t v = 0;
+    if (H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) return nullptr;
+    return v;
+  };
+  s["steps"] = state_int("step");
+  s["epochs"] = state_int("epoch");
+  json ms = state_int("milliseconds");
+  if (!ms.is_null()) s["training_seconds"] = ms.get<int64_t>() / 1000.0;
+  if (exists("train") && H5Lexists(file, "train/loss", H5P_DEFAULT) > 0) {
+    io::Handle d(H5Dopen2(file, "train/loss", H5P_DEFAULT), H5Dclose);
+    io::Handle sp(H5Dget_space(d), H5Sclose);
+    const hssize_t n = H5Sget_simple_extent_npoints(sp);
+    if (n > 0) {
+      std::vector<float> loss(n);
+      if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, loss.data()) >= 0) s["final_loss"] = loss.back();
+    }
+  }
+  return s;
+}
+
 void print_text(const json& j, std::ostream& out) {
   out << "file: " << j["file"].get<std::string>() << "\n";
+  if (j.contains("summary")) {
+    const json& s = j["summary"];
+    auto show = [&](const char* label, const json& v) {
+      if (v.is_null()) return;
+      out << "  " << std::left << std::setw(16) << label << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    };
+    out << "model:\n";
+    show("method", s.value("method", json()));
+    show("encoder", s.value("arch", json()));
+    show("parameters", s.value("parameters", json()));
+    show("precision", s.value("precision", json()));
+    show("steps", s.value("steps", json()));
+    show("epochs", s.value("epochs", json()));
+    if (s.contains("final_loss")) {
+      char l[32];
+      std::snprintf(l, sizeof l, "%.4f", s["final_loss"].get<double>());
+      show("final loss", l);
+    }
+    if (s.contains("training_seconds")) {
+      char t[32];
+      std::snprintf(t, sizeof t, "%.0f s", s["training_seconds"].get<double>());
+      show("trained for", t);
+    }
+    if (s.contains("data"))
+      show("trained on", json(s["data"].value("file", std::string("?")) + " (" +
+                              std::to_string(s["data"].value("samples", 0)) + " samples)"));
+    show("fine-tuned from", s.value("finetuned_from", json()));
+  }
   if (j.contains("modality")) {
     out << "format: SSL-HDF5 version " << j["format_version"] << ", modality " << j["modality"].get<std::string>()
         << ", " << j["samples"] << " samples\n";
@@ -248,8 +332,10 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
       if (!texts.empty()) j["preview"] = texts;
     }
   } else if (format == io::kModelFormatName) {
-    j = describe_other(file, input->name(), format);
     if (!opts.preview.empty()) throw UsageError("--preview needs a data file, not a model file");
+    json summary = model_summary(file, input->name());
+    j = describe_other(file, input->name(), format);
+    j["summary"] = summary;
   } else {
     throw Error(input->name(), "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
   }

@@ -86,7 +86,7 @@ DataWriter::~DataWriter() {
 
 const DataWriter::Column& DataWriter::column(const std::string& name) const {
   auto it = columns_.find(name);
-  if (it == columns_.end()) throw Error(out_.name(), "internal: no dataset " + name + " was created");
+  if (it == columns_.end()) SSLKIT_FAIL(out_.name() + ": no dataset " + name + " was created");
   return it->second;
 }
 
@@ -96,7 +96,7 @@ size_t DataWriter::row_elems(const std::string& name) const { return column(name
 
 void DataWriter::check_dtype(const std::string& name, DType t) const {
   if (column(name).dtype != t)
-    throw Error(out_.name(), "internal: writing " + std::string(dtype_name(t)) + " to " + name);
+    SSLKIT_FAIL(out_.name() + ": writing " + std::string(dtype_name(t)) + " to " + name);
 }
 
 void DataWriter::create(const std::string& name, DType t, const std::vector<hsize_t>& row_shape) {
@@ -124,7 +124,7 @@ void DataWriter::create(const std::string& name, DType t, const std::vector<hsiz
 
 void DataWriter::append(const std::string& name, const void* rows, size_t count) {
   auto it = columns_.find(name);
-  if (it == columns_.end()) throw Error(out_.name(), "internal: no dataset " + name + " was created");
+  if (it == columns_.end()) SSLKIT_FAIL(out_.name() + ": no dataset " + name + " was created");
   Column& c = it->second;
   if (count == 0) return;
   Handle space(H5Dget_space(c.dset), H5Sclose);
@@ -181,7 +181,7 @@ void DataWriter::commit() {
       first = name;
       n = c.rows;
     } else if (c.rows != n) {
-      throw Error(out_.name(), "internal: " + name + " has " + std::to_string(c.rows) + " rows, " + first +
+      SSLKIT_FAIL(out_.name() + ": " + name + " has " + std::to_string(c.rows) + " rows, " + first +
                                    " has " + std::to_string(n));
     }
   }

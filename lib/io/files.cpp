@@ -79,7 +79,13 @@ int make_temp_in(const std::string& dir, const std::string& stem, std::string& o
   int fd = mkstemp(buf.data());
   if (fd < 0) throw Error(dir, std::string("cannot create a temp file: ") + std::strerror(errno));
   out = buf.data();
-  register_temp(out);
+  try {
+    register_temp(out);
+  } catch (...) {
+    close(fd);
+    unlink(out.c_str());
+    throw;
+  }
   return fd;
 }
 

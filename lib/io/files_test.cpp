@@ -70,3 +70,14 @@ TEST_CASE("sha256_file matches the published test vectors") {
   CHECK(sslkit::io::sha256_file(p) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK_THROWS_AS(sslkit::io::sha256_file(dir / "missing"), sslkit::Error);
 }
+
+TEST_CASE("temp files past the signal handler's slots are refused - not left unprotected") {
+  std::vector<std::string> made;
+  auto make_many = [&] {
+    for (int i = 0; i < 100; ++i) made.push_back(io::make_temp("many"));
+  };
+  CHECK_THROWS_WITH_AS(make_many(), doctest::Contains("too many temp files"), Error);
+  CHECK(made.size() == 64);
+  for (auto& p : made) io::remove_temp(p);
+  CHECK_NOTHROW(io::remove_temp(io::make_temp("again")));
+}

@@ -38,7 +38,7 @@ hid_t native_type(DType t) {
     case DType::i32: return H5T_NATIVE_INT32;
     case DType::i64: return H5T_NATIVE_INT64;
     case DType::f32: return H5T_NATIVE_FLOAT;
-    default: throw Error("", "internal: no native HDF5 type");
+    default: SSLKIT_FAIL(std::string("no native HDF5 type"));
   }
 }
 
@@ -48,7 +48,7 @@ hid_t file_type(DType t) {
     case DType::i32: return H5T_STD_I32LE;
     case DType::i64: return H5T_STD_I64LE;
     case DType::f32: return H5T_IEEE_F32LE;
-    default: throw Error("", "internal: no HDF5 file type");
+    default: SSLKIT_FAIL(std::string("no HDF5 file type"));
   }
 }
 

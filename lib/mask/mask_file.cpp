@@ -40,17 +40,7 @@ void save_png(const cv::Mat& canvas, const std::string& path) {
 void mask_text(const io::DataReader& in, const MaskOptions& o) {
   if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens");
   const data::Tokenizer tok = data::Tokenizer::read_from(in);
-  Vocabulary v;
-  v.size = tok.vocab_size();
-  v.mask_id = tok.mask_id();
-  if (v.mask_id < 0) throw Error(in.name(), "its tokenizer has no [MASK] piece");
-  v.special.resize(v.size);
-  v.word_start.resize(v.size);
-  for (int32_t id = 0; id < v.size; ++id) {
-    v.special[id] = tok.is_special(id);
-    v.word_start[id] = tok.piece(id).rfind("\xE2\x96\x81", 0) == 0;
-  }
-  v.finish();
+  const Vocabulary v = vocabulary_of(tok, in.name());
   MlmParams p = o.mlm;
   if (o.ratio >= 0) p.ratio = o.ratio;
   const size_t N = in.size(), L = in.info("/tokens").shape[1];

@@ -1,10 +1,27 @@
 #include "mask/schemes.hpp"
 
+#include "core/error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 namespace sslkit::mask {
+
+Vocabulary vocabulary_of(const data::Tokenizer& tok, const std::string& subject) {
+  Vocabulary v;
+  v.size = tok.vocab_size();
+  v.mask_id = tok.mask_id();
+  if (v.mask_id < 0) throw Error(subject, "its tokenizer has no [MASK] piece");
+  v.special.resize(v.size);
+  v.word_start.resize(v.size);
+  for (int32_t id = 0; id < v.size; ++id) {
+    v.special[id] = tok.is_special(id);
+    v.word_start[id] = tok.piece(id).rfind("\xE2\x96\x81", 0) == 0;
+  }
+  v.finish();
+  return v;
+}
 
 void Vocabulary::finish() {
   normal.clear();

@@ -6,9 +6,11 @@
 // compute_mask_indices). docs/mask.md states each in a few lines.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/rng.hpp"
+#include "data/tokenizer.hpp"
 
 namespace sslkit::mask {
 
@@ -27,6 +29,10 @@ struct Vocabulary {
   std::vector<int32_t> normal;   // the ids random replacement draws from
   void finish();                 // fills `normal` from `special`
 };
+
+// The vocabulary of a file's tokenizer: its specials, its word starts
+// (SentencePiece's U+2581), its [MASK]. Error naming `subject` without one.
+Vocabulary vocabulary_of(const data::Tokenizer& tok, const std::string& subject);
 
 struct MlmSample {
   std::vector<int32_t> input_ids, labels;  // labels: the original id where selected, -100 elsewhere

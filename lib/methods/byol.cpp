@@ -21,7 +21,7 @@ class BYOL : public nn::ModuleImpl<BYOL, Method> {
                     : nn::MLP({d, p.hidden_dim, p.proj_dim}, rng, true);
     pred_ = nn::MLP({p.proj_dim, p.hidden_dim / (simsiam ? 4 : 1), p.proj_dim}, rng, true);
     if (!simsiam) {
-      target_enc_.reset(static_cast<models::Encoder*>(encoder_->clone().release()));
+      target_enc_ = nn::clone_as(encoder_.get());
       target_proj_ = proj_;
       nn::deep_copy_tensors(target_proj_);
     }
@@ -29,7 +29,7 @@ class BYOL : public nn::ModuleImpl<BYOL, Method> {
   BYOL(const BYOL& o)
       : nn::ModuleImpl<BYOL, Method>(o), proj_(o.proj_), pred_(o.pred_), target_proj_(o.target_proj_),
         tau0_(o.tau0_), simsiam_(o.simsiam_) {
-    if (o.target_enc_) target_enc_.reset(static_cast<models::Encoder*>(o.target_enc_->clone().release()));
+    if (o.target_enc_) target_enc_ = nn::clone_as(o.target_enc_.get());
   }
   Var loss(const Batch& b) override {
     Var z1 = proj_.forward(encoder_->forward(b.views[0])), z2 = proj_.forward(encoder_->forward(b.views[1]));

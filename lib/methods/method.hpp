@@ -12,9 +12,30 @@
 
 namespace sslkit::methods {
 
+// Token sequences of a batch, [B, L] row-major: the ids the model sees
+// (MLM-corrupted where selected), the labels (the original id where
+// selected, -100 elsewhere), the number of real tokens per row (the rest is
+// padding, which attention ignores).
+struct TokenBatch {
+  int64_t rows = 0, length = 0;
+  std::vector<int32_t> ids, labels, lengths;
+};
+
+// Audio clips of a batch: samples [B, T] f32, real samples per row, and the
+// span mask on the frame grid [B, F] (1 = masked).
+struct AudioBatch {
+  int64_t rows = 0, samples = 0, frames = 0;
+  nn::Tensor audio;
+  std::vector<int32_t> lengths;
+  std::vector<uint8_t> mask;
+};
+
+// One batch of any modality; a method reads the part its modality fills.
 struct Batch {
-  std::vector<nn::Var> views;   // each [B,H,W,C] in the compute dtype
-  std::vector<int32_t> pretext; // rotation: the target of each row of views[0]
+  std::vector<nn::Var> views;   // images: each [B,H,W,C] in the compute dtype
+  std::vector<int32_t> pretext; // targets of each row: rotation index, or the label
+  TokenBatch tokens;            // text
+  AudioBatch audio;             // audio
 };
 
 struct MethodParams {
@@ -34,7 +55,7 @@ class Method : public nn::Module {
   // A deep copy owns its own encoder.
   Method(const Method& o)
       : nn::Module(o), last_embedding(o.last_embedding),
-        encoder_(o.encoder_ ? static_cast<models::Encoder*>(o.encoder_->clone().release()) : nullptr) {}
+        encoder_(nn::clone_as(o.encoder_.get())) {}
   virtual nn::Var loss(const Batch& b) = 0;
   // Called after each optimizer step (EMA targets, queues) with the
   // fraction of the schedule done, by steps or by elapsed time alike.

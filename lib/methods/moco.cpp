@@ -17,7 +17,7 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
     encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
     int64_t d = encoder_->out_dim();
     proj_ = nn::MLP({d, d, p.proj_dim}, rng);
-    key_enc_.reset(static_cast<models::Encoder*>(encoder_->clone().release()));
+    key_enc_ = nn::clone_as(encoder_.get());
     key_proj_ = proj_;
     nn::deep_copy_tensors(key_proj_);
     // The queue starts as random unit vectors, as in the reference.
@@ -36,7 +36,7 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
   MoCo(const MoCo& o)
       : nn::ModuleImpl<MoCo, Method>(o), proj_(o.proj_), key_proj_(o.key_proj_), queue_(o.queue_), ptr_(o.ptr_),
         t_(o.t_), m_(o.m_) {
-    key_enc_.reset(static_cast<models::Encoder*>(o.key_enc_->clone().release()));
+    key_enc_ = nn::clone_as(o.key_enc_.get());
   }
   Var loss(const Batch& b) override {
     Var q = proj_.forward(encoder_->forward(b.views[0]));

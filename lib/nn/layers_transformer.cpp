@@ -34,7 +34,7 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t h, Rng& rng)
 
 Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
   if (x.value().rank() != 3 || x.shape()[2] != q.weight.shape()[1])
-    throw Error("", "internal: attention of width " + std::to_string(q.weight.shape()[1]) + " given " +
+    SSLKIT_FAIL(std::string("attention of width ") + std::to_string(q.weight.shape()[1]) + " given " +
                         shape_str(x.shape()));
   const int64_t B = x.shape()[0], T = x.shape()[1], D = x.shape()[2], H = heads, dh = D / H;
   // [B,T,D] -> [B*H,T,dh]: each head becomes a batch entry of one batched matmul.
@@ -43,7 +43,7 @@ Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_pa
   Var scores = scale(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)));  // [B*H,T,T]
   if (!key_padding_mask.empty()) {
     if (static_cast<int64_t>(key_padding_mask.size()) != B * T)
-      throw Error("", "internal: key padding mask of " + std::to_string(key_padding_mask.size()) +
+      SSLKIT_FAIL(std::string("key padding mask of ") + std::to_string(key_padding_mask.size()) +
                           " entries for " + std::to_string(B) + "x" + std::to_string(T) + " tokens");
     // An additive bias on the scores, a constant of the tape. Finite, not
     // -inf: an all-padding row then gets equal scores (uniform weights)

@@ -15,7 +15,7 @@ Var cross_entropy(const Var& lv, const std::vector<int32_t>& targets, int32_t ig
   const Tensor& logits = lv.value();
   const int64_t K = logits.dim(-1), N = logits.numel() / K;
   if (static_cast<int64_t>(targets.size()) != N)
-    throw Error("", "internal: cross_entropy with " + std::to_string(targets.size()) + " targets for " +
+    SSLKIT_FAIL(std::string("cross_entropy with ") + std::to_string(targets.size()) + " targets for " +
                         std::to_string(N) + " rows");
   Tensor prob({N, K}, DType::f32);
   double loss = 0;

@@ -16,7 +16,7 @@ Var nt_xent(const Var& z1v, const Var& z2v, float temperature) {
   const Tensor& z1 = z1v.value();
   const Tensor& z2 = z2v.value();
   if (z1.shape() != z2.shape() || z1.rank() != 2)
-    throw Error("", "internal: nt_xent views " + shape_str(z1.shape()) + " and " + shape_str(z2.shape()));
+    SSLKIT_FAIL(std::string("nt_xent views ") + shape_str(z1.shape()) + " and " + shape_str(z2.shape()));
   const int64_t N = z1.dim(0), D = z1.dim(1), M = 2 * N;
   // Stack and normalise: u = z / ||z||.
   Tensor u({M, D}, DType::f32);

@@ -56,7 +56,7 @@ Var info_nce(const Var& q, const Var& k, const Tensor& queue, float temperature)
 Var mse_masked(const Var& pred, const Var& target, const std::vector<uint8_t>& mask) {
   const int64_t D = pred.shape().back(), rows = pred.value().numel() / D;
   if (static_cast<int64_t>(mask.size()) != rows)
-    throw Error("", "internal: mse_masked mask of " + std::to_string(mask.size()) + " for " + std::to_string(rows) + " rows");
+    SSLKIT_FAIL(std::string("mse_masked mask of ") + std::to_string(mask.size()) + " for " + std::to_string(rows) + " rows");
   Tensor m({rows, D}, DType::f32);
   int64_t count = 0;
   for (int64_t r = 0; r < rows; ++r) {

@@ -63,7 +63,7 @@ void Module::zero_grad() {
 void Module::copy_from(Module& other) {
   auto a = collect(*this), b = collect(other);
   if (a.params.size() != b.params.size() || a.buffers.size() != b.buffers.size())
-    throw Error("", "internal: copy_from between modules of different structure");
+    SSLKIT_FAIL(std::string("copy_from between modules of different structure"));
   for (size_t i = 0; i < a.params.size(); ++i) a.params[i].second->value() = b.params[i].second->value().clone();
   for (size_t i = 0; i < a.buffers.size(); ++i) *a.buffers[i].second = b.buffers[i].second->clone();
 }

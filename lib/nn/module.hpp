@@ -49,6 +49,13 @@ class Module {
   bool training_ = true;
 };
 
+// A deep copy typed as what it was (an Encoder stays an Encoder); nullptr
+// stays nullptr.
+template <class T>
+std::unique_ptr<T> clone_as(const T* m) {
+  return std::unique_ptr<T>(m ? static_cast<T*>(m->clone().release()) : nullptr);
+}
+
 // CRTP helper: clone() by copy construction, then every tensor deep-copied.
 template <class Derived, class Base = Module>
 class ModuleImpl : public Base {

@@ -30,7 +30,7 @@ Var add_or_sub(const Var& av, const Var& bv, float sign) {
   const Tensor& b = bv.value();
   const bool bias = is_bias(a, b);
   if (!bias && a.numel() != b.numel())
-    throw Error("", "internal: add " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
+    SSLKIT_FAIL(std::string("add ") + shape_str(a.shape()) + " and " + shape_str(b.shape()));
   Tensor y(a.shape(), a.dtype());
   const int64_t n = a.numel(), C = b.numel();
   if (a.dtype() == DType::f32 && b.dtype() == DType::f32 && !bias) {
@@ -67,7 +67,7 @@ Var sub(const Var& a, const Var& b) { return add_or_sub(a, b, -1.f); }
 Var mul(const Var& av, const Var& bv) {
   const Tensor& a = av.value();
   const Tensor& b = bv.value();
-  if (a.numel() != b.numel()) throw Error("", "internal: mul " + shape_str(a.shape()) + " and " + shape_str(b.shape()));
+  if (a.numel() != b.numel()) SSLKIT_FAIL(std::string("mul ") + shape_str(a.shape()) + " and " + shape_str(b.shape()));
   const int64_t n = a.numel();
   Tensor y(a.shape(), a.dtype());
 #pragma omp parallel for if (n > kParallel)

@@ -6,24 +6,13 @@
 
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/test_util.hpp"
 #include "nn/ops.hpp"
 
 using namespace sslkit::nn;
+using namespace sslkit::nn::testing;
 
 namespace {
-
-double max_diff(const std::vector<float>& a, const std::vector<double>& b) {
-  double e = 0;
-  for (size_t i = 0; i < a.size(); ++i) e = std::max(e, std::fabs(a[i] - b[i]));
-  return e;
-}
-
-void check_grad(const std::function<Var(const std::vector<Var>&)>& f, const std::vector<Tensor>& in, double tol,
-                double eps = 1e-2) {
-  auto r = grad_check(f, in, eps);
-  INFO(r.worst);
-  CHECK(r.max_error < tol);
-}
 
 // Values kept away from 0 so relu and max pooling have no kink nearby.
 Tensor away_from_zero(const Shape& s, uint64_t seed) {

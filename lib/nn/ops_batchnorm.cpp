@@ -29,7 +29,7 @@ Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& run
   const DType dt = x.dtype();
   const int64_t C = x.dim(-1);
   if (gamma.value().numel() != C || beta.value().numel() != C || running_mean.numel() != C)
-    throw Error("", "internal: batchnorm parameters for " + std::to_string(C) + " channels");
+    SSLKIT_FAIL(std::string("batchnorm parameters for ") + std::to_string(C) + " channels");
   auto md = channels_last_desc(x.shape(), dt);
   // fuse_norm_relu applies the ReLU inside the same pass, keeping a 1-bit
   // mask as workspace for the backward: one memory pass less each way.

@@ -24,19 +24,19 @@ struct ConvGeometry {
 
 ConvGeometry geometry(const Tensor& x, const Tensor& w, const ConvParams& p, bool bias) {
   const int sp = x.rank() - 2;  // spatial dims
-  if (w.rank() != sp + 2) throw Error("", "internal: conv weight rank " + std::to_string(w.rank()));
+  if (w.rank() != sp + 2) SSLKIT_FAIL(std::string("conv weight rank ") + std::to_string(w.rank()));
   if (static_cast<int>(p.stride.size()) != sp || static_cast<int>(p.padding.size()) != sp ||
       static_cast<int>(p.dilation.size()) != sp)
-    throw Error("", "internal: conv parameters for " + std::to_string(sp) + " spatial dims");
+    SSLKIT_FAIL(std::string("conv parameters for ") + std::to_string(sp) + " spatial dims");
   const int64_t C = x.dim(-1), O = w.dim(0), g = p.groups;
   if (w.dim(1) * g != C || O % g != 0)
-    throw Error("", "internal: conv weight " + shape_str(w.shape()) + " for input " + shape_str(x.shape()));
+    SSLKIT_FAIL(std::string("conv weight ") + shape_str(w.shape()) + " for input " + shape_str(x.shape()));
   ConvGeometry geo;
   geo.out_shape = {x.dim(0)};
   for (int i = 0; i < sp; ++i) {
     int64_t in = x.dim(1 + i), k = w.dim(2 + i);
     int64_t out = (in + 2 * p.padding[i] - p.dilation[i] * (k - 1) - 1) / p.stride[i] + 1;
-    if (out <= 0) throw Error("", "internal: conv output size " + std::to_string(out));
+    if (out <= 0) SSLKIT_FAIL(std::string("conv output size ") + std::to_string(out));
     geo.out_shape.push_back(out);
     geo.strides.push_back(p.stride[i]);
     geo.dilates.push_back(p.dilation[i] - 1);  // oneDNN counts dilation from 0
@@ -152,12 +152,12 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
 }  // namespace
 
 Var conv2d(const Var& x, const Var& w, const Var& b, const ConvParams& p) {
-  if (x.value().rank() != 4) throw Error("", "internal: conv2d wants [N,H,W,C], got " + shape_str(x.shape()));
+  if (x.value().rank() != 4) SSLKIT_FAIL(std::string("conv2d wants [N,H,W,C], got ") + shape_str(x.shape()));
   return conv_nd(x, w, b, p);
 }
 
 Var conv1d(const Var& x, const Var& w, const Var& b, const ConvParams& p) {
-  if (x.value().rank() != 3) throw Error("", "internal: conv1d wants [N,T,C], got " + shape_str(x.shape()));
+  if (x.value().rank() != 3) SSLKIT_FAIL(std::string("conv1d wants [N,T,C], got ") + shape_str(x.shape()));
   return conv_nd(x, w, b, p);
 }
 

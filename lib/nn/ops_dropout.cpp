@@ -12,7 +12,7 @@
 namespace sslkit::nn {
 
 Var dropout(const Var& xv, float p, bool training, Rng& rng) {
-  if (!(p >= 0 && p <= 1)) throw Error("", "internal: dropout probability " + std::to_string(p));
+  if (!(p >= 0 && p <= 1)) SSLKIT_FAIL(std::string("dropout probability ") + std::to_string(p));
   if (!training || p == 0) return xv;  // the identity, no copy and no tape node
   OpTimer timer("dropout.fwd");
   const Tensor& x = xv.value();

@@ -12,7 +12,7 @@ namespace sslkit::nn {
 Var embedding(const Var& table, const std::vector<int32_t>& ids) {
   OpTimer timer("embedding.fwd");
   const Tensor& t = table.value();
-  if (t.rank() != 2) throw Error("", "internal: embedding table " + shape_str(t.shape()) + " is not [V,D]");
+  if (t.rank() != 2) SSLKIT_FAIL(std::string("embedding table ") + shape_str(t.shape()) + " is not [V,D]");
   const int64_t V = t.dim(0), D = t.dim(1), n = static_cast<int64_t>(ids.size());
   // Ids come from data (tokenisers, vocab files): a bad one is a data error, not a crash.
   for (auto id : ids)

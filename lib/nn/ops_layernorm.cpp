@@ -42,10 +42,10 @@ Var layernorm(const Var& xv, const Var& gv, const Var& bv, float eps) {
   OpTimer timer("layernorm.fwd");
   const Tensor& x = xv.value();
   const DType dt = x.dtype();
-  if (x.rank() < 1 || x.numel() == 0) throw Error("", "internal: layernorm of " + shape_str(x.shape()));
+  if (x.rank() < 1 || x.numel() == 0) SSLKIT_FAIL(std::string("layernorm of ") + shape_str(x.shape()));
   const int64_t C = x.dim(-1), R = x.numel() / C;
   if (gv.value().numel() != C || bv.value().numel() != C)
-    throw Error("", "internal: layernorm parameters " + shape_str(gv.shape()) + ", " + shape_str(bv.shape()) +
+    SSLKIT_FAIL(std::string("layernorm parameters ") + shape_str(gv.shape()) + ", " + shape_str(bv.shape()) +
                         " for input " + shape_str(x.shape()));
   const Tensor gamma = as_f32(gv.value()), beta = as_f32(bv.value());
 

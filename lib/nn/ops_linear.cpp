@@ -35,7 +35,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
   const DType dt = x.dtype();
   const int64_t K = x.dim(-1), O = w.dim(0), M = x.numel() / K;
   if (w.rank() != 2 || w.dim(1) != K)
-    throw Error("", "internal: linear weight " + shape_str(w.shape()) + " for input " + shape_str(x.shape()));
+    SSLKIT_FAIL(std::string("linear weight ") + shape_str(w.shape()) + " for input " + shape_str(x.shape()));
   const bool has_bias = bv.defined();
   Shape out_shape = x.shape();
   out_shape.back() = O;

@@ -44,12 +44,12 @@ Var matmul(const Var& av, const Var& bv, bool transpose_b) {
   Tensor b = bv.value();
   if (b.dtype() != a.dtype()) b = b.to(a.dtype());
   const bool ok_rank = (a.rank() == 2 || a.rank() == 3) && (b.rank() == 2 || b.rank() == a.rank());
-  if (!ok_rank) throw Error("", "internal: matmul " + shape_str(a.shape()) + " by " + shape_str(b.shape()));
+  if (!ok_rank) SSLKIT_FAIL(std::string("matmul ") + shape_str(a.shape()) + " by " + shape_str(b.shape()));
   const int64_t M = a.dim(-2), K = a.dim(-1);
   const int64_t N = transpose_b ? b.dim(-2) : b.dim(-1);
   const int64_t Kb = transpose_b ? b.dim(-1) : b.dim(-2);
   if (Kb != K || (b.rank() == 3 && b.dim(0) != a.dim(0)))
-    throw Error("", "internal: matmul " + shape_str(a.shape()) + " by " + shape_str(b.shape()) +
+    SSLKIT_FAIL(std::string("matmul ") + shape_str(a.shape()) + " by " + shape_str(b.shape()) +
                         (transpose_b ? " (transposed)" : ""));
   // A batch of A against one shared B is a single matmul of [B*M, K] rows
   // (row-major, so the batch folds into M for free); only a batched B needs

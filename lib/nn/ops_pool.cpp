@@ -23,7 +23,7 @@ struct PoolBwd {
 Var pool2d(const Var& xv, dnnl::algorithm alg, int64_t k, int64_t s, int64_t p, const char* name) {
   OpTimer timer("pool.fwd");
   const Tensor& x = xv.value();
-  if (x.rank() != 4) throw Error("", std::string("internal: ") + name + " wants [N,H,W,C]");
+  if (x.rank() != 4) SSLKIT_FAIL(std::string() + name + " wants [N,H,W,C]");
   const DType dt = x.dtype();
   int64_t oh = (x.dim(1) + 2 * p - k) / s + 1, ow = (x.dim(2) + 2 * p - k) / s + 1;
   Shape out_shape{x.dim(0), oh, ow, x.dim(3)};
@@ -77,7 +77,7 @@ Var avg_pool2d(const Var& x, int64_t kernel, int64_t stride, int64_t padding) {
 
 Var global_avg_pool(const Var& xv) {
   const Tensor& x = xv.value();
-  if (x.rank() != 4) throw Error("", "internal: global_avg_pool wants [N,H,W,C]");
+  if (x.rank() != 4) SSLKIT_FAIL(std::string("global_avg_pool wants [N,H,W,C]"));
   const int64_t N = x.dim(0), HW = x.dim(1) * x.dim(2), C = x.dim(3);
   Tensor y({N, C}, x.dtype());
   const float inv = 1.0f / static_cast<float>(HW);

@@ -23,18 +23,18 @@ size_t esize(DType t) { return t == DType::f32 ? 4 : 2; }
 }  // namespace
 
 Var concat(const std::vector<Var>& xs, int axis) {
-  if (xs.empty()) throw Error("", "internal: concat of nothing");
+  if (xs.empty()) SSLKIT_FAIL(std::string("concat of nothing"));
   Shape shape = xs[0].shape();
   const int rank = static_cast<int>(shape.size());
   if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) throw Error("", "internal: concat axis out of range for " + shape_str(shape));
+  if (axis < 0 || axis >= rank) SSLKIT_FAIL(std::string("concat axis out of range for ") + shape_str(shape));
   const DType dt = xs[0].dtype();
   int64_t total = 0;
   for (auto& x : xs) {
     bool ok = x.value().rank() == rank && x.dtype() == dt;
     for (int i = 0; ok && i < rank; ++i) ok = i == axis || x.shape()[i] == shape[i];
     if (!ok)
-      throw Error("", "internal: concat of " + shape_str(x.shape()) + " with " + shape_str(shape) + " on axis " +
+      SSLKIT_FAIL(std::string("concat of ") + shape_str(x.shape()) + " with " + shape_str(shape) + " on axis " +
                           std::to_string(axis));
     total += x.shape()[axis];
   }
@@ -100,7 +100,7 @@ Var transpose(const Var& xv, int a0, int a1) {
   if (a0 < 0) a0 += rank;
   if (a1 < 0) a1 += rank;
   if (a0 < 0 || a0 >= rank || a1 < 0 || a1 >= rank)
-    throw Error("", "internal: transpose axes out of range for " + shape_str(xv.shape()));
+    SSLKIT_FAIL(std::string("transpose axes out of range for ") + shape_str(xv.shape()));
   if (a0 == a1) return xv;  // nothing moves
   return make_result(swap_axes(xv.value(), a0, a1), {xv},
                      [a0, a1](Node& n) { n.inputs[0]->accumulate(swap_axes(n.grad, a0, a1)); });
@@ -109,7 +109,7 @@ Var transpose(const Var& xv, int a0, int a1) {
 Var slice_rows(const Var& xv, int64_t start, int64_t count) {
   const Tensor& x = xv.value();
   if (x.rank() < 1 || start < 0 || count < 0 || start + count > x.dim(0))
-    throw Error("", "internal: slice_rows " + std::to_string(start) + "+" + std::to_string(count) + " of " +
+    SSLKIT_FAIL(std::string("slice_rows ") + std::to_string(start) + "+" + std::to_string(count) + " of " +
                         shape_str(x.shape()));
   Shape s = x.shape();
   s[0] = count;

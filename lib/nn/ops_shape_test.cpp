@@ -7,10 +7,12 @@
 #include "core/error.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
+#include "nn/test_util.hpp"
 #include "nn/ops.hpp"
 
 using namespace sslkit;
 using namespace sslkit::nn;
+using namespace sslkit::nn::testing;
 
 namespace {
 

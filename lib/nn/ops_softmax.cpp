@@ -27,7 +27,7 @@ Var softmax_impl(const Var& xv, bool log) {
   OpTimer timer(log ? "log_softmax.fwd" : "softmax.fwd");
   const Tensor& x = xv.value();
   const DType dt = x.dtype();
-  if (x.rank() < 1 || x.numel() == 0) throw Error("", "internal: softmax of " + shape_str(x.shape()));
+  if (x.rank() < 1 || x.numel() == 0) SSLKIT_FAIL(std::string("softmax of ") + shape_str(x.shape()));
   const int64_t C = x.dim(-1), R = x.numel() / C;
   const auto alg = log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
   auto md = memory::desc({R, C}, dnnl_type(dt), tag::ab);

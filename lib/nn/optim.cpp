@@ -195,7 +195,7 @@ double clip_grad_norm(const std::vector<Var*>& params, double max_norm) {
 
 void ema_update(Module& target, Module& online, double tau) {
   auto t = target.named_parameters(), o = online.named_parameters();
-  if (t.size() != o.size()) throw Error("", "internal: EMA between modules of different structure");
+  if (t.size() != o.size()) SSLKIT_FAIL(std::string("EMA between modules of different structure"));
   const float a = static_cast<float>(tau), b = static_cast<float>(1 - tau);
   for (size_t i = 0; i < t.size(); ++i) {
     float* tw = t[i].second->value().f32();
@@ -204,7 +204,7 @@ void ema_update(Module& target, Module& online, double tau) {
     for (int64_t k = 0; k < n; ++k) tw[k] = a * tw[k] + b * ow[k];
   }
   auto tb = target.named_buffers(), ob = online.named_buffers();
-  if (tb.size() != ob.size()) throw Error("", "internal: EMA between modules with different buffers");
+  if (tb.size() != ob.size()) SSLKIT_FAIL(std::string("EMA between modules with different buffers"));
   for (size_t i = 0; i < tb.size(); ++i) *tb[i].second = ob[i].second->clone();
 }
 

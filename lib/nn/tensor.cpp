@@ -56,12 +56,12 @@ Tensor Tensor::from(const Shape& shape, const std::vector<float>& values, DType 
 }
 
 float* Tensor::f32() const {
-  if (dtype_ != DType::f32) throw Error("", "internal: f32 access to a bf16 tensor");
+  if (dtype_ != DType::f32) SSLKIT_FAIL(std::string("f32 access to a bf16 tensor"));
   return reinterpret_cast<float*>(buf_.get());
 }
 
 uint16_t* Tensor::bf16() const {
-  if (dtype_ != DType::bf16) throw Error("", "internal: bf16 access to an f32 tensor");
+  if (dtype_ != DType::bf16) SSLKIT_FAIL(std::string("bf16 access to an f32 tensor"));
   return reinterpret_cast<uint16_t*>(buf_.get());
 }
 
@@ -74,7 +74,7 @@ dnnl::memory::desc Tensor::desc_for(const Shape& shape, DType dtype) {
     case 3: return {dims, dt, tag::abc};
     case 4: return {dims, dt, tag::abcd};
     case 5: return {dims, dt, tag::abcde};
-    default: throw Error("", "internal: unsupported rank " + std::to_string(shape.size()));
+    default: SSLKIT_FAIL(std::string("unsupported rank ") + std::to_string(shape.size()));
   }
 }
 
@@ -91,7 +91,7 @@ dnnl::memory::desc channels_last_desc(const Shape& shape, DType dtype) {
     case 2: return {dims, dt, tag::nc};
     case 3: return {dims, dt, tag::nwc};
     case 4: return {dims, dt, tag::nhwc};
-    default: throw Error("", "internal: no channels-last layout for rank " + std::to_string(shape.size()));
+    default: SSLKIT_FAIL(std::string("no channels-last layout for rank ") + std::to_string(shape.size()));
   }
 }
 
@@ -108,7 +108,7 @@ std::vector<float> Tensor::to_vector() const {
 }
 
 float Tensor::item() const {
-  if (numel() != 1) throw Error("", "internal: item() of a tensor with " + std::to_string(numel()) + " values");
+  if (numel() != 1) SSLKIT_FAIL(std::string("item() of a tensor with ") + std::to_string(numel()) + " values");
   return dtype_ == DType::f32 ? f32()[0] : bf16_to_f32(bf16()[0]);
 }
 
@@ -138,7 +138,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::reshape(const Shape& shape) const {
   if (numel_of(shape) != numel())
-    throw Error("", "internal: reshape " + shape_str(shape_) + " to " + shape_str(shape));
+    SSLKIT_FAIL(std::string("reshape ") + shape_str(shape_) + " to " + shape_str(shape));
   Tensor out = *this;
   out.shape_ = shape;
   return out;
@@ -159,7 +159,7 @@ void Tensor::zero() { std::memset(raw(), 0, bytes()); }
 
 void Tensor::add_(const Tensor& other) {
   if (other.numel() != numel())
-    throw Error("", "internal: add_ " + shape_str(other.shape_) + " into " + shape_str(shape_));
+    SSLKIT_FAIL(std::string("add_ ") + shape_str(other.shape_) + " into " + shape_str(shape_));
   const int64_t n = numel();
   if (dtype_ == DType::f32 && other.dtype_ == DType::f32) {
     float* d = f32();

@@ -56,12 +56,12 @@ Var make_result(Tensor value, std::vector<Var> inputs, std::function<void(Node&)
 }
 
 void Var::backward() const {
-  if (value().numel() != 1) throw Error("", "internal: backward() without a gradient needs a scalar");
+  if (value().numel() != 1) SSLKIT_FAIL(std::string("backward() without a gradient needs a scalar"));
   backward(Tensor::full(value().shape(), 1.0f, value().dtype()));
 }
 
 void Var::backward(const Tensor& grad_output) const {
-  if (!requires_grad()) throw Error("", "internal: backward() through a graph that requires no gradient");
+  if (!requires_grad()) SSLKIT_FAIL(std::string("backward() through a graph that requires no gradient"));
   // Reverse topological order by iterative DFS.
   // `order` holds owning pointers: clearing a node's inputs below must not
   // free a node that is still to run.

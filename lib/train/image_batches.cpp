@@ -26,79 +26,30 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     spec_.rows.resize(in.size());
     std::iota(spec_.rows.begin(), spec_.rows.end(), size_t{0});
   }
-  steps_per_epoch_ = static_cast<int64_t>(spec_.rows.size() / spec_.batch);
-  if (steps_per_epoch_ == 0)
-    throw Error(in.name(), "has fewer samples than one batch (" + std::to_string(spec_.rows.size()) + " < " +
-                               std::to_string(spec_.batch) + ")");
-  next_step_ = spec_.first_step;
-  thread_ = std::thread([this] { loop(); });
-}
-
-ImageBatches::~ImageBatches() {
-  {
-    std::lock_guard<std::mutex> l(m_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
+  order_ = std::make_unique<EpochOrder>(spec_.rows, spec_.batch, spec_.seed, in.name());
+  prefetch_ = std::make_unique<Prefetcher<Prepared>>([this](int64_t step) { return make(step); }, spec_.first_step,
+                                                     spec_.prefetch, in.name());
 }
 
 methods::Batch ImageBatches::next() {
-  std::unique_lock<std::mutex> l(m_);
-  cv_.wait(l, [&] { return !ready_.empty() || !error_.empty(); });
-  if (ready_.empty()) throw Error(in_.name(), error_);
-  Prepared p = std::move(ready_.front());
-  ready_.pop_front();
-  cv_.notify_all();
-  l.unlock();
+  Prepared p = prefetch_->next();
   methods::Batch b;
   for (auto& t : p.views) b.views.emplace_back(std::move(t));
   b.pretext = std::move(p.targets);
   return b;
 }
 
-void ImageBatches::loop() {
-  try {
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return static_cast<int>(ready_.size()) < spec_.prefetch || stop_; });
-        if (stop_) return;
-      }
-      const auto t0 = std::chrono::steady_clock::now();
-      Prepared b = make(next_step_++);
-      busy_ = busy_.load() + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::lock_guard<std::mutex> l(m_);
-      ready_.push_back(std::move(b));
-      cv_.notify_all();
-    }
-  } catch (const std::exception& e) {
-    std::lock_guard<std::mutex> l(m_);
-    error_ = e.what();
-    cv_.notify_all();
-  }
-}
-
 // The batch of a global step: epoch = step / steps_per_epoch, a seeded
 // permutation per epoch, views seeded by (seed, sample id, epoch, view), so
 // a resumed run draws exactly what an uninterrupted one would have.
 ImageBatches::Prepared ImageBatches::make(int64_t step) {
-  const int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
-  const size_t n = spec_.rows.size();
-  if (epoch != perm_epoch_) {
-    perm_.resize(n);
-    std::iota(perm_.begin(), perm_.end(), size_t{0});
-    Rng(spec_.seed, 0xE90C, static_cast<uint64_t>(epoch)).shuffle(perm_);
-    perm_epoch_ = epoch;
-  }
+  const int64_t epoch = order_->epoch_of(step);
   const int B = spec_.batch;
   const size_t px = static_cast<size_t>(h_) * w_ * c_, row_px = px * stored_views_;
   // One read for the batch: rows sorted, then put back in batch order.
-  std::vector<size_t> rows(B);
-  for (int r = 0; r < B; ++r) rows[r] = spec_.rows[perm_[k * B + r]];
-  std::vector<size_t> sorted = rows;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  const std::vector<size_t> rows = order_->rows_of(step);
+  std::vector<size_t> at;
+  const std::vector<size_t> sorted = sorted_rows(rows, at);
   std::vector<uint8_t> pixels(sorted.size() * row_px);
   std::vector<int64_t> ids(sorted.size());
   {
@@ -113,9 +64,8 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, h_, w_, c_}, nn::DType::f32);
   Prepared b;
   for (int r = 0; r < B; ++r) {
-    const size_t at = std::lower_bound(sorted.begin(), sorted.end(), rows[r]) - sorted.begin();
-    const uint8_t* img = pixels.data() + at * row_px;
-    const int64_t id = ids[at];
+    const uint8_t* img = pixels.data() + at[r] * row_px;
+    const int64_t id = ids[at[r]];
     int32_t target = spec_.targets.empty() ? -1 : spec_.targets[rows[r]];
     for (int v = 0; v < nviews; ++v) {
       cv::Mat out;

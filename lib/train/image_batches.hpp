@@ -1,23 +1,19 @@
-// Batches of images for the trainer, prepared on a background thread while
-// the engine trains: rows drawn by a seeded permutation per epoch, read in
-// one HDF5 call per batch, augmented on the fly (or taken from ssl-augment
-// views), normalised and converted to the compute dtype. It knows nothing
-// of the method: how many views, whether rotation targets, which labels
-// are targets, all come in the spec.
+// Batches of images for the trainer: rows in EpochOrder, read one HDF5 call
+// per run of rows, augmented on the fly (or taken from ssl-augment views),
+// normalised and converted to the compute dtype on a Prefetcher thread. It
+// knows nothing of the method: how many views, whether rotation targets,
+// which labels are targets, all come in the spec (from the registry).
 #pragma once
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <mutex>
-#include <string>
-#include <thread>
+#include <memory>
 #include <vector>
 
 #include "augment/recipe.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
+#include "train/epoch_order.hpp"
+#include "train/prefetcher.hpp"
 
 namespace sslkit::train {
 
@@ -39,16 +35,9 @@ class ImageBatches {
  public:
   // Every HDF5 call here holds io::hdf5_mutex().
   ImageBatches(const io::DataReader& in, ImageBatchSpec spec);
-  ~ImageBatches();
-  ImageBatches(const ImageBatches&) = delete;
-  ImageBatches& operator=(const ImageBatches&) = delete;
   methods::Batch next();
-  int64_t steps_per_epoch() const { return steps_per_epoch_; }
-  int height() const { return h_; }
-  int width() const { return w_; }
-  int channels() const { return c_; }
-  // Seconds the preparing thread has spent making batches so far.
-  double busy_seconds() const { return busy_.load(); }
+  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
+  double busy_seconds() const { return prefetch_->busy_seconds(); }
 
  private:
   // Tensors only: Vars are made on the trainer's thread, in next().
@@ -56,22 +45,14 @@ class ImageBatches {
     std::vector<nn::Tensor> views;
     std::vector<int32_t> targets;
   };
-  void loop();
   Prepared make(int64_t step);
 
   const io::DataReader& in_;
   ImageBatchSpec spec_;
   bool use_views_ = false, has_ids_ = false;
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
-  int64_t steps_per_epoch_ = 0, next_step_ = 0, perm_epoch_ = -1;
-  std::vector<size_t> perm_;
-  std::thread thread_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<Prepared> ready_;
-  bool stop_ = false;
-  std::atomic<double> busy_{0};
-  std::string error_;
+  std::unique_ptr<EpochOrder> order_;
+  std::unique_ptr<Prefetcher<Prepared>> prefetch_;  // last: its thread uses the rest
 };
 
 }  // namespace sslkit::train

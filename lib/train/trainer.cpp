@@ -28,7 +28,7 @@ TrainResult train(const TrainLoop& t) {
   using clock = std::chrono::steady_clock;
   auto since = [](clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); };
   const Budget& b = t.budget;
-  if (b.total_steps <= 0 && b.seconds <= 0) throw Error(t.subject, "internal: a run needs steps or a time budget");
+  SSLKIT_CHECK(b.total_steps > 0 || b.seconds > 0, "a run needs steps or a time budget");
   const auto t0 = clock::now();
   auto seconds = [&] { return b.seconds_done + since(t0); };
   const size_t planned = b.total_steps > 0 ? static_cast<size_t>(std::max<int64_t>(0, b.total_steps - t.start_step)) : 0;

@@ -11,6 +11,13 @@ for m in simclr moco byol simsiam barlow vicreg rotation; do
 done
 check_eq "model format" "$(h5get "$WORK/simclr.h5" 'f.attrs["format"]')" "sslkit-model"
 ssl-info "$WORK/simclr.h5" | grep -q "params/encoder.conv0.weight" || fail "ssl-info lists model parameters"
+# A model file leads with its summary; the full listing follows.
+ssl-info "$WORK/byol.h5" >"$WORK/info.txt"
+check_eq "summary first" "$(sed -n 2p "$WORK/info.txt")" "model:"
+grep -Eq "^  method +byol$" "$WORK/info.txt" || fail "summary: method"
+grep -Eq "^  steps +5$" "$WORK/info.txt" || fail "summary: steps"
+grep -Eq "^  trained on +.*tr.h5 \([0-9]+ samples\)$" "$WORK/info.txt" || fail "summary: data"
+grep -Eq "^  parameters +[0-9]+$" "$WORK/info.txt" || fail "summary: parameters"
 
 # Exact resume: 2 epochs in one go equal 1 step + the rest.
 ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 2 --seed 3 -o "$WORK/full.h5"
@@ -18,6 +25,34 @@ ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 2 --seed 3 --max-steps 3 -o "$
 ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/part.h5" -o "$WORK/rest.h5"
 check_eq "resume reproduces the loss curve" \
   "$(h5get "$WORK/full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/rest.h5"'")["train/loss"][:])')" "True"
+
+# Resume continues one training: options that define it must agree with the
+# checkpoint (they were silently ignored), and the data must be the same.
+expect_error 2 "^ssl-pretrain: error: --method byol differs from the checkpoint" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --resume "$WORK/part.h5" --method byol -o "$WORK/x.h5"
+expect_error 2 "--lr 0.5 differs" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --resume "$WORK/part.h5" --lr 0.5 -o "$WORK/x.h5"
+expect_error 2 "te.h5: is not the data" "$WORK/x.h5" ssl-pretrain "$WORK/te.h5" --resume "$WORK/part.h5" -o "$WORK/x.h5"
+ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/part.h5" --max-steps 1 --threads 1 -o "$WORK/run-options.h5"
+
+# Under a time budget, resume continues the budget already spent (it
+# restarted the warmup and granted the whole budget again).
+ok ssl-pretrain "$WORK/tr.h5" --batch 16 --time-budget 60 --max-steps 4 -o "$WORK/b1.h5"
+spent=$(h5get "$WORK/b1.h5" 'f["state/milliseconds"][0] / 1000')
+ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/b1.h5" --max-steps 2 -o "$WORK/b2.h5" --log-json "$WORK/b2.jsonl"
+check_eq "resumed budget starts where it stopped" "$(/usr/bin/python3 -c "
+import json; r = [json.loads(l) for l in open('$WORK/b2.jsonl')]
+print(r[0]['step'] == 4 and r[0]['seconds'] >= $spent > 0)")" "True"
+check_eq "resumed lr continues the schedule" "$(h5get "$WORK/b2.h5" 'f["train/lr"][4] >= f["train/lr"][3] * 0.5 and f["train/lr"][4] > f["train/lr"][0]')" "True"
+
+# SIGINT: a checkpoint, then exit 130 (128 + SIGINT) as the shell expects.
+ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 10000 -o "$WORK/int.h5" --log-json "$WORK/int.jsonl" 2>"$WORK/int.err" &
+pid=$!
+for _ in $(seq 200); do [ -s "$WORK/int.jsonl" ] && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+check_eq "exit code after SIGINT" "$?" "130"
+grep -q "interrupted at step .* continue with --resume" "$WORK/int.err" || fail "SIGINT message: $(cat "$WORK/int.err")"
+ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/int.h5" --max-steps 1 -o "$WORK/int2.h5"
 
 # Embeddings in three formats.
 ok ssl-embed "$WORK/simclr.h5" "$WORK/tr.h5" -o "$WORK/etr.h5"

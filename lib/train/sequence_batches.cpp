@@ -1,0 +1,160 @@
+#include "train/sequence_batches.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "data/tokenizer.hpp"
+
+namespace sslkit::train {
+
+namespace {
+
+std::vector<size_t> all_rows(std::vector<size_t> rows, size_t n) {
+  if (rows.empty()) {
+    rows.resize(n);
+    std::iota(rows.begin(), rows.end(), size_t{0});
+  }
+  return rows;
+}
+
+// The mask of a sample in an epoch: its own stream per (seed, id, epoch).
+Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
+  return Rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5C0000ull + static_cast<uint64_t>(epoch));
+}
+
+// The ids of `sorted` rows: /ids, or the row numbers.
+std::vector<int64_t> ids_of(const io::DataReader& in, bool has_ids, const std::vector<size_t>& sorted) {
+  std::vector<int64_t> ids(sorted.size());
+  if (has_ids) in.read_at<int64_t>("/ids", sorted, ids.data());
+  else
+    for (size_t i = 0; i < sorted.size(); ++i) ids[i] = static_cast<int64_t>(sorted[i]);
+  return ids;
+}
+
+}  // namespace
+
+TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
+    length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
+    from_file_ = spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
+    has_ids_ = in.has("/ids");
+    if (!from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
+  }
+  order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
+  prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
+                                                           spec_.prefetch, in.name());
+}
+
+methods::Batch TokenBatches::make(int64_t step) {
+  const std::vector<size_t> rows = order_->rows_of(step);
+  std::vector<size_t> at;
+  const std::vector<size_t> sorted = sorted_rows(rows, at);
+  const size_t L = static_cast<size_t>(length_), n = sorted.size();
+  std::vector<int32_t> tokens(n * L), lengths(n), ids_in(from_file_ ? n * L : 0), labels_in(from_file_ ? n * L : 0);
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    in_.read_at<int32_t>("/tokens", sorted, tokens.data());
+    in_.read_at<int32_t>("/lengths", sorted, lengths.data());
+    if (from_file_) {
+      in_.read_at<int32_t>("/input_ids", sorted, ids_in.data());
+      in_.read_at<int32_t>("/mlm_labels", sorted, labels_in.data());
+    }
+    ids = ids_of(in_, has_ids_, sorted);
+  }
+  const int64_t epoch = order_->epoch_of(step);
+  methods::Batch b;
+  methods::TokenBatch& t = b.tokens;
+  t.rows = static_cast<int64_t>(rows.size());
+  t.length = length_;
+  t.ids.resize(rows.size() * L);
+  t.labels.resize(rows.size() * L);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const size_t k = at[r];
+    const int len = std::clamp<int>(lengths[k], 0, static_cast<int>(L));
+    t.lengths.push_back(len);
+    if (from_file_) {
+      std::copy_n(ids_in.begin() + k * L, L, t.ids.begin() + r * L);
+      std::copy_n(labels_in.begin() + k * L, L, t.labels.begin() + r * L);
+    } else {
+      Rng rng = epoch_rng(spec_.seed, ids[k], epoch);
+      mask::MlmSample s = mask::mask_mlm(tokens.data() + k * L, len, static_cast<int>(L), vocab_, spec_.mlm, rng);
+      std::copy(s.input_ids.begin(), s.input_ids.end(), t.ids.begin() + r * L);
+      std::copy(s.labels.begin(), s.labels.end(), t.labels.begin() + r * L);
+    }
+    if (!spec_.targets.empty()) b.pretext.push_back(spec_.targets[rows[r]]);
+  }
+  return b;
+}
+
+AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {
+  if (spec_.frame_samples < 1) throw UsageError("frame samples must be at least 1");
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
+    samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
+    frames_ = samples_ / spec_.frame_samples;
+    has_ids_ = in.has("/ids");
+    from_file_ = spec_.masks_from_file && in.has("/mask");
+    if (from_file_) {
+      const auto mi = in.info("/mask");
+      const int64_t fs = io::has_attr(in.dataset("/mask"), "frame_samples")
+                             ? io::attr_int(in.dataset("/mask"), "frame_samples") : spec_.frame_samples;
+      if (fs != spec_.frame_samples || static_cast<int64_t>(mi.shape[1]) != frames_)
+        throw Error(in.name(), "/mask is on a grid of " + std::to_string(fs) + " samples per frame; this run uses " +
+                                   std::to_string(spec_.frame_samples));
+    }
+  }
+  if (frames_ < 1) throw Error(in.name(), "clips are shorter than one frame");
+  order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
+  prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
+                                                           spec_.prefetch, in.name());
+}
+
+methods::Batch AudioBatches::make(int64_t step) {
+  const std::vector<size_t> rows = order_->rows_of(step);
+  std::vector<size_t> at;
+  const std::vector<size_t> sorted = sorted_rows(rows, at);
+  const size_t T = static_cast<size_t>(samples_), F = static_cast<size_t>(frames_), n = sorted.size();
+  std::vector<float> audio(n * T);
+  std::vector<int32_t> lengths(n);
+  std::vector<uint8_t> file_mask(from_file_ ? n * F : 0);
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    in_.read_at<float>("/audio", sorted, audio.data());
+    in_.read_at<int32_t>("/lengths", sorted, lengths.data());
+    if (from_file_) in_.read_at<uint8_t>("/mask", sorted, file_mask.data());
+    ids = ids_of(in_, has_ids_, sorted);
+  }
+  const int64_t epoch = order_->epoch_of(step);
+  methods::Batch b;
+  methods::AudioBatch& a = b.audio;
+  a.rows = static_cast<int64_t>(rows.size());
+  a.samples = samples_;
+  a.frames = frames_;
+  a.audio = nn::Tensor({a.rows, samples_}, nn::DType::f32);
+  a.mask.resize(rows.size() * F);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const size_t k = at[r];
+    std::copy_n(audio.begin() + k * T, T, a.audio.f32() + r * T);
+    const int len = std::clamp<int>(lengths[k], 0, static_cast<int>(T));
+    a.lengths.push_back(len);
+    if (from_file_) {
+      std::copy_n(file_mask.begin() + k * F, F, a.mask.begin() + r * F);
+    } else {
+      // Frames wholly inside the clip are real; the rest is padding.
+      Rng rng = epoch_rng(spec_.seed, ids[k], epoch);
+      auto m = mask::mask_spans(static_cast<int>(F), len / spec_.frame_samples, spec_.span, rng);
+      std::copy(m.begin(), m.end(), a.mask.begin() + r * F);
+    }
+    if (!spec_.targets.empty()) b.pretext.push_back(spec_.targets[rows[r]]);
+  }
+  return b;
+}
+
+}  // namespace sslkit::train

@@ -1,0 +1,70 @@
+// Batches of token sequences and of audio clips for the trainer, prepared
+// like image batches (EpochOrder, one HDF5 call per run of rows, a
+// Prefetcher thread) and as blind to the method. Masks come from the file
+// when it has them (an ssl-mask output), else are drawn on the fly by
+// lib/mask, seeded by (seed, sample id, epoch): a new draw every epoch, as
+// RoBERTa's dynamic masking and wav2vec 2.0 do.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "io/data_file.hpp"
+#include "mask/schemes.hpp"
+#include "methods/method.hpp"
+#include "train/epoch_order.hpp"
+#include "train/prefetcher.hpp"
+
+namespace sslkit::train {
+
+struct SequenceBatchSpec {
+  int batch = 64;
+  uint64_t seed = 0;
+  std::vector<size_t> rows;      // rows to draw from (empty: every row)
+  std::vector<int32_t> targets;  // per file row, a target (labels); empty: none
+  int64_t first_step = 0;
+  int prefetch = 2;
+  bool masks_from_file = true;   // use the file's masks when it has them
+  mask::MlmParams mlm;           // text
+  mask::SpanParams span;         // audio
+  int frame_samples = 320;       // audio: samples per latent frame (20 ms at 16 kHz)
+};
+
+// Text files (/tokens, /lengths, /tokenizer): ids, MLM labels and lengths.
+class TokenBatches {
+ public:
+  TokenBatches(const io::DataReader& in, SequenceBatchSpec spec);
+  methods::Batch next() { return prefetch_->next(); }
+  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
+  bool masks_from_file() const { return from_file_; }
+
+ private:
+  methods::Batch make(int64_t step);
+  const io::DataReader& in_;
+  SequenceBatchSpec spec_;
+  int64_t length_ = 0;
+  bool from_file_ = false, has_ids_ = false;
+  mask::Vocabulary vocab_;
+  std::unique_ptr<EpochOrder> order_;
+  std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;  // last: its thread uses the rest
+};
+
+// Audio files (/audio, /lengths): samples, lengths and span masks.
+class AudioBatches {
+ public:
+  AudioBatches(const io::DataReader& in, SequenceBatchSpec spec);
+  methods::Batch next() { return prefetch_->next(); }
+  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
+  bool masks_from_file() const { return from_file_; }
+
+ private:
+  methods::Batch make(int64_t step);
+  const io::DataReader& in_;
+  SequenceBatchSpec spec_;
+  int64_t samples_ = 0, frames_ = 0;
+  bool from_file_ = false, has_ids_ = false;
+  std::unique_ptr<EpochOrder> order_;
+  std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;
+};
+
+}  // namespace sslkit::train

@@ -14,7 +14,7 @@ BIN=${BIN:-build} DEMO=${DEMO:-demo} PEER=${PEER:-0}
 RECIPE=${RECIPE:-"crop(0.2,1) flip(0.5) jitter(0.4,0.4,0,0,p=0.8)"}
 PEER_DIR=${PEER_DIR:-$(dirname "$0")/../../shared/peer}
 mkdir -p "$OUT"
-acc() { /usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$1'))['accuracy'])"; }
+. "$(dirname "$0")/lib.sh"
 printf '%-10s %8s %8s %10s %8s %8s %9s\n' method budget_s steps img_per_s linear knn rss_mib
 for m in "$@"; do
   r=()
@@ -22,10 +22,7 @@ for m in "$@"; do
   rm -f "$OUT/$m.jsonl"
   /usr/bin/time -f '%M' -o "$OUT/$m.rss" "$BIN/ssl-pretrain" "$DEMO/fashion-train.h5" --method "$m" --arch convnet-s \
     --time-budget "$BUDGET" "${r[@]}" -o "$OUT/$m.h5" --log-json "$OUT/$m.jsonl" -q
-  "$BIN/ssl-embed" "$OUT/$m.h5" "$DEMO/fashion-train.h5" -o "$OUT/$m-etr.h5" -q
-  "$BIN/ssl-embed" "$OUT/$m.h5" "$DEMO/fashion-test.h5" -o "$OUT/$m-ete.h5" -q
-  "$BIN/ssl-finetune" "$OUT/$m-etr.h5" --eval "$OUT/$m-ete.h5" --mode linear --metrics "$OUT/$m-linear.json" -q > /dev/null
-  "$BIN/ssl-finetune" "$OUT/$m-etr.h5" --eval "$OUT/$m-ete.h5" --mode knn --metrics "$OUT/$m-knn.json" -q > /dev/null
+  probe_model "$OUT/$m.h5" "$DEMO/fashion-train.h5" "$DEMO/fashion-test.h5" "$OUT/$m"
   steps=$(wc -l < "$OUT/$m.jsonl")
   printf '%-10s %8s %8s %10.1f %8s %8s %9d\n' "$m" "$BUDGET" "$steps" "$(awk "BEGIN{print $steps * 256 / $BUDGET}")" \
     "$(acc "$OUT/$m-linear.json")" "$(acc "$OUT/$m-knn.json")" "$(( $(cat "$OUT/$m.rss") / 1024 ))"

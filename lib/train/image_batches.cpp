@@ -63,6 +63,12 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   std::vector<nn::Tensor> views;
   for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, h_, w_, c_}, nn::DType::f32);
   Prepared b;
+  const bool with_targets = spec_.rotation || !spec_.targets.empty();
+  std::vector<int32_t> targets(B, -1);
+  // Each image's views depend only on (seed, id, epoch, view): any thread
+  // count gives the same batch. Inline, the trainer's threads do this
+  // between steps (a third thread beside oneDNN's would preempt them).
+#pragma omp parallel for schedule(dynamic, 8) if (spec_.prefetch == 0)
   for (int r = 0; r < B; ++r) {
     const uint8_t* img = pixels.data() + at[r] * row_px;
     const int64_t id = ids[at[r]];
@@ -81,10 +87,12 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
         if (spec_.rotation) target = pretext;
       }
       float* dst = views[v].f32() + r * px;
-      for (size_t i = 0; i < px; ++i) dst[i] = (out.data[i] / 255.0f - spec_.mean) / spec_.stdev;
+      const float scale = 1.0f / (255.0f * spec_.stdev), shift = spec_.mean / spec_.stdev;
+      for (size_t i = 0; i < px; ++i) dst[i] = out.data[i] * scale - shift;
     }
-    if (spec_.rotation || !spec_.targets.empty()) b.targets.push_back(target);
+    targets[r] = target;
   }
+  if (with_targets) b.targets = std::move(targets);
   for (auto& t : views) b.views.push_back(t.to(spec_.dtype));
   return b;
 }

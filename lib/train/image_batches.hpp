@@ -28,7 +28,7 @@ struct ImageBatchSpec {
   std::vector<int32_t> targets;  // per file row, the target of each image (labels); empty: none
   int64_t first_step = 0;        // the global step of the first batch (resume)
   nn::DType dtype = nn::DType::f32;
-  int prefetch = 2;              // batches prepared ahead
+  int prefetch = 0;              // 0: made between steps on the trainer's threads; N: a thread N batches ahead
 };
 
 class ImageBatches {

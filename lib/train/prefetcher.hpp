@@ -1,6 +1,9 @@
-// Prepares the batches of consecutive global steps on a background thread,
-// `depth` ahead of the trainer, so the step never waits on reading and
-// augmentation. An error on the thread is rethrown by next(), naming the file.
+// Makes the batches of consecutive global steps: inline, when the trainer
+// asks (depth 0), or on a background thread `depth` batches ahead. An error
+// on the thread is rethrown by next(), naming the file. Inline is the
+// default for images: measured on 2 cores with a bf16 step, a third thread
+// beside oneDNN's two cost 10 % of the step (it preempts them at their
+// barriers), more than doing the work between steps on both cores.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -22,7 +25,7 @@ class Prefetcher {
   // `make(step)` builds the batch of a global step; it runs on the thread.
   Prefetcher(std::function<T(int64_t)> make, int64_t first_step, int depth, std::string subject)
       : make_(std::move(make)), step_(first_step), depth_(depth), subject_(std::move(subject)) {
-    thread_ = std::thread([this] { loop(); });
+    if (depth_ > 0) thread_ = std::thread([this] { loop(); });
   }
   ~Prefetcher() {
     {
@@ -30,12 +33,18 @@ class Prefetcher {
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
 
   T next() {
+    if (depth_ <= 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      T b = make_(step_++);
+      busy_ = busy_.load() + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return b;
+    }
     std::unique_lock<std::mutex> l(m_);
     cv_.wait(l, [&] { return !ready_.empty() || !error_.empty(); });
     if (ready_.empty()) throw Error(subject_, error_);

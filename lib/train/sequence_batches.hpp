@@ -23,7 +23,7 @@ struct SequenceBatchSpec {
   std::vector<size_t> rows;      // rows to draw from (empty: every row)
   std::vector<int32_t> targets;  // per file row, a target (labels); empty: none
   int64_t first_step = 0;
-  int prefetch = 2;
+  int prefetch = 0;               // 0: made between steps; N: a background thread N batches ahead
   bool masks_from_file = true;   // use the file's masks when it has them
   mask::MlmParams mlm;           // text
   mask::SpanParams span;         // audio

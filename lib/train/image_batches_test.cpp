@@ -1,0 +1,53 @@
+#include <doctest/doctest.h>
+
+#include "augment/recipe.hpp"
+#include "data/idx_source.hpp"
+#include "data/import.hpp"
+#include "io/data_file.hpp"
+#include "io/test_util.hpp"
+#include "nn/engine.hpp"
+#include "train/image_batches.hpp"
+
+using namespace sslkit;
+
+static const std::string kData = SSLKIT_DATA_DIR;
+
+TEST_CASE("image batches: the same views inline or on a thread - in any thread count - and a resumed source agrees") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  data::ImportOptions o;
+  o.output = dir / "img.h5";
+  data::IdxSource src(kData + "/idx/fashion-120-images-idx3-ubyte.gz", kData + "/idx/fashion-120-labels-idx1-ubyte.gz", "");
+  data::run_import(src, o);
+  io::DataReader in(o.output);
+  train::ImageBatchSpec spec;
+  spec.batch = 16;
+  spec.seed = 5;
+  spec.recipe = augment::make_recipe("simclr", 0.5);
+  spec.targets = in.labels();
+  auto batches = [&](int prefetch, int64_t first, int n) {
+    spec.prefetch = prefetch;
+    spec.first_step = first;
+    train::ImageBatches b(in, spec);
+    std::vector<methods::Batch> out;
+    for (int i = 0; i < n; ++i) out.push_back(b.next());
+    return out;
+  };
+  auto inline_run = batches(0, 0, 9), threaded = batches(2, 0, 9), resumed = batches(0, 8, 1);
+  for (int i = 0; i < 9; ++i) {
+    CAPTURE(i);
+    REQUIRE(inline_run[i].views.size() == 2);
+    for (int v = 0; v < 2; ++v) {
+      const nn::Tensor& a = inline_run[i].views[v].value();
+      const nn::Tensor& t = threaded[i].views[v].value();
+      CHECK(a.shape() == nn::Shape{16, 28, 28, 1});
+      CHECK(std::equal(a.f32(), a.f32() + a.numel(), t.f32()));
+    }
+    CHECK(inline_run[i].pretext == threaded[i].pretext);
+    CHECK(inline_run[i].pretext.size() == 16);
+  }
+  const nn::Tensor& a = inline_run[8].views[1].value();
+  CHECK(std::equal(a.f32(), a.f32() + a.numel(), resumed[0].views[1].value().f32()));
+  // Steps 0 and 8 are in different epochs (7 steps each): new views.
+  CHECK(!std::equal(a.f32(), a.f32() + a.numel(), inline_run[0].views[1].value().f32()));
+}

@@ -1,7 +1,7 @@
-// ssl-pretrain's logic: the trainer shared by every method. A loader
-// thread reads and augments batches while the engine trains; progress,
-// per-step loss and lr, checkpoints (periodic, final, on SIGINT/SIGTERM),
-// exact resume, a collapse monitor, and a clear stop on NaN.
+// ssl-pretrain's logic: a method from the registry, image batches, and the
+// one trainer (train/trainer) with its hooks: EMA targets, the loss
+// history, the JSON log, the collapse monitor, checkpoints (periodic, final,
+// on SIGINT/SIGTERM), and resume that continues one training.
 #pragma once
 #include <cstdint>
 #include <set>

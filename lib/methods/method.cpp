@@ -56,6 +56,30 @@ std::unique_ptr<Method> make_method(const std::string& name, const MethodParams&
   return method_info(name).make(p, rng);
 }
 
+void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
+  c["arch"] = p.arch;
+  c["in_channels"] = p.in_channels;
+  c["temperature"] = p.temperature;
+  c["queue"] = p.queue;
+  c["momentum"] = p.momentum;
+  c["proj_dim"] = p.proj_dim;
+  c["hidden_dim"] = p.hidden_dim;
+  if (p.num_classes > 0) c["num_classes"] = p.num_classes;
+}
+
+MethodParams read_params(const nlohmann::ordered_json& c) {
+  MethodParams p;
+  p.arch = c.value("arch", p.arch);
+  p.in_channels = c.value("in_channels", p.in_channels);
+  p.temperature = c.value("temperature", p.temperature);
+  p.queue = c.value("queue", p.queue);
+  p.momentum = c.value("momentum", p.momentum);
+  p.proj_dim = c.value("proj_dim", p.proj_dim);
+  p.hidden_dim = c.value("hidden_dim", p.hidden_dim);
+  p.num_classes = c.value("num_classes", p.num_classes);
+  return p;
+}
+
 std::vector<nn::Var*> trainable_parameters(Method& m) {
   std::set<const nn::Var*> frozen;
   for (nn::Module* t : m.ema_targets())

@@ -4,6 +4,8 @@
 // Adding a method: one file with its class and factory, one row below, its
 // tests (docs/methods.md).
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,5 +32,11 @@ const MethodInfo& method_info(const std::string& name);
 std::vector<std::string> pretrain_method_names();
 // "simclr, moco, ..." for help texts.
 std::string pretrain_method_list();
+
+// A method's hyperparameters in the model file's /config JSON, written and
+// read in this one place (keys at the top level; a key an older file lacks
+// keeps its default).
+void write_params(const MethodParams& p, nlohmann::ordered_json& config);
+MethodParams read_params(const nlohmann::ordered_json& config);
 
 }  // namespace sslkit::methods

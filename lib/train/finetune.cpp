@@ -11,6 +11,7 @@
 #include "io/data_file.hpp"
 #include "io/files.hpp"
 #include "methods/method.hpp"
+#include "methods/registry.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
@@ -72,7 +73,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     mp.arch = o.arch;
     mp.in_channels = tr.info("/images").shape[3];
     std::tie(mean, stdev) = pixel_stats(tr);
-    config = {{"arch", mp.arch}, {"in_channels", mp.in_channels}, {"normalize", {{"mean", mean}, {"std", stdev}}}};
+    config = {{"normalize", {{"mean", mean}, {"std", stdev}}}};
   }
   check_image_input(tr, mp.in_channels);
   check_image_input(te, mp.in_channels);
@@ -143,7 +144,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   eval::write_report(m, report, selected.dump());
   if (!o.output.empty()) {
     config["method"] = "supervised";
-    config["num_classes"] = K;
+    methods::write_params(mp, config);
     config["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
     config["label_fraction"] = r.label_fraction;
     config["precision"] = nn::dtype_name(dt);

@@ -130,12 +130,13 @@ void run_pretrain(const PretrainOptions& o) {
     auto [mean, stdev] = pixel_stats(in);
     const json shape = data_shape(in);
     const bool views = !in.has("/images");
+    methods::MethodParams mp;
+    mp.arch = o.arch;
+    mp.in_channels = shape.back();
+    mp.temperature = o.temperature;
     config = {{"method", o.method},
-              {"arch", o.arch},
-              {"in_channels", shape.back()},
               {"input_shape", {shape[views ? 2 : 1], shape[views ? 3 : 2]}},
               {"normalize", {{"mean", mean}, {"std", stdev}}},
-              {"temperature", o.temperature},
               {"optimizer", o.optimizer},
               {"lr", o.lr},
               {"weight_decay", o.weight_decay},
@@ -148,14 +149,12 @@ void run_pretrain(const PretrainOptions& o) {
               {"seed", o.seed},
               {"precision", nn::dtype_name(dt)},
               {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
+    methods::write_params(mp, config);
   }
   config["precision"] = nn::dtype_name(dt);
   const std::string method_name = config["method"];
   const methods::MethodInfo& info = methods::method_info(method_name);
-  methods::MethodParams mp;
-  mp.arch = config["arch"];
-  mp.in_channels = config["in_channels"];
-  mp.temperature = config["temperature"];
+  const methods::MethodParams mp = methods::read_params(config);
   const uint64_t seed = config["seed"];
   Rng init_rng(seed, 0x1417);
   auto method = methods::make_method(method_name, mp, init_rng);

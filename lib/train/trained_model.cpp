@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
+#include "methods/registry.hpp"
 #include "train/checkpoint.hpp"
 
 namespace sslkit::train {
@@ -18,9 +19,9 @@ namespace sslkit::train {
 TrainedModel load_trained_model(const std::string& path) {
   TrainedModel t;
   t.config = io::ModelReader(path).config();
-  nlohmann::json config;
+  nlohmann::ordered_json config;
   try {
-    config = nlohmann::json::parse(t.config);
+    config = nlohmann::ordered_json::parse(t.config);
     t.method_name = config.at("method");
     t.arch = config.at("arch");
     t.in_channels = config.at("in_channels");
@@ -29,10 +30,7 @@ TrainedModel load_trained_model(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
-  methods::MethodParams mp;
-  mp.arch = t.arch;
-  mp.in_channels = t.in_channels;
-  mp.num_classes = config.value("num_classes", 0);
+  const methods::MethodParams mp = methods::read_params(config);
   Rng rng(0);
   t.method = methods::make_method(t.method_name, mp, rng);
   load_checkpoint(path, *t.method);

@@ -27,6 +27,8 @@ const std::vector<MethodInfo>& method_registry() {
       {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
       {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
       {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
+      {"mlm", "text", "BERT masked language modelling: predict the masked tokens (bert-tiny, bert-mini)", 0, false,
+       false, "", make_mlm},
       {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
        false, "crop(0.8,1) flip(0.5)", supervised},
   };
@@ -65,6 +67,8 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["proj_dim"] = p.proj_dim;
   c["hidden_dim"] = p.hidden_dim;
   if (p.num_classes > 0) c["num_classes"] = p.num_classes;
+  if (p.vocab_size > 0) c["vocab_size"] = p.vocab_size;
+  if (p.max_len > 0) c["max_len"] = p.max_len;
 }
 
 MethodParams read_params(const nlohmann::ordered_json& c) {
@@ -77,6 +81,8 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
   p.proj_dim = c.value("proj_dim", p.proj_dim);
   p.hidden_dim = c.value("hidden_dim", p.hidden_dim);
   p.num_classes = c.value("num_classes", p.num_classes);
+  p.vocab_size = c.value("vocab_size", p.vocab_size);
+  p.max_len = c.value("max_len", p.max_len);
   return p;
 }
 

@@ -47,6 +47,8 @@ struct MethodParams {
   int64_t proj_dim = 128;      // output of the projector
   int64_t hidden_dim = 512;    // hidden width of projector/predictor
   int64_t num_classes = 0;     // supervised: the dataset's classes
+  int64_t vocab_size = 0;      // text: the tokenizer's vocabulary
+  int64_t max_len = 0;         // text: tokens per sequence
 };
 
 class Method : public nn::Module {

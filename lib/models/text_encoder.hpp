@@ -1,0 +1,41 @@
+// BERT-style text encoders: token embeddings plus learned position
+// embeddings, pre-LN transformer blocks whose attention ignores padding,
+// and a final layernorm. Pre-LN rather than BERT's post-LN: it trains
+// stably at the small batches and short warmups of a 2-core machine
+// (docs/methods.md).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers_transformer.hpp"
+
+namespace sslkit::models {
+
+struct TextEncoderShape {
+  int64_t width, depth, heads, mlp;
+};
+// bert-tiny: 2 layers, width 128, 2 heads, MLP 512; bert-mini: 4 layers,
+// width 256, 4 heads, MLP 1024. UsageError for another name.
+TextEncoderShape text_encoder_shape(const std::string& arch);
+
+class TextEncoder : public nn::ModuleImpl<TextEncoder> {
+ public:
+  TextEncoder(const std::string& arch, int64_t vocab, int64_t max_len, Rng& rng);
+  // ids [rows, length] row-major, `lengths` real tokens per row (the rest is
+  // padding): hidden states [rows * length, width], one row per token.
+  nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length) const;
+  void visit(nn::ModuleVisitor& v) override;
+  int64_t width() const { return shape_.width; }
+  int64_t max_len() const { return max_len_; }
+  nn::Embedding tokens, positions;
+
+ private:
+  TextEncoderShape shape_;
+  int64_t max_len_;
+  std::vector<nn::TransformerBlock> blocks_;
+  nn::LayerNorm final_;
+};
+
+}  // namespace sslkit::models

@@ -9,14 +9,16 @@ int main(int argc, char** argv) {
   cli::Tool tool("ssl-pretrain", "Pretrain an encoder without labels.");
   auto& app = tool.app();
   train::PretrainOptions o;
-  app.add_option("input", o.input, "SSL-HDF5 image file (raw images, augmented on the fly, or ssl-augment views)")
+  app.add_option("input", o.input,
+                 "SSL-HDF5 image file (raw images, augmented on the fly, or ssl-augment views), or text file (mlm)")
       ->required();
   std::string methods_help = "The objective:";
   for (const auto& m : methods::method_registry())
     if (m.pretrain) methods_help += std::string("\n  ") + m.name + ": " + m.summary;
   app.add_option("--method", o.method, methods_help)->check(CLI::IsMember(methods::pretrain_method_names()));
-  app.add_option("--arch", o.arch, "Encoder: convnet-s or resnet18 (CIFAR stem)")
-      ->check(CLI::IsMember({"convnet-s", "resnet18"}));
+  app.add_option("--arch", o.arch,
+                 "Encoder: convnet-s or resnet18 (CIFAR stem) for images; bert-tiny or bert-mini for text (the default there)")
+      ->check(CLI::IsMember({"convnet-s", "resnet18", "bert-tiny", "bert-mini"}));
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
   app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time")
       ->check(cli::non_negative());

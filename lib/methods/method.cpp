@@ -27,8 +27,8 @@ const std::vector<MethodInfo>& method_registry() {
       {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
       {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
       {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
-      {"mlm", "text", "BERT masked language modelling: predict the masked tokens (bert-tiny, bert-mini)", 0, false,
-       false, "", make_mlm},
+      {"mlm", "text", "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
+       0, false, true, "", make_mlm},
       {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
        false, "crop(0.8,1) flip(0.5)", supervised},
   };

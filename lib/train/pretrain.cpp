@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "augment/recipe.hpp"
@@ -22,6 +23,8 @@
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
+#include "train/sequence_batches.hpp"
+#include "data/tokenizer.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -72,8 +75,11 @@ double collapse_std(const nn::Tensor& z) {
 
 json data_shape(const io::DataReader& in) {
   std::lock_guard<std::mutex> l(io::hdf5_mutex());
+  if (in.modality() == io::Modality::text) return in.info("/tokens").shape;
   return in.info(in.has("/images") ? "/images" : "/views").shape;
 }
+
+bool is_text_arch(const std::string& arch) { return arch.rfind("bert-", 0) == 0; }
 
 // Options that define the training: given with --resume, they must agree
 // with the checkpoint's config (the run's options may change).
@@ -114,7 +120,10 @@ void run_pretrain(const PretrainOptions& o) {
   const nn::DType dt = nn::resolve_precision(o.precision);
   note(std::string("precision ") + nn::dtype_name(dt) + " (" + nn::cpu_isa_name() + ")");
   io::DataReader in(o.input);
-  if (in.modality() != io::Modality::image) throw UsageError("ssl-pretrain trains on image files for now");
+  const bool text = in.modality() == io::Modality::text;
+  if (!text && in.modality() != io::Modality::image)
+    throw UsageError(in.name() + " is an " + io::modality_name(in.modality()) +
+                     " file; ssl-pretrain trains on image and text files for now");
 
   json config;
   CheckpointExtras extras;
@@ -124,9 +133,42 @@ void run_pretrain(const PretrainOptions& o) {
     check_resume_options(o, config, in);
     if (o.given.count("--epochs")) config["epochs"] = o.epochs;
     if (o.given.count("--time-budget")) config["time_budget"] = o.time_budget;
+  } else if (text) {
+    // Text: masked language modelling on a BERT-style encoder unless told.
+    const std::string method = o.given.count("--method") ? o.method : "mlm";
+    const std::string arch = o.given.count("--arch") ? o.arch : "bert-mini";
+    const methods::MethodInfo& info = methods::method_info(method);
+    if (std::string(info.modality) != "text")
+      throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() + " is a text file");
+    if (!is_text_arch(arch))
+      throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
+    const json shape = data_shape(in);
+    methods::MethodParams mp;
+    mp.arch = arch;
+    {
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      mp.vocab_size = data::Tokenizer::read_from(in).vocab_size();
+    }
+    mp.max_len = shape[1];
+    config = {{"method", method},
+              {"optimizer", o.optimizer},
+              {"lr", o.lr},
+              // BERT's weight decay, unless one is given.
+              {"weight_decay", o.given.count("--weight-decay") ? o.weight_decay : 0.01},
+              {"batch", o.batch},
+              {"epochs", o.epochs},
+              {"time_budget", o.time_budget},
+              {"warmup", o.warmup},
+              {"seed", o.seed},
+              {"precision", nn::dtype_name(dt)},
+              {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
+    methods::write_params(mp, config);
   } else {
     const methods::MethodInfo& info = methods::method_info(o.method);
-    if (!info.pretrain) throw UsageError("--method must be one of " + methods::pretrain_method_list());
+    if (!info.pretrain || std::string(info.modality) != "image")
+      throw UsageError("--method " + o.method + " trains " + info.modality + " files; " + in.name() + " holds images");
+    if (is_text_arch(o.arch))
+      throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, resnet18)");
     auto [mean, stdev] = pixel_stats(in);
     const json shape = data_shape(in);
     const bool views = !in.has("/images");
@@ -165,31 +207,49 @@ void run_pretrain(const PretrainOptions& o) {
     opt->set_steps(extras.step);
   }
 
-  ImageBatchSpec spec;
-  spec.batch = config["batch"];
-  spec.seed = seed;
-  spec.mean = config["normalize"]["mean"];
-  spec.stdev = config["normalize"]["std"];
-  spec.views = info.views;
-  spec.rotation = info.rotation;
-  spec.recipe = augment::make_recipe(config["recipe"], config["strength"]);
-  spec.first_step = extras.step;
-  spec.dtype = dt;
-  ImageBatches batches(in, spec);
+  // The batch source of the file's modality; the trainer sees only batches.
+  std::optional<ImageBatches> images;
+  std::optional<TokenBatches> tokens;
+  std::function<methods::Batch()> next_batch;
+  int64_t steps_per_epoch = 0;
+  const int batch_size = config["batch"];
+  if (text) {
+    SequenceBatchSpec spec;
+    spec.batch = batch_size;
+    spec.seed = seed;
+    spec.first_step = extras.step;
+    tokens.emplace(in, spec);
+    next_batch = [&] { return tokens->next(); };
+    steps_per_epoch = tokens->steps_per_epoch();
+  } else {
+    ImageBatchSpec spec;
+    spec.batch = batch_size;
+    spec.seed = seed;
+    spec.mean = config["normalize"]["mean"];
+    spec.stdev = config["normalize"]["std"];
+    spec.views = info.views;
+    spec.rotation = info.rotation;
+    spec.recipe = augment::make_recipe(config["recipe"], config["strength"]);
+    spec.first_step = extras.step;
+    spec.dtype = dt;
+    images.emplace(in, spec);
+    next_batch = [&] { return images->next(); };
+    steps_per_epoch = images->steps_per_epoch();
+  }
 
   const int epochs = config["epochs"];
   const double budget = config["time_budget"];
   TrainLoop loop;
   loop.optimizer = opt.get();
   loop.schedule = {config["lr"], config["warmup"]};
-  loop.budget.total_steps = epochs > 0 ? epochs * batches.steps_per_epoch() : (budget > 0 ? 0 : 10 * batches.steps_per_epoch());
+  loop.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : 10 * steps_per_epoch);
   loop.budget.seconds = budget;
   loop.budget.seconds_done = extras.seconds;
   loop.budget.max_steps = o.max_steps;
   loop.start_step = extras.step;
   loop.progress = "pretrain " + method_name;
   loop.subject = o.output;
-  loop.next_batch = [&] { return batches.next(); };
+  loop.next_batch = next_batch;
   loop.loss = [&](const methods::Batch& b) { return method->loss(b); };
   loop.after_step.push_back([&](const StepReport& r) { method->after_step(r.fraction); });
   loop.after_step.push_back([&](const StepReport& r) {
@@ -201,13 +261,14 @@ void run_pretrain(const PretrainOptions& o) {
     log.open(o.log_json, std::ios::app);
     if (!log) throw Error(o.log_json, "cannot open for appending");
     loop.after_step.push_back([&](const StepReport& r) {
-      log << json{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"images_per_s", spec.batch / r.step_seconds},
+      log << json{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {text ? "sequences_per_s" : "images_per_s", batch_size / r.step_seconds},
                   {"wait_s", r.wait_seconds}, {"seconds", r.seconds}}.dump()
           << "\n" << std::flush;
     });
   }
   loop.after_step.push_back([&](const StepReport& r) {
-    if (r.step % 50 != 0) return;
+    // Methods without a pooled embedding (mlm) have nothing to monitor.
+    if (r.step % 50 != 0 || !method->last_embedding.defined()) return;
     double s = collapse_std(method->last_embedding);
     const double healthy = 1.0 / std::sqrt(std::max<int64_t>(1, method->last_embedding.dim(-1)));
     if (s >= 0 && s < 0.1 * healthy)
@@ -225,7 +286,7 @@ void run_pretrain(const PretrainOptions& o) {
     x.config = config.dump();
     x.optimizer = opt->state();
     x.step = step;
-    x.epoch = step / batches.steps_per_epoch();
+    x.epoch = step / steps_per_epoch;
     x.seconds = seconds;
     x.history = history;
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
@@ -240,7 +301,7 @@ void run_pretrain(const PretrainOptions& o) {
   std::snprintf(line, sizeof line,
                 "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",
                 static_cast<long long>(r.step - extras.step), r.seconds - extras.seconds, 100 * r.wait_fraction,
-                100 * batches.busy_seconds() / std::max(1e-9, r.seconds - extras.seconds));
+                100 * (images ? images->busy_seconds() : tokens->busy_seconds()) / std::max(1e-9, r.seconds - extras.seconds));
   note(line);
 }
 

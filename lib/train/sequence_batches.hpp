@@ -37,6 +37,7 @@ class TokenBatches {
   methods::Batch next() { return prefetch_->next(); }
   int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
+  double busy_seconds() const { return prefetch_->busy_seconds(); }
 
  private:
   methods::Batch make(int64_t step);

@@ -74,7 +74,18 @@ class Method : public nn::Module {
     (void)features;
     throw Error("model", "has no classification head");
   }
-  models::Encoder& encoder() { return *encoder_; }
+  // Sentence embeddings [rows, width] of token sequences (text methods): the
+  // mean over each row's real tokens, or its first ([CLS]) token.
+  virtual nn::Var sentence(const TokenBatch& t, bool cls) {
+    (void)t;
+    (void)cls;
+    throw Error("model", "is not a text model");
+  }
+  bool has_image_encoder() const { return encoder_ != nullptr; }
+  models::Encoder& encoder() {
+    SSLKIT_CHECK(encoder_, "an image encoder asked of a model without one");
+    return *encoder_;
+  }
   // The embeddings of the last batch's first view (for the collapse monitor).
   nn::Tensor last_embedding;
 

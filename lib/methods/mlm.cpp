@@ -39,6 +39,21 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
     Var x = norm_.forward(nn::gelu(dense_.forward(hidden)));
     return nn::add(nn::matmul(x, text_.tokens.table, /*transpose_b=*/true), bias_);
   }
+  Var sentence(const TokenBatch& t, bool cls) override {
+    Var h = text_.forward(t.ids, t.lengths, t.length);
+    if (cls) {
+      std::vector<int32_t> first;
+      for (int64_t r = 0; r < t.rows; ++r) first.push_back(static_cast<int32_t>(r * t.length));
+      return nn::embedding(h, first);
+    }
+    // Mean over the real tokens: a [rows, rows*length] averaging matrix.
+    nn::Tensor w = nn::Tensor::zeros({t.rows, t.rows * t.length});
+    for (int64_t r = 0; r < t.rows; ++r) {
+      const int32_t len = std::max<int32_t>(1, t.lengths[r]);
+      for (int32_t k = 0; k < len && k < t.length; ++k) w.f32()[r * t.rows * t.length + r * t.length + k] = 1.0f / len;
+    }
+    return nn::matmul(Var(w), h);
+  }
   models::TextEncoder& text() { return text_; }
   void visit(nn::ModuleVisitor& v) override {
     v.module("text_encoder", text_);

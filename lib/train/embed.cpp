@@ -50,6 +50,30 @@ class NpyWriter {
   FILE* f_ = nullptr;
 };
 
+// Sentence embeddings of every row of a text file, in batches.
+void embed_text(methods::Method& m, const io::DataReader& in, bool cls, bool normalize, int batch,
+                       const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn) {
+  const int64_t N = in.size(), L = static_cast<int64_t>(in.info("/tokens").shape[1]);
+  for (int64_t s = 0; s < N; s += batch) {
+    const int64_t n = std::min<int64_t>(batch, N - s);
+    methods::TokenBatch t;
+    t.rows = n;
+    t.length = L;
+    t.ids.resize(n * L);
+    t.lengths.resize(n);
+    in.read<int32_t>("/tokens", s, n, t.ids.data());
+    in.read<int32_t>("/lengths", s, n, t.lengths.data());
+    nn::Tensor e;
+    {
+      nn::NoGrad ng;
+      nn::Var f = m.sentence(t, cls);
+      if (normalize) f = nn::l2_normalize(f);
+      e = f.value().to(nn::DType::f32);
+    }
+    fn(e, s, n);
+  }
+}
+
 }  // namespace
 
 void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
@@ -78,19 +102,24 @@ eval::Features embed_features(const std::string& model, const std::string& image
   nn::init_engine();
   TrainedModel t = load_trained_model(model);
   io::DataReader in(images);
-  check_image_input(in, t.in_channels);
+  const bool text = in.modality() == io::Modality::text;
+  if (text != !t.method->has_image_encoder())
+    throw UsageError(in.name() + (text ? " is a text file; " : " is not a text file; ") + model + " is " +
+                     (text ? "an image" : "a text") + " model (" + t.method_name + ")");
+  if (!text) check_image_input(in, t.in_channels);
   eval::Features f;
   f.n = in.size();
   f.y = in.labels();
   f.class_names = in.class_names();
   Progress progress("embed " + in.name(), f.n, "images");
-  embed_batches(*t.method, t.mean, t.stdev, in, "backbone", false, nn::resolve_precision(precision), 512,
-                [&](const nn::Tensor& e, int64_t s, int64_t n) {
-                  f.d = e.dim(1);
-                  if (f.x.empty()) f.x.resize(f.n * f.d);
-                  std::copy(e.f32(), e.f32() + n * f.d, f.x.begin() + s * f.d);
-                  progress.advance(n);
-                });
+  auto keep = [&](const nn::Tensor& e, int64_t s, int64_t n) {
+    f.d = e.dim(1);
+    if (f.x.empty()) f.x.resize(f.n * f.d);
+    std::copy(e.f32(), e.f32() + n * f.d, f.x.begin() + s * f.d);
+    progress.advance(n);
+  };
+  if (text) embed_text(*t.method, in, /*cls=*/false, false, 64, keep);
+  else embed_batches(*t.method, t.mean, t.stdev, in, "backbone", false, nn::resolve_precision(precision), 512, keep);
   progress.finish();
   eval::check_finite(f, model);
   return f;
@@ -101,18 +130,24 @@ void run_embed(const EmbedOptions& o) {
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
+  if (o.pool != "mean" && o.pool != "cls") throw UsageError("--pool must be mean or cls");
   TrainedModel t = load_trained_model(o.model);
   const std::string model_sha = io::sha256_file(o.model);
   io::DataReader in(o.input);
-  check_image_input(in, t.in_channels);
+  const bool text = in.modality() == io::Modality::text;
+  if (text && t.method->has_image_encoder())
+    throw UsageError(in.name() + " is a text file; " + o.model + " is an image model (" + t.method_name + ")");
+  if (text && o.layer != "backbone") throw UsageError("--layer projector goes with image models; text has --pool");
+  if (!text && !t.method->has_image_encoder())
+    throw UsageError(in.name() + " is not a text file; " + o.model + " is a text model (" + t.method_name + ")");
+  if (!text) check_image_input(in, t.in_channels);
   const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;
   std::unique_ptr<io::OutputFile> csv_out;
   FILE* csv = nullptr;
-  Progress progress("embed", N, "images");
-  embed_batches(*t.method, t.mean, t.stdev, in, o.layer, o.normalize, dt, o.batch,
-                [&](const nn::Tensor& e, int64_t s, int64_t n) {
+  Progress progress("embed", N, text ? "sequences" : "images");
+  auto write = [&](const nn::Tensor& e, int64_t s, int64_t n) {
     const int64_t D = e.dim(1);
     std::vector<int32_t> labels(n, -1);
     if (in.has("/labels")) in.read<int32_t>("/labels", s, n, labels.data());
@@ -126,7 +161,7 @@ void run_embed(const EmbedOptions& o) {
         auto e_ds = h5->dataset("/embeddings");
         io::set_attr_string(e_ds, "model", o.model);
         io::set_attr_string(e_ds, "model_sha256", model_sha);
-        io::set_attr_string(e_ds, "layer", o.layer);
+        io::set_attr_string(e_ds, "layer", text ? "pool-" + o.pool : o.layer);
         io::set_attr_int(e_ds, "normalized", o.normalize ? 1 : 0);
         auto names = in.class_names();
         if (!names.empty()) io::set_attr_strings(h5->dataset("/labels"), "class_names", names);
@@ -156,7 +191,9 @@ void run_embed(const EmbedOptions& o) {
       }
     }
     progress.advance(n);
-  });
+  };
+  if (text) embed_text(*t.method, in, o.pool == "cls", o.normalize, std::min(o.batch, 64), write);
+  else embed_batches(*t.method, t.mean, t.stdev, in, o.layer, o.normalize, dt, o.batch, write);
   progress.finish();
   if (h5) h5->commit();
   if (npy) npy->commit();

@@ -12,7 +12,8 @@ namespace sslkit::train {
 
 struct EmbedOptions {
   std::string model, input, output;
-  std::string layer = "backbone";  // or projector
+  std::string layer = "backbone";  // or projector (images)
+  std::string pool = "mean";       // text: mean over real tokens, or cls (the first token)
   bool normalize = false;
   std::string format = "h5";       // h5, npy, csv
   int batch = 512;

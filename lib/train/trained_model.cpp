@@ -25,8 +25,10 @@ TrainedModel load_trained_model(const std::string& path) {
     t.method_name = config.at("method");
     t.arch = config.at("arch");
     t.in_channels = config.at("in_channels");
-    t.mean = config.at("normalize").at("mean");
-    t.stdev = config.at("normalize").at("std");
+    if (config.contains("normalize")) {  // image models
+      t.mean = config.at("normalize").at("mean");
+      t.stdev = config.at("normalize").at("std");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }

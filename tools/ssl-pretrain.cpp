@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
   app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time")
       ->check(cli::non_negative());
-  app.add_option("--batch", o.batch, "Images per step")->check(CLI::Range(2, 65536));
+  app.add_option("--batch", o.batch, "Images per step (text: sequences, 64 by default)")->check(CLI::Range(2, 65536));
   app.add_option("--lr", o.lr, "Peak learning rate")->check(cli::positive());
   app.add_option("--weight-decay", o.weight_decay, "Weight decay (not on biases and norm parameters)")
       ->check(cli::non_negative());

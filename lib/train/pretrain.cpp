@@ -158,7 +158,8 @@ void run_pretrain(const PretrainOptions& o) {
               {"lr", o.lr},
               // BERT's weight decay, unless one is given.
               {"weight_decay", o.given.count("--weight-decay") ? o.weight_decay : 0.01},
-              {"batch", o.batch},
+              // 64 sequences a step unless told: 256 took 7 s a step on 2 cores.
+              {"batch", o.given.count("--batch") ? o.batch : 64},
               {"epochs", o.epochs},
               {"time_budget", o.time_budget},
               {"warmup", o.warmup},

@@ -1,6 +1,7 @@
 #include "train/trained_model.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "core/rng.hpp"
 
@@ -47,12 +48,15 @@ std::pair<float, float> pixel_stats(const io::DataReader& in) {
   for (size_t i = 1; i < info.shape.size(); ++i) row *= info.shape[i];
   // A seeded sample over the whole file: the first rows of an unshuffled
   // import are one class, and their statistics are that class's.
-  const size_t n = std::min<size_t>(in.size(), 10000);
-  std::vector<size_t> rows(in.size());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  Rng(0x5A3B1E).shuffle(rows);
-  rows.resize(n);
-  std::sort(rows.begin(), rows.end());
+  // Floyd's algorithm: n distinct rows in O(n) memory, whatever the file's size.
+  const size_t N = in.size(), n = std::min<size_t>(N, 10000);
+  std::set<size_t> chosen;
+  Rng rng(0x5A3B1E);
+  for (size_t j = N - n; j < N; ++j) {
+    const size_t t = rng.below(j + 1);
+    chosen.insert(chosen.count(t) ? j : t);
+  }
+  const std::vector<size_t> rows(chosen.begin(), chosen.end());
   std::vector<uint8_t> buf(row * n);
   {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());

@@ -408,6 +408,14 @@ std::vector<int64_t> DataReader::ids(size_t start, size_t count) const {
   return v;
 }
 
+std::vector<int64_t> DataReader::ids_at(const std::vector<size_t>& rows) const {
+  std::vector<int64_t> v(rows.size());
+  if (has("/ids")) read_at<int64_t>("/ids", rows, v.data());
+  else
+    for (size_t i = 0; i < rows.size(); ++i) v[i] = static_cast<int64_t>(rows[i]);
+  return v;
+}
+
 std::vector<std::string> DataReader::class_names() const {
   if (!has("/labels") || !has_attr(dataset("/labels"), "class_names")) return {};
   return attr_strings(dataset("/labels"), "class_names");

@@ -119,6 +119,8 @@ class DataReader {
   std::vector<int64_t> ids() const;
   // Rows start..start+count-1 of the same.
   std::vector<int64_t> ids(size_t start, size_t count) const;
+  // Rows `rows` (sorted, distinct) of the same, in one read.
+  std::vector<int64_t> ids_at(const std::vector<size_t>& rows) const;
   std::vector<std::string> class_names() const;
   std::vector<std::string> history() const;
 

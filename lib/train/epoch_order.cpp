@@ -16,25 +16,24 @@ EpochOrder::EpochOrder(std::vector<size_t> rows, int batch, uint64_t seed, const
                              std::to_string(batch_) + ")");
 }
 
-std::vector<size_t> EpochOrder::rows_of(int64_t step) {
-  const int64_t epoch = step / steps_per_epoch_, k = step % steps_per_epoch_;
-  if (epoch != perm_epoch_) {
+EpochOrder::Step EpochOrder::step(int64_t step) {
+  Step s;
+  s.epoch = step / steps_per_epoch_;
+  const int64_t k = step % steps_per_epoch_;
+  if (s.epoch != perm_epoch_) {
     perm_.resize(rows_.size());
     std::iota(perm_.begin(), perm_.end(), size_t{0});
-    Rng(seed_, 0xE90C, static_cast<uint64_t>(epoch)).shuffle(perm_);
-    perm_epoch_ = epoch;
+    Rng(seed_, 0xE90C, static_cast<uint64_t>(s.epoch)).shuffle(perm_);
+    perm_epoch_ = s.epoch;
   }
-  std::vector<size_t> out(batch_);
-  for (int r = 0; r < batch_; ++r) out[r] = rows_[perm_[k * batch_ + r]];
-  return out;
-}
-
-std::vector<size_t> sorted_rows(const std::vector<size_t>& rows, std::vector<size_t>& at) {
-  std::vector<size_t> s = rows;
-  std::sort(s.begin(), s.end());
-  s.erase(std::unique(s.begin(), s.end()), s.end());
-  at.resize(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) at[i] = std::lower_bound(s.begin(), s.end(), rows[i]) - s.begin();
+  s.rows.resize(batch_);
+  for (int r = 0; r < batch_; ++r) s.rows[r] = rows_[perm_[k * batch_ + r]];
+  s.sorted = s.rows;
+  std::sort(s.sorted.begin(), s.sorted.end());
+  s.sorted.erase(std::unique(s.sorted.begin(), s.sorted.end()), s.sorted.end());
+  s.at.resize(s.rows.size());
+  for (size_t i = 0; i < s.rows.size(); ++i)
+    s.at[i] = std::lower_bound(s.sorted.begin(), s.sorted.end(), s.rows[i]) - s.sorted.begin();
   return s;
 }
 

@@ -3,7 +3,6 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -20,7 +19,6 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     w_ = static_cast<int>(info.shape[use_views_ ? 3 : 2]);
     c_ = static_cast<int>(info.shape.back());
     stored_views_ = use_views_ ? static_cast<int>(info.shape[1]) : 1;
-    has_ids_ = in.has("/ids");
   }
   if (spec_.rows.empty()) {
     spec_.rows.resize(in.size());
@@ -43,21 +41,19 @@ methods::Batch ImageBatches::next() {
 // permutation per epoch, views seeded by (seed, sample id, epoch, view), so
 // a resumed run draws exactly what an uninterrupted one would have.
 ImageBatches::Prepared ImageBatches::make(int64_t step) {
-  const int64_t epoch = order_->epoch_of(step);
   const int B = spec_.batch;
   const size_t px = static_cast<size_t>(h_) * w_ * c_, row_px = px * stored_views_;
   // One read for the batch: rows sorted, then put back in batch order.
-  const std::vector<size_t> rows = order_->rows_of(step);
-  std::vector<size_t> at;
-  const std::vector<size_t> sorted = sorted_rows(rows, at);
-  std::vector<uint8_t> pixels(sorted.size() * row_px);
-  std::vector<int64_t> ids(sorted.size());
+  const EpochOrder::Step s = order_->step(step);
+  const int64_t epoch = s.epoch;
+  const std::vector<size_t>& rows = s.rows;
+  const std::vector<size_t>& at = s.at;
+  std::vector<uint8_t> pixels(s.sorted.size() * row_px);
+  std::vector<int64_t> ids;
   {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", sorted, pixels.data());
-    if (has_ids_) in_.read_at<int64_t>("/ids", sorted, ids.data());
-    else
-      for (size_t i = 0; i < sorted.size(); ++i) ids[i] = static_cast<int64_t>(sorted[i]);
+    in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", s.sorted, pixels.data());
+    ids = in_.ids_at(s.sorted);
   }
   const int nviews = spec_.rotation ? 1 : spec_.views;
   std::vector<nn::Tensor> views;

@@ -49,7 +49,7 @@ class ImageBatches {
 
   const io::DataReader& in_;
   ImageBatchSpec spec_;
-  bool use_views_ = false, has_ids_ = false;
+  bool use_views_ = false;
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
   std::unique_ptr<EpochOrder> order_;
   std::unique_ptr<Prefetcher<Prepared>> prefetch_;  // last: its thread uses the rest

@@ -24,15 +24,6 @@ Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
   return Rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5C0000ull + static_cast<uint64_t>(epoch));
 }
 
-// The ids of `sorted` rows: /ids, or the row numbers.
-std::vector<int64_t> ids_of(const io::DataReader& in, bool has_ids, const std::vector<size_t>& sorted) {
-  std::vector<int64_t> ids(sorted.size());
-  if (has_ids) in.read_at<int64_t>("/ids", sorted, ids.data());
-  else
-    for (size_t i = 0; i < sorted.size(); ++i) ids[i] = static_cast<int64_t>(sorted[i]);
-  return ids;
-}
-
 }  // namespace
 
 TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {
@@ -41,7 +32,6 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
     length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
     from_file_ = spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
-    has_ids_ = in.has("/ids");
     if (!from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
   }
   order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
@@ -50,9 +40,8 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
 }
 
 methods::Batch TokenBatches::make(int64_t step) {
-  const std::vector<size_t> rows = order_->rows_of(step);
-  std::vector<size_t> at;
-  const std::vector<size_t> sorted = sorted_rows(rows, at);
+  const EpochOrder::Step st = order_->step(step);
+  const std::vector<size_t>&rows = st.rows, &at = st.at, &sorted = st.sorted;
   const size_t L = static_cast<size_t>(length_), n = sorted.size();
   std::vector<int32_t> tokens(n * L), lengths(n), ids_in(from_file_ ? n * L : 0), labels_in(from_file_ ? n * L : 0);
   std::vector<int64_t> ids;
@@ -64,9 +53,9 @@ methods::Batch TokenBatches::make(int64_t step) {
       in_.read_at<int32_t>("/input_ids", sorted, ids_in.data());
       in_.read_at<int32_t>("/mlm_labels", sorted, labels_in.data());
     }
-    ids = ids_of(in_, has_ids_, sorted);
+    ids = in_.ids_at(sorted);
   }
-  const int64_t epoch = order_->epoch_of(step);
+  const int64_t epoch = st.epoch;
   methods::Batch b;
   methods::TokenBatch& t = b.tokens;
   t.rows = static_cast<int64_t>(rows.size());
@@ -98,7 +87,6 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
     samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
     frames_ = samples_ / spec_.frame_samples;
-    has_ids_ = in.has("/ids");
     from_file_ = spec_.masks_from_file && in.has("/mask");
     if (from_file_) {
       const auto mi = in.info("/mask");
@@ -116,9 +104,8 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
 }
 
 methods::Batch AudioBatches::make(int64_t step) {
-  const std::vector<size_t> rows = order_->rows_of(step);
-  std::vector<size_t> at;
-  const std::vector<size_t> sorted = sorted_rows(rows, at);
+  const EpochOrder::Step st = order_->step(step);
+  const std::vector<size_t>&rows = st.rows, &at = st.at, &sorted = st.sorted;
   const size_t T = static_cast<size_t>(samples_), F = static_cast<size_t>(frames_), n = sorted.size();
   std::vector<float> audio(n * T);
   std::vector<int32_t> lengths(n);
@@ -129,9 +116,9 @@ methods::Batch AudioBatches::make(int64_t step) {
     in_.read_at<float>("/audio", sorted, audio.data());
     in_.read_at<int32_t>("/lengths", sorted, lengths.data());
     if (from_file_) in_.read_at<uint8_t>("/mask", sorted, file_mask.data());
-    ids = ids_of(in_, has_ids_, sorted);
+    ids = in_.ids_at(sorted);
   }
-  const int64_t epoch = order_->epoch_of(step);
+  const int64_t epoch = st.epoch;
   methods::Batch b;
   methods::AudioBatch& a = b.audio;
   a.rows = static_cast<int64_t>(rows.size());

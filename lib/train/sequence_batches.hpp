@@ -44,7 +44,7 @@ class TokenBatches {
   const io::DataReader& in_;
   SequenceBatchSpec spec_;
   int64_t length_ = 0;
-  bool from_file_ = false, has_ids_ = false;
+  bool from_file_ = false;
   mask::Vocabulary vocab_;
   std::unique_ptr<EpochOrder> order_;
   std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;  // last: its thread uses the rest
@@ -63,7 +63,7 @@ class AudioBatches {
   const io::DataReader& in_;
   SequenceBatchSpec spec_;
   int64_t samples_ = 0, frames_ = 0;
-  bool from_file_ = false, has_ids_ = false;
+  bool from_file_ = false;
   std::unique_ptr<EpochOrder> order_;
   std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;
 };

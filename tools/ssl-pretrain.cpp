@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.add_option("input", o.input,
                  "SSL-HDF5 image file (raw images, augmented on the fly, or ssl-augment views), or text file (mlm)")
       ->required();
-  std::string methods_help = "The objective:";
+  std::string methods_help = "The objective (a text file defaults to mlm):";
   for (const auto& m : methods::method_registry())
     if (m.pretrain) methods_help += std::string("\n  ") + m.name + ": " + m.summary;
   app.add_option("--method", o.method, methods_help)->check(CLI::IsMember(methods::pretrain_method_names()));

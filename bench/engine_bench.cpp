@@ -3,7 +3,9 @@
 // bench/engine.sh can print the ratio against PyTorch from one run.
 //
 // usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]
-// Prints one JSON line: images/s (each original image once), median/min/max
+//        bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]
+// Prints one JSON line: images/s (each original image once; for text,
+// sequences/s and tokens/s of 128-token sequences, 15 % selected), median/min/max
 // step time, peak RSS, and with SSLKIT_PROFILE=1 the per-op breakdown.
 #include <sys/resource.h>
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "core/threads.hpp"
+#include "methods/method.hpp"
 #include "models/encoders.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
@@ -28,7 +31,8 @@ using namespace sslkit::nn;
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]\n");
+    std::fprintf(stderr, "usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]\n"
+                         "       bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]\n");
     return 2;
   }
   std::string model = argv[1], task = argv[2], prec = argv[3];
@@ -45,11 +49,36 @@ int main(int argc, char** argv) {
   }
 
   Rng rng(0);
+  const int64_t kLength = 128, kVocab = 8000;
+  std::unique_ptr<methods::Method> text;
+  methods::Batch text_batch;
+  if (task == "mlm") {
+    // BERT's collator: 15 % of the real tokens selected; lengths as a real
+    // corpus has them (a quarter of the rows full, the rest 30-128 tokens).
+    methods::MethodParams mp;
+    mp.arch = model;
+    mp.vocab_size = kVocab;
+    mp.max_len = kLength;
+    text = methods::make_method("mlm", mp, rng);
+    methods::TokenBatch& t = text_batch.tokens;
+    t.rows = B, t.length = kLength, t.dtype = dt;
+    for (int64_t r = 0; r < B; ++r) {
+      const int32_t len = r % 4 == 0 ? kLength : 30 + static_cast<int32_t>(rng.below(kLength - 30));
+      t.lengths.push_back(len);
+      for (int64_t k = 0; k < kLength; ++k) {
+        const bool real = k < len, pick = real && rng.uniform() < 0.15;
+        t.ids.push_back(real ? 5 + static_cast<int32_t>(rng.below(kVocab - 5)) : 0);
+        t.labels.push_back(pick ? 5 + static_cast<int32_t>(rng.below(kVocab - 5)) : -100);
+      }
+    }
+  }
   std::unique_ptr<Module> enc;
   std::function<Var(const Var&)> encode;
   Shape in_shape;
   int64_t feat = 0, hid = 0, proj = 0;
-  if (model == "convnet") {
+  if (text) {
+    // no image encoder
+  } else if (model == "convnet") {
     auto m = std::make_unique<models::ConvNetS>(1, rng);
     auto* p = m.get();
     encode = [p](const Var& x) { return p->forward(x); };
@@ -64,13 +93,15 @@ int main(int argc, char** argv) {
     in_shape = {B, 32, 32, 3};
     feat = 512, hid = 512, proj = 128;
   }
-  MLP head = task == "simclr" ? MLP({feat, hid, proj}, rng) : MLP({feat, 10}, rng);
-  Var x1(random_tensor(in_shape, 1).to(dt)), x2(random_tensor(in_shape, 2).to(dt));
+  MLP head = task == "simclr" ? MLP({feat, hid, proj}, rng) : MLP({std::max<int64_t>(feat, 1), 10}, rng);
+  Var x1, x2;
+  if (!text) x1 = Var(random_tensor(in_shape, 1).to(dt)), x2 = Var(random_tensor(in_shape, 2).to(dt));
   std::vector<int32_t> y(B);
   for (auto& v : y) v = static_cast<int32_t>(rng.below(10));
 
-  std::vector<Var*> params = enc->parameters();
-  for (auto* p : head.parameters()) params.push_back(p);
+  std::vector<Var*> params = text ? methods::trainable_parameters(*text) : enc->parameters();
+  if (!text)
+    for (auto* p : head.parameters()) params.push_back(p);
   AdamW opt({ParamGroup{params, 1.0, 0.0}}, 1e-3f, 0.9f, 0.999f, 1e-8f);
 
   auto step = [&]() {
@@ -80,7 +111,9 @@ int main(int argc, char** argv) {
       return 0.0f;
     }
     Var loss;
-    if (task == "simclr") {
+    if (text) {
+      loss = text->loss(text_batch);
+    } else if (task == "simclr") {
       Var z1 = head.forward(encode(x1)), z2 = head.forward(encode(x2));
       loss = nt_xent(cast(z1, DType::f32), cast(z2, DType::f32), 0.2f);
     } else {
@@ -91,7 +124,10 @@ int main(int argc, char** argv) {
     opt.step();
     return loss.value().item();
   };
-  enc->set_training(task != "infer");
+  if (text)
+    text->set_training(true);
+  else
+    enc->set_training(task != "infer");
 
   std::vector<double> times;
   for (int i = 0; i < warmup + iters; ++i) {
@@ -110,9 +146,9 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"model\": \"%s\", \"task\": \"%s\", \"prec\": \"%s\", \"batch\": %ld, \"threads\": %d, \"iters\": %d, "
       "\"median_step_s\": %.4f, \"min_step_s\": %.4f, \"max_step_s\": %.4f, \"img_per_s_median\": %.1f, "
-      "\"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
+      "\"tokens_per_s_median\": %.0f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
       model.c_str(), task.c_str(), dtype_name(dt), static_cast<long>(B), thread_count(), iters, med, sorted.front(),
-      sorted.back(), B / med, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
+      sorted.back(), B / med, text ? B * kLength / med : 0.0, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
   if (profile_enabled()) {
     std::printf(", \"profile_ms_per_step\": {");
     bool first = true;

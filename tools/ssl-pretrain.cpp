@@ -41,10 +41,19 @@ int main(int argc, char** argv) {
   app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
   app.add_option("--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file");
+  app.add_option("--eval-split", o.eval_split,
+                 "Text: hold out this fraction of the rows (never trained on) and log masked-token accuracy and "
+                 "perplexity on them and on as many training rows; stored in the model file")
+      ->check(CLI::Range(0.0, 0.5));
+  app.add_option("--eval", o.eval_file, "Text: held-out text file (same tokenizer) to score instead of --eval-split");
+  app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations (and one at the end); 0: only at the end")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  app.get_option("--eval")->excludes("--eval-split");
   tool.add_common(app);
   // --resume is not an input here: continuing into the same file is how a
   // run goes on, and the checkpoint is read whole before it is replaced.
   tool.input(o.input);
+  tool.input(o.eval_file);
   tool.output("--log-json", o.log_json, /*binary=*/false);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;

@@ -66,6 +66,13 @@ void ModelWriter::series(const std::string& name, const std::vector<float>& valu
                  "cannot write train/" + name);
 }
 
+void ModelWriter::bytes(const std::string& name, const std::vector<uint8_t>& values) {
+  Handle d = create_dataset(file_, name, H5T_STD_U8LE, {values.size()}, out_.name());
+  if (!values.empty())
+    check_status(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
+                 "cannot write /" + name);
+}
+
 void ModelWriter::commit() {
   write_strings(file_, "history", history_);
   groups_.clear();
@@ -148,6 +155,18 @@ std::vector<float> ModelReader::series(const std::string& name) const {
   std::vector<float> v(info.shape.empty() ? 0 : info.shape[0]);
   if (!v.empty())
     check_status(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read series");
+  return v;
+}
+
+std::vector<uint8_t> ModelReader::bytes(const std::string& name) const {
+  if (H5Lexists(file_, name.c_str(), H5P_DEFAULT) <= 0) return {};
+  Handle d = check_id(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open /" + name);
+  auto info = describe_dataset(d, name);
+  if (info.shape.size() != 1 || info.dtype != DType::u8)
+    throw Error(name_, "/" + name + " is not a one-dimensional uint8 dataset");
+  std::vector<uint8_t> v(info.shape[0]);
+  if (!v.empty())
+    check_status(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read /" + name);
   return v;
 }
 

@@ -30,6 +30,8 @@ class ModelWriter {
               const float* values);
   void ints(const std::string& name, const std::vector<int64_t>& values);       // /state/<name>
   void series(const std::string& name, const std::vector<float>& values);       // /train/<name>
+  // /<name> as uint8 (a text model's tokenizer, so it can decode on its own).
+  void bytes(const std::string& name, const std::vector<uint8_t>& values);
   void set_history(std::vector<std::string> history) { history_ = std::move(history); }
   void commit();
 
@@ -51,6 +53,8 @@ class ModelReader {
   StoredTensor tensor(const std::string& group, const std::string& name) const;
   std::vector<int64_t> ints(const std::string& name) const;
   std::vector<float> series(const std::string& name) const;
+  // /<name> as uint8; empty when the file has none.
+  std::vector<uint8_t> bytes(const std::string& name) const;
 
  private:
   std::string name_;

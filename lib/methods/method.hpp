@@ -15,10 +15,12 @@ namespace sslkit::methods {
 // Token sequences of a batch, [B, L] row-major: the ids the model sees
 // (MLM-corrupted where selected), the labels (the original id where
 // selected, -100 elsewhere), the number of real tokens per row (the rest is
-// padding, which attention ignores).
+// padding, which attention ignores), and the dtype the encoder computes in
+// (the run's precision: images carry theirs in the views).
 struct TokenBatch {
   int64_t rows = 0, length = 0;
   std::vector<int32_t> ids, labels, lengths;
+  nn::DType dtype = nn::DType::f32;
 };
 
 // Audio clips of a batch: samples [B, T] f32, real samples per row, and the
@@ -80,6 +82,12 @@ class Method : public nn::Module {
     (void)t;
     (void)cls;
     throw Error("model", "is not a text model");
+  }
+  // Vocabulary scores [n, vocab] (f32) at the n positions a text batch
+  // selects (labels != -100), in row-major order (masked LM methods).
+  virtual nn::Var masked_logits(const TokenBatch& t) {
+    (void)t;
+    throw Error("model", "does not predict masked tokens");
   }
   bool has_image_encoder() const { return encoder_ != nullptr; }
   models::Encoder& encoder() {

@@ -22,17 +22,17 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
   Var loss(const Batch& b) override {
     const TokenBatch& t = b.tokens;
     if (t.rows == 0) throw Error("mlm", "needs token sequences (a text file), not images");
-    Var h = text_.forward(t.ids, t.lengths, t.length);
-    std::vector<int32_t> at, target;
-    for (size_t i = 0; i < t.labels.size(); ++i)
-      if (t.labels[i] != -100) {
-        at.push_back(static_cast<int32_t>(i));
-        target.push_back(t.labels[i]);
-      }
+    std::vector<int32_t> target;
+    for (int32_t l : t.labels)
+      if (l != -100) target.push_back(l);
+    Var h = text_.forward(t.ids, t.lengths, t.length, t.dtype);
     // No position selected in the whole batch: a zero loss that still
     // reaches every parameter, so the step is a no-op rather than an error.
-    if (at.empty()) return nn::scale(nn::mean(h), 0.0f);
-    return nn::cross_entropy(logits(nn::embedding(h, at)), target);
+    if (target.empty()) return nn::scale(nn::mean(h), 0.0f);
+    return nn::cross_entropy(selected_logits(h, t), target);
+  }
+  Var masked_logits(const TokenBatch& t) override {
+    return selected_logits(text_.forward(t.ids, t.lengths, t.length, t.dtype), t);
   }
   // Vocabulary scores [n, V] for hidden states [n, width].
   Var logits(const Var& hidden) override {
@@ -40,11 +40,11 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
     return nn::add(nn::matmul(x, text_.tokens.table, /*transpose_b=*/true), bias_);
   }
   Var sentence(const TokenBatch& t, bool cls) override {
-    Var h = text_.forward(t.ids, t.lengths, t.length);
+    Var h = text_.forward(t.ids, t.lengths, t.length, t.dtype);
     if (cls) {
       std::vector<int32_t> first;
       for (int64_t r = 0; r < t.rows; ++r) first.push_back(static_cast<int32_t>(r * t.length));
-      return nn::embedding(h, first);
+      return nn::cast(nn::embedding(h, first), nn::DType::f32);
     }
     // Mean over the real tokens: a [rows, rows*length] averaging matrix.
     nn::Tensor w = nn::Tensor::zeros({t.rows, t.rows * t.length});
@@ -52,9 +52,21 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
       const int32_t len = std::max<int32_t>(1, t.lengths[r]);
       for (int32_t k = 0; k < len && k < t.length; ++k) w.f32()[r * t.rows * t.length + r * t.length + k] = 1.0f / len;
     }
-    return nn::matmul(Var(w), h);
+    return nn::matmul(Var(w), nn::cast(h, nn::DType::f32));
   }
   models::TextEncoder& text() { return text_; }
+
+ private:
+  // The head's f32 scores at the selected rows of hidden states h.
+  Var selected_logits(const Var& h, const TokenBatch& t) {
+    std::vector<int32_t> at;
+    for (size_t i = 0; i < t.labels.size(); ++i)
+      if (t.labels[i] != -100) at.push_back(static_cast<int32_t>(i));
+    if (at.empty()) return Var(nn::Tensor::zeros({0, bias_.shape()[0]}));
+    return nn::cast(logits(nn::embedding(h, at)), nn::DType::f32);
+  }
+
+ public:
   void visit(nn::ModuleVisitor& v) override {
     v.module("text_encoder", text_);
     v.module("head_dense", dense_);

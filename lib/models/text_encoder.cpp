@@ -26,7 +26,7 @@ TextEncoder::TextEncoder(const std::string& arch, int64_t vocab, int64_t max_len
 }
 
 nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths,
-                             int64_t length) const {
+                             int64_t length, nn::DType dtype) const {
   const int64_t rows = static_cast<int64_t>(lengths.size()), D = shape_.width;
   SSLKIT_CHECK(static_cast<int64_t>(ids.size()) == rows * length, "token ids do not match rows x length");
   if (length > max_len_)
@@ -39,7 +39,7 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
       pos[r * length + k] = static_cast<int32_t>(k);
       padding[r * length + k] = k >= lengths[r];
     }
-  nn::Var x = nn::reshape(nn::add(tokens.forward(ids), positions.forward(pos)), {rows, length, D});
+  nn::Var x = nn::reshape(nn::cast(nn::add(tokens.forward(ids), positions.forward(pos)), dtype), {rows, length, D});
   for (const auto& b : blocks_) x = b.forward(x, padding);
   return final_.forward(nn::reshape(x, {rows * length, D}));
 }

@@ -24,8 +24,10 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
  public:
   TextEncoder(const std::string& arch, int64_t vocab, int64_t max_len, Rng& rng);
   // ids [rows, length] row-major, `lengths` real tokens per row (the rest is
-  // padding): hidden states [rows * length, width], one row per token.
-  nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length) const;
+  // padding): hidden states [rows * length, width], one row per token, in
+  // `dtype` (the embeddings are cast to it; the tables stay f32 masters).
+  nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length,
+                  nn::DType dtype = nn::DType::f32) const;
   void visit(nn::ModuleVisitor& v) override;
   int64_t width() const { return shape_.width; }
   int64_t max_len() const { return max_len_; }

@@ -40,23 +40,12 @@ Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_pa
   // [B,T,D] -> [B*H,T,dh]: each head becomes a batch entry of one batched matmul.
   auto split = [&](const Var& y) { return reshape(transpose(reshape(y, {B, T, H, dh}), 1, 2), {B * H, T, dh}); };
   Var qh = split(q.forward(x)), kh = split(k.forward(x)), vh = split(v.forward(x));
-  Var scores = scale(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)));  // [B*H,T,T]
-  if (!key_padding_mask.empty()) {
-    if (static_cast<int64_t>(key_padding_mask.size()) != B * T)
-      SSLKIT_FAIL(std::string("key padding mask of ") + std::to_string(key_padding_mask.size()) +
-                          " entries for " + std::to_string(B) + "x" + std::to_string(T) + " tokens");
-    // An additive bias on the scores, a constant of the tape. Finite, not
-    // -inf: an all-padding row then gets equal scores (uniform weights)
-    // rather than NaN, and exp(-1e9 - max) is exactly 0 elsewhere.
-    Tensor bias = Tensor::zeros({B * H, T, T});
-    float* pb = bias.f32();
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < T; ++t)
-        if (key_padding_mask[b * T + t])
-          for (int64_t h = 0; h < H; ++h)
-            for (int64_t i = 0; i < T; ++i) pb[((b * H + h) * T + i) * T + t] = -1e9f;
-    scores = add(scores, Var(bias));
-  }
+  if (!key_padding_mask.empty() && static_cast<int64_t>(key_padding_mask.size()) != B * T)
+    SSLKIT_FAIL(std::string("key padding mask of ") + std::to_string(key_padding_mask.size()) + " entries for " +
+                std::to_string(B) + "x" + std::to_string(T) + " tokens");
+  // [B*H,T,T], scaled, padding keys masked out.
+  Var scores = scale_mask_keys(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)),
+                               key_padding_mask);
   Var ctx = matmul(softmax(scores), vh);  // [B*H,T,dh]
   Var merged = reshape(transpose(reshape(ctx, {B, H, T, dh}), 1, 2), {B, T, D});
   return out.forward(merged);

@@ -47,6 +47,12 @@ Var avg_pool2d(const Var& x, int64_t kernel, int64_t stride, int64_t padding = 0
 // x [N,H,W,C] -> [N,C].
 Var global_avg_pool(const Var& x);
 
+// Attention scores [B*H, T, T] (H heads per sequence) times `scale`, with
+// the columns of padding keys (key_padding_mask [B*T], nonzero = padding)
+// set to -1e9, a constant: softmax then gives them exactly 0, and a row whose
+// keys are all padding gets equal weights instead of NaN. Empty mask: scale only.
+Var scale_mask_keys(const Var& scores, float scale, const std::vector<uint8_t>& key_padding_mask);
+
 // Over the last axis.
 Var softmax(const Var& x);
 Var log_softmax(const Var& x);

@@ -69,26 +69,38 @@ Var concat(const std::vector<Var>& xs, int axis) {
 
 namespace {
 
-// out = x with axes a0 and a1 swapped (a general strided copy).
+// out = x with axes a0 < a1 swapped. The axes after a1 stay together, so
+// the copy moves contiguous blocks of `inner` elements: x viewed as
+// [outer, A, mid, B, inner] becomes [outer, B, mid, A, inner]. (An element-
+// by-element copy with a div/mod per axis took 29 % of a BERT step.)
 Tensor swap_axes(const Tensor& x, int a0, int a1) {
+  if (a0 > a1) std::swap(a0, a1);
   Shape s = x.shape();
   std::swap(s[a0], s[a1]);
   Tensor y(s, x.dtype());
   const int rank = x.rank();
-  std::vector<int64_t> in_stride(rank, 1);
-  for (int i = rank - 2; i >= 0; --i) in_stride[i] = in_stride[i + 1] * x.dim(i + 1);
-  std::vector<int64_t> stride = in_stride;
-  std::swap(stride[a0], stride[a1]);  // stride in x of each output axis
-  const int64_t n = y.numel();
-  const size_t es = esize(x.dtype());
-#pragma omp parallel for if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t rem = i, src = 0;
-    for (int d = rank - 1; d >= 0; --d) {
-      src += (rem % s[d]) * stride[d];
-      rem /= s[d];
-    }
-    std::memcpy(static_cast<char*>(y.raw()) + i * es, static_cast<const char*>(x.raw()) + src * es, es);
+  auto prod = [&](int from, int to) {
+    int64_t p = 1;
+    for (int i = from; i < to; ++i) p *= x.dim(i);
+    return p;
+  };
+  const int64_t outer = prod(0, a0), A = x.dim(a0), mid = prod(a0 + 1, a1), B = x.dim(a1), inner = prod(a1 + 1, rank);
+  const size_t es = esize(x.dtype()), block = static_cast<size_t>(inner) * es;
+  const char* src = static_cast<const char*>(x.raw());
+  char* dst = static_cast<char*>(y.raw());
+  const int64_t blocks = outer * A * mid * B;
+#pragma omp parallel for if (blocks * inner > 65536)
+  for (int64_t i = 0; i < blocks; ++i) {
+    // i enumerates the output [outer, B, mid, A]; read from x [outer, A, mid, B].
+    int64_t rem = i;
+    const int64_t a = rem % A;
+    rem /= A;
+    const int64_t m = rem % mid;
+    rem /= mid;
+    const int64_t b = rem % B;
+    const int64_t o = rem / B;
+    const int64_t from = (((o * A + a) * mid + m) * B + b);
+    std::memcpy(dst + i * block, src + from * block, block);
   }
   return y;
 }

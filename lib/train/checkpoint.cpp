@@ -35,6 +35,8 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
   w.ints("rng", rng);
   w.series("loss", x.loss);
   w.series("lr", x.lr);
+  for (const auto& [name, values] : x.series) w.series(name, values);
+  if (!x.tokenizer.empty()) w.bytes("tokenizer", x.tokenizer);
   w.set_history(x.history);
   w.commit();
 }
@@ -53,6 +55,9 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
     x->rng_state.assign(rng.begin(), rng.end());
     x->loss = r.series("loss");
     x->lr = r.series("lr");
+    for (const std::string& name : r.names("train"))
+      if (name != "loss" && name != "lr") x->series[name] = r.series(name);
+    x->tokenizer = r.bytes("tokenizer");
     x->config = config;
   }
   return config;

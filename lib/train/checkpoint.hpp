@@ -2,6 +2,7 @@
 // state) as an sslkit model file. Values are stored as float32, which is
 // what the master weights are, so a round trip is bit-exact.
 #pragma once
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,10 @@ struct CheckpointExtras {
   double seconds = 0;                                          // of training so far (a time budget resumes from it)
   std::vector<uint64_t> rng_state;
   std::vector<float> loss, lr;                                 // per-step series
+  // Further series under /train by name (held-out evaluation: its steps,
+  // masked accuracy and perplexity), saved and restored whole.
+  std::map<std::string, std::vector<float>> series;
+  std::vector<uint8_t> tokenizer;                              // text models: /tokenizer, to decode on their own
   std::vector<std::string> history;
 };
 

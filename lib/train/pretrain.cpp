@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <numeric>
 #include <thread>
 
 #include "augment/recipe.hpp"
@@ -23,6 +24,7 @@
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
+#include "train/masked_eval.hpp"
 #include "train/sequence_batches.hpp"
 #include "data/tokenizer.hpp"
 #include "train/trainer.hpp"
@@ -101,6 +103,7 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
   differs("--strength", "strength", o.strength);
   differs("--temperature", "temperature", o.temperature);
   differs("--seed", "seed", o.seed);
+  differs("--eval-split", "eval_split", o.eval_split);
   if (config.contains("data")) {
     const json& d = config["data"];
     if (d["samples"] != in.size() || (d.contains("shape") && d["shape"] != data_shape(in)))
@@ -112,6 +115,46 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
                      config["epochs"].dump() + "; a resumed run may only train longer");
 }
 
+// Held-out text for masked-LM evaluation: rows of the input carved off by
+// --eval-split (a seeded choice, never trained on), or rows of --eval. The
+// same number of training rows are scored beside them, so the two curves
+// show over-fitting. At most kMaxEvalRows of each are scored.
+struct HeldOut {
+  static constexpr size_t kMaxEvalRows = 2048;
+  const io::DataReader* file = nullptr;       // where `rows` are
+  std::vector<size_t> rows, train_rows;       // scored rows; every row trained on
+  std::vector<size_t> train_scored;
+  MaskedScore unigram;
+};
+
+std::optional<HeldOut> hold_out(const io::DataReader& in, const io::DataReader* eval_in, double split, uint64_t seed,
+                                int batch) {
+  HeldOut h;
+  std::vector<size_t> perm(in.size());
+  std::iota(perm.begin(), perm.end(), size_t{0});
+  Rng rng(seed, 0xE7A15);
+  for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);
+  size_t held = 0;
+  if (split > 0) {
+    held = std::max<size_t>(1, static_cast<size_t>(std::llround(split * static_cast<double>(in.size()))));
+    if (in.size() < held + static_cast<size_t>(batch))
+      throw UsageError("--eval-split " + std::to_string(split) + " leaves " + std::to_string(in.size() - std::min(held, in.size())) +
+                       " rows of " + in.name() + " to train on, fewer than one batch of " + std::to_string(batch));
+    h.file = &in;
+    h.rows.assign(perm.begin(), perm.begin() + std::min(held, HeldOut::kMaxEvalRows));
+  } else if (eval_in) {
+    h.file = eval_in;
+    for (size_t r = 0; r < std::min(eval_in->size(), HeldOut::kMaxEvalRows); ++r) h.rows.push_back(r);
+  } else {
+    return std::nullopt;
+  }
+  h.train_rows.assign(perm.begin() + held, perm.end());
+  h.train_scored.assign(h.train_rows.begin(), h.train_rows.begin() + std::min(h.train_rows.size(), h.rows.size()));
+  std::sort(h.train_rows.begin(), h.train_rows.end());
+  h.unigram = unigram_baseline(in, h.train_rows, *h.file, h.rows, seed);
+  return h;
+}
+
 }  // namespace
 
 void run_pretrain(const PretrainOptions& o) {
@@ -119,10 +162,10 @@ void run_pretrain(const PretrainOptions& o) {
   nn::init_engine();
   io::DataReader in(o.input);
   const bool text = in.modality() == io::Modality::text;
-  // The text encoder computes in f32 for now (its embeddings and attention
-  // have no bf16 path yet); the model file says what actually ran.
-  const nn::DType dt = text ? nn::DType::f32 : nn::resolve_precision(o.precision);
-  if (text && o.precision == "bf16") throw UsageError("--precision bf16 is not available for text models yet; use f32 or auto");
+  const nn::DType dt = nn::resolve_precision(o.precision);
+  if (!text && (o.eval_split > 0 || !o.eval_file.empty()))
+    throw UsageError(std::string(o.eval_split > 0 ? "--eval-split" : "--eval") + " scores masked language models; " +
+                     in.name() + " is not a text file");
   note(std::string("precision ") + nn::dtype_name(dt) + " (" + nn::cpu_isa_name() + ")");
   if (!text && in.modality() != io::Modality::image)
     throw UsageError(in.name() + " is an " + io::modality_name(in.modality()) +
@@ -165,6 +208,7 @@ void run_pretrain(const PretrainOptions& o) {
               {"warmup", o.warmup},
               {"seed", o.seed},
               {"precision", nn::dtype_name(dt)},
+              {"eval_split", o.eval_split},
               {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
     methods::write_params(mp, config);
   } else {
@@ -211,16 +255,48 @@ void run_pretrain(const PretrainOptions& o) {
     opt->set_steps(extras.step);
   }
 
+  // Held-out text: carved off the input (fixed by the config, so a resumed
+  // run trains on the same rows) or another file with the same tokenizer.
+  std::optional<io::DataReader> eval_in;
+  const std::string eval_file = !o.eval_file.empty() ? o.eval_file : config.value("eval_file", std::string());
+  if (text && !eval_file.empty()) {
+    eval_in.emplace(eval_file);
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    if (eval_in->modality() != io::Modality::text || !eval_in->has("/tokenizer") ||
+        data::Tokenizer::read_from(*eval_in).bytes() != data::Tokenizer::read_from(in).bytes())
+      throw UsageError("--eval " + eval_in->name() + " is not text with the tokenizer of " + in.name() +
+                       " (import both with one tokenizer: ssl-import text --tokenizer)");
+    config["eval_file"] = eval_file;
+  }
+  const int batch_size = config["batch"];
+  const std::optional<HeldOut> held =
+      text ? hold_out(in, eval_in ? &*eval_in : nullptr, config.value("eval_split", 0.0), seed, batch_size)
+           : std::nullopt;
+  if (held) {
+    config["eval"] = {{"rows", held->rows.size()}, {"masked_tokens", held->unigram.tokens},
+                      {"unigram_accuracy", held->unigram.accuracy}, {"unigram_perplexity", held->unigram.perplexity}};
+    char line[200];
+    std::snprintf(line, sizeof line, "held out: %zu rows, %lld masked tokens; unigram baseline accuracy %.4f, perplexity %.1f",
+                  held->rows.size(), static_cast<long long>(held->unigram.tokens), held->unigram.accuracy,
+                  held->unigram.perplexity);
+    note(line);
+  }
+  if (text) {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    extras.tokenizer = data::Tokenizer::read_from(in).bytes();
+  }
+
   // The batch source of the file's modality; the trainer sees only batches.
   std::optional<ImageBatches> images;
   std::optional<TokenBatches> tokens;
   std::function<methods::Batch()> next_batch;
   int64_t steps_per_epoch = 0;
-  const int batch_size = config["batch"];
   if (text) {
     SequenceBatchSpec spec;
     spec.batch = batch_size;
     spec.seed = seed;
+    spec.dtype = dt;
+    if (held && held->file == &in) spec.rows = held->train_rows;
     spec.first_step = extras.step;
     tokens.emplace(in, spec);
     next_batch = [&] { return tokens->next(); };
@@ -279,6 +355,31 @@ void run_pretrain(const PretrainOptions& o) {
       warn("step " + std::to_string(r.step) + ": embeddings are collapsing (per-dimension std " + std::to_string(s) +
            ", healthy about " + std::to_string(healthy) + ")");
   });
+  // Masked accuracy and perplexity on the held-out rows and on as many
+  // training rows, every eval_every steps and at the end.
+  int64_t last_eval = -1;
+  auto evaluate = [&](int64_t step) {
+    if (!held || step == last_eval) return;
+    last_eval = step;
+    const MaskedScore h = evaluate_masked_lm(*method, *held->file, held->rows, seed, dt);
+    const MaskedScore t = evaluate_masked_lm(*method, in, held->train_scored, seed, dt);
+    for (auto [name, v] : {std::pair<const char*, double>{"eval_step", step}, {"eval_accuracy", h.accuracy},
+                           {"eval_perplexity", h.perplexity}, {"eval_train_accuracy", t.accuracy},
+                           {"eval_train_perplexity", t.perplexity}})
+      extras.series[name].push_back(static_cast<float>(v));
+    char line[200];
+    std::snprintf(line, sizeof line, "after %lld steps: held-out masked accuracy %.4f, perplexity %.1f (train %.4f, %.1f)",
+                  static_cast<long long>(step + 1), h.accuracy, h.perplexity, t.accuracy, t.perplexity);
+    note(line);
+    if (log.is_open())
+      log << json{{"step", step}, {"eval_accuracy", h.accuracy}, {"eval_perplexity", h.perplexity},
+                  {"train_accuracy", t.accuracy}, {"train_perplexity", t.perplexity}}.dump()
+          << "\n" << std::flush;
+  };
+  if (held && o.eval_every > 0)
+    loop.after_step.push_back([&](const StepReport& r) {
+      if ((r.step + 1) % o.eval_every == 0) evaluate(r.step);
+    });
   const std::vector<std::string> history = [&] {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     auto h = in.history();
@@ -300,6 +401,7 @@ void run_pretrain(const PretrainOptions& o) {
   method->set_training(true);
   io::catch_interrupts();
   const TrainResult r = train(loop);
+  if (r.step > extras.step) evaluate(r.step - 1);
   loop.checkpoint(r.step, r.seconds);
   char line[200];
   std::snprintf(line, sizeof line,

@@ -25,6 +25,9 @@ struct PretrainOptions {
   std::string resume;               // a checkpoint to continue
   int64_t max_steps = 0;            // stop after this many steps of this run (0 = no limit); resume later
   std::string log_json;             // JSON lines: step, loss, lr, images/s
+  double eval_split = 0;            // text: this fraction of the rows held out for evaluation
+  std::string eval_file;            // text: held-out text with the same tokenizer
+  int64_t eval_every = 100;         // steps between evaluations (and one at the end)
   uint64_t seed = 0;
   std::string command_line;
   std::set<std::string> given;      // options given on the command line ("--lr"): checked against --resume

@@ -60,6 +60,7 @@ methods::Batch TokenBatches::make(int64_t step) {
   methods::TokenBatch& t = b.tokens;
   t.rows = static_cast<int64_t>(rows.size());
   t.length = length_;
+  t.dtype = spec_.dtype;
   t.ids.resize(rows.size() * L);
   t.labels.resize(rows.size() * L);
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -78,6 +79,34 @@ methods::Batch TokenBatches::make(int64_t step) {
     if (!spec_.targets.empty()) b.pretext.push_back(spec_.targets[rows[r]]);
   }
   return b;
+}
+
+methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size_t>& sorted,
+                                const mask::Vocabulary& vocab, const mask::MlmParams& p, uint64_t seed, int64_t epoch) {
+  methods::TokenBatch t;
+  std::vector<int32_t> tokens;
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    t.length = static_cast<int64_t>(in.info("/tokens").shape[1]);
+    t.rows = static_cast<int64_t>(sorted.size());
+    tokens.resize(sorted.size() * t.length);
+    t.lengths.resize(sorted.size());
+    in.read_at<int32_t>("/tokens", sorted, tokens.data());
+    in.read_at<int32_t>("/lengths", sorted, t.lengths.data());
+    ids = in.ids_at(sorted);
+  }
+  const size_t L = static_cast<size_t>(t.length);
+  t.ids.resize(sorted.size() * L);
+  t.labels.resize(sorted.size() * L);
+  for (size_t r = 0; r < sorted.size(); ++r) {
+    t.lengths[r] = std::clamp<int32_t>(t.lengths[r], 0, static_cast<int32_t>(L));
+    Rng rng = epoch_rng(seed, ids[r], epoch);
+    mask::MlmSample s = mask::mask_mlm(tokens.data() + r * L, t.lengths[r], static_cast<int>(L), vocab, p, rng);
+    std::copy(s.input_ids.begin(), s.input_ids.end(), t.ids.begin() + r * L);
+    std::copy(s.labels.begin(), s.labels.end(), t.labels.begin() + r * L);
+  }
+  return t;
 }
 
 AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {

@@ -28,6 +28,7 @@ struct SequenceBatchSpec {
   mask::MlmParams mlm;           // text
   mask::SpanParams span;         // audio
   int frame_samples = 320;       // audio: samples per latent frame (20 ms at 16 kHz)
+  nn::DType dtype = nn::DType::f32;  // text: what the encoder computes in
 };
 
 // Text files (/tokens, /lengths, /tokenizer): ids, MLM labels and lengths.
@@ -49,6 +50,11 @@ class TokenBatches {
   std::unique_ptr<EpochOrder> order_;
   std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;  // last: its thread uses the rest
 };
+
+// Rows `sorted` (ascending, distinct) of text file `in`, in that order,
+// masked on the fly for `epoch` exactly as TokenBatches masks them.
+methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size_t>& sorted,
+                                const mask::Vocabulary& vocab, const mask::MlmParams& p, uint64_t seed, int64_t epoch);
 
 // Audio files (/audio, /lengths): samples, lengths and span masks.
 class AudioBatches {

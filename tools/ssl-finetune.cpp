@@ -32,9 +32,13 @@ int main(int argc, char** argv) {
       ->check(cli::positive() & CLI::Range(0.0, 1.0));
   app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
                      ->check(CLI::Range(1, 100000));
-  app.add_option("--arch", full.arch, "full without --model: train this encoder from scratch (the baseline)")
-      ->check(CLI::IsMember({"convnet-s", "resnet18"}));
-  app.add_option("--batch", full.batch, "full: images per step")->check(CLI::Range(2, 65536));
+  app.add_option("--arch", full.arch,
+                 "full without --model: train this encoder from scratch (the baseline): convnet-s, resnet18; "
+                 "bert-tiny, bert-mini for text (the default there)")
+      ->check(CLI::IsMember({"convnet-s", "resnet18", "bert-tiny", "bert-mini"}));
+  app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
+  app.add_option("--time-budget", full.time_budget, "full, text: seconds of training instead of --epochs")
+      ->check(cli::non_negative());
   app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2)")
       ->check(cli::positive());
   app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the backbone's lr as a fraction of --lr (0.1)")
@@ -56,8 +60,11 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     o.seed = tool.common().seed;
     full.command_line = tool.command_line();
+    for (const auto* opt : app.get_options())
+      if (opt->count() > 0 && !opt->get_lnames().empty()) full.given.insert("--" + opt->get_lnames()[0]);
     if (o.mode != "full" && !full.output.empty()) throw UsageError("-o writes a fine-tuned model: use it with --mode full");
     if (o.mode != "full" && *app.get_option("--arch")) throw UsageError("--arch goes with --mode full");
+    if (o.mode != "full" && *app.get_option("--time-budget")) throw UsageError("--time-budget goes with --mode full");
     if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
     eval::Metrics m;
     if (o.mode == "full") {

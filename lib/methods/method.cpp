@@ -31,6 +31,8 @@ const std::vector<MethodInfo>& method_registry() {
        0, false, true, "", make_mlm},
       {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
        false, "crop(0.8,1) flip(0.5)", supervised},
+      {"text-supervised", "text", "a text encoder and a linear classifier on labels (full fine-tuning of text)", 0,
+       false, false, "", make_text_classifier},
   };
   return table;
 }

@@ -40,19 +40,8 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
     return nn::add(nn::matmul(x, text_.tokens.table, /*transpose_b=*/true), bias_);
   }
   Var sentence(const TokenBatch& t, bool cls) override {
-    Var h = text_.forward(t.ids, t.lengths, t.length, t.dtype);
-    if (cls) {
-      std::vector<int32_t> first;
-      for (int64_t r = 0; r < t.rows; ++r) first.push_back(static_cast<int32_t>(r * t.length));
-      return nn::cast(nn::embedding(h, first), nn::DType::f32);
-    }
-    // Mean over the real tokens: a [rows, rows*length] averaging matrix.
-    nn::Tensor w = nn::Tensor::zeros({t.rows, t.rows * t.length});
-    for (int64_t r = 0; r < t.rows; ++r) {
-      const int32_t len = std::max<int32_t>(1, t.lengths[r]);
-      for (int32_t k = 0; k < len && k < t.length; ++k) w.f32()[r * t.rows * t.length + r * t.length + k] = 1.0f / len;
-    }
-    return nn::matmul(Var(w), nn::cast(h, nn::DType::f32));
+    return nn::cast(models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls),
+                    nn::DType::f32);
   }
   models::TextEncoder& text() { return text_; }
 

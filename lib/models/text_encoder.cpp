@@ -1,5 +1,7 @@
 #include "models/text_encoder.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "nn/ops.hpp"
 
@@ -42,6 +44,23 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
   nn::Var x = nn::reshape(nn::cast(nn::add(tokens.forward(ids), positions.forward(pos)), dtype), {rows, length, D});
   for (const auto& b : blocks_) x = b.forward(x, padding);
   return final_.forward(nn::reshape(x, {rows * length, D}));
+}
+
+nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls) {
+  const int64_t rows = static_cast<int64_t>(lengths.size()), D = h.shape().back();
+  if (cls) {
+    std::vector<int32_t> first;
+    for (int64_t r = 0; r < rows; ++r) first.push_back(static_cast<int32_t>(r * length));
+    return nn::embedding(h, first);
+  }
+  // A batched matmul of per-row averaging weights [rows, 1, length] with
+  // the hidden states [rows, length, D].
+  nn::Tensor w = nn::Tensor::zeros({rows, 1, length});
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t len = std::clamp<int64_t>(lengths[r], 1, length);
+    for (int64_t k = 0; k < len; ++k) w.f32()[r * length + k] = 1.0f / static_cast<float>(len);
+  }
+  return nn::reshape(nn::matmul(nn::Var(w.to(h.value().dtype())), nn::reshape(h, {rows, length, D})), {rows, D});
 }
 
 void TextEncoder::visit(nn::ModuleVisitor& v) {

@@ -19,6 +19,8 @@ struct TextEncoderShape {
 // bert-tiny: 2 layers, width 128, 2 heads, MLP 512; bert-mini: 4 layers,
 // width 256, 4 heads, MLP 1024. UsageError for another name.
 TextEncoderShape text_encoder_shape(const std::string& arch);
+// True for the text encoders' names (bert-*).
+inline bool is_text_arch(const std::string& arch) { return arch.rfind("bert-", 0) == 0; }
 
 class TextEncoder : public nn::ModuleImpl<TextEncoder> {
  public:
@@ -28,6 +30,10 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
   // `dtype` (the embeddings are cast to it; the tables stay f32 masters).
   nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length,
                   nn::DType dtype = nn::DType::f32) const;
+  // Sentence vectors [rows, width] from hidden states h [rows * length,
+  // width]: the mean over each row's real tokens (at least its first), or
+  // its first token ([CLS]) when `cls`.
+  static nn::Var pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls);
   void visit(nn::ModuleVisitor& v) override;
   int64_t width() const { return shape_.width; }
   int64_t max_len() const { return max_len_; }

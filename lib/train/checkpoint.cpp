@@ -72,4 +72,16 @@ void load_checkpoint_part(const std::string& path, const std::string& prefix, nn
   for (auto& [name, b] : part.named_buffers()) get(r, "buffers", prefix + name, *b);
 }
 
+void load_checkpoint_prefix(const std::string& path, const std::string& prefix, nn::Module& model) {
+  io::ModelReader r(path);
+  auto wanted = [&](const std::string& name) { return name.rfind(prefix, 0) == 0; };
+  for (auto& [name, p] : model.named_parameters()) {
+    if (!wanted(name)) continue;
+    if (!r.has("params", name)) throw Error(r.name(), "has no " + name + " (a different architecture?)");
+    get(r, "params", name, p->value());
+  }
+  for (auto& [name, b] : model.named_buffers())
+    if (wanted(name)) get(r, "buffers", name, *b);
+}
+
 }  // namespace sslkit::train

@@ -38,5 +38,8 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
 // Loads only the parameters and buffers stored under `prefix` (e.g. a
 // pretrained method's "encoder.") into `part`.
 void load_checkpoint_part(const std::string& path, const std::string& prefix, nn::Module& part);
+// Loads the parameters and buffers of `model` whose names begin with
+// `prefix` (a fine-tuned text model's "text_encoder." from a pretrained one).
+void load_checkpoint_prefix(const std::string& path, const std::string& prefix, nn::Module& model);
 
 }  // namespace sslkit::train

@@ -12,10 +12,14 @@
 #include "io/files.hpp"
 #include "methods/method.hpp"
 #include "methods/registry.hpp"
+#include "io/model_file.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
+#include "train/sequence_batches.hpp"
+#include "data/tokenizer.hpp"
+#include "models/text_encoder.hpp"
 #include "train/trainer.hpp"
 #include "train/trained_model.hpp"
 
@@ -47,6 +51,138 @@ std::vector<int32_t> predict(methods::Method& m, const io::DataReader& in, float
   return pred;
 }
 
+std::vector<int32_t> predict_text(methods::Method& m, const io::DataReader& in, nn::DType dt) {
+  const int64_t N = in.size(), L = static_cast<int64_t>(in.info("/tokens").shape[1]), batch = 64;
+  std::vector<int32_t> pred(N);
+  for (int64_t s = 0; s < N; s += batch) {
+    methods::TokenBatch t;
+    t.rows = std::min<int64_t>(batch, N - s);
+    t.length = L;
+    t.dtype = dt;
+    t.ids.resize(t.rows * L);
+    t.lengths.resize(t.rows);
+    in.read<int32_t>("/tokens", s, t.rows, t.ids.data());
+    in.read<int32_t>("/lengths", s, t.rows, t.lengths.data());
+    nn::NoGrad ng;
+    nn::Tensor logits = m.logits(m.sentence(t, false)).value().to(nn::DType::f32);
+    const int64_t K = logits.dim(1);
+    for (int64_t i = 0; i < t.rows; ++i)
+      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
+                                         (logits.f32() + i * K));
+  }
+  return pred;
+}
+
+// Labels of a train and a test file: the class count, or an error naming
+// the file without labels.
+int class_count(const io::DataReader& tr, const io::DataReader& te, const std::vector<int32_t>& ytr,
+                const std::vector<int32_t>& yte) {
+  if (std::none_of(ytr.begin(), ytr.end(), [](int32_t y) { return y >= 0; }))
+    throw Error(tr.name(), "has no labels; full fine-tuning needs /labels");
+  if (std::none_of(yte.begin(), yte.end(), [](int32_t y) { return y >= 0; }))
+    throw Error(te.name(), "has no labels to evaluate against");
+  const int K = eval::num_classes(ytr, yte);
+  if (K < 2) throw Error(tr.name(), "needs labels of at least two classes");
+  return K;
+}
+
+// Text: a pretrained text model's encoder (or a new one, the baseline) with
+// a linear head on mean-pooled tokens, on unmasked token batches.
+eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
+                                nn::DType dt) {
+  const eval::FinetuneOptions& r = o.report;
+  if (te.modality() != io::Modality::text) throw UsageError(te.name() + " is not a text file; " + tr.name() + " is");
+  const std::vector<uint8_t> tok = data::Tokenizer::read_from(tr).bytes();
+  if (!te.has("/tokenizer") || data::Tokenizer::read_from(te).bytes() != tok)
+    throw UsageError(te.name() + " was not tokenized as " + tr.name() + " (import both with one tokenizer)");
+  methods::MethodParams mp;
+  json config;
+  if (!r.model.empty()) {
+    config = json::parse(io::ModelReader(r.model).config());
+    const std::string method = config.value("method", std::string());
+    if (std::string(methods::method_info(method).modality) != "text")
+      throw UsageError(tr.name() + " is a text file; " + r.model + " is an image model (" + method + ")");
+    mp = methods::read_params(config);
+    if (mp.vocab_size != data::Tokenizer::read_from(tr).vocab_size())
+      throw UsageError(r.model + " was trained on a vocabulary of " + std::to_string(mp.vocab_size) + " tokens; " +
+                       tr.name() + " has another tokenizer");
+  } else {
+    if (o.given.count("--arch") && !models::is_text_arch(o.arch))
+      throw UsageError("--arch " + o.arch + " is an image encoder; " + tr.name() + " is a text file (bert-tiny, bert-mini)");
+    mp.arch = o.given.count("--arch") ? o.arch : "bert-mini";
+    mp.vocab_size = data::Tokenizer::read_from(tr).vocab_size();
+    mp.max_len = static_cast<int64_t>(tr.info("/tokens").shape[1]);
+  }
+  for (const io::DataReader* f : {&tr, &te})
+    if (static_cast<int64_t>(f->info("/tokens").shape[1]) > mp.max_len)
+      throw UsageError(f->name() + " holds sequences of " + std::to_string(f->info("/tokens").shape[1]) +
+                       " tokens; the model takes at most " + std::to_string(mp.max_len));
+  const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
+  mp.num_classes = class_count(tr, te, ytr, yte);
+
+  Rng init(r.seed, 0xF17E);
+  auto model = methods::make_method("text-supervised", mp, init);
+  if (!r.model.empty()) load_checkpoint_prefix(r.model, "text_encoder.", *model);
+  // The pretrained encoder moves slower than the new head, as for images.
+  nn::ParamGroup enc{{}, o.backbone_lr_scale, o.weight_decay, false}, enc_norm{{}, o.backbone_lr_scale, 0.0, true},
+      head{{}, 1.0, o.weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
+  for (auto& [name, p] : model->named_parameters()) {
+    const bool flat = p->value().rank() == 1;
+    (name.rfind("head.", 0) == 0 ? (flat ? head_bias : head) : (flat ? enc_norm : enc)).params.push_back(p);
+  }
+  nn::AdamW opt({enc, enc_norm, head, head_bias}, o.lr);
+
+  const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
+  SequenceBatchSpec spec;
+  // 64 sequences a step unless told (as ssl-pretrain for text).
+  spec.batch = static_cast<int>(std::min<int64_t>(o.given.count("--batch") ? o.batch : 64, static_cast<int64_t>(rows.size())));
+  spec.seed = r.seed;
+  spec.rows = rows;
+  spec.targets = ytr;
+  spec.mask_tokens = false;
+  spec.dtype = dt;
+  TokenBatches batches(tr, spec);
+  const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
+
+  TrainLoop loop;
+  loop.optimizer = &opt;
+  loop.schedule = {o.lr, total > 0 ? std::min(0.1, 200.0 / static_cast<double>(total)) : 0.1};
+  loop.budget.total_steps = total;
+  loop.budget.seconds = o.time_budget;
+  loop.progress = "finetune";
+  loop.subject = "ssl-finetune";
+  loop.next_batch = [&] { return batches.next(); };
+  loop.loss = [&](const methods::Batch& b) { return model->loss(b); };
+  model->set_training(true);
+  const TrainResult done = train(loop);
+  model->set_training(false);
+  eval::Metrics m = eval::score(predict_text(*model, te, dt), yte, mp.num_classes);
+  m.class_names = tr.class_names();
+  json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", spec.batch},
+                   {"lr", o.lr},              {"backbone_lr_scale", o.backbone_lr_scale},
+                   {"final_loss", done.last_loss}, {"init", r.model.empty() ? "scratch" : r.model}};
+  if (total > 0) selected["epochs"] = o.epochs;
+  eval::FinetuneOptions report = r;
+  report.mode = "full";
+  eval::write_report(m, report, selected.dump());
+  if (!o.output.empty()) {
+    json out = {{"method", "text-supervised"}};
+    methods::write_params(mp, out);
+    out["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
+    out["label_fraction"] = r.label_fraction;
+    out["precision"] = nn::dtype_name(dt);
+    CheckpointExtras x;
+    x.config = out.dump();
+    x.step = done.step;
+    x.seconds = done.seconds;
+    x.tokenizer = tok;
+    x.history = tr.history();
+    x.history.push_back(o.command_line);
+    save_checkpoint(o.output, *model, x);
+  }
+  return m;
+}
+
 }  // namespace
 
 eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
@@ -57,12 +193,16 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
   io::DataReader tr(r.train), te(r.eval);
+  if (tr.modality() == io::Modality::text) return run_text_finetune(o, tr, te, dt);
+  if (o.time_budget > 0) throw UsageError("--time-budget goes with text for now; give images --epochs");
 
   methods::MethodParams mp;
   float mean, stdev;
   json config;
   if (!r.model.empty()) {
     TrainedModel t = load_trained_model(r.model);
+    if (!t.method->has_image_encoder())
+      throw UsageError(tr.name() + " holds images; " + r.model + " is a text model (" + t.method_name + ")");
     config = json::parse(t.config);
     mp.arch = t.arch;
     mp.in_channels = t.in_channels;
@@ -70,6 +210,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     stdev = t.stdev;
   } else {
     if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
+    if (models::is_text_arch(o.arch))
+      throw UsageError("--arch " + o.arch + " is a text encoder; " + tr.name() + " holds images (convnet-s, resnet18)");
     mp.arch = o.arch;
     mp.in_channels = tr.info("/images").shape[3];
     std::tie(mean, stdev) = pixel_stats(tr);
@@ -78,12 +220,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   check_image_input(tr, mp.in_channels);
   check_image_input(te, mp.in_channels);
   const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
-  if (std::none_of(ytr.begin(), ytr.end(), [](int32_t y) { return y >= 0; }))
-    throw Error(tr.name(), "has no labels; full fine-tuning needs /labels");
-  if (std::none_of(yte.begin(), yte.end(), [](int32_t y) { return y >= 0; }))
-    throw Error(te.name(), "has no labels to evaluate against");
-  const int K = eval::num_classes(ytr, yte);
-  if (K < 2) throw Error(tr.name(), "needs labels of at least two classes");
+  const int K = class_count(tr, te, ytr, yte);
   mp.num_classes = K;
 
   Rng init(r.seed, 0xF17E);

@@ -18,7 +18,9 @@ struct MaskedScore {
 };
 
 // Rows `rows` of text file `in`, masked by lib/mask's mlm scheme with
-// `seed`, through `m` in batches of `batch` rows, without gradients.
+// `seed` (or by the file's own masks, an ssl-mask output: then every tool
+// that reads the file scores the same positions), through `m` in batches of
+// `batch` rows, without gradients.
 MaskedScore evaluate_masked_lm(methods::Method& m, const io::DataReader& in, const std::vector<size_t>& rows,
                                uint64_t seed, nn::DType dtype, int batch = 64);
 

@@ -20,6 +20,7 @@
 #include "io/files.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
+#include "models/text_encoder.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
@@ -80,8 +81,6 @@ json data_shape(const io::DataReader& in) {
   if (in.modality() == io::Modality::text) return in.info("/tokens").shape;
   return in.info(in.has("/images") ? "/images" : "/views").shape;
 }
-
-bool is_text_arch(const std::string& arch) { return arch.rfind("bert-", 0) == 0; }
 
 // Options that define the training: given with --resume, they must agree
 // with the checkpoint's config (the run's options may change).
@@ -186,7 +185,7 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(method);
     if (std::string(info.modality) != "text")
       throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() + " is a text file");
-    if (!is_text_arch(arch))
+    if (!models::is_text_arch(arch))
       throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
     const json shape = data_shape(in);
     methods::MethodParams mp;
@@ -215,7 +214,7 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(o.method);
     if (!info.pretrain || std::string(info.modality) != "image")
       throw UsageError("--method " + o.method + " trains " + info.modality + " files; " + in.name() + " holds images");
-    if (is_text_arch(o.arch))
+    if (models::is_text_arch(o.arch))
       throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, resnet18)");
     auto [mean, stdev] = pixel_stats(in);
     const json shape = data_shape(in);

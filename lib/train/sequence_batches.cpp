@@ -31,8 +31,8 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
     length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
-    from_file_ = spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
-    if (!from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
+    from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
+    if (spec_.mask_tokens && !from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
   }
   order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
   prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
@@ -67,7 +67,10 @@ methods::Batch TokenBatches::make(int64_t step) {
     const size_t k = at[r];
     const int len = std::clamp<int>(lengths[k], 0, static_cast<int>(L));
     t.lengths.push_back(len);
-    if (from_file_) {
+    if (!spec_.mask_tokens) {
+      std::copy_n(tokens.begin() + k * L, L, t.ids.begin() + r * L);
+      std::fill_n(t.labels.begin() + r * L, L, -100);
+    } else if (from_file_) {
       std::copy_n(ids_in.begin() + k * L, L, t.ids.begin() + r * L);
       std::copy_n(labels_in.begin() + k * L, L, t.labels.begin() + r * L);
     } else {
@@ -86,8 +89,10 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
   methods::TokenBatch t;
   std::vector<int32_t> tokens;
   std::vector<int64_t> ids;
+  bool from_file = false;
   {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    from_file = in.has("/input_ids") && in.has("/mlm_labels");
     t.length = static_cast<int64_t>(in.info("/tokens").shape[1]);
     t.rows = static_cast<int64_t>(sorted.size());
     tokens.resize(sorted.size() * t.length);
@@ -99,8 +104,14 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
   const size_t L = static_cast<size_t>(t.length);
   t.ids.resize(sorted.size() * L);
   t.labels.resize(sorted.size() * L);
+  if (from_file) {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    in.read_at<int32_t>("/input_ids", sorted, t.ids.data());
+    in.read_at<int32_t>("/mlm_labels", sorted, t.labels.data());
+  }
   for (size_t r = 0; r < sorted.size(); ++r) {
     t.lengths[r] = std::clamp<int32_t>(t.lengths[r], 0, static_cast<int32_t>(L));
+    if (from_file) continue;
     Rng rng = epoch_rng(seed, ids[r], epoch);
     mask::MlmSample s = mask::mask_mlm(tokens.data() + r * L, t.lengths[r], static_cast<int>(L), vocab, p, rng);
     std::copy(s.input_ids.begin(), s.input_ids.end(), t.ids.begin() + r * L);

@@ -25,6 +25,7 @@ struct SequenceBatchSpec {
   int64_t first_step = 0;
   int prefetch = 0;               // 0: made between steps; N: a background thread N batches ahead
   bool masks_from_file = true;   // use the file's masks when it has them
+  bool mask_tokens = true;       // text: mask for MLM; false: the tokens as they are, no labels (fine-tuning)
   mask::MlmParams mlm;           // text
   mask::SpanParams span;         // audio
   int frame_samples = 320;       // audio: samples per latent frame (20 ms at 16 kHz)
@@ -52,7 +53,8 @@ class TokenBatches {
 };
 
 // Rows `sorted` (ascending, distinct) of text file `in`, in that order,
-// masked on the fly for `epoch` exactly as TokenBatches masks them.
+// masked as TokenBatches masks them for `epoch`: the file's own masks when
+// it has them (an ssl-mask output), else drawn on the fly.
 methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size_t>& sorted,
                                 const mask::Vocabulary& vocab, const mask::MlmParams& p, uint64_t seed, int64_t epoch);
 

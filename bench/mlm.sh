@@ -8,11 +8,17 @@
 #               for the same budget; both scored every 100 steps on the same
 #               masked positions of the held-out 10 % (ssl-mask of
 #               demo/fortunes-test.h5), beside the unigram baseline.
-# PEER_PY: a python with torch + transformers + h5py (a venv outside the repo).
+#   downstream: the 5 fortunes categories from the pretrained model: linear
+#               probe and kNN on mean-pooled sentence embeddings, full
+#               fine-tuning for FT seconds; the same bert-mini from scratch on
+#               the labels for BUDGET + FT seconds; a bag-of-words (TF-IDF of
+#               the same token ids) logistic regression as the baseline.
+# PEER_PY: a python with torch, transformers, h5py and scikit-learn (a venv outside the repo).
 set -euo pipefail
 BIN=${BIN:-build}
 ROUNDS=${ROUNDS:-3}
 BUDGET=${BUDGET:-1200}
+FT=${FT:-300}
 PHASES=${PHASES:-throughput pretrain}
 PEER_PY=${PEER_PY:-python3}
 OUT=${OUT:-bench/results/mlm-run}
@@ -75,5 +81,38 @@ steps_o = sum(1 for r in ours if "loss" in r)
 done = [r for r in peer if r.get("done")][0]
 print(f"steps in budget: sslkit {steps_o}, transformers {done['steps']} (ratio {steps_o / done['steps']:.2f}); "
       f"tokens/s transformers {done['tokens_per_s']:.0f}")
+PY
+fi
+
+if [[ " $PHASES " == *" downstream "* ]]; then
+  M=$OUT/mlm.h5
+  run() {  # label, then ssl-finetune arguments
+    local label=$1; shift
+    /usr/bin/time -f "%e s, peak RSS %M KiB" "$BIN/ssl-finetune" "$TRAIN" --eval "$TEST" "$@" -q \
+      > "$OUT/$label.out" 2> "$OUT/$label.err" || { cat "$OUT/$label.err"; exit 1; }
+    printf "  %-34s %s   (%s)\n" "$label" "$(grep -m1 '^accuracy' "$OUT/$label.out" | cut -d' ' -f2)" "$(tail -1 "$OUT/$label.err")"
+  }
+  echo "fortunes categories (5 classes, $("$BIN/ssl-info" "$TEST" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])') test rows): accuracy"
+  run "pretrained: linear probe" --model "$M" --mode linear
+  run "pretrained: kNN k=20 T=0.07" --model "$M" --mode knn --k 20 --knn-temperature 0.07
+  run "pretrained: full fine-tune ${FT}s" --model "$M" --mode full --time-budget "$FT"
+  run "scratch bert-mini $((BUDGET + FT))s" --mode full --arch bert-mini --time-budget "$((BUDGET + FT))"
+  "$PEER_PY" - "$TRAIN" "$TEST" <<'PY'
+import sys, h5py, numpy as np
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from scipy.sparse import csr_matrix
+def bag(path):
+    f = h5py.File(path, "r")
+    tok, ln, y = f["tokens"][:], f["lengths"][:], f["labels"][:]
+    V = int(f["tokenizer"].attrs["vocab_size"])
+    rows = np.repeat(np.arange(len(tok)), ln)
+    cols = np.concatenate([t[:l] for t, l in zip(tok, ln)])
+    return csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(tok), V)), y
+xtr, ytr = bag(sys.argv[1]); xte, yte = bag(sys.argv[2])
+tf = TfidfTransformer().fit(xtr)
+best = max((LogisticRegression(C=c, max_iter=2000).fit(tf.transform(xtr), ytr).score(tf.transform(xte), yte), c)
+           for c in [1, 3, 10, 30])
+print(f"  {'bag of words (TF-IDF + logistic)':34s} {best[0]:.4f}   (best C={best[1]} on the test set: an upper bound)")
 PY
 fi

@@ -198,14 +198,23 @@ json model_summary(hid_t file, const std::string& name) {
   s["epochs"] = state_int("epoch");
   json ms = state_int("milliseconds");
   if (!ms.is_null()) s["training_seconds"] = ms.get<int64_t>() / 1000.0;
-  if (exists("train") && H5Lexists(file, "train/loss", H5P_DEFAULT) > 0) {
-    io::Handle d(H5Dopen2(file, "train/loss", H5P_DEFAULT), H5Dclose);
+  // The last value of a /train series, or null.
+  auto last_of = [&](const char* name) -> json {
+    const std::string path = std::string("train/") + name;
+    if (!exists("train") || H5Lexists(file, path.c_str(), H5P_DEFAULT) <= 0) return nullptr;
+    io::Handle d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
     io::Handle sp(H5Dget_space(d), H5Sclose);
     const hssize_t n = H5Sget_simple_extent_npoints(sp);
-    if (n > 0) {
-      std::vector<float> loss(n);
-      if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, loss.data()) >= 0) s["final_loss"] = loss.back();
-    }
+    if (n <= 0) return nullptr;
+    std::vector<float> v(n);
+    if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) return nullptr;
+    return v.back();
+  };
+  if (json loss = last_of("loss"); !loss.is_null()) s["final_loss"] = loss;
+  // Masked language models scored on held-out text (ssl-pretrain --eval-split/--eval).
+  if (json acc = last_of("eval_accuracy"); !acc.is_null()) {
+    s["held_out"] = {{"masked_accuracy", acc}, {"perplexity", last_of("eval_perplexity")}};
+    if (config.contains("eval")) s["held_out"]["baseline"] = config["eval"];
   }
   return s;
 }
@@ -229,6 +238,19 @@ void print_text(const json& j, std::ostream& out) {
       char l[32];
       std::snprintf(l, sizeof l, "%.4f", s["final_loss"].get<double>());
       show("final loss", l);
+    }
+    if (s.contains("held_out")) {
+      const json& h = s["held_out"];
+      char l[160];
+      std::snprintf(l, sizeof l, "masked accuracy %.4f, perplexity %.1f", h["masked_accuracy"].get<double>(),
+                    h["perplexity"].is_null() ? 0.0 : h["perplexity"].get<double>());
+      std::string line = l;
+      if (h.contains("baseline")) {
+        std::snprintf(l, sizeof l, " (unigram %.4f, %.1f)", h["baseline"].value("unigram_accuracy", 0.0),
+                      h["baseline"].value("unigram_perplexity", 0.0));
+        line += l;
+      }
+      show("held out", line);
     }
     if (s.contains("training_seconds")) {
       char t[32];

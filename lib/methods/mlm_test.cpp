@@ -5,6 +5,7 @@
 #include "core/rng.hpp"
 #include "methods/factories.hpp"
 #include "methods/registry.hpp"
+#include "models/text_encoder.hpp"
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim.hpp"
@@ -137,7 +138,7 @@ TEST_CASE("mlm: a tiny model memorises a tiny corpus - masked accuracy near 1") 
   train::TrainLoop loop;
   loop.optimizer = &opt;
   loop.schedule = {3e-3, 0.05};
-  loop.budget.total_steps = 1200;
+  loop.budget.total_steps = 1600;
   loop.next_batch = draw;
   loop.loss = [&](const methods::Batch& b) { return m->loss(b); };
   train::train(loop);
@@ -164,4 +165,61 @@ TEST_CASE("mlm: a tiny model memorises a tiny corpus - masked accuracy near 1") 
     }
   CAPTURE(right);
   CHECK(right >= 30);  // of 32
+}
+
+TEST_CASE("text pooling: the mean over each row's real tokens or its first token") {
+  nn::init_engine();
+  Rng rng(3);
+  models::TextEncoder enc("bert-tiny", kVocab, 8, rng);
+  const std::vector<int32_t> ids = {5, 6, 7, 0, 0, 0, 0, 0, 8, 9, 10, 11, 12, 13, 14, 15}, lengths = {3, 8};
+  nn::NoGrad ng;
+  const nn::Tensor h = enc.forward(ids, lengths, 8).value();
+  const nn::Tensor mean = models::TextEncoder::pool(nn::Var(h), lengths, 8, false).value();
+  const nn::Tensor cls = models::TextEncoder::pool(nn::Var(h), lengths, 8, true).value();
+  const int64_t D = enc.width();
+  REQUIRE(mean.shape() == nn::Shape{2, D});
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t d = 0; d < D; ++d) {
+      double s = 0;
+      for (int k = 0; k < lengths[r]; ++k) s += h.f32()[(r * 8 + k) * D + d];
+      CHECK(mean.f32()[r * D + d] == doctest::Approx(s / lengths[r]).epsilon(1e-5));
+      CHECK(cls.f32()[r * D + d] == h.f32()[(r * 8) * D + d]);
+    }
+}
+
+TEST_CASE("text classifier: learns labels carried by the tokens - and runs in bf16 where the CPU has it") {
+  nn::init_engine();
+  methods::MethodParams p;
+  p.arch = "bert-tiny";
+  p.vocab_size = kVocab;
+  p.max_len = 8;
+  p.num_classes = 2;
+  Rng rng(6);
+  auto m = methods::make_method("text-supervised", p, rng);
+  // Class 0 rows hold ids 5..13, class 1 rows 14..23.
+  methods::Batch b;
+  b.tokens.rows = 8;
+  b.tokens.length = 8;
+  for (int r = 0; r < 8; ++r) {
+    for (int k = 0; k < 8; ++k) b.tokens.ids.push_back(k < 6 ? (r % 2 ? 14 : 5) + static_cast<int32_t>(rng.below(9)) : 0);
+    b.tokens.lengths.push_back(6);
+    b.pretext.push_back(r % 2);
+  }
+  b.tokens.labels.assign(64, -100);
+  nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-3);
+  m->set_training(true);
+  const float first = m->loss(b).value().item();
+  for (int s = 0; s < 30; ++s) {
+    nn::Var l = m->loss(b);
+    for (auto* q : m->parameters()) q->zero_grad();
+    l.backward();
+    opt.step();
+  }
+  CHECK(m->loss(b).value().item() < 0.5f * first);
+  if (nn::cpu_supports_bf16()) {
+    methods::Batch h = b;
+    h.tokens.dtype = nn::DType::bf16;
+    nn::NoGrad ng;
+    CHECK(m->loss(h).value().item() == doctest::Approx(m->loss(b).value().item()).epsilon(0.05));
+  }
 }

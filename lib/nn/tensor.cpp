@@ -171,10 +171,14 @@ void Tensor::add_(const Tensor& other) {
     const uint16_t* s = other.bf16();
 #pragma omp parallel for if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] += bf16_to_f32(s[i]);
+  } else if (other.dtype_ == DType::bf16) {
+    uint16_t* d = bf16();
+    const uint16_t* s = other.bf16();
+#pragma omp parallel for if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(bf16_to_f32(d[i]) + bf16_to_f32(s[i]));
   } else {
     uint16_t* d = bf16();
-    Tensor o = other.to(DType::f32);
-    const float* s = o.f32();
+    const float* s = other.f32();
 #pragma omp parallel for if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(bf16_to_f32(d[i]) + s[i]);
   }

@@ -67,6 +67,9 @@ class Tensor {
   float item() const;  // the single value of a 1-element tensor
   Tensor to(DType dtype) const;  // a converted copy (or *this when the same)
   Tensor clone() const;
+  // True when no other Tensor (a reshape, another node's gradient, an op's
+  // closure) shares this buffer, so writing into it is safe.
+  bool sole_owner() const { return buf_.use_count() == 1; }
   // Same buffer, new shape of the same element count and memory order.
   Tensor reshape(const Shape& shape) const;
   void fill(float v);

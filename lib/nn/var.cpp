@@ -38,8 +38,9 @@ void Node::accumulate(const Tensor& g) {
     return;
   }
   OpTimer t("grad.accumulate");
-  // The first gradient may share a buffer with an op's output; copy before adding.
-  grad = grad.clone();
+  // The first gradient may share a buffer with an op's output or another
+  // node's gradient: copy before adding, once (then the buffer is ours).
+  if (!grad.sole_owner()) grad = grad.clone();
   grad.add_(g);
 }
 

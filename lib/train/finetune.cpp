@@ -86,6 +86,25 @@ int class_count(const io::DataReader& tr, const io::DataReader& te, const std::v
   return K;
 }
 
+// Trains `model` on `next_batch` for total_steps, or for `seconds` when
+// total_steps is 0: warmup over 10 % (at most 200 steps), then cosine.
+TrainResult run_finetune_loop(methods::Method& model, nn::Optimizer& opt, double lr, int64_t total_steps,
+                              double seconds, const std::function<methods::Batch()>& next_batch) {
+  TrainLoop loop;
+  loop.optimizer = &opt;
+  loop.schedule = {lr, total_steps > 0 ? std::min(0.1, 200.0 / static_cast<double>(total_steps)) : 0.1};
+  loop.budget.total_steps = total_steps;
+  loop.budget.seconds = seconds;
+  loop.progress = "finetune";
+  loop.subject = "ssl-finetune";
+  loop.next_batch = next_batch;
+  loop.loss = [&](const methods::Batch& b) { return model.loss(b); };
+  model.set_training(true);
+  const TrainResult done = train(loop);
+  model.set_training(false);
+  return done;
+}
+
 // Text: a pretrained text model's encoder (or a new one, the baseline) with
 // a linear head on mean-pooled tokens, on unmasked token batches.
 eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
@@ -144,18 +163,7 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
   TokenBatches batches(tr, spec);
   const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
 
-  TrainLoop loop;
-  loop.optimizer = &opt;
-  loop.schedule = {o.lr, total > 0 ? std::min(0.1, 200.0 / static_cast<double>(total)) : 0.1};
-  loop.budget.total_steps = total;
-  loop.budget.seconds = o.time_budget;
-  loop.progress = "finetune";
-  loop.subject = "ssl-finetune";
-  loop.next_batch = [&] { return batches.next(); };
-  loop.loss = [&](const methods::Batch& b) { return model->loss(b); };
-  model->set_training(true);
-  const TrainResult done = train(loop);
-  model->set_training(false);
+  const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, o.time_budget, [&] { return batches.next(); });
   eval::Metrics m = eval::score(predict_text(*model, te, dt), yte, mp.num_classes);
   m.class_names = tr.class_names();
   json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", spec.batch},
@@ -255,21 +263,10 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   ImageBatches batches(tr, spec);
   const int64_t total = batches.steps_per_epoch() * o.epochs;
 
-  TrainLoop loop;
-  loop.optimizer = &opt;
-  loop.schedule = {o.lr, std::min(0.1, 200.0 / static_cast<double>(total))};
-  loop.budget.total_steps = total;
-  loop.progress = "finetune";
-  loop.subject = "ssl-finetune";
-  loop.next_batch = [&] { return batches.next(); };
-  loop.loss = [&](const methods::Batch& b) { return model->loss(b); };
-  model->set_training(true);
-  const TrainResult done = train(loop);
+  const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, 0, [&] { return batches.next(); });
   const int64_t step = done.step;
   const float last_loss = done.last_loss;
   const int64_t B = spec.batch;
-
-  model->set_training(false);
   eval::Metrics m = eval::score(predict(*model, te, mean, stdev, dt), yte, K);
   m.class_names = tr.class_names();
   json selected = {{"epochs", o.epochs},        {"steps", total},  {"batch", B},

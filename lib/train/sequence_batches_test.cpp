@@ -5,31 +5,16 @@
 #include "data/text_source.hpp"
 #include "io/data_file.hpp"
 #include "io/test_util.hpp"
+#include "train/test_util.hpp"
 #include "train/sequence_batches.hpp"
 
 using namespace sslkit;
 
 static const std::string kData = SSLKIT_DATA_DIR;
 
-namespace {
-
-std::string import_text(const testing::ScratchDir& dir) {
-  data::TextImportOptions t;
-  t.files = {kData + "/text/proverbs", kData + "/text/weather"};
-  t.max_len = 24;
-  t.vocab_size = 200;
-  data::ImportOptions o;
-  o.output = dir / "text.h5";
-  data::TextSource src(t, o);
-  data::run_import(src, o);
-  return o.output;
-}
-
-}  // namespace
-
 TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any run - labels only where selected") {
   testing::ScratchDir dir;
-  io::DataReader in(import_text(dir));
+  io::DataReader in(testing::import_sample_text(dir));
   train::SequenceBatchSpec spec;
   spec.batch = 8;
   spec.seed = 3;
@@ -67,7 +52,7 @@ TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any
 
 TEST_CASE("token batches: masks from an ssl-mask file are used as they are") {
   testing::ScratchDir dir;
-  const std::string path = import_text(dir);
+  const std::string path = testing::import_sample_text(dir);
   {
     // A file whose /input_ids and /mlm_labels say: position 1 masked with id 4, label 7.
     io::DataReader in(path);
@@ -132,7 +117,7 @@ TEST_CASE("audio batches: samples - lengths and span masks on the frame grid - n
 
 TEST_CASE("batch sources: fewer rows than one batch is a clear error naming the file") {
   testing::ScratchDir dir;
-  io::DataReader in(import_text(dir));
+  io::DataReader in(testing::import_sample_text(dir));
   train::SequenceBatchSpec spec;
   spec.batch = 100000;
   CHECK_THROWS_WITH_AS(train::TokenBatches(in, spec), doctest::Contains("fewer samples than one batch"), Error);

@@ -34,9 +34,9 @@ if [[ " $PHASES " == *" throughput "* ]]; then
   : > "$OUT/throughput.jsonl"
   for r in $(seq "$ROUNDS"); do
     for p in f32 bf16; do
-      "$BIN/bench_engine" bert-mini mlm "$p" 64 5 2 | sed "s/^{/{\"who\": \"sslkit\", /" >> "$OUT/throughput.jsonl"
+      "$BIN/bench_engine" bert-mini mlm "$p" 64 8 3 | sed "s/^{/{\"who\": \"sslkit\", /" >> "$OUT/throughput.jsonl"
       pp=$([ "$p" = f32 ] && echo fp32 || echo bf16)
-      "$PEER_PY" "$HERE/mlm_peer.py" throughput --precision "$pp" --iters 5 2> /dev/null |
+      "$PEER_PY" "$HERE/mlm_peer.py" throughput --precision "$pp" --iters 8 --warmup-iters 3 2> /dev/null |
         sed "s/^{/{\"who\": \"peer\", \"prec\": \"$p\", /" >> "$OUT/throughput.jsonl"
     done
   done
@@ -88,9 +88,10 @@ if [[ " $PHASES " == *" downstream "* ]]; then
   M=$OUT/mlm.h5
   run() {  # label, then ssl-finetune arguments
     local label=$1; shift
+    local f; f=$OUT/$(echo "$label" | tr -c 'a-zA-Z0-9\n' '-')
     /usr/bin/time -f "%e s, peak RSS %M KiB" "$BIN/ssl-finetune" "$TRAIN" --eval "$TEST" "$@" -q \
-      > "$OUT/$label.out" 2> "$OUT/$label.err" || { cat "$OUT/$label.err"; exit 1; }
-    printf "  %-34s %s   (%s)\n" "$label" "$(grep -m1 '^accuracy' "$OUT/$label.out" | cut -d' ' -f2)" "$(tail -1 "$OUT/$label.err")"
+      > "$f.out" 2> "$f.err" || { cat "$f.err"; exit 1; }
+    printf "  %-34s %s   (%s)\n" "$label" "$(grep -m1 '^accuracy' "$f.out" | cut -d' ' -f2)" "$(tail -1 "$f.err")"
   }
   echo "fortunes categories (5 classes, $("$BIN/ssl-info" "$TEST" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])') test rows): accuracy"
   run "pretrained: linear probe" --model "$M" --mode linear

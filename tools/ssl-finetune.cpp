@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--arch", full.arch,
                  "full without --model: train this encoder from scratch (the baseline): convnet-s, resnet18; "
                  "bert-tiny, bert-mini for text (the default there)")
-      ->check(CLI::IsMember({"convnet-s", "resnet18", "bert-tiny", "bert-mini"}));
+      ->check(CLI::IsMember({"convnet-s", "resnet18", "vit-mini", "vit-tiny", "bert-tiny", "bert-mini"}));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
   app.add_option("--time-budget", full.time_budget, "full, text: seconds of training instead of --epochs")
       ->check(cli::non_negative());

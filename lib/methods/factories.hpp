@@ -13,6 +13,7 @@ std::unique_ptr<Method> make_byol(const MethodParams& p, Rng& rng, bool simsiam)
 std::unique_ptr<Method> make_redundancy(const MethodParams& p, Rng& rng, bool vicreg);
 std::unique_ptr<Method> make_classifier(const MethodParams& p, Rng& rng, bool rotation);
 std::unique_ptr<Method> make_mlm(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
 
 }  // namespace sslkit::methods

@@ -27,6 +27,8 @@ const std::vector<MethodInfo>& method_registry() {
       {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
       {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
       {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
+      {"mae", "image", "MAE: a ViT encodes a quarter of the patches, a light decoder predicts the pixels of the rest (vit-mini, vit-tiny)",
+       1, false, true, "crop(0.2,1) flip(0.5)", make_mae, 0.75},
       {"mlm", "text", "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
        0, false, true, "", make_mlm},
       {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
@@ -71,6 +73,7 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   if (p.num_classes > 0) c["num_classes"] = p.num_classes;
   if (p.vocab_size > 0) c["vocab_size"] = p.vocab_size;
   if (p.max_len > 0) c["max_len"] = p.max_len;
+  c["norm_pix"] = p.norm_pix;
 }
 
 MethodParams read_params(const nlohmann::ordered_json& c) {
@@ -85,6 +88,7 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
   p.num_classes = c.value("num_classes", p.num_classes);
   p.vocab_size = c.value("vocab_size", p.vocab_size);
   p.max_len = c.value("max_len", p.max_len);
+  p.norm_pix = c.value("norm_pix", p.norm_pix);
   return p;
 }
 

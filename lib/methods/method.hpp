@@ -36,6 +36,7 @@ struct AudioBatch {
 struct Batch {
   std::vector<nn::Var> views;   // images: each [B,H,W,C] in the compute dtype
   std::vector<int32_t> pretext; // targets of each row: rotation index, or the label
+  std::vector<uint8_t> patch_mask;  // images: [B * patches], 1 = hidden from the encoder (MAE)
   TokenBatch tokens;            // text
   AudioBatch audio;             // audio
 };
@@ -51,6 +52,7 @@ struct MethodParams {
   int64_t num_classes = 0;     // supervised: the dataset's classes
   int64_t vocab_size = 0;      // text: the tokenizer's vocabulary
   int64_t max_len = 0;         // text: tokens per sequence
+  bool norm_pix = true;        // mae: targets normalised per patch (MAE's norm_pix_loss)
 };
 
 class Method : public nn::Module {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "mask/schemes.hpp"
 #include "methods/method.hpp"
 #include "methods/registry.hpp"
 #include "nn/optim.hpp"
@@ -39,11 +40,17 @@ TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
     p.hidden_dim = 64;
     p.proj_dim = 32;
     p.queue = 64;
+    if (info.mask_ratio > 0) p.arch = "vit-mini";  // MAE trains a ViT
     Rng rng(1);
     auto m = methods::make_method(name, p, rng);
     m->set_training(true);
     const bool labelled = info.rotation || name == "supervised";
     methods::Batch b = toy_batch(labelled ? 1 : info.views, labelled);
+    if (info.mask_ratio > 0)  // 12x12 images: a 3x3 grid of 4-pixel patches
+      for (int i = 0; i < 16; ++i) {
+        const auto mask = mask::mask_patches(9, info.mask_ratio, rng);
+        b.patch_mask.insert(b.patch_mask.end(), mask.begin(), mask.end());
+      }
     // The EMA targets and MoCo's queue are left as they are (no
     // after_step), so the second loss differs only by the gradient step.
     nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);

@@ -23,6 +23,7 @@ struct MethodInfo {
   bool pretrain;                // offered by ssl-pretrain (supervised is not)
   const char* recipe;           // default augmentation recipe
   std::unique_ptr<Method> (*make)(const MethodParams&, Rng&);
+  double mask_ratio = 0;        // patches hidden per image (MAE); 0: no patch masks
 };
 
 const std::vector<MethodInfo>& method_registry();

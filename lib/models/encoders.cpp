@@ -1,5 +1,7 @@
 #include "models/encoders.hpp"
 
+#include "models/vit.hpp"
+
 #include "core/error.hpp"
 
 namespace sslkit::models {
@@ -9,7 +11,8 @@ using nn::Var;
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng) {
   if (arch == "convnet-s") return std::make_unique<ConvNetS>(in_channels, rng);
   if (arch == "resnet18") return std::make_unique<ResNet18>(in_channels, rng);
-  throw UsageError("--arch must be convnet-s or resnet18, not '" + arch + "'");
+  if (is_vit_arch(arch)) return std::make_unique<ViT>(arch, in_channels, 4, rng);
+  throw UsageError("--arch must be convnet-s, resnet18, vit-mini or vit-tiny, not '" + arch + "'");
 }
 
 ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {

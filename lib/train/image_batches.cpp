@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "mask/schemes.hpp"
 
 namespace sslkit::train {
 
@@ -24,6 +25,21 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     spec_.rows.resize(in.size());
     std::iota(spec_.rows.begin(), spec_.rows.end(), size_t{0});
   }
+  if (spec_.patch_ratio > 0 && (spec_.patch < 1 || h_ % spec_.patch != 0 || w_ % spec_.patch != 0))
+    throw UsageError(in.name() + " holds " + std::to_string(h_) + "x" + std::to_string(w_) + " images, which " +
+                     std::to_string(spec_.patch) + "-pixel patches do not tile");
+  if (spec_.patch_ratio > 0 && !use_views_) {
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    if (in.has("/mask")) {
+      const auto d = in.dataset("/mask");
+      const int64_t p = io::has_attr(d, "patch_size") ? io::attr_int(d, "patch_size") : -1;
+      const int64_t L = static_cast<int64_t>((h_ / spec_.patch) * (w_ / spec_.patch));
+      if (p != spec_.patch || static_cast<int64_t>(in.info("/mask").shape[1]) != L)
+        throw Error(in.name(), "/mask is on a grid of " + std::to_string(p) + "-pixel patches; this run uses " +
+                                   std::to_string(spec_.patch));
+      masks_from_file_ = true;
+    }
+  }
   order_ = std::make_unique<EpochOrder>(spec_.rows, spec_.batch, spec_.seed, in.name());
   prefetch_ = std::make_unique<Prefetcher<Prepared>>([this](int64_t step) { return make(step); }, spec_.first_step,
                                                      spec_.prefetch, in.name());
@@ -34,6 +50,7 @@ methods::Batch ImageBatches::next() {
   methods::Batch b;
   for (auto& t : p.views) b.views.emplace_back(std::move(t));
   b.pretext = std::move(p.targets);
+  b.patch_mask = std::move(p.patch_mask);
   return b;
 }
 
@@ -90,6 +107,30 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   }
   if (with_targets) b.targets = std::move(targets);
   for (auto& t : views) b.views.push_back(t.to(spec_.dtype));
+  if (spec_.patch_ratio > 0) {
+    // MAE's masks: the file's (an ssl-mask --scheme patch output), or one per
+    // image and epoch seeded by (seed, sample id, epoch) like the views, so a
+    // resumed run hides the same patches. Epoch 0 draws what ssl-mask draws
+    // with the same seed, so the two give the same first epoch.
+    const int L = (h_ / spec_.patch) * (w_ / spec_.patch);
+    b.patch_mask.resize(static_cast<size_t>(B) * L);
+    std::vector<uint8_t> stored;
+    if (masks_from_file_) {
+      stored.resize(s.sorted.size() * L);
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      in_.read_at<uint8_t>("/mask", s.sorted, stored.data());
+    }
+    for (int r = 0; r < B; ++r) {
+      uint8_t* dst = b.patch_mask.data() + static_cast<size_t>(r) * L;
+      if (masks_from_file_) {
+        std::copy_n(stored.begin() + at[r] * L, L, dst);
+        continue;
+      }
+      Rng rng(spec_.seed, static_cast<uint64_t>(ids[at[r]]) + 1, 0x3A5Cull + (static_cast<uint64_t>(epoch) << 16));
+      const std::vector<uint8_t> m = mask::mask_patches(L, spec_.patch_ratio, rng);
+      std::copy(m.begin(), m.end(), dst);
+    }
+  }
   return b;
 }
 

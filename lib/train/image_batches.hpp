@@ -29,6 +29,8 @@ struct ImageBatchSpec {
   int64_t first_step = 0;        // the global step of the first batch (resume)
   nn::DType dtype = nn::DType::f32;
   int prefetch = 0;              // 0: made between steps on the trainer's threads; N: a thread N batches ahead
+  double patch_ratio = 0;        // > 0: a patch mask per image (MAE), this fraction of the grid hidden
+  int patch = 4;                 // patch side in pixels for the mask grid
 };
 
 class ImageBatches {
@@ -44,12 +46,14 @@ class ImageBatches {
   struct Prepared {
     std::vector<nn::Tensor> views;
     std::vector<int32_t> targets;
+    std::vector<uint8_t> patch_mask;
   };
   Prepared make(int64_t step);
 
   const io::DataReader& in_;
   ImageBatchSpec spec_;
   bool use_views_ = false;
+  bool masks_from_file_ = false;  // MAE: the input's /mask (ssl-mask --scheme patch)
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
   std::unique_ptr<EpochOrder> order_;
   std::unique_ptr<Prefetcher<Prepared>> prefetch_;  // last: its thread uses the rest

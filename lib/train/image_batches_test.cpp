@@ -51,3 +51,36 @@ TEST_CASE("image batches: the same views inline or on a thread - in any thread c
   // Steps 0 and 8 are in different epochs (7 steps each): new views.
   CHECK(!std::equal(a.f32(), a.f32() + a.numel(), inline_run[0].views[1].value().f32()));
 }
+
+TEST_CASE("image batches: MAE patch masks hide exactly 3 of 4 patches per image - the same in a resumed source") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  data::ImportOptions o;
+  o.output = dir / "img.h5";
+  data::IdxSource src(kData + "/idx/fashion-120-images-idx3-ubyte.gz", kData + "/idx/fashion-120-labels-idx1-ubyte.gz", "");
+  data::run_import(src, o);
+  io::DataReader in(o.output);
+  train::ImageBatchSpec spec;
+  spec.batch = 8;
+  spec.seed = 2;
+  spec.views = 1;
+  spec.recipe = augment::make_recipe("crop(0.2,1) flip(0.5)", 1.0);
+  spec.patch_ratio = 0.75;
+  train::ImageBatches a(in, spec);
+  std::vector<methods::Batch> run;
+  for (int i = 0; i < 16; ++i) run.push_back(a.next());
+  for (const auto& b : run) {
+    REQUIRE(b.patch_mask.size() == 8 * 49);
+    for (int r = 0; r < 8; ++r) {
+      int hidden = 0;
+      for (int l = 0; l < 49; ++l) hidden += b.patch_mask[r * 49 + l];
+      CHECK(hidden == 49 - 12);  // MAE keeps int(49 * 0.25) = 12
+    }
+  }
+  CHECK(run[0].patch_mask != run[15].patch_mask);
+  spec.first_step = 15;
+  train::ImageBatches resumed(in, spec);
+  CHECK(resumed.next().patch_mask == run[15].patch_mask);
+  spec.patch = 5;  // 28 is not a multiple of 5
+  CHECK_THROWS_AS(train::ImageBatches(in, spec), UsageError);
+}

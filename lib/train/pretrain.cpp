@@ -38,7 +38,8 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::Method& m, double lr, double wd) {
+std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::Method& m, double lr, double wd,
+                                              double beta2) {
   // The optimizer owns what the method says it trains (EMA targets are not).
   nn::ParamGroup decay{{}, 1.0, wd, false}, no_decay{{}, 1.0, 0.0, true};
   const std::vector<nn::Var*> owned = methods::trainable_parameters(m);
@@ -50,7 +51,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::
   std::vector<nn::ParamGroup> groups{decay, no_decay};
   if (name == "sgd") return std::make_unique<nn::SGD>(groups, lr, 0.9);
   if (name == "lars") return std::make_unique<nn::LARS>(groups, lr, 0.9);
-  if (name == "adamw") return std::make_unique<nn::AdamW>(groups, lr);
+  if (name == "adamw") return std::make_unique<nn::AdamW>(groups, lr, 0.9f, static_cast<float>(beta2));
   throw UsageError("--optimizer must be sgd, lars or adamw");
 }
 
@@ -220,15 +221,20 @@ void run_pretrain(const PretrainOptions& o) {
     const json shape = data_shape(in);
     const bool views = !in.has("/images");
     methods::MethodParams mp;
-    mp.arch = o.arch;
+    // MAE trains a ViT: vit-mini unless told.
+    mp.arch = o.given.count("--arch") || o.method != "mae" ? o.arch : "vit-mini";
     mp.in_channels = shape.back();
     mp.temperature = o.temperature;
+    // MAE's recipe unless told: lr 1.5e-4 x batch / 256, weight decay 0.05,
+    // AdamW betas (0.9, 0.95).
+    const bool mae = o.method == "mae";
     config = {{"method", o.method},
               {"input_shape", {shape[views ? 2 : 1], shape[views ? 3 : 2]}},
               {"normalize", {{"mean", mean}, {"std", stdev}}},
               {"optimizer", o.optimizer},
-              {"lr", o.lr},
-              {"weight_decay", o.weight_decay},
+              {"lr", mae && !o.given.count("--lr") ? 1.5e-4 * o.batch / 256 : o.lr},
+              {"weight_decay", mae && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay},
+              {"adam_beta2", mae ? 0.95 : 0.999},
               {"batch", o.batch},
               {"epochs", o.epochs},
               {"time_budget", o.time_budget},
@@ -247,7 +253,8 @@ void run_pretrain(const PretrainOptions& o) {
   const uint64_t seed = config["seed"];
   Rng init_rng(seed, 0x1417);
   auto method = methods::make_method(method_name, mp, init_rng);
-  auto opt = make_optimizer(config["optimizer"], *method, config["lr"], config["weight_decay"]);
+  auto opt = make_optimizer(config["optimizer"], *method, config["lr"], config["weight_decay"],
+                            config.value("adam_beta2", 0.999));
   if (!o.resume.empty()) {
     extras.optimizer = opt->state();
     load_checkpoint(o.resume, *method, &extras);
@@ -311,6 +318,7 @@ void run_pretrain(const PretrainOptions& o) {
     spec.recipe = augment::make_recipe(config["recipe"], config["strength"]);
     spec.first_step = extras.step;
     spec.dtype = dt;
+    spec.patch_ratio = info.mask_ratio;
     images.emplace(in, spec);
     next_batch = [&] { return images->next(); };
     steps_per_epoch = images->steps_per_epoch();

@@ -1,0 +1,141 @@
+// MAE (He et al., facebookresearch/mae models_mae.py): per-sample random
+// masking of the patch grid (from the batch: lib/mask's `patch` scheme),
+// the ViT encoder on the visible patches only, a light decoder that puts
+// mask tokens back in grid order, adds its own fixed position embeddings
+// and predicts each patch's pixels; mean squared error over the masked
+// patches only, against per-patch normalised pixels (norm_pix_loss) unless
+// told otherwise.
+#include <algorithm>
+#include <cmath>
+
+#include "methods/factories.hpp"
+#include "models/vit.hpp"
+#include "nn/ops.hpp"
+
+namespace sslkit::methods {
+
+using nn::Var;
+
+namespace {
+
+constexpr int64_t kDecoderWidth = 128, kDecoderDepth = 2, kDecoderHeads = 4;
+
+class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
+ public:
+  MaskedAutoencoder(const MethodParams& p, Rng& rng) : norm_pix_(p.norm_pix), dec_norm_(kDecoderWidth) {
+    if (!models::is_vit_arch(p.arch)) throw UsageError("--method mae needs a ViT encoder (vit-mini, vit-tiny), not " + p.arch);
+    auto vit = std::make_unique<models::ViT>(p.arch, p.in_channels, 4, rng);
+    vit_ = vit.get();
+    encoder_ = std::move(vit);
+    const int64_t D = vit_->out_dim(), P = vit_->patch() * vit_->patch() * p.in_channels;
+    dec_embed_ = nn::Linear(D, kDecoderWidth, rng);
+    mask_token_ = Var(nn::Tensor::zeros({1, kDecoderWidth}), true);
+    for (int64_t i = 0; i < kDecoderDepth; ++i) dec_blocks_.emplace_back(kDecoderWidth, kDecoderHeads, rng, 4);
+    dec_pred_ = nn::Linear(kDecoderWidth, P, rng);
+  }
+  MaskedAutoencoder(const MaskedAutoencoder& o)
+      : nn::ModuleImpl<MaskedAutoencoder, Method>(o), vit_(dynamic_cast<models::ViT*>(encoder_.get())),
+        norm_pix_(o.norm_pix_), dec_embed_(o.dec_embed_), mask_token_(o.mask_token_), dec_blocks_(o.dec_blocks_),
+        dec_norm_(o.dec_norm_), dec_pred_(o.dec_pred_) {}
+
+  Var loss(const Batch& b) override {
+    if (b.views.empty()) throw Error("mae", "needs images");
+    const Var& x = b.views[0];
+    const int64_t N = x.shape()[0], H = x.shape()[1], W = x.shape()[2], p = vit_->patch();
+    const int64_t gw = W / p, L = (H / p) * gw;
+    if (static_cast<int64_t>(b.patch_mask.size()) != N * L)
+      throw Error("mae", "the batch holds " + std::to_string(b.patch_mask.size()) + " patch mask entries for " +
+                             std::to_string(N) + " images of " + std::to_string(L) + " patches");
+    // Kept patches per image in grid order; MAE keeps the same count in every image.
+    std::vector<int32_t> keep;
+    int64_t K = -1;
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t k = 0;
+      for (int64_t l = 0; l < L; ++l)
+        if (!b.patch_mask[n * L + l]) keep.push_back(static_cast<int32_t>(l)), ++k;
+      if (K >= 0 && k != K) throw Error("mae", "images of one batch keep different numbers of patches");
+      K = k;
+    }
+    if (K == 0 || K == L) throw Error("mae", "a mask must hide some patches and keep some");
+    const Var pred = predict(x, keep, K, L);  // [N, L, P] f32
+    return nn::mse_masked(pred, Var(patch_targets(x.value(), p)), b.patch_mask);
+  }
+
+  // Pixel predictions [N, L, p*p*C] (f32) for every patch, given the kept ones.
+  Var predict(const Var& x, const std::vector<int32_t>& keep, int64_t K, int64_t L) {
+    const int64_t N = x.shape()[0], E = kDecoderWidth;
+    const nn::DType dt = x.value().dtype();
+    Var enc = vit_->forward_visible(x, keep, K);                               // [N, 1+K, D]
+    Var dec = nn::reshape(dec_embed_.forward(enc), {N * (1 + K), E});          // [N*(1+K), E]
+    // Back to grid order: each of the N*(1+L) decoder rows takes its visible
+    // token, or the mask token (the table's last row).
+    Var table = nn::concat({dec, nn::cast(mask_token_, dt)}, 0);
+    std::vector<int32_t> from(N * (1 + L), static_cast<int32_t>(N * (1 + K)));
+    for (int64_t n = 0; n < N; ++n) {
+      from[n * (1 + L)] = static_cast<int32_t>(n * (1 + K));  // class token
+      for (int64_t j = 0; j < K; ++j) from[n * (1 + L) + 1 + keep[n * K + j]] = static_cast<int32_t>(n * (1 + K) + 1 + j);
+    }
+    Var full = nn::embedding(table, from);
+    // Decoder position embeddings: a zero row for the class token, then the grid's.
+    const int64_t gw = x.shape()[2] / vit_->patch(), gh = L / gw;
+    const nn::Tensor pos = models::sincos_2d(E, gh, gw);
+    nn::Tensor tiled = nn::Tensor::zeros({N * (1 + L), E});
+    for (int64_t n = 0; n < N; ++n) std::copy(pos.f32(), pos.f32() + L * E, tiled.f32() + (n * (1 + L) + 1) * E);
+    Var h = nn::reshape(nn::add(full, Var(tiled.to(dt))), {N, 1 + L, E});
+    for (const auto& blk : dec_blocks_) h = blk.forward(h);
+    Var out = dec_pred_.forward(dec_norm_.forward(nn::reshape(h, {N * (1 + L), E})));  // [N*(1+L), P]
+    std::vector<int32_t> patches(N * L);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t l = 0; l < L; ++l) patches[n * L + l] = static_cast<int32_t>(n * (1 + L) + 1 + l);
+    return nn::reshape(nn::cast(nn::embedding(out, patches), nn::DType::f32), {N, L, out.shape()[1]});
+  }
+
+  // Pixels [N, L, p*p*C] in MAE's patchify order (row, column, channel
+  // within a patch), normalised per patch when norm_pix is on.
+  nn::Tensor patch_targets(const nn::Tensor& images, int64_t p) const {
+    const nn::Tensor x = images.to(nn::DType::f32);
+    const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3), gh = H / p, gw = W / p, P = p * p * C;
+    nn::Tensor t({N, gh * gw, P}, nn::DType::f32);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < gh; ++i)
+        for (int64_t j = 0; j < gw; ++j) {
+          float* dst = t.f32() + ((n * gh + i) * gw + j) * P;
+          for (int64_t a = 0; a < p; ++a)
+            for (int64_t c = 0; c < p; ++c)
+              for (int64_t ch = 0; ch < C; ++ch)
+                dst[(a * p + c) * C + ch] = x.f32()[((n * H + i * p + a) * W + j * p + c) * C + ch];
+          if (!norm_pix_) continue;
+          double mean = 0, var = 0;
+          for (int64_t k = 0; k < P; ++k) mean += dst[k];
+          mean /= P;
+          for (int64_t k = 0; k < P; ++k) var += (dst[k] - mean) * (dst[k] - mean);
+          var /= std::max<int64_t>(1, P - 1);  // MAE: torch's var, unbiased
+          for (int64_t k = 0; k < P; ++k) dst[k] = static_cast<float>((dst[k] - mean) / std::sqrt(var + 1e-6));
+        }
+    return t;
+  }
+
+  void visit(nn::ModuleVisitor& v) override {
+    v.module("encoder", *encoder_);
+    v.module("decoder_embed", dec_embed_);
+    v.param("mask_token", mask_token_);
+    for (size_t i = 0; i < dec_blocks_.size(); ++i) v.module("decoder_block" + std::to_string(i), dec_blocks_[i]);
+    v.module("decoder_norm", dec_norm_);
+    v.module("decoder_pred", dec_pred_);
+  }
+
+ private:
+  models::ViT* vit_ = nullptr;
+  bool norm_pix_;
+  nn::Linear dec_embed_;
+  Var mask_token_;
+  std::vector<nn::TransformerBlock> dec_blocks_;
+  nn::LayerNorm dec_norm_;
+  nn::Linear dec_pred_;
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng) { return std::make_unique<MaskedAutoencoder>(p, rng); }
+
+}  // namespace sslkit::methods

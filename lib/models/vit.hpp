@@ -1,0 +1,60 @@
+// Vision Transformers as MAE builds them: a patch embedding (a strided
+// convolution), fixed 2-D sine-cosine position embeddings, a class token,
+// pre-LN transformer blocks and a final layernorm. vit-tiny: width 192,
+// depth 12, 3 heads; vit-mini: width 128, depth 6, 4 heads (sized to learn
+// in minutes on 2 cores). Patch side 4 by default (49 tokens for 28x28, 64
+// for 32x32); the position grid follows the input, so any size that the
+// patch divides works.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/encoders.hpp"
+#include "nn/layers_transformer.hpp"
+
+namespace sslkit::models {
+
+struct VitShape {
+  int64_t width, depth, heads;
+};
+// UsageError for a name that is not a ViT.
+VitShape vit_shape(const std::string& arch);
+inline bool is_vit_arch(const std::string& arch) { return arch.rfind("vit-", 0) == 0; }
+
+// MAE's get_2d_sincos_pos_embed: [gh * gw, dim], row-major over the grid;
+// the first half of the channels encodes the column, the second the row
+// (as MAE's meshgrid order gives), each half sin then cos.
+nn::Tensor sincos_2d(int64_t dim, int64_t gh, int64_t gw);
+
+class ViT : public nn::ModuleImpl<ViT, Encoder> {
+ public:
+  ViT(const std::string& arch, int64_t in_channels, int64_t patch, Rng& rng);
+  // The class token's features [N, width] after the final norm (what
+  // ssl-embed gives and the probes and fine-tuning use).
+  nn::Var forward(const nn::Var& x) override;
+  // MAE's encoder: only the patches `keep` lists ([N * keep_count]
+  // indices into each image's row-major patch grid) go through the blocks;
+  // returns [N, 1 + keep_count, width], the class token first.
+  nn::Var forward_visible(const nn::Var& x, const std::vector<int32_t>& keep, int64_t keep_count);
+  int64_t out_dim() const override { return shape_.width; }
+  int64_t patch() const { return patch_; }
+  int64_t in_channels() const { return in_channels_; }
+  void visit(nn::ModuleVisitor& v) override;
+
+ private:
+  // Patch tokens with their position embeddings: [N * L, width], and L.
+  std::pair<nn::Var, int64_t> tokens(const nn::Var& x);
+  // [N, 1 + T, width] through the blocks and the final norm.
+  nn::Var encode(const nn::Var& patches, int64_t n, int64_t t);
+  VitShape shape_;
+  int64_t patch_, in_channels_;
+  nn::Conv2d embed_;
+  nn::Var cls_;  // [1, width]
+  std::vector<nn::TransformerBlock> blocks_;
+  nn::LayerNorm norm_;
+};
+
+}  // namespace sslkit::models

@@ -4,6 +4,7 @@
 //
 // usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]
 //        bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]
+//        bench_engine {vit-mini,vit-tiny} mae {f32,bf16} BATCH [ITERS] [WARMUP]   (28x28x1, 75 % of 49 patches hidden)
 // Prints one JSON line: images/s (each original image once; for text,
 // sequences/s and tokens/s of 128-token sequences, 15 % selected), median/min/max
 // step time, peak RSS, and with SSLKIT_PROFILE=1 the per-op breakdown.
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/threads.hpp"
+#include "mask/schemes.hpp"
 #include "methods/method.hpp"
 #include "models/encoders.hpp"
 #include "nn/engine.hpp"
@@ -32,7 +34,8 @@ using namespace sslkit::nn;
 int main(int argc, char** argv) {
   if (argc < 5) {
     std::fprintf(stderr, "usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]\n"
-                         "       bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]\n");
+                         "       bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]\n"
+                         "       bench_engine {vit-mini,vit-tiny} mae {f32,bf16} BATCH [ITERS] [WARMUP]\n");
     return 2;
   }
   std::string model = argv[1], task = argv[2], prec = argv[3];
@@ -52,7 +55,17 @@ int main(int argc, char** argv) {
   const int64_t kLength = 128, kVocab = 8000;
   std::unique_ptr<methods::Method> text;
   methods::Batch text_batch;
-  if (task == "mlm") {
+  if (task == "mae") {
+    methods::MethodParams mp;
+    mp.arch = model;
+    mp.in_channels = 1;
+    text = methods::make_method("mae", mp, rng);
+    text_batch.views.push_back(Var(random_tensor({B, 28, 28, 1}, 1).to(dt)));
+    for (int64_t r = 0; r < B; ++r) {
+      const auto m = mask::mask_patches(49, 0.75, rng);
+      text_batch.patch_mask.insert(text_batch.patch_mask.end(), m.begin(), m.end());
+    }
+  } else if (task == "mlm") {
     // BERT's collator: 15 % of the real tokens selected; lengths as a real
     // corpus has them (a quarter of the rows full, the rest 30-128 tokens).
     methods::MethodParams mp;
@@ -148,7 +161,7 @@ int main(int argc, char** argv) {
       "\"median_step_s\": %.4f, \"min_step_s\": %.4f, \"max_step_s\": %.4f, \"img_per_s_median\": %.1f, "
       "\"tokens_per_s_median\": %.0f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
       model.c_str(), task.c_str(), dtype_name(dt), static_cast<long>(B), thread_count(), iters, med, sorted.front(),
-      sorted.back(), B / med, text ? B * kLength / med : 0.0, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
+      sorted.back(), B / med, task == "mlm" ? B * kLength / med : 0.0, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
   if (profile_enabled()) {
     std::printf(", \"profile_ms_per_step\": {");
     bool first = true;

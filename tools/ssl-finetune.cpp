@@ -60,8 +60,7 @@ int main(int argc, char** argv) {
   return tool.run(argc, argv, [&] {
     o.seed = tool.common().seed;
     full.command_line = tool.command_line();
-    for (const auto* opt : app.get_options())
-      if (opt->count() > 0 && !opt->get_lnames().empty()) full.given.insert("--" + opt->get_lnames()[0]);
+    full.given = tool.given_options();
     if (o.mode != "full" && !full.output.empty()) throw UsageError("-o writes a fine-tuned model: use it with --mode full");
     if (o.mode != "full" && *app.get_option("--arch")) throw UsageError("--arch goes with --mode full");
     if (o.mode != "full" && *app.get_option("--time-budget")) throw UsageError("--time-budget goes with --mode full");

@@ -60,8 +60,7 @@ int main(int argc, char** argv) {
     o.output = tool.common().output;
     o.seed = tool.common().seed;
     o.command_line = tool.command_line();
-    for (const auto* opt : app.get_options())
-      if (opt->count() > 0 && !opt->get_lnames().empty()) o.given.insert("--" + opt->get_lnames()[0]);
+    o.given = tool.given_options();
     train::run_pretrain(o);
   });
 }

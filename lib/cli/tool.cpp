@@ -175,4 +175,11 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   return rc;
 }
 
+std::set<std::string> Tool::given_options() const {
+  std::set<std::string> given;
+  for (const auto* opt : app_.get_options())
+    if (opt->count() > 0 && !opt->get_lnames().empty()) given.insert("--" + opt->get_lnames()[0]);
+  return given;
+}
+
 }  // namespace sslkit::cli

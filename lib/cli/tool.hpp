@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ class Tool {
   void output(const std::string& option, const std::string& path, bool binary = true);
   // The command line as one string, for the output's /history.
   const std::string& command_line() const { return command_line_; }
+  // The long names ("--lr") of the options given on the command line, for
+  // defaults that depend on what the user chose (and --resume's checks).
+  std::set<std::string> given_options() const;
   // Parses, applies --threads and --progress, runs `body` and maps what it
   // throws to a one-line error and an exit code.
   int run(int argc, char** argv, const std::function<void()>& body);

@@ -86,6 +86,22 @@ int class_count(const io::DataReader& tr, const io::DataReader& te, const std::v
   return K;
 }
 
+// Writes the fine-tuned model to -o: `config` (its method set) with the
+// model's parameters, where it came from, its label fraction and precision;
+// `x` holds the step counts (and a text model's tokenizer).
+void save_finetuned(const FullFinetuneOptions& o, methods::Method& model, json config, const methods::MethodParams& mp,
+                    const io::DataReader& tr, nn::DType dt, CheckpointExtras x) {
+  const eval::FinetuneOptions& r = o.report;
+  methods::write_params(mp, config);
+  config["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
+  config["label_fraction"] = r.label_fraction;
+  config["precision"] = nn::dtype_name(dt);
+  x.config = config.dump();
+  x.history = tr.history();
+  x.history.push_back(o.command_line);
+  save_checkpoint(o.output, model, x);
+}
+
 // Trains `model` on `next_batch` for total_steps, or for `seconds` when
 // total_steps is 0: warmup over 10 % (at most 200 steps), then cosine.
 TrainResult run_finetune_loop(methods::Method& model, nn::Optimizer& opt, double lr, int64_t total_steps,
@@ -111,7 +127,8 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
                                 nn::DType dt) {
   const eval::FinetuneOptions& r = o.report;
   if (te.modality() != io::Modality::text) throw UsageError(te.name() + " is not a text file; " + tr.name() + " is");
-  const std::vector<uint8_t> tok = data::Tokenizer::read_from(tr).bytes();
+  const data::Tokenizer tokenizer = data::Tokenizer::read_from(tr);
+  const std::vector<uint8_t> tok = tokenizer.bytes();
   if (!te.has("/tokenizer") || data::Tokenizer::read_from(te).bytes() != tok)
     throw UsageError(te.name() + " was not tokenized as " + tr.name() + " (import both with one tokenizer)");
   methods::MethodParams mp;
@@ -122,14 +139,14 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
     if (std::string(methods::method_info(method).modality) != "text")
       throw UsageError(tr.name() + " is a text file; " + r.model + " is an image model (" + method + ")");
     mp = methods::read_params(config);
-    if (mp.vocab_size != data::Tokenizer::read_from(tr).vocab_size())
+    if (mp.vocab_size != tokenizer.vocab_size())
       throw UsageError(r.model + " was trained on a vocabulary of " + std::to_string(mp.vocab_size) + " tokens; " +
                        tr.name() + " has another tokenizer");
   } else {
     if (o.given.count("--arch") && !models::is_text_arch(o.arch))
       throw UsageError("--arch " + o.arch + " is an image encoder; " + tr.name() + " is a text file (bert-tiny, bert-mini)");
     mp.arch = o.given.count("--arch") ? o.arch : "bert-mini";
-    mp.vocab_size = data::Tokenizer::read_from(tr).vocab_size();
+    mp.vocab_size = tokenizer.vocab_size();
     mp.max_len = static_cast<int64_t>(tr.info("/tokens").shape[1]);
   }
   for (const io::DataReader* f : {&tr, &te})
@@ -174,19 +191,11 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
   report.mode = "full";
   eval::write_report(m, report, selected.dump());
   if (!o.output.empty()) {
-    json out = {{"method", "text-supervised"}};
-    methods::write_params(mp, out);
-    out["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
-    out["label_fraction"] = r.label_fraction;
-    out["precision"] = nn::dtype_name(dt);
     CheckpointExtras x;
-    x.config = out.dump();
     x.step = done.step;
     x.seconds = done.seconds;
     x.tokenizer = tok;
-    x.history = tr.history();
-    x.history.push_back(o.command_line);
-    save_checkpoint(o.output, *model, x);
+    save_finetuned(o, *model, {{"method", "text-supervised"}}, mp, tr, dt, x);
   }
   return m;
 }
@@ -278,17 +287,10 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   eval::write_report(m, report, selected.dump());
   if (!o.output.empty()) {
     config["method"] = "supervised";
-    methods::write_params(mp, config);
-    config["finetuned_from"] = r.model.empty() ? "scratch" : r.model;
-    config["label_fraction"] = r.label_fraction;
-    config["precision"] = nn::dtype_name(dt);
     CheckpointExtras x;
-    x.config = config.dump();
     x.step = step;
     x.epoch = o.epochs;
-    x.history = tr.history();
-    x.history.push_back(o.command_line);
-    save_checkpoint(o.output, *model, x);
+    save_finetuned(o, *model, config, mp, tr, dt, x);
   }
   return m;
 }

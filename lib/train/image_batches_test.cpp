@@ -12,14 +12,19 @@ using namespace sslkit;
 
 static const std::string kData = SSLKIT_DATA_DIR;
 
-TEST_CASE("image batches: the same views inline or on a thread - in any thread count - and a resumed source agrees") {
-  nn::init_engine();
-  testing::ScratchDir dir;
+// The 120 labelled Fashion-MNIST samples of data/idx imported into dir.
+static std::string import_fashion(const testing::ScratchDir& dir) {
   data::ImportOptions o;
   o.output = dir / "img.h5";
   data::IdxSource src(kData + "/idx/fashion-120-images-idx3-ubyte.gz", kData + "/idx/fashion-120-labels-idx1-ubyte.gz", "");
   data::run_import(src, o);
-  io::DataReader in(o.output);
+  return o.output;
+}
+
+TEST_CASE("image batches: the same views inline or on a thread - in any thread count - and a resumed source agrees") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  io::DataReader in(import_fashion(dir));
   train::ImageBatchSpec spec;
   spec.batch = 16;
   spec.seed = 5;
@@ -55,11 +60,7 @@ TEST_CASE("image batches: the same views inline or on a thread - in any thread c
 TEST_CASE("image batches: MAE patch masks hide exactly 3 of 4 patches per image - the same in a resumed source") {
   nn::init_engine();
   testing::ScratchDir dir;
-  data::ImportOptions o;
-  o.output = dir / "img.h5";
-  data::IdxSource src(kData + "/idx/fashion-120-images-idx3-ubyte.gz", kData + "/idx/fashion-120-labels-idx1-ubyte.gz", "");
-  data::run_import(src, o);
-  io::DataReader in(o.output);
+  io::DataReader in(import_fashion(dir));
   train::ImageBatchSpec spec;
   spec.batch = 8;
   spec.seed = 2;

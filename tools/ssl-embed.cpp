@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   app.add_option("model", o.model, "Model file from ssl-pretrain")->required();
   app.add_option("input", o.input, "SSL-HDF5 image or text file ('-' for stdin)")->required();
   app.add_option("--layer", o.layer, "backbone or projector")->check(CLI::IsMember({"backbone", "projector"}));
-  app.add_option("--pool", o.pool, "text: mean over the real tokens, or cls (the first token)")
+  app.add_option("--pool", o.pool, "text: mean over the real tokens (default) or cls (the first token); ViT: cls (the class token, mae's "
+                 "default) or mean of the patch tokens")
       ->check(CLI::IsMember({"mean", "cls"}));
   app.add_flag("--normalize", o.normalize, "L2-normalise each embedding");
   app.add_option("--format", o.format, "h5 (SSL-HDF5), npy (numpy.load) or csv (id, label, one column per dimension)")

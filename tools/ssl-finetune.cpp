@@ -37,13 +37,20 @@ int main(int argc, char** argv) {
                  "bert-tiny, bert-mini for text (the default there)")
       ->check(CLI::IsMember({"convnet-s", "resnet18", "vit-mini", "vit-tiny", "bert-tiny", "bert-mini"}));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
-  app.add_option("--time-budget", full.time_budget, "full, text: seconds of training instead of --epochs")
+  app.add_option("--time-budget", full.time_budget, "full: seconds of training instead of --epochs")
       ->check(cli::non_negative());
-  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2)")
+  app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2, a ViT 1e-3)")
       ->check(cli::positive());
   app.add_option("--backbone-lr-scale", full.backbone_lr_scale, "full: the backbone's lr as a fraction of --lr (0.1)")
       ->check(cli::non_negative());
-  app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters)")
+  app.add_option("--layer-decay", full.layer_decay,
+                 "full, ViT: MAE's layer-wise lr decay, each block down from the head by this factor (0.75 for a "
+                 "pretrained model, 1 from scratch)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--pool", full.pool, "ViT: features from the class token (cls) or the mean of the patch tokens "
+                                      "(mean); default: the model's (cls for mae) for linear and knn, mean for full")
+      ->check(CLI::IsMember({"cls", "mean"}));
+  app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters; 0.05 for a ViT)")
       ->check(cli::non_negative());
   app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
@@ -65,13 +72,15 @@ int main(int argc, char** argv) {
     if (o.mode != "full" && *app.get_option("--arch")) throw UsageError("--arch goes with --mode full");
     if (o.mode != "full" && *app.get_option("--time-budget")) throw UsageError("--time-budget goes with --mode full");
     if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
+    if (o.mode != "full" && o.model.empty() && *app.get_option("--pool"))
+      throw UsageError("--pool chooses a model's features: give --model");
     eval::Metrics m;
     if (o.mode == "full") {
       full.epochs = app.count("--epochs") ? o.epochs : 30;
       m = train::run_full_finetune(full);
     } else if (!o.model.empty()) {
-      eval::Features tr = train::embed_features(o.model, o.train, full.precision);
-      eval::Features te = train::embed_features(o.model, o.eval, full.precision);
+      eval::Features tr = train::embed_features(o.model, o.train, full.precision, full.pool);
+      eval::Features te = train::embed_features(o.model, o.eval, full.precision, full.pool);
       std::string selected;
       m = train::evaluate_probe(tr, te, o, &selected);
       eval::write_report(m, o, selected);

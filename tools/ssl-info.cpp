@@ -5,6 +5,7 @@
 #include "cli/tool.hpp"
 #include "info/describe.hpp"
 #include "train/fill_mask.hpp"
+#include "train/reconstruct.hpp"
 
 using namespace sslkit;
 
@@ -24,10 +25,23 @@ int main(int argc, char** argv) {
                  "Masked language model: print the top tokens for each [MASK] of this sentence, "
                  "e.g. \"the cat sat on the [MASK]\"");
   app.add_option("--top", top_k, "Tokens listed per [MASK] with --predict")->check(CLI::Range(1, 1000));
+  std::string recon_images;
+  app.add_option("--reconstruct", recon_images,
+                 "Masked image model (mae): draw what it fills in for --preview-count images of this file into the "
+                 "--preview PNG (original, masked, reconstruction, with visible patches)");
   tool.add_common(app, /*output=*/false);
   tool.input(opts.input);
+  tool.input(recon_images);
   tool.output("--preview", opts.preview);
   return tool.run(argc, argv, [&] {
+    if (!recon_images.empty()) {
+      if (opts.preview.empty()) throw UsageError("--reconstruct draws into the --preview PNG: give one");
+      if (!sentence.empty()) throw UsageError("--reconstruct and --predict exclude each other");
+      train::reconstruct_file(opts.input, recon_images, *app.get_option("--preview-count") ? opts.preview_count : 8,
+                              tool.common().seed, opts.preview);
+      std::cout << "reconstructions of " << recon_images << " written to " << opts.preview << std::endl;
+      return;
+    }
     if (sentence.empty()) return info::run_info(opts, std::cout);
     const train::FillMask f = train::fill_mask(opts.input, sentence, top_k);
     for (size_t m = 0; m < f.masks.size(); ++m) {

@@ -49,6 +49,15 @@ int main(int argc, char** argv) {
   app.add_option("--eval", o.eval_file, "Text: held-out text file (same tokenizer) to score instead of --eval-split");
   app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations (and one at the end); 0: only at the end")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  app.add_option("--patch", o.patch, "ViT: patch side in pixels (4: 49 patches of a 28x28 image); any that divides the images")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}));
+  app.add_flag("--norm-pix-loss,!--no-norm-pix-loss", o.norm_pix,
+               "mae: predict each hidden patch normalised by its own mean and std (on by default, as MAE's results)");
+  app.add_option("--recon", o.recon,
+                 "mae: write a PNG of 8 fixed images (original, masked, reconstruction, with visible patches) every "
+                 "--recon-every steps and at the end");
+  app.add_option("--recon-every", o.recon_every, "Steps between reconstructions (0: only at the end)")
+      ->check(CLI::Range(int64_t{0}, INT64_MAX));
   app.get_option("--eval")->excludes("--eval-split");
   tool.add_common(app);
   // --resume is not an input here: continuing into the same file is how a
@@ -56,6 +65,7 @@ int main(int argc, char** argv) {
   tool.input(o.input);
   tool.input(o.eval_file);
   tool.output("--log-json", o.log_json, /*binary=*/false);
+  tool.output("--recon", o.recon);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;
     o.seed = tool.common().seed;

@@ -15,7 +15,7 @@ namespace {
 class BYOL : public nn::ModuleImpl<BYOL, Method> {
  public:
   BYOL(const MethodParams& p, Rng& rng, bool simsiam) : tau0_(p.momentum), simsiam_(simsiam) {
-    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    encoder_ = make_image_encoder(p, rng);
     int64_t d = encoder_->out_dim();
     proj_ = simsiam ? nn::MLP({d, p.hidden_dim, p.hidden_dim, p.proj_dim}, rng, true, true)
                     : nn::MLP({d, p.hidden_dim, p.proj_dim}, rng, true);

@@ -17,7 +17,7 @@ class Classifier : public nn::ModuleImpl<Classifier, Method> {
  public:
   Classifier(const MethodParams& p, Rng& rng, bool rotation) : rotation_(rotation) {
     if (!rotation && p.num_classes < 2) throw UsageError("a supervised model needs at least two classes");
-    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    encoder_ = make_image_encoder(p, rng);
     head_ = nn::Linear(encoder_->out_dim(), rotation ? 4 : p.num_classes, rng);
   }
   Classifier(const Classifier& o) : nn::ModuleImpl<Classifier, Method>(o), head_(o.head_), rotation_(o.rotation_) {

@@ -4,8 +4,14 @@
 
 #include "core/error.hpp"
 #include "methods/method.hpp"
+#include "models/encoders.hpp"
 
 namespace sslkit::methods {
+
+// The image encoder the parameters name (a ViT cut and pooled as they say).
+inline std::unique_ptr<models::Encoder> make_image_encoder(const MethodParams& p, Rng& rng) {
+  return models::make_encoder(p.arch, p.in_channels, rng, {p.patch, p.pool});
+}
 
 std::unique_ptr<Method> make_simclr(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_moco(const MethodParams& p, Rng& rng);

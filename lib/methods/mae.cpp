@@ -7,6 +7,8 @@
 // told otherwise.
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 #include "methods/factories.hpp"
 #include "models/vit.hpp"
@@ -24,7 +26,8 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
  public:
   MaskedAutoencoder(const MethodParams& p, Rng& rng) : norm_pix_(p.norm_pix), dec_norm_(kDecoderWidth) {
     if (!models::is_vit_arch(p.arch)) throw UsageError("--method mae needs a ViT encoder (vit-mini, vit-tiny), not " + p.arch);
-    auto vit = std::make_unique<models::ViT>(p.arch, p.in_channels, 4, rng);
+    auto vit = std::make_unique<models::ViT>(p.arch, p.in_channels, p.patch, rng);
+    vit->set_pool(p.pool);
     vit_ = vit.get();
     encoder_ = std::move(vit);
     const int64_t D = vit_->out_dim(), P = vit_->patch() * vit_->patch() * p.in_channels;
@@ -41,25 +44,28 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
   Var loss(const Batch& b) override {
     if (b.views.empty()) throw Error("mae", "needs images");
     const Var& x = b.views[0];
-    const int64_t N = x.shape()[0], H = x.shape()[1], W = x.shape()[2], p = vit_->patch();
-    const int64_t gw = W / p, L = (H / p) * gw;
-    if (static_cast<int64_t>(b.patch_mask.size()) != N * L)
-      throw Error("mae", "the batch holds " + std::to_string(b.patch_mask.size()) + " patch mask entries for " +
-                             std::to_string(N) + " images of " + std::to_string(L) + " patches");
-    // Kept patches per image in grid order; MAE keeps the same count in every image.
-    std::vector<int32_t> keep;
-    int64_t K = -1;
-    for (int64_t n = 0; n < N; ++n) {
-      int64_t k = 0;
-      for (int64_t l = 0; l < L; ++l)
-        if (!b.patch_mask[n * L + l]) keep.push_back(static_cast<int32_t>(l)), ++k;
-      if (K >= 0 && k != K) throw Error("mae", "images of one batch keep different numbers of patches");
-      K = k;
-    }
-    if (K == 0 || K == L) throw Error("mae", "a mask must hide some patches and keep some");
+    const auto [keep, K, L] = kept_patches(x.value(), b.patch_mask);
     const Var pred = predict(x, keep, K, L);  // [N, L, P] f32
-    return nn::mse_masked(pred, Var(patch_targets(x.value(), p)), b.patch_mask);
+    return nn::mse_masked(pred, Var(patch_targets(x.value(), vit_->patch(), norm_pix_)), b.patch_mask);
   }
+
+  nn::Tensor reconstruct(const nn::Tensor& images, const std::vector<uint8_t>& patch_mask) override {
+    nn::NoGrad ng;
+    const auto [keep, K, L] = kept_patches(images, patch_mask);
+    const nn::Tensor pred = predict(Var(images), keep, K, L).value();  // [N, L, P] f32
+    const int64_t p = vit_->patch(), P = pred.dim(2);
+    nn::Tensor out = pred;
+    if (norm_pix_) {
+      // Back from per-patch normalised units with the true patch's mean and std.
+      const nn::Tensor raw = patch_targets(images, p, false);
+      for (int64_t r = 0; r < raw.dim(0) * L; ++r) {
+        const auto [mean, sd] = patch_stats(raw.f32() + r * P, P);
+        for (int64_t k = 0; k < P; ++k) out.f32()[r * P + k] = pred.f32()[r * P + k] * sd + mean;
+      }
+    }
+    return unpatchify(out, images.dim(1), images.dim(2), images.dim(3), p);
+  }
+  int64_t patch_size() const override { return vit_->patch(); }
 
   // Pixel predictions [N, L, p*p*C] (f32) for every patch, given the kept ones.
   Var predict(const Var& x, const std::vector<int32_t>& keep, int64_t K, int64_t L) {
@@ -90,9 +96,42 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
     return nn::reshape(nn::cast(nn::embedding(out, patches), nn::DType::f32), {N, L, out.shape()[1]});
   }
 
+  // The kept patches of every image in grid order ([N * K] indices), K and
+  // the grid's patch count L; MAE keeps the same count in every image.
+  std::tuple<std::vector<int32_t>, int64_t, int64_t> kept_patches(const nn::Tensor& x,
+                                                                  const std::vector<uint8_t>& mask) const {
+    const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), p = vit_->patch();
+    const int64_t L = (H / p) * (W / p);
+    if (static_cast<int64_t>(mask.size()) != N * L)
+      throw Error("mae", "the batch holds " + std::to_string(mask.size()) + " patch mask entries for " +
+                             std::to_string(N) + " images of " + std::to_string(L) + " patches");
+    std::vector<int32_t> keep;
+    int64_t K = -1;
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t k = 0;
+      for (int64_t l = 0; l < L; ++l)
+        if (!mask[n * L + l]) keep.push_back(static_cast<int32_t>(l)), ++k;
+      if (K >= 0 && k != K) throw Error("mae", "images of one batch keep different numbers of patches");
+      K = k;
+    }
+    if (K == 0 || K == L) throw Error("mae", "a mask must hide some patches and keep some");
+    return {keep, K, L};
+  }
+
+  // A patch's mean and std as MAE's norm_pix_loss takes them (torch's
+  // unbiased variance, eps 1e-6 inside the root).
+  static std::pair<float, float> patch_stats(const float* v, int64_t P) {
+    double mean = 0, var = 0;
+    for (int64_t k = 0; k < P; ++k) mean += v[k];
+    mean /= P;
+    for (int64_t k = 0; k < P; ++k) var += (v[k] - mean) * (v[k] - mean);
+    var /= std::max<int64_t>(1, P - 1);
+    return {static_cast<float>(mean), static_cast<float>(std::sqrt(var + 1e-6))};
+  }
+
   // Pixels [N, L, p*p*C] in MAE's patchify order (row, column, channel
-  // within a patch), normalised per patch when norm_pix is on.
-  nn::Tensor patch_targets(const nn::Tensor& images, int64_t p) const {
+  // within a patch), normalised per patch when `norm`.
+  static nn::Tensor patch_targets(const nn::Tensor& images, int64_t p, bool norm) {
     const nn::Tensor x = images.to(nn::DType::f32);
     const int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3), gh = H / p, gw = W / p, P = p * p * C;
     nn::Tensor t({N, gh * gw, P}, nn::DType::f32);
@@ -104,15 +143,27 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
             for (int64_t c = 0; c < p; ++c)
               for (int64_t ch = 0; ch < C; ++ch)
                 dst[(a * p + c) * C + ch] = x.f32()[((n * H + i * p + a) * W + j * p + c) * C + ch];
-          if (!norm_pix_) continue;
-          double mean = 0, var = 0;
-          for (int64_t k = 0; k < P; ++k) mean += dst[k];
-          mean /= P;
-          for (int64_t k = 0; k < P; ++k) var += (dst[k] - mean) * (dst[k] - mean);
-          var /= std::max<int64_t>(1, P - 1);  // MAE: torch's var, unbiased
-          for (int64_t k = 0; k < P; ++k) dst[k] = static_cast<float>((dst[k] - mean) / std::sqrt(var + 1e-6));
+          if (!norm) continue;
+          const auto [mean, sd] = patch_stats(dst, P);
+          for (int64_t k = 0; k < P; ++k) dst[k] = (dst[k] - mean) / sd;
         }
     return t;
+  }
+
+  // patch_targets' inverse without the normalisation: [N, L, P] -> [N,H,W,C].
+  static nn::Tensor unpatchify(const nn::Tensor& t, int64_t H, int64_t W, int64_t C, int64_t p) {
+    const int64_t N = t.dim(0), gh = H / p, gw = W / p, P = p * p * C;
+    nn::Tensor x({N, H, W, C}, nn::DType::f32);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < gh; ++i)
+        for (int64_t j = 0; j < gw; ++j) {
+          const float* src = t.f32() + ((n * gh + i) * gw + j) * P;
+          for (int64_t a = 0; a < p; ++a)
+            for (int64_t c = 0; c < p; ++c)
+              for (int64_t ch = 0; ch < C; ++ch)
+                x.f32()[((n * H + i * p + a) * W + j * p + c) * C + ch] = src[(a * p + c) * C + ch];
+        }
+    return x;
   }
 
   void visit(nn::ModuleVisitor& v) override {

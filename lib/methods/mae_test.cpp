@@ -3,6 +3,8 @@
 // masked-patch count of a batch is what lib/mask's patch scheme gives.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "core/error.hpp"
 #include "mask/schemes.hpp"
 #include "methods/registry.hpp"
@@ -25,10 +27,11 @@ methods::Batch mae_batch(int64_t n, nn::DType dt, uint64_t seed) {
   return b;
 }
 
-std::unique_ptr<methods::Method> tiny_mae() {
+std::unique_ptr<methods::Method> tiny_mae(bool norm_pix = true) {
   methods::MethodParams p;
   p.arch = "vit-mini";
   p.in_channels = 1;
+  p.norm_pix = norm_pix;
   Rng rng(3);
   return methods::make_method("mae", p, rng);
 }
@@ -70,4 +73,39 @@ TEST_CASE("mae: needs a ViT - a mask for every patch - and the same kept count i
   for (int l = 0; l < 16; ++l) b.patch_mask[l] = l < 2;  // image 0 keeps 14, image 1 keeps 4
   CHECK_THROWS_AS(m->loss(b), Error);
   CHECK(methods::method_info("mae").mask_ratio == 0.75);
+}
+
+TEST_CASE("mae: reconstructions come back in image space - norm-pix predictions scaled by each true patch") {
+  nn::init_engine();
+  // Same seed, same weights: the two differ only in the targets they learn.
+  auto raw = tiny_mae(false), normed = tiny_mae(true);
+  CHECK(raw->patch_size() == 4);
+  const methods::Batch b = mae_batch(2, nn::DType::f32, 6);
+  const nn::Tensor& x = b.views[0].value();
+  const nn::Tensor r = raw->reconstruct(x, b.patch_mask), q = normed->reconstruct(x, b.patch_mask);
+  REQUIRE(r.shape() == x.shape());
+  // Patch (i, j) of image n: pixels rows 4i..4i+3, columns 4j..4j+3.
+  for (int n = 0; n < 2; ++n)
+    for (int l = 0; l < 16; ++l) {
+      const int i = l / 4, j = l % 4;
+      std::vector<float> truth;
+      for (int a = 0; a < 4; ++a)
+        for (int c = 0; c < 4; ++c) truth.push_back(x.f32()[(n * 16 + 4 * i + a) * 16 + 4 * j + c]);
+      double mean = 0, var = 0;
+      for (float v : truth) mean += v / 16;
+      for (float v : truth) var += (v - mean) * (v - mean) / 15;  // unbiased, as MAE
+      const double sd = std::sqrt(var + 1e-6);
+      for (int a = 0; a < 4; ++a)
+        for (int c = 0; c < 4; ++c) {
+          const int64_t k = (n * 16 + 4 * i + a) * 16 + 4 * j + c;
+          CHECK(q.f32()[k] == doctest::Approx(r.f32()[k] * sd + mean).epsilon(1e-4));
+        }
+    }
+  // Not a model with a decoder: no reconstructions.
+  methods::MethodParams p;
+  p.arch = "convnet-s";
+  Rng rng(2);
+  auto simclr = methods::make_method("simclr", p, rng);
+  CHECK(simclr->patch_size() == 0);
+  CHECK_THROWS_AS(simclr->reconstruct(x, b.patch_mask), Error);
 }

@@ -74,6 +74,8 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   if (p.vocab_size > 0) c["vocab_size"] = p.vocab_size;
   if (p.max_len > 0) c["max_len"] = p.max_len;
   c["norm_pix"] = p.norm_pix;
+  c["patch"] = p.patch;
+  c["pool"] = p.pool;
 }
 
 MethodParams read_params(const nlohmann::ordered_json& c) {
@@ -89,6 +91,8 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
   p.vocab_size = c.value("vocab_size", p.vocab_size);
   p.max_len = c.value("max_len", p.max_len);
   p.norm_pix = c.value("norm_pix", p.norm_pix);
+  p.patch = c.value("patch", p.patch);
+  p.pool = c.value("pool", p.pool);
   return p;
 }
 

@@ -53,6 +53,8 @@ struct MethodParams {
   int64_t vocab_size = 0;      // text: the tokenizer's vocabulary
   int64_t max_len = 0;         // text: tokens per sequence
   bool norm_pix = true;        // mae: targets normalised per patch (MAE's norm_pix_loss)
+  int64_t patch = 4;           // vit: patch side in pixels
+  std::string pool = "cls";    // vit: features from the class token, or the mean of the patch tokens
 };
 
 class Method : public nn::Module {
@@ -91,6 +93,18 @@ class Method : public nn::Module {
     (void)t;
     throw Error("model", "does not predict masked tokens");
   }
+  // Masked image models: the images [N,H,W,C] (normalised as the encoder
+  // sees them) as the model fills them in from the patches `patch_mask`
+  // keeps (1 = hidden, [N * patches], row-major over the grid): f32 in the
+  // same space, predicted pixels un-normalised per patch when the targets
+  // were (norm-pix) by the statistics of the true patch, as MAE's demo does.
+  virtual nn::Tensor reconstruct(const nn::Tensor& images, const std::vector<uint8_t>& patch_mask) {
+    (void)images;
+    (void)patch_mask;
+    throw Error("model", "does not reconstruct images");
+  }
+  // The patch side of a masked image model (0 for the others).
+  virtual int64_t patch_size() const { return 0; }
   bool has_image_encoder() const { return encoder_ != nullptr; }
   models::Encoder& encoder() {
     SSLKIT_CHECK(encoder_, "an image encoder asked of a model without one");

@@ -14,7 +14,7 @@ namespace {
 class MoCo : public nn::ModuleImpl<MoCo, Method> {
  public:
   MoCo(const MethodParams& p, Rng& rng) : t_(p.temperature), m_(p.momentum) {
-    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    encoder_ = make_image_encoder(p, rng);
     int64_t d = encoder_->out_dim();
     proj_ = nn::MLP({d, d, p.proj_dim}, rng);
     key_enc_ = nn::clone_as(encoder_.get());

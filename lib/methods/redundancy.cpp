@@ -13,7 +13,7 @@ namespace {
 class Redundancy : public nn::ModuleImpl<Redundancy, Method> {
  public:
   Redundancy(const MethodParams& p, Rng& rng, bool vicreg) : vicreg_(vicreg) {
-    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    encoder_ = make_image_encoder(p, rng);
     int64_t d = encoder_->out_dim();
     proj_ = nn::MLP({d, p.hidden_dim, p.hidden_dim, p.hidden_dim}, rng, true);
   }

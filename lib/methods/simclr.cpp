@@ -13,7 +13,7 @@ namespace {
 class SimCLR : public nn::ModuleImpl<SimCLR, Method> {
  public:
   SimCLR(const MethodParams& p, Rng& rng) : t_(p.temperature) {
-    encoder_ = models::make_encoder(p.arch, p.in_channels, rng);
+    encoder_ = make_image_encoder(p, rng);
     int64_t d = encoder_->out_dim();
     proj_ = nn::MLP({d, d, p.proj_dim}, rng);
   }

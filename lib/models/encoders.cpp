@@ -8,10 +8,14 @@ namespace sslkit::models {
 
 using nn::Var;
 
-std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng) {
+std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit) {
   if (arch == "convnet-s") return std::make_unique<ConvNetS>(in_channels, rng);
   if (arch == "resnet18") return std::make_unique<ResNet18>(in_channels, rng);
-  if (is_vit_arch(arch)) return std::make_unique<ViT>(arch, in_channels, 4, rng);
+  if (is_vit_arch(arch)) {
+    auto v = std::make_unique<ViT>(arch, in_channels, vit.patch, rng);
+    v->set_pool(vit.pool);
+    return v;
+  }
   throw UsageError("--arch must be convnet-s, resnet18, vit-mini or vit-tiny, not '" + arch + "'");
 }
 

@@ -18,8 +18,14 @@ class Encoder : public nn::Module {
   virtual int64_t out_dim() const = 0;
 };
 
-// "convnet-s" or "resnet18"; UsageError for anything else.
-std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng);
+// How a ViT cuts and pools; the convolutional encoders ignore it.
+struct VitOptions {
+  int64_t patch = 4;         // patch side in pixels
+  std::string pool = "cls";  // features: the class token, or "mean" of the patch tokens
+};
+
+// "convnet-s", "resnet18", "vit-mini" or "vit-tiny"; UsageError for anything else.
+std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit = {});
 
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,
 // conv3x3(32->64)+BN+ReLU, conv3x3(64->64)+BN+ReLU, maxpool2,

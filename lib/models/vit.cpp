@@ -74,13 +74,31 @@ nn::Var ViT::encode(const nn::Var& patches, int64_t n, int64_t t) {
   return nn::reshape(norm_.forward(nn::reshape(h, {n * (t + 1), D})), {n, t + 1, D});
 }
 
+void ViT::set_pool(const std::string& pool) {
+  if (pool != "cls" && pool != "mean") throw UsageError("a ViT pools by cls or mean, not '" + pool + "'");
+  pool_ = pool;
+}
+
+void set_vit_pool(Encoder& e, const std::string& pool, const std::string& what) {
+  auto* v = dynamic_cast<ViT*>(&e);
+  if (!v) throw UsageError("--pool goes with ViT and text models; " + what + " has a convolutional encoder");
+  v->set_pool(pool);
+}
+
 nn::Var ViT::forward(const nn::Var& x) {
   auto [t, L] = tokens(x);
-  const int64_t N = x.shape()[0];
-  nn::Var h = nn::reshape(encode(t, N, L), {N * (L + 1), shape_.width});
-  std::vector<int32_t> first(N);
-  for (int64_t n = 0; n < N; ++n) first[n] = static_cast<int32_t>(n * (L + 1));
-  return nn::embedding(h, first);
+  const int64_t N = x.shape()[0], D = shape_.width;
+  nn::Var h = nn::reshape(encode(t, N, L), {N * (L + 1), D});
+  if (pool_ == "cls") {
+    std::vector<int32_t> first(N);
+    for (int64_t n = 0; n < N; ++n) first[n] = static_cast<int32_t>(n * (L + 1));
+    return nn::embedding(h, first);
+  }
+  // The patch tokens of each image as an [N, L, 1, D] "image", averaged.
+  std::vector<int32_t> patches(N * L);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t l = 0; l < L; ++l) patches[n * L + l] = static_cast<int32_t>(n * (L + 1) + 1 + l);
+  return nn::global_avg_pool(nn::reshape(nn::embedding(h, patches), {N, L, 1, D}));
 }
 
 nn::Var ViT::forward_visible(const nn::Var& x, const std::vector<int32_t>& keep, int64_t keep_count) {
@@ -97,6 +115,25 @@ nn::Var ViT::forward_visible(const nn::Var& x, const std::vector<int32_t>& keep,
       rows[n * keep_count + j] = static_cast<int32_t>(n * L + p);
     }
   return encode(nn::embedding(t, rows), N, keep_count);
+}
+
+std::vector<nn::ParamGroup> vit_layer_groups(Encoder& e, double weight_decay, double layer_decay) {
+  auto* vit = dynamic_cast<ViT*>(&e);
+  SSLKIT_CHECK(vit, "layer-wise decay asked of an encoder that is not a ViT");
+  const int64_t top = vit->shape().depth + 1;
+  // Two groups per layer: decayed weights, and the rest.
+  std::vector<nn::ParamGroup> groups(2 * (top + 1));
+  for (int64_t l = 0; l <= top; ++l)
+    for (int k = 0; k < 2; ++k)
+      groups[2 * l + k] = {{}, std::pow(layer_decay, static_cast<double>(top - l)), k == 0 ? weight_decay : 0.0, k == 1};
+  for (auto& [name, p] : e.named_parameters()) {
+    int64_t layer = top;
+    if (name.rfind("patch_embed", 0) == 0 || name == "cls_token") layer = 0;
+    else if (name.rfind("block", 0) == 0) layer = std::stoll(name.substr(5)) + 1;
+    const bool flat = p->value().rank() == 1 || name == "cls_token";
+    groups[2 * layer + (flat ? 1 : 0)].params.push_back(p);
+  }
+  return groups;
 }
 
 void ViT::visit(nn::ModuleVisitor& v) {

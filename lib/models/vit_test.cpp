@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "models/vit.hpp"
@@ -66,4 +67,54 @@ TEST_CASE("vit: every patch through forward_visible gives forward's class token 
   diff = 0;
   for (int64_t i = 0; i < a.numel(); ++i) diff = std::max(diff, static_cast<double>(std::fabs(a.f32()[i] - c.f32()[i])));
   CHECK(diff > 1e-4);
+}
+
+TEST_CASE("vit: mean pooling is the average of the normed patch tokens - not the class token") {
+  init_engine();
+  Rng rng(7);
+  models::ViT v("vit-mini", 1, 4, rng);
+  auto* ng = new NoGrad;
+  Tensor x = random_tensor({2, 16, 16, 1}, 8);
+  std::vector<int32_t> all;
+  for (int n = 0; n < 2; ++n)
+    for (int l = 0; l < 16; ++l) all.push_back(l);
+  const Tensor tokens = v.forward_visible(Var(x), all, 16).value();  // [2, 17, 128]
+  v.set_pool("mean");
+  const Tensor mean = v.forward(Var(x)).value();
+  REQUIRE(mean.shape() == Shape{2, 128});
+  for (int n = 0; n < 2; ++n)
+    for (int d = 0; d < 128; ++d) {
+      double s = 0;
+      for (int l = 1; l <= 16; ++l) s += tokens.f32()[(n * 17 + l) * 128 + d];
+      CHECK(mean.f32()[n * 128 + d] == doctest::Approx(s / 16).epsilon(1e-4));
+    }
+  CHECK_THROWS_AS(v.set_pool("max"), UsageError);
+  delete ng;
+  // Pooling is a choice of features: gradients reach the patch embedding either way.
+  v.set_pool("mean");
+  const GradCheck g = grad_check([&](const std::vector<Var>& in) { return v.forward(in[0]); }, {random_tensor({1, 8, 8, 1}, 9)});
+  CHECK_MESSAGE(g.max_error < 2e-2, g.worst);
+}
+
+TEST_CASE("vit_layer_groups: MAE's layer-wise decay - patch embedding deepest - no decay on norms and the class token") {
+  init_engine();
+  Rng rng(9);
+  models::ViT v("vit-mini", 1, 4, rng);  // depth 6: layers 0..7
+  const auto groups = models::vit_layer_groups(v, 0.05, 0.5);
+  REQUIRE(groups.size() == 16);
+  size_t params = 0;
+  std::map<const Var*, std::pair<double, double>> where;  // scale, weight decay
+  for (const auto& g : groups)
+    for (Var* p : g.params) where[p] = {g.lr_scale, g.weight_decay}, ++params;
+  const auto named = v.named_parameters();
+  CHECK(params == named.size());
+  for (auto& [name, p] : named) {
+    CAPTURE(name);
+    const auto [scale, wd] = where.at(p);
+    if (name.rfind("patch_embed", 0) == 0 || name == "cls_token") CHECK(scale == doctest::Approx(std::pow(0.5, 7)));
+    else if (name.rfind("block0.", 0) == 0) CHECK(scale == doctest::Approx(std::pow(0.5, 6)));
+    else if (name.rfind("block5.", 0) == 0) CHECK(scale == doctest::Approx(0.5));
+    else if (name.rfind("norm.", 0) == 0) CHECK(scale == doctest::Approx(1.0));
+    CHECK(wd == (p->value().rank() == 1 || name == "cls_token" ? 0.0 : 0.05));
+  }
 }

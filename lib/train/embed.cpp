@@ -12,6 +12,7 @@
 #include "io/files.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
+#include "models/vit.hpp"
 #include "nn/engine.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trained_model.hpp"
@@ -98,7 +99,8 @@ void embed_batches(methods::Method& m, float mean, float stdev, const io::DataRe
   }
 }
 
-eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision) {
+eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision,
+                              const std::string& pool) {
   nn::init_engine();
   TrainedModel t = load_trained_model(model);
   io::DataReader in(images);
@@ -107,6 +109,7 @@ eval::Features embed_features(const std::string& model, const std::string& image
     throw UsageError(in.name() + (text ? " is a text file; " : " is not a text file; ") + model + " is " +
                      (text ? "an image" : "a text") + " model (" + t.method_name + ")");
   if (!text) check_image_input(in, t.in_channels);
+  if (!text && !pool.empty()) models::set_vit_pool(t.method->encoder(), pool, model);
   eval::Features f;
   f.n = in.size();
   f.y = in.labels();
@@ -118,7 +121,7 @@ eval::Features embed_features(const std::string& model, const std::string& image
     std::copy(e.f32(), e.f32() + n * f.d, f.x.begin() + s * f.d);
     progress.advance(n);
   };
-  if (text) embed_text(*t.method, in, /*cls=*/false, false, 64, keep);
+  if (text) embed_text(*t.method, in, /*cls=*/pool == "cls", false, 64, keep);
   else embed_batches(*t.method, t.mean, t.stdev, in, "backbone", false, nn::resolve_precision(precision), 512, keep);
   progress.finish();
   eval::check_finite(f, model);
@@ -130,7 +133,7 @@ void run_embed(const EmbedOptions& o) {
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
-  if (o.pool != "mean" && o.pool != "cls") throw UsageError("--pool must be mean or cls");
+  if (!o.pool.empty() && o.pool != "mean" && o.pool != "cls") throw UsageError("--pool must be mean or cls");
   TrainedModel t = load_trained_model(o.model);
   const std::string model_sha = io::sha256_file(o.model);
   io::DataReader in(o.input);
@@ -141,6 +144,11 @@ void run_embed(const EmbedOptions& o) {
   if (!text && !t.method->has_image_encoder())
     throw UsageError(in.name() + " is not a text file; " + o.model + " is a text model (" + t.method_name + ")");
   if (!text) check_image_input(in, t.in_channels);
+  if (!text && !o.pool.empty()) models::set_vit_pool(t.method->encoder(), o.pool, o.model);
+  const std::string pool = text ? (o.pool.empty() ? "mean" : o.pool)
+                                : (dynamic_cast<models::ViT*>(&t.method->encoder())
+                                       ? dynamic_cast<models::ViT*>(&t.method->encoder())->pool()
+                                       : "");
   const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;
@@ -161,7 +169,7 @@ void run_embed(const EmbedOptions& o) {
         auto e_ds = h5->dataset("/embeddings");
         io::set_attr_string(e_ds, "model", o.model);
         io::set_attr_string(e_ds, "model_sha256", model_sha);
-        io::set_attr_string(e_ds, "layer", text ? "pool-" + o.pool : o.layer);
+        io::set_attr_string(e_ds, "layer", text ? "pool-" + pool : pool.empty() ? o.layer : o.layer + "-" + pool);
         io::set_attr_int(e_ds, "normalized", o.normalize ? 1 : 0);
         auto names = in.class_names();
         if (!names.empty()) io::set_attr_strings(h5->dataset("/labels"), "class_names", names);
@@ -192,7 +200,7 @@ void run_embed(const EmbedOptions& o) {
     }
     progress.advance(n);
   };
-  if (text) embed_text(*t.method, in, o.pool == "cls", o.normalize, std::min(o.batch, 64), write);
+  if (text) embed_text(*t.method, in, pool == "cls", o.normalize, std::min(o.batch, 64), write);
   else embed_batches(*t.method, t.mean, t.stdev, in, o.layer, o.normalize, dt, o.batch, write);
   progress.finish();
   if (h5) h5->commit();

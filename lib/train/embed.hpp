@@ -13,7 +13,8 @@ namespace sslkit::train {
 struct EmbedOptions {
   std::string model, input, output;
   std::string layer = "backbone";  // or projector (images)
-  std::string pool = "mean";       // text: mean over real tokens, or cls (the first token)
+  std::string pool;                // text: mean over real tokens (default) or cls (the first token);
+                                   // vit: cls or mean of the patch tokens (default: the model's)
   bool normalize = false;
   std::string format = "h5";       // h5, npy, csv
   int batch = 512;
@@ -31,6 +32,8 @@ void embed_batches(methods::Method& m, float mean, float stdev, const io::DataRe
 
 // A model's backbone features for a labelled image file, in memory (what
 // ssl-finetune --model evaluates without an embeddings file in between).
-eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision);
+// `pool` as ssl-embed's (empty: the model's own).
+eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision,
+                              const std::string& pool = "");
 
 }  // namespace sslkit::train

@@ -20,6 +20,7 @@
 #include "train/sequence_batches.hpp"
 #include "data/tokenizer.hpp"
 #include "models/text_encoder.hpp"
+#include "models/vit.hpp"
 #include "train/trainer.hpp"
 #include "train/trained_model.hpp"
 
@@ -211,7 +212,6 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   const nn::DType dt = nn::resolve_precision(o.precision);
   io::DataReader tr(r.train), te(r.eval);
   if (tr.modality() == io::Modality::text) return run_text_finetune(o, tr, te, dt);
-  if (o.time_budget > 0) throw UsageError("--time-budget goes with text for now; give images --epochs");
 
   methods::MethodParams mp;
   float mean, stdev;
@@ -240,21 +240,41 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   const int K = class_count(tr, te, ytr, yte);
   mp.num_classes = K;
 
+  const bool vit = models::is_vit_arch(mp.arch);
+  if (!vit && o.given.count("--layer-decay"))
+    throw UsageError("--layer-decay goes with ViT encoders; " + mp.arch + " has --backbone-lr-scale");
+  if (vit && o.given.count("--backbone-lr-scale"))
+    throw UsageError("a ViT's backbone learns by --layer-decay (MAE's layer-wise decay), not --backbone-lr-scale");
+  if (!vit && o.given.count("--pool")) throw UsageError("--pool goes with ViT encoders; " + mp.arch + " is convolutional");
+  // A ViT: MAE's fine-tuning recipe unless told: the mean of the patch
+  // tokens, AdamW at 1e-3, weight decay 0.05, layer decay 0.75 for
+  // pretrained weights and none from scratch.
+  if (vit) mp.pool = o.pool.empty() ? "mean" : o.pool;
+  const double lr = vit && !o.given.count("--lr") ? 1e-3 : o.lr;
+  const double wd = vit && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay;
+  const double layer_decay = o.given.count("--layer-decay") || !r.model.empty() ? o.layer_decay : 1.0;
+
   Rng init(r.seed, 0xF17E);
   auto model = methods::make_method("supervised", mp, init);
   if (!r.model.empty()) load_checkpoint_part(r.model, "encoder.", model->encoder());
   // The backbone moves slower than the new head (measured at 1 % labels:
   // head and backbone both at 1e-3 gave 0.739, the head at 1e-2 with the
   // backbone at 1e-3 0.800). From scratch the same optimizer runs, so the
-  // comparison changes only the initial weights.
-  std::vector<nn::ParamGroup> groups = nn::decay_groups(model->encoder(), o.weight_decay);
-  for (auto& g : groups) g.lr_scale = o.backbone_lr_scale;
-  nn::ParamGroup head{{}, 1.0, o.weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
+  // comparison changes only the initial weights. A ViT's layers slow down
+  // with depth from the head instead.
+  std::vector<nn::ParamGroup> groups;
+  if (vit) {
+    groups = models::vit_layer_groups(model->encoder(), wd, layer_decay);
+  } else {
+    groups = nn::decay_groups(model->encoder(), wd);
+    for (auto& g : groups) g.lr_scale = o.backbone_lr_scale;
+  }
+  nn::ParamGroup head{{}, 1.0, wd, false}, head_bias{{}, 1.0, 0.0, true};
   for (auto& [name, p] : model->named_parameters())
     if (name.rfind("head.", 0) == 0) (p->value().rank() == 1 ? head_bias : head).params.push_back(p);
   groups.push_back(head);
   groups.push_back(head_bias);
-  nn::AdamW opt(groups, o.lr);
+  nn::AdamW opt(groups, lr);
 
   const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
   // Drop the last partial batch (batchnorm on a handful of rows is noise)
@@ -270,18 +290,23 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   spec.targets = ytr;
   spec.dtype = dt;
   ImageBatches batches(tr, spec);
-  const int64_t total = batches.steps_per_epoch() * o.epochs;
+  const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
 
-  const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, 0, [&] { return batches.next(); });
+  const TrainResult done = run_finetune_loop(*model, opt, lr, total, o.time_budget, [&] { return batches.next(); });
   const int64_t step = done.step;
-  const float last_loss = done.last_loss;
-  const int64_t B = spec.batch;
   eval::Metrics m = eval::score(predict(*model, te, mean, stdev, dt), yte, K);
   m.class_names = tr.class_names();
-  json selected = {{"epochs", o.epochs},        {"steps", total},  {"batch", B},
-                   {"lr", o.lr},                {"backbone_lr_scale", o.backbone_lr_scale},
-                   {"recipe", o.recipe},        {"final_loss", last_loss},
-                   {"init", r.model.empty() ? "scratch" : r.model}};
+  json selected = {{"steps", step}, {"seconds", done.seconds}, {"batch", spec.batch}, {"lr", lr}, {"weight_decay", wd}};
+  if (total > 0) selected["epochs"] = o.epochs;
+  if (vit) {
+    selected["layer_decay"] = layer_decay;
+    selected["pool"] = mp.pool;
+  } else {
+    selected["backbone_lr_scale"] = o.backbone_lr_scale;
+  }
+  selected["recipe"] = o.recipe;
+  selected["final_loss"] = done.last_loss;
+  selected["init"] = r.model.empty() ? "scratch" : r.model;
   eval::FinetuneOptions report = r;
   report.mode = "full";
   eval::write_report(m, report, selected.dump());
@@ -289,7 +314,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     config["method"] = "supervised";
     CheckpointExtras x;
     x.step = step;
-    x.epoch = o.epochs;
+    x.epoch = step / batches.steps_per_epoch();
+    x.seconds = done.seconds;
     save_finetuned(o, *model, config, mp, tr, dt, x);
   }
   return m;

@@ -19,6 +19,8 @@ struct FullFinetuneOptions {
   int epochs = 30, batch = 256;
   double lr = 1e-2, backbone_lr_scale = 0.1, weight_decay = 1e-4;
   std::string recipe = "crop(0.5,1) flip(0.5)";
+  double layer_decay = 0.75;       // vit: MAE's layer-wise lr decay (pretrained; 1 from scratch unless given)
+  std::string pool;                // vit: "cls" or "mean" (default: mean, MAE's fine-tuning)
   std::string precision = "auto";
   std::string command_line;
   std::set<std::string> given;     // options given on the command line ("--batch"): text has its own defaults

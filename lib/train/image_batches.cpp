@@ -45,6 +45,11 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
                                                      spec_.prefetch, in.name());
 }
 
+std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio) {
+  Rng rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5Cull + (static_cast<uint64_t>(epoch) << 16));
+  return mask::mask_patches(patches, ratio, rng);
+}
+
 methods::Batch ImageBatches::next() {
   Prepared p = prefetch_->next();
   methods::Batch b;
@@ -126,8 +131,7 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
         std::copy_n(stored.begin() + at[r] * L, L, dst);
         continue;
       }
-      Rng rng(spec_.seed, static_cast<uint64_t>(ids[at[r]]) + 1, 0x3A5Cull + (static_cast<uint64_t>(epoch) << 16));
-      const std::vector<uint8_t> m = mask::mask_patches(L, spec_.patch_ratio, rng);
+      const std::vector<uint8_t> m = patch_mask_of(spec_.seed, ids[at[r]], epoch, L, spec_.patch_ratio);
       std::copy(m.begin(), m.end(), dst);
     }
   }

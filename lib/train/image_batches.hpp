@@ -33,6 +33,10 @@ struct ImageBatchSpec {
   int patch = 4;                 // patch side in pixels for the mask grid
 };
 
+// The patch mask MAE trains sample `id` with in `epoch` (1 = hidden, over a
+// grid of `patches`): seeded by (seed, id, epoch); epoch 0 is ssl-mask's draw.
+std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio);
+
 class ImageBatches {
  public:
   // Every HDF5 call here holds io::hdf5_mutex().

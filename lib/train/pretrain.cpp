@@ -21,10 +21,12 @@
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 #include "models/text_encoder.hpp"
+#include "models/vit.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
+#include "train/reconstruct.hpp"
 #include "train/masked_eval.hpp"
 #include "train/sequence_batches.hpp"
 #include "data/tokenizer.hpp"
@@ -104,6 +106,8 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
   differs("--temperature", "temperature", o.temperature);
   differs("--seed", "seed", o.seed);
   differs("--eval-split", "eval_split", o.eval_split);
+  differs("--patch", "patch", o.patch);
+  differs("--norm-pix-loss", "norm_pix", o.norm_pix);
   if (config.contains("data")) {
     const json& d = config["data"];
     if (d["samples"] != in.size() || (d.contains("shape") && d["shape"] != data_shape(in)))
@@ -225,6 +229,12 @@ void run_pretrain(const PretrainOptions& o) {
     mp.arch = o.given.count("--arch") || o.method != "mae" ? o.arch : "vit-mini";
     mp.in_channels = shape.back();
     mp.temperature = o.temperature;
+    if ((o.given.count("--patch")) && !models::is_vit_arch(mp.arch))
+      throw UsageError("--patch cuts images for a ViT; --arch " + mp.arch + " is convolutional");
+    if (o.given.count("--norm-pix-loss") && o.method != "mae")
+      throw UsageError("--norm-pix-loss goes with --method mae");
+    mp.patch = o.patch;
+    mp.norm_pix = o.norm_pix;
     // MAE's recipe unless told: lr 1.5e-4 x batch / 256, weight decay 0.05,
     // AdamW betas (0.9, 0.95).
     const bool mae = o.method == "mae";
@@ -319,6 +329,7 @@ void run_pretrain(const PretrainOptions& o) {
     spec.first_step = extras.step;
     spec.dtype = dt;
     spec.patch_ratio = info.mask_ratio;
+    spec.patch = static_cast<int>(mp.patch);
     images.emplace(in, spec);
     next_batch = [&] { return images->next(); };
     steps_per_epoch = images->steps_per_epoch();
@@ -362,6 +373,20 @@ void run_pretrain(const PretrainOptions& o) {
       warn("step " + std::to_string(r.step) + ": embeddings are collapsing (per-dimension std " + std::to_string(s) +
            ", healthy about " + std::to_string(healthy) + ")");
   });
+  // Reconstructions of a few fixed images, rewritten as training goes.
+  std::optional<ReconstructionSamples> recon_samples;
+  if (!o.recon.empty()) {
+    if (info.mask_ratio <= 0) throw UsageError("--recon draws what a masked image model (mae) fills in; --method is " + method_name);
+    recon_samples = reconstruction_samples(in, 8, mp.patch, info.mask_ratio, seed);  // takes the HDF5 lock
+  }
+  auto draw_reconstructions = [&] {
+    if (recon_samples)
+      write_reconstructions(*method, *recon_samples, config["normalize"]["mean"], config["normalize"]["std"], dt, o.recon);
+  };
+  if (recon_samples && o.recon_every > 0)
+    loop.after_step.push_back([&](const StepReport& r) {
+      if ((r.step + 1) % o.recon_every == 0) draw_reconstructions();
+    });
   // Masked accuracy and perplexity on the held-out rows and on as many
   // training rows, every eval_every steps and at the end.
   int64_t last_eval = -1;
@@ -410,6 +435,7 @@ void run_pretrain(const PretrainOptions& o) {
   const TrainResult r = train(loop);
   if (r.step > extras.step) evaluate(r.step - 1);
   loop.checkpoint(r.step, r.seconds);
+  draw_reconstructions();
   char line[200];
   std::snprintf(line, sizeof line,
                 "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",

@@ -28,6 +28,10 @@ struct PretrainOptions {
   double eval_split = 0;            // text: this fraction of the rows held out for evaluation
   std::string eval_file;            // text: held-out text with the same tokenizer
   int64_t eval_every = 100;         // steps between evaluations (and one at the end)
+  int64_t patch = 4;                // vit: patch side in pixels
+  bool norm_pix = true;             // mae: per-patch normalised targets (MAE's norm_pix_loss)
+  std::string recon;                // mae: a PNG of reconstructions, rewritten every recon_every steps and at the end
+  int64_t recon_every = 500;
   uint64_t seed = 0;
   std::string command_line;
   std::set<std::string> given;      // options given on the command line ("--lr"): checked against --resume

@@ -73,3 +73,18 @@ TEST_CASE("linear probe: the held-out rule never leaves an empty split") {
   train::evaluate_probe(some, te, o, &selected);
   CHECK(nlohmann::json::parse(selected)["held_out_rows"] == 2);
 }
+
+TEST_CASE("linear probe: features are standardised first - MAE's non-affine batchnorm - so scaling them changes nothing") {
+  nn::init_engine();
+  eval::Features tr = blobs(3, 100, 3.0, 0.1, 7), te = blobs(3, 100, 3.0, 0.1, 8);
+  eval::FinetuneOptions o;
+  o.epochs = 20;
+  const eval::Metrics a = train::evaluate_probe(tr, te, o, nullptr);
+  // Each feature scaled and shifted differently, the same in both files.
+  for (eval::Features* f : {&tr, &te})
+    for (int64_t i = 0; i < f->n; ++i)
+      for (int64_t j = 0; j < f->d; ++j) f->x[i * f->d + j] = f->x[i * f->d + j] * (100.0f * (j + 1)) - 37.0f * j;
+  const eval::Metrics b = train::evaluate_probe(tr, te, o, nullptr);
+  CHECK(a.accuracy < 0.99);  // overlapping classes: a real fit, not a trivial one
+  CHECK(b.accuracy == doctest::Approx(a.accuracy).epsilon(0.01));
+}

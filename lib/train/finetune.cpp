@@ -221,8 +221,11 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     if (!t.method->has_image_encoder())
       throw UsageError(tr.name() + " holds images; " + r.model + " is a text model (" + t.method_name + ")");
     config = json::parse(t.config);
+    const methods::MethodParams from = methods::read_params(config);
     mp.arch = t.arch;
     mp.in_channels = t.in_channels;
+    mp.patch = from.patch;  // a ViT keeps its patches and pooling
+    mp.pool = from.pool;
     mean = t.mean;
     stdev = t.stdev;
   } else {
@@ -246,11 +249,13 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   if (vit && o.given.count("--backbone-lr-scale"))
     throw UsageError("a ViT's backbone learns by --layer-decay (MAE's layer-wise decay), not --backbone-lr-scale");
   if (!vit && o.given.count("--pool")) throw UsageError("--pool goes with ViT encoders; " + mp.arch + " is convolutional");
-  // A ViT: MAE's fine-tuning recipe unless told: the mean of the patch
-  // tokens, AdamW at 1e-3, weight decay 0.05, layer decay 0.75 for
-  // pretrained weights and none from scratch.
-  if (vit) mp.pool = o.pool.empty() ? "mean" : o.pool;
-  const double lr = vit && !o.given.count("--lr") ? 1e-3 : o.lr;
+  // A ViT: MAE's fine-tuning recipe unless told (weight decay 0.05, layer
+  // decay 0.75 for pretrained weights, none from scratch) but the model's
+  // own pooling (the class token for mae) and AdamW at 3e-3: 90-second
+  // runs from a 10-minute MAE model gave 0.7899 with the class token at
+  // 3e-3, 0.7746 at 1e-3, and 0.7639 and 0.7394 with mean pooling.
+  if (vit && !o.pool.empty()) mp.pool = o.pool;
+  const double lr = vit && !o.given.count("--lr") ? 3e-3 : o.lr;
   const double wd = vit && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay;
   const double layer_decay = o.given.count("--layer-decay") || !r.model.empty() ? o.layer_decay : 1.0;
 

@@ -31,10 +31,10 @@ ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode l
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode full --epochs 1 --batch 16 -o "$WORK/ft.h5" \
    --metrics "$WORK/ft.json"
 check_eq "fine-tuned from the MAE encoder, mean-pooled, with layer decay" \
-  "$(h5get "$WORK/ft.h5" '[__import__("json").loads(f["config"][0])[k] for k in ("arch", "pool")]')" "['vit-mini', 'mean']"
+  "$(h5get "$WORK/ft.h5" '[__import__("json").loads(f["config"][0])[k] for k in ("arch", "pool")]')" "['vit-mini', 'cls']"
 check_eq "fine-tuning settings reported" \
   "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["selected"]; print(s["layer_decay"], s["lr"], s["weight_decay"], s["steps"])' "$WORK/ft.json")" \
-  "0.75 0.001 0.05 5"
+  "0.75 0.003 0.05 5"
 # By time: a 2-second budget from scratch (no layer decay there).
 ok ssl-finetune "$WORK/tr.h5" --arch vit-mini --eval "$WORK/te.h5" --mode full --time-budget 2 --batch 16 --metrics "$WORK/ts.json"
 check_eq "from scratch by time" \
@@ -46,6 +46,9 @@ check_eq "patch 7 and plain pixels" \
   "$(h5get "$WORK/p7.h5" '[__import__("json").loads(f["config"][0])[k] for k in ("patch", "norm_pix")] + [f["params/encoder.patch_embed.weight"].shape[-1]]')" \
   "[7, False, 7]"
 ok ssl-embed "$WORK/p7.h5" "$WORK/te.h5" -o "$WORK/e7.h5"
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/p7.h5" --eval "$WORK/te.h5" --mode full --epochs 1 --batch 16 --pool mean -o "$WORK/ft7.h5"
+check_eq "fine-tuning keeps the model's patch side" \
+  "$(h5get "$WORK/ft7.h5" '[__import__("json").loads(f["config"][0])[k] for k in ("patch", "pool")]')" "[7, 'mean']"
 expect_error 2 "holds 28x28 images, which 5-pixel patches do not tile" "$WORK/p5.h5" \
   ssl-pretrain "$WORK/tr.h5" --method mae --epochs 1 --batch 16 --patch 5 -o "$WORK/p5.h5"
 # Masks from an ssl-mask file: the same as the on-the-fly draw of the same seed in the first epoch.

@@ -7,6 +7,7 @@
 #include "augment/recipe.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "io/picture.hpp"
 #include "io/data_file.hpp"
 
 namespace sslkit::augment {
@@ -33,23 +34,7 @@ void start_output(const io::DataReader& in, io::DataWriter& out, const AugmentOp
 
 // Originals in the first column, views beside them; small images scaled up.
 void write_preview(const std::vector<std::vector<cv::Mat>>& rows, const std::string& path) {
-  if (rows.empty()) return;
-  const int h = rows[0][0].rows, w = rows[0][0].cols, s = std::max(1, 64 / std::max(h, w)), pad = 2;
-  const int cols = static_cast<int>(rows[0].size());
-  cv::Mat canvas(static_cast<int>(rows.size()) * (h * s + pad) + pad, cols * (w * s + pad) + pad + 4, CV_8UC3,
-                 cv::Scalar(40, 40, 40));
-  for (size_t r = 0; r < rows.size(); ++r)
-    for (int c = 0; c < cols; ++c) {
-      cv::Mat bgr, big;
-      const cv::Mat& m = rows[r][c];
-      cv::cvtColor(m, bgr, m.channels() == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_RGB2BGR);
-      cv::resize(bgr, big, cv::Size(w * s, h * s), 0, 0, cv::INTER_NEAREST);
-      int x = pad + c * (w * s + pad) + (c > 0 ? 4 : 0);  // a gap after the originals
-      big.copyTo(canvas(cv::Rect(x, pad + static_cast<int>(r) * (h * s + pad), w * s, h * s)));
-    }
-  std::vector<uint8_t> bytes;
-  if (!cv::imencode(".png", canvas, bytes)) throw Error(path, "cannot encode PNG");
-  io::write_file_atomic(path, bytes);
+  if (!rows.empty()) io::save_png(io::tile_rows(rows, 64), path);
 }
 
 void augment_images(const io::DataReader& in, const AugmentOptions& o) {

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
+#include "io/picture.hpp"
 #include "io/data_file.hpp"
 #include "nn/engine.hpp"
 #include "nn/layers.hpp"
@@ -155,9 +156,7 @@ void plot_confusion(const Metrics& m, const std::string& path) {
                   cv::FONT_HERSHEY_SIMPLEX, 0.35, cv::Scalar(0, 0, 0));
     }
   }
-  std::vector<uint8_t> bytes;
-  if (!cv::imencode(".png", img, bytes)) throw Error(path, "cannot encode PNG");
-  io::write_file_atomic(path, bytes);
+  io::save_png(img, path);
 }
 
 }  // namespace

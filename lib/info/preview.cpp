@@ -8,17 +8,11 @@
 #include "core/error.hpp"
 #include "data/tokenizer.hpp"
 #include "io/files.hpp"
+#include "io/picture.hpp"
 
 namespace sslkit::info {
 
 namespace {
-
-// Encodes to PNG and writes it through the same atomic output as data files.
-void save_png(const cv::Mat& bgr, const std::string& path) {
-  std::vector<uint8_t> bytes;
-  if (!cv::imencode(".png", bgr, bytes)) throw Error(path, "cannot encode PNG");
-  io::write_file_atomic(path, bytes);
-}
 
 // Tiles: one sample per row with its views across when the file has views,
 // otherwise a square-ish grid. Small images are scaled up (nearest) so a
@@ -51,7 +45,7 @@ void image_grid(const io::DataReader& r, const std::string& path, int count) {
       big.copyTo(canvas(cv::Rect(pad + col * (tw + pad), pad + row * (th + pad), tw, th)));
     }
   }
-  save_png(canvas, path);
+  io::save_png(canvas, path);
 }
 
 // One panel per clip: the min/max envelope per pixel column, padding grey.
@@ -89,7 +83,7 @@ void waveforms(const io::DataReader& r, const std::string& path, int count) {
                         : labels[i] >= 0 ? std::to_string(labels[i]) : "";
     cv::putText(canvas, label, {pad + 4, y0 + 14}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0));
   }
-  save_png(canvas, path);
+  io::save_png(canvas, path);
 }
 
 std::vector<std::string> decoded_text(const io::DataReader& r, int count) {

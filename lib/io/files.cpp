@@ -357,8 +357,8 @@ void OutputFile::commit() {
   }
 }
 
-void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  OutputFile out(path);
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes, Commit when) {
+  OutputFile out(path, when);
   FILE* f = std::fopen(out.temp_path().c_str(), "wb");
   if (!f) throw Error(path, std::string("cannot write: ") + std::strerror(errno));
   bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;

@@ -87,7 +87,7 @@ void abandon_run();
 std::string disk_error_text();
 
 // Writes `bytes` to `path` ("-" = stdout) through an OutputFile: whole or not at all.
-void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes, Commit when = Commit::with_run);
 
 // The SHA-256 of a file's bytes as 64 lowercase hex digits (OpenSSL): what
 // ties embeddings to the exact model file that made them.

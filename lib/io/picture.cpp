@@ -9,10 +9,10 @@
 
 namespace sslkit::io {
 
-void save_png(const cv::Mat& image, const std::string& path) {
+void save_png(const cv::Mat& image, const std::string& path, Commit when) {
   std::vector<uint8_t> bytes;
   if (!cv::imencode(".png", image, bytes)) throw Error(path, "cannot encode PNG");
-  write_file_atomic(path, bytes);
+  write_file_atomic(path, bytes, when);
 }
 
 cv::Mat tile_rows(const std::vector<std::vector<cv::Mat>>& rows, int side, const std::vector<std::string>& titles) {

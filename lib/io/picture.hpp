@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "io/files.hpp"
+
 namespace sslkit::io {
 
-// Encodes a BGR (or gray) image as PNG and writes it atomically.
-void save_png(const cv::Mat& image, const std::string& path);
+// Encodes a BGR (or gray) image as PNG and writes it atomically, with the
+// run's other outputs unless `when` says now (pictures of a run in progress).
+void save_png(const cv::Mat& image, const std::string& path, Commit when = Commit::with_run);
 
 // Rows of same-sized 8-bit images (gray or RGB) on a dark canvas, scaled up
 // (nearest) so the longer side is about `side` pixels; `titles`, if given,

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "data/tokenizer.hpp"
+#include "io/picture.hpp"
 #include "io/data_file.hpp"
 
 namespace sslkit::mask {
@@ -27,12 +28,6 @@ io::DataWriter& begin_output(io::DataWriter& out, const io::DataReader& in, cons
   history.push_back(o.command_line);
   out.set_history(history);
   return out;
-}
-
-void save_png(const cv::Mat& canvas, const std::string& path) {
-  std::vector<uint8_t> bytes;
-  if (!cv::imencode(".png", canvas, bytes)) throw Error(path, "cannot encode PNG");
-  io::write_file_atomic(path, bytes);
 }
 
 // ---- text ----
@@ -160,17 +155,7 @@ void mask_images(const io::DataReader& in, const MaskOptions& o) {
   progress.finish();
   if (!o.preview.empty()) {
     // Two rows: the images, then what the encoder sees (masked patches grey).
-    const int s = std::max(1, 96 / std::max(H, W)), pad = 2, k = static_cast<int>(shown_orig.size());
-    cv::Mat canvas(2 * (H * s + pad) + pad, std::max(1, k) * (W * s + pad) + pad, CV_8UC3, cv::Scalar(40, 40, 40));
-    for (int i = 0; i < k; ++i)
-      for (int r = 0; r < 2; ++r) {
-        const cv::Mat& m = r == 0 ? shown_orig[i] : shown_masked[i];
-        cv::Mat bgr, big;
-        cv::cvtColor(m, bgr, m.channels() == 1 ? cv::COLOR_GRAY2BGR : cv::COLOR_RGB2BGR);
-        cv::resize(bgr, big, cv::Size(W * s, H * s), 0, 0, cv::INTER_NEAREST);
-        big.copyTo(canvas(cv::Rect(pad + i * (W * s + pad), pad + r * (H * s + pad), W * s, H * s)));
-      }
-    save_png(canvas, o.preview);
+    io::save_png(io::tile_rows({shown_orig, shown_masked}, 96), o.preview);
   }
   out.commit();
 }
@@ -252,7 +237,7 @@ void mask_audio(const io::DataReader& in, const MaskOptions& o) {
                  {pad + x, mid - static_cast<int>(lo / peak * (height / 2 - 2))}, cv::Scalar(90, 40, 20));
       }
     }
-    save_png(canvas, o.preview);
+    io::save_png(canvas, o.preview);
   }
   out.commit();
 }

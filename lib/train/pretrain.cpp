@@ -381,7 +381,8 @@ void run_pretrain(const PretrainOptions& o) {
   }
   auto draw_reconstructions = [&] {
     if (recon_samples)
-      write_reconstructions(*method, *recon_samples, config["normalize"]["mean"], config["normalize"]["std"], dt, o.recon);
+      write_reconstructions(*method, *recon_samples, config["normalize"]["mean"], config["normalize"]["std"], dt, o.recon,
+                            io::Commit::now);
   };
   if (recon_samples && o.recon_every > 0)
     loop.after_step.push_back([&](const StepReport& r) {

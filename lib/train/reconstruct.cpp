@@ -43,7 +43,7 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
 }
 
 void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, float mean, float stdev, nn::DType dt,
-                           const std::string& png) {
+                           const std::string& png, io::Commit when) {
   const int64_t n = static_cast<int64_t>(s.rows.size()), H = s.h, W = s.w, C = s.c, px = H * W * C;
   const int64_t p = m.patch_size();
   if (p < 1) throw UsageError("this model does not reconstruct images (a masked image model, mae, does)");
@@ -77,7 +77,7 @@ void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, f
     }
     rows.push_back({orig.clone(), masked, recon, pasted});
   }
-  io::save_png(io::tile_rows(rows, 112, {"original", "masked", "reconstruction", "+ visible"}), png);
+  io::save_png(io::tile_rows(rows, 112, {"original", "masked", "reconstruction", "+ visible"}), png, when);
 }
 
 void reconstruct_file(const std::string& model, const std::string& images, int count, uint64_t seed,

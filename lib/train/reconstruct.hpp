@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/data_file.hpp"
+#include "io/files.hpp"
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
 
@@ -28,8 +29,10 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
 
 // Runs `m` (in inference mode; its training mode is restored) on the
 // samples and writes the PNG; mean/stdev are the model's pixel normalisation.
+// During training the PNG is replaced at once (`when` now), so it can be
+// watched, as checkpoints are.
 void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, float mean, float stdev, nn::DType dt,
-                           const std::string& png);
+                           const std::string& png, io::Commit when = io::Commit::with_run);
 
 // The same for a model file and an image file (ssl-info --reconstruct).
 void reconstruct_file(const std::string& model, const std::string& images, int count, uint64_t seed,

@@ -7,8 +7,17 @@
 . "$TESTS/cli/lib.sh"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
    --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
+# The reconstructions appear while training runs, not only at its end.
+ssl-pretrain "$WORK/tr.h5" --method mae --epochs 1000 --batch 16 --lr 1e-3 -o "$WORK/long.h5" \
+   --recon "$WORK/live.png" --recon-every 2 -q 2>/dev/null &
+LONG=$!
+for _ in $(seq 300); do [ -s "$WORK/live.png" ] && break; sleep 0.2; done
+kill -0 "$LONG" 2>/dev/null || fail "the long run ended before the test could look"
+[ -s "$WORK/live.png" ] || fail "no reconstruction PNG while training"
+kill -TERM "$LONG"; wait "$LONG" || true
 ok ssl-pretrain "$WORK/tr.h5" --method mae --epochs 6 --batch 16 --lr 1e-3 -o "$WORK/m.h5" \
    --recon "$WORK/recon.png" --recon-every 5
+! ls -a "$WORK" | grep -q '^\.recon\.png\.tmp-' || fail "temp files left beside the reconstruction PNG"
 # A PNG of 8 rows x 4 columns of 28x28 images scaled 4x: 4 x 114 + 2 wide,
 # a 16-pixel title band + 8 x 114 + 2 high (width and height at bytes 16-23).
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4, $7*256+$8}'; }

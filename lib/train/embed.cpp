@@ -145,10 +145,9 @@ void run_embed(const EmbedOptions& o) {
     throw UsageError(in.name() + " is not a text file; " + o.model + " is a text model (" + t.method_name + ")");
   if (!text) check_image_input(in, t.in_channels);
   if (!text && !o.pool.empty()) models::set_vit_pool(t.method->encoder(), o.pool, o.model);
-  const std::string pool = text ? (o.pool.empty() ? "mean" : o.pool)
-                                : (dynamic_cast<models::ViT*>(&t.method->encoder())
-                                       ? dynamic_cast<models::ViT*>(&t.method->encoder())->pool()
-                                       : "");
+  // What the features pool over: recorded with the embeddings (convolutional encoders: nothing to choose).
+  const auto* vit = text ? nullptr : dynamic_cast<const models::ViT*>(&t.method->encoder());
+  const std::string pool = text ? (o.pool.empty() ? "mean" : o.pool) : vit ? vit->pool() : "";
   const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;

@@ -9,11 +9,12 @@ nn.TransformerEncoderLayer (norm_first, GELU, no dropout), which PyTorch dispatc
   mae_peer.py [--precision fp32|bf16] [--batch 256] [--iters 8] [--warmup-iters 3]
 prints one JSON line: median step time, images/s, peak RSS.
 """
-import argparse, json, resource, statistics, time
+import argparse, json
 
 import numpy as np
 import torch
 import torch.nn as nn
+from peer_timing import median_step_seconds, rss_mib
 
 
 def sincos_2d(dim, gh, gw):
@@ -88,20 +89,16 @@ def main():
     model = MAE()
     opt = torch.optim.AdamW(model.parameters(), lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05)
     x = torch.rand(a.batch, 1, 28, 28)
-    times = []
-    for i in range(a.warmup_iters + a.iters):
-        t0 = time.perf_counter()
+    def step():
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
             loss = model(x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if i >= a.warmup_iters:
-            times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
+
+    med = median_step_seconds(step, a.warmup_iters, a.iters)
     print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "precision": a.precision, "batch": a.batch,
-                      "median_step_s": med, "img_per_s_median": a.batch / med,
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "median_step_s": med, "img_per_s_median": a.batch / med, "peak_rss_mib": rss_mib()}))
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ One difference stays: HF's BERT is post-LN, sslkit's pre-LN (the same matmuls an
   mlm_peer.py throughput [--precision fp32|bf16] [--iters 5]
       one JSON line: median step time and tokens/s on a fixed batch like bench_engine's.
 """
-import argparse, json, math, resource, statistics, sys, time
+import argparse, json, math, time
 
 import h5py
 import numpy as np
 import torch
 from transformers import BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling, PreTrainedTokenizerFast
 from tokenizers import Tokenizer, models
+from peer_timing import median_step_seconds, rss_mib
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # sslkit's fixed ids 0-4
 
@@ -49,10 +50,6 @@ def lr_at(fraction, base, warmup=0.05):
     if fraction < warmup:
         return base * fraction / warmup
     return base * 0.5 * (1 + math.cos(math.pi * min(1.0, (fraction - warmup) / (1 - warmup))))
-
-
-def rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def evaluate(model, ids, labels, lengths, autocast, batch=64):
@@ -109,17 +106,14 @@ def main():
         opt = optimizer_for(model, a.lr, a.weight_decay)
         x, y = torch.from_numpy(ids).long(), torch.from_numpy(labels).long()
         att = torch.from_numpy(real).long()
-        times = []
-        for i in range(a.warmup_iters + a.iters):
-            t0 = time.perf_counter()
+        def step():
             with autocast():
                 loss = model(input_ids=x, attention_mask=att, labels=y).loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            if i >= a.warmup_iters:
-                times.append(time.perf_counter() - t0)
-        med = statistics.median(times)
+
+        med = median_step_seconds(step, a.warmup_iters, a.iters)
         print(json.dumps({"peer": "transformers", "torch": torch.__version__, "precision": a.precision, "batch": B,
                           "median_step_s": med, "tokens_per_s_median": B * length / med,
                           "peak_rss_mib": rss_mib()}))

@@ -101,4 +101,41 @@ Var barlow_twins(const Var& z1, const Var& z2, float lambda = 5e-3f);
 // VICReg: sim * MSE + var * (hinge on std, both branches) + cov * off-diagonal covariance.
 Var vicreg(const Var& z1, const Var& z2, float sim = 25, float var = 25, float cov = 1);
 
+// ---- wav2vec 2.0 (ops_wav2vec.cpp, loss_wav2vec.cpp) ----
+// Group normalisation of x [N,T,C] (channels-last; PyTorch's GroupNorm on
+// [N,C,T]): the C channels split into `groups` of C/groups; each (sample,
+// group) is normalised over its T x C/groups values (biased variance), then
+// scaled and shifted per channel by gamma, beta [C]. groups == C is
+// wav2vec 2.0's first feature layer (each channel normalised over time).
+// Any dtype in, the same dtype out; statistics in f32.
+Var group_norm(const Var& x, int64_t groups, const Var& gamma, const Var& beta, float eps = 1e-5f);
+// Identity forward; backward multiplies the gradient by s (wav2vec 2.0's
+// feature_grad_mult: the feature encoder learns at a tenth of the rate).
+Var scale_grad(const Var& x, float s);
+// x [B,T,D] with every row t of sample b where mask[b*T+t] is 1 replaced by
+// emb [D] (the learned mask embedding); gradients to x at the kept rows and
+// to emb summed over the replaced ones. The dtype of x; emb is f32.
+Var replace_masked(const Var& x, const std::vector<uint8_t>& mask, const Var& emb);
+// Gumbel-softmax with the straight-through estimator over `groups` groups of
+// logits [N, G*V] (f32): forward the one-hot of argmax_v (logits + g) / tau
+// per group (g Gumbel(0,1) noise from rng; no noise when !training), backward
+// the gradient of softmax((logits + g) / tau), the same noise (Jang et al.,
+// wav2vec 2.0's quantizer, torch.nn.functional.gumbel_softmax(hard=True)).
+Var gumbel_softmax_st(const Var& logits, int64_t groups, float tau, bool training, Rng& rng);
+// wav2vec 2.0's codebook diversity loss on logits [N, G*V] (f32, no noise):
+// (G*V - sum_g exp(H(pbar_g))) / (G*V), pbar_g the mean over the N rows of
+// softmax(logits of group g), H the entropy in nats (sum_g exp(H) is the
+// "prob perplexity"). 0 when every entry is used equally, near 1 when one.
+Var codebook_diversity(const Var& logits, int64_t groups);
+// wav2vec 2.0's contrastive loss (InfoNCE over cosine similarity): for each
+// row m of c [M,D] (context at masked frames), logits = cos(c_m, q_m) / T
+// followed by cos(c_m, q_n) / T for the K distractor rows n =
+// distractors[m*K + k] of q [M,D] (quantized targets); a distractor whose
+// target equals q_m in every dimension gets -inf (fairseq's neg_is_pos).
+// Returns the mean over rows of the cross-entropy with the positive at index
+// 0 (f32); gradients flow to c and q. `accuracy`, when given, receives the
+// fraction of rows whose positive logit is the largest.
+Var contrastive_distractors(const Var& c, const Var& q, const std::vector<int32_t>& distractors, int64_t K,
+                            float temperature, double* accuracy = nullptr);
+
 }  // namespace sslkit::nn

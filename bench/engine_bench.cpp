@@ -22,6 +22,7 @@
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
 #include "models/encoders.hpp"
+#include "models/w2v.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/layers.hpp"
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   if (argc < 5) {
     std::fprintf(stderr, "usage: bench_engine {convnet,resnet18} {simclr,sup,infer} {f32,bf16} BATCH [ITERS] [WARMUP]\n"
                          "       bench_engine {bert-tiny,bert-mini} mlm {f32,bf16} BATCH [ITERS] [WARMUP]\n"
-                         "       bench_engine {vit-mini,vit-tiny} mae {f32,bf16} BATCH [ITERS] [WARMUP]\n");
+                         "       bench_engine {vit-mini,vit-tiny} mae {f32,bf16} BATCH [ITERS] [WARMUP]\n"
+                         "       bench_engine {w2v-mini,w2v-tiny} wav2vec {f32,bf16} BATCH [ITERS] [WARMUP]   (1 s clips at 16 kHz)\n");
     return 2;
   }
   std::string model = argv[1], task = argv[2], prec = argv[3];
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
   }
 
   Rng rng(0);
-  const int64_t kLength = 128, kVocab = 8000;
+  const int64_t kLength = 128, kVocab = 8000, kClipSamples = 16000;
   std::unique_ptr<methods::Method> text;
   methods::Batch text_batch;
   if (task == "mae") {
@@ -64,6 +66,21 @@ int main(int argc, char** argv) {
     for (int64_t r = 0; r < B; ++r) {
       const auto m = mask::mask_patches(49, 0.75, rng);
       text_batch.patch_mask.insert(text_batch.patch_mask.end(), m.begin(), m.end());
+    }
+  } else if (task == "wav2vec") {
+    // One-second clips of noise at 16 kHz (the step's cost does not depend
+    // on the content), span masks drawn as ssl-pretrain draws them.
+    methods::MethodParams mp;
+    mp.arch = model;
+    text = methods::make_method("wav2vec", mp, rng);
+    methods::AudioBatch& a = text_batch.audio;
+    a.rows = B, a.samples = kClipSamples, a.dtype = dt;
+    a.frames = models::w2v_frames(models::w2v_shape(model), kClipSamples);
+    a.audio = random_tensor({B, kClipSamples}, 3);
+    a.lengths.assign(B, static_cast<int32_t>(kClipSamples));
+    for (int64_t r = 0; r < B; ++r) {
+      const auto m = mask::mask_spans(static_cast<int>(a.frames), static_cast<int>(a.frames), mask::SpanParams{}, rng);
+      a.mask.insert(a.mask.end(), m.begin(), m.end());
     }
   } else if (task == "mlm") {
     // BERT's collator: 15 % of the real tokens selected; lengths as a real
@@ -159,9 +176,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"model\": \"%s\", \"task\": \"%s\", \"prec\": \"%s\", \"batch\": %ld, \"threads\": %d, \"iters\": %d, "
       "\"median_step_s\": %.4f, \"min_step_s\": %.4f, \"max_step_s\": %.4f, \"img_per_s_median\": %.1f, "
-      "\"tokens_per_s_median\": %.0f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
+      "\"tokens_per_s_median\": %.0f, \"seconds_audio_per_s_median\": %.1f, \"peak_rss_mib\": %.1f, \"isa\": \"%s\"",
       model.c_str(), task.c_str(), dtype_name(dt), static_cast<long>(B), thread_count(), iters, med, sorted.front(),
-      sorted.back(), B / med, task == "mlm" ? B * kLength / med : 0.0, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
+      sorted.back(), B / med, task == "mlm" ? B * kLength / med : 0.0,
+      task == "wav2vec" ? B * (kClipSamples / 16000.0) / med : 0.0, ru.ru_maxrss / 1024.0, cpu_isa_name().c_str());
   if (profile_enabled()) {
     std::printf(", \"profile_ms_per_step\": {");
     bool first = true;

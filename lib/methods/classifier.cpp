@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "methods/factories.hpp"
+#include "models/w2v.hpp"
 #include "nn/optim.hpp"
 
 namespace sslkit::methods {
@@ -23,7 +24,10 @@ class Classifier : public nn::ModuleImpl<Classifier, Method> {
   Classifier(const Classifier& o) : nn::ModuleImpl<Classifier, Method>(o), head_(o.head_), rotation_(o.rotation_) {
   }
   Var loss(const Batch& b) override {
-    Var f = encoder_->forward(b.views[0]);
+    // Audio: clips with their lengths (the mean over real frames), not views.
+    auto* audio = dynamic_cast<models::W2VEncoder*>(encoder_.get());
+    Var f = audio && b.audio.rows > 0 ? audio->embed(b.audio.audio, b.audio.lengths, b.audio.dtype)
+                                      : encoder_->forward(b.views[0]);
     last_embedding = f.value();
     return nn::cross_entropy(nn::cast(head_.forward(f), nn::DType::f32), b.pretext);
   }

@@ -21,5 +21,6 @@ std::unique_ptr<Method> make_classifier(const MethodParams& p, Rng& rng, bool ro
 std::unique_ptr<Method> make_mlm(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
 
 }  // namespace sslkit::methods

@@ -20,7 +20,7 @@ std::unique_ptr<Method> supervised(const MethodParams& p, Rng& r) { return make_
 const std::vector<MethodInfo>& method_registry() {
   static const std::vector<MethodInfo> table = {
       // name        modality  summary                                                    views rot   pretrain recipe
-      {"simclr", "image", "SimCLR: NT-Xent between two views of each image", 2, false, true, "simclr", make_simclr},
+      {"simclr", "image audio", "SimCLR: NT-Xent between two views of each image (or clip)", 2, false, true, "simclr", make_simclr},
       {"moco", "image", "MoCo v2: InfoNCE against a queue from an EMA key encoder", 2, false, true, "mocov2", make_moco},
       {"byol", "image", "BYOL: predict an EMA target's projection of the other view", 2, false, true, "byol", byol},
       {"simsiam", "image", "SimSiam: BYOL without the EMA target (stop-gradient)", 2, false, true, "simclr", simsiam},
@@ -31,7 +31,9 @@ const std::vector<MethodInfo>& method_registry() {
        1, false, true, "crop(0.2,1) flip(0.5)", make_mae, 0.75},
       {"mlm", "text", "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
        0, false, true, "", make_mlm},
-      {"supervised", "image", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
+      {"wav2vec", "audio", "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, w2v-tiny)",
+       0, false, true, "", make_wav2vec},
+      {"supervised", "image audio", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
        false, "crop(0.8,1) flip(0.5)", supervised},
       {"text-supervised", "text", "a text encoder and a linear classifier on labels (full fine-tuning of text)", 0,
        false, false, "", make_text_classifier},
@@ -50,6 +52,11 @@ std::string pretrain_method_list() {
   std::string s;
   for (const auto& n : pretrain_method_names()) s += (s.empty() ? "" : ", ") + n;
   return s;
+}
+
+bool trains_on(const MethodInfo& m, const std::string& modality) {
+  const std::string list = std::string(" ") + m.modality + " ";
+  return list.find(" " + modality + " ") != std::string::npos;
 }
 
 const MethodInfo& method_info(const std::string& name) {

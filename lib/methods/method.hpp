@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -30,6 +31,7 @@ struct AudioBatch {
   nn::Tensor audio;
   std::vector<int32_t> lengths;
   std::vector<uint8_t> mask;
+  nn::DType dtype = nn::DType::f32;  // what the encoder computes in
 };
 
 // One batch of any modality; a method reads the part its modality fills.
@@ -103,6 +105,9 @@ class Method : public nn::Module {
     (void)patch_mask;
     throw Error("model", "does not reconstruct images");
   }
+  // Figures of the last batch worth logging beside the loss (wav2vec 2.0:
+  // code perplexity, contrastive accuracy, Gumbel temperature), in order.
+  virtual std::vector<std::pair<std::string, double>> metrics() const { return {}; }
   // The patch side of a masked image model (0 for the others).
   virtual int64_t patch_size() const { return 0; }
   bool has_image_encoder() const { return encoder_ != nullptr; }

@@ -16,7 +16,7 @@ namespace sslkit::methods {
 
 struct MethodInfo {
   const char* name;
-  const char* modality;         // what it trains on: "image"
+  const char* modality;         // what it trains on: "image", "text", "audio", or several ("image audio")
   const char* summary;          // one line for --help and docs
   int views;                    // augmented views per image in a batch
   bool rotation;                // one rotated view per image, its index the target
@@ -29,6 +29,8 @@ struct MethodInfo {
 const std::vector<MethodInfo>& method_registry();
 // The row of `name`; a usage error naming the choices when there is none.
 const MethodInfo& method_info(const std::string& name);
+// True when `m` trains on files of that modality ("image", "text", "audio").
+bool trains_on(const MethodInfo& m, const std::string& modality);
 // Names of the methods ssl-pretrain offers, in registry order.
 std::vector<std::string> pretrain_method_names();
 // "simclr, moco, ..." for help texts.

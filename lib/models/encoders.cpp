@@ -1,6 +1,7 @@
 #include "models/encoders.hpp"
 
 #include "models/vit.hpp"
+#include "models/w2v.hpp"
 
 #include "core/error.hpp"
 
@@ -16,7 +17,8 @@ std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channe
     v->set_pool(vit.pool);
     return v;
   }
-  throw UsageError("--arch must be convnet-s, resnet18, vit-mini or vit-tiny, not '" + arch + "'");
+  if (is_audio_arch(arch)) return std::make_unique<W2VEncoder>(arch, rng);
+  throw UsageError("--arch must be convnet-s, resnet18, vit-mini, vit-tiny, w2v-mini or w2v-tiny, not '" + arch + "'");
 }
 
 ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {

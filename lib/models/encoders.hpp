@@ -24,7 +24,8 @@ struct VitOptions {
   std::string pool = "cls";  // features: the class token, or "mean" of the patch tokens
 };
 
-// "convnet-s", "resnet18", "vit-mini" or "vit-tiny"; UsageError for anything else.
+// "convnet-s", "resnet18", "vit-mini", "vit-tiny" (images) or "w2v-mini", "w2v-tiny"
+// (audio, in_channels ignored); UsageError for anything else.
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit = {});
 
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,

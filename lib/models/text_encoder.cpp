@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "models/pooling.hpp"
 #include "nn/ops.hpp"
 
 namespace sslkit::models {
@@ -47,20 +48,13 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
 }
 
 nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls) {
-  const int64_t rows = static_cast<int64_t>(lengths.size()), D = h.shape().back();
+  const int64_t rows = static_cast<int64_t>(lengths.size());
   if (cls) {
     std::vector<int32_t> first;
     for (int64_t r = 0; r < rows; ++r) first.push_back(static_cast<int32_t>(r * length));
     return nn::embedding(h, first);
   }
-  // A batched matmul of per-row averaging weights [rows, 1, length] with
-  // the hidden states [rows, length, D].
-  nn::Tensor w = nn::Tensor::zeros({rows, 1, length});
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t len = std::clamp<int64_t>(lengths[r], 1, length);
-    for (int64_t k = 0; k < len; ++k) w.f32()[r * length + k] = 1.0f / static_cast<float>(len);
-  }
-  return nn::reshape(nn::matmul(nn::Var(w.to(h.value().dtype())), nn::reshape(h, {rows, length, D})), {rows, D});
+  return sequence_mean(h, lengths, length);
 }
 
 void TextEncoder::visit(nn::ModuleVisitor& v) {

@@ -13,6 +13,7 @@
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 #include "models/vit.hpp"
+#include "models/w2v.hpp"
 #include "nn/engine.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trained_model.hpp"
@@ -24,11 +25,12 @@ namespace {
 // Writes rows to .npy (numpy's format 1.0: magic, header dict, raw little-endian float32).
 class NpyWriter {
  public:
-  NpyWriter(const std::string& path, int64_t n, int64_t d) : out_(path) {
+  NpyWriter(const std::string& path, int64_t n, const std::vector<hsize_t>& row) : out_(path) {
     f_ = std::fopen(out_.temp_path().c_str(), "wb");
     if (!f_) throw Error(path, "cannot write");
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(n) + ", " +
-                         std::to_string(d) + "), }";
+    std::string shape = std::to_string(n);
+    for (hsize_t d : row) shape += ", " + std::to_string(d);
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
     while ((10 + header.size() + 1) % 64) header += ' ';
     header += '\n';
     const uint16_t len = static_cast<uint16_t>(header.size());
@@ -77,6 +79,37 @@ void embed_text(methods::Method& m, const io::DataReader& in, bool cls, bool nor
 
 }  // namespace
 
+void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool normalize, nn::DType dt, int batch,
+                 const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip,
+                 std::vector<int32_t>* valid_frames) {
+  auto* w2v = dynamic_cast<models::W2VEncoder*>(&m.encoder());
+  SSLKIT_CHECK(w2v, "an audio model without an audio encoder");
+  const int64_t N = in.size(), T = static_cast<int64_t>(in.info("/audio").shape[1]);
+  const int64_t F = models::w2v_frames(w2v->shape(), T);
+  if (F < 1) throw Error(in.name(), "clips of " + std::to_string(T) + " samples are shorter than one frame");
+  if (frames_per_clip) *frames_per_clip = F;
+  for (int64_t s = 0; s < N; s += batch) {
+    const int64_t n = std::min<int64_t>(batch, N - s);
+    nn::Tensor w({n, T}, nn::DType::f32);
+    std::vector<int32_t> lengths(n);
+    in.read<float>("/audio", s, n, w.f32());
+    in.read<int32_t>("/lengths", s, n, lengths.data());
+    nn::Tensor e;
+    {
+      nn::NoGrad ng;
+      std::vector<int32_t> valid;
+      nn::Var f = frames ? w2v->frames(w, lengths, dt, &valid) : w2v->embed(w, lengths, dt);
+      if (normalize) f = nn::l2_normalize(f);
+      e = f.value().to(nn::DType::f32);
+      if (frames) {
+        e = e.reshape({n, e.numel() / n});
+        if (valid_frames) valid_frames->insert(valid_frames->end(), valid.begin(), valid.end());
+      }
+    }
+    fn(e, s, n);
+  }
+}
+
 void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
                    bool normalize, nn::DType dt, int batch,
                    const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn) {
@@ -104,17 +137,15 @@ eval::Features embed_features(const std::string& model, const std::string& image
   nn::init_engine();
   TrainedModel t = load_trained_model(model);
   io::DataReader in(images);
-  const bool text = in.modality() == io::Modality::text;
-  if (text != !t.method->has_image_encoder())
-    throw UsageError(in.name() + (text ? " is a text file; " : " is not a text file; ") + model + " is " +
-                     (text ? "an image" : "a text") + " model (" + t.method_name + ")");
-  if (!text) check_image_input(in, t.in_channels);
-  if (!text && !pool.empty()) models::set_vit_pool(t.method->encoder(), pool, model);
+  check_model_input(t, model, in);
+  const bool text = t.modality == io::Modality::text, audio = t.modality == io::Modality::audio;
+  if (audio && !pool.empty() && pool != "mean") throw UsageError("audio models pool by the mean over frames; --pool " + pool);
+  if (t.modality == io::Modality::image && !pool.empty()) models::set_vit_pool(t.method->encoder(), pool, model);
   eval::Features f;
   f.n = in.size();
   f.y = in.labels();
   f.class_names = in.class_names();
-  Progress progress("embed " + in.name(), f.n, "images");
+  Progress progress("embed " + in.name(), f.n, text ? "sequences" : audio ? "clips" : "images");
   auto keep = [&](const nn::Tensor& e, int64_t s, int64_t n) {
     f.d = e.dim(1);
     if (f.x.empty()) f.x.resize(f.n * f.d);
@@ -122,6 +153,7 @@ eval::Features embed_features(const std::string& model, const std::string& image
     progress.advance(n);
   };
   if (text) embed_text(*t.method, in, /*cls=*/pool == "cls", false, 64, keep);
+  else if (audio) embed_audio(*t.method, in, false, false, nn::resolve_precision(precision), 64, keep);
   else embed_batches(*t.method, t.mean, t.stdev, in, "backbone", false, nn::resolve_precision(precision), 512, keep);
   progress.finish();
   eval::check_finite(f, model);
@@ -137,38 +169,46 @@ void run_embed(const EmbedOptions& o) {
   TrainedModel t = load_trained_model(o.model);
   const std::string model_sha = io::sha256_file(o.model);
   io::DataReader in(o.input);
-  const bool text = in.modality() == io::Modality::text;
-  if (text && t.method->has_image_encoder())
-    throw UsageError(in.name() + " is a text file; " + o.model + " is an image model (" + t.method_name + ")");
-  if (text && o.layer != "backbone") throw UsageError("--layer projector goes with image models; text has --pool");
-  if (!text && !t.method->has_image_encoder())
-    throw UsageError(in.name() + " is not a text file; " + o.model + " is a text model (" + t.method_name + ")");
-  if (!text) check_image_input(in, t.in_channels);
-  if (!text && !o.pool.empty()) models::set_vit_pool(t.method->encoder(), o.pool, o.model);
+  check_model_input(t, o.model, in);
+  const bool text = t.modality == io::Modality::text, audio = t.modality == io::Modality::audio;
+  if (o.layer != "backbone" && t.modality != io::Modality::image)
+    throw UsageError("--layer projector goes with image models; " + o.model + " is " +
+                     (text ? "a text model (it has --pool)" : "an audio model (it has --frames)"));
+  if (o.frames && !audio) throw UsageError("--frames gives one embedding per audio frame; " + o.model + " is not an audio model");
+  if (o.frames && o.format == "csv") throw UsageError("--frames writes [clips, frames, width]: --format h5 or npy");
+  if (audio && !o.pool.empty() && o.pool != "mean")
+    throw UsageError("audio models pool by the mean over frames (or give each with --frames); --pool " + o.pool);
+  if (t.modality == io::Modality::image && !o.pool.empty()) models::set_vit_pool(t.method->encoder(), o.pool, o.model);
   // What the features pool over: recorded with the embeddings (convolutional encoders: nothing to choose).
-  const auto* vit = text ? nullptr : dynamic_cast<const models::ViT*>(&t.method->encoder());
-  const std::string pool = text ? (o.pool.empty() ? "mean" : o.pool) : vit ? vit->pool() : "";
+  const auto* vit = t.modality == io::Modality::image ? dynamic_cast<const models::ViT*>(&t.method->encoder()) : nullptr;
+  const std::string pool = text ? (o.pool.empty() ? "mean" : o.pool) : audio ? (o.frames ? "frames" : "mean")
+                           : vit ? vit->pool() : "";
   const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;
   std::unique_ptr<io::OutputFile> csv_out;
   FILE* csv = nullptr;
-  Progress progress("embed", N, text ? "sequences" : "images");
+  Progress progress("embed", N, text ? "sequences" : audio ? "clips" : "images");
+  int64_t F = 0;  // audio --frames: frames per clip (each row is F x width)
+  std::vector<int32_t> valid;
   auto write = [&](const nn::Tensor& e, int64_t s, int64_t n) {
     const int64_t D = e.dim(1);
+    const std::vector<hsize_t> row = F > 0 ? std::vector<hsize_t>{static_cast<hsize_t>(F), static_cast<hsize_t>(D / F)}
+                                           : std::vector<hsize_t>{static_cast<hsize_t>(D)};
     std::vector<int32_t> labels(n, -1);
     if (in.has("/labels")) in.read<int32_t>("/labels", s, n, labels.data());
     const std::vector<int64_t> ids = in.ids(s, n);
     if (o.format == "h5") {
       if (!h5) {
         h5 = std::make_unique<io::DataWriter>(o.output, io::Modality::embedding);
-        h5->create("/embeddings", io::DType::f32, {static_cast<hsize_t>(D)});
+        h5->create("/embeddings", io::DType::f32, row);
+        if (F > 0) h5->create("/frames", io::DType::i32, {});
         h5->create("/labels", io::DType::i32, {});
         h5->create("/ids", io::DType::i64, {});
         auto e_ds = h5->dataset("/embeddings");
         io::set_attr_string(e_ds, "model", o.model);
         io::set_attr_string(e_ds, "model_sha256", model_sha);
-        io::set_attr_string(e_ds, "layer", text ? "pool-" + pool : pool.empty() ? o.layer : o.layer + "-" + pool);
+        io::set_attr_string(e_ds, "layer", text || audio ? "pool-" + pool : pool.empty() ? o.layer : o.layer + "-" + pool);
         io::set_attr_int(e_ds, "normalized", o.normalize ? 1 : 0);
         auto names = in.class_names();
         if (!names.empty()) io::set_attr_strings(h5->dataset("/labels"), "class_names", names);
@@ -177,10 +217,11 @@ void run_embed(const EmbedOptions& o) {
         h5->set_history(hist);
       }
       h5->append("/embeddings", e.f32(), n);
+      if (F > 0) h5->append("/frames", std::vector<int32_t>(valid.begin() + s, valid.begin() + s + n));
       h5->append("/labels", labels);
       h5->append("/ids", ids);
     } else if (o.format == "npy") {
-      if (!npy) npy = std::make_unique<NpyWriter>(o.output, N, D);
+      if (!npy) npy = std::make_unique<NpyWriter>(o.output, N, row);
       npy->rows(e.f32(), n * D);
     } else {
       if (!csv) {
@@ -200,6 +241,7 @@ void run_embed(const EmbedOptions& o) {
     progress.advance(n);
   };
   if (text) embed_text(*t.method, in, pool == "cls", o.normalize, std::min(o.batch, 64), write);
+  else if (audio) embed_audio(*t.method, in, o.frames, o.normalize, dt, std::min(o.batch, 64), write, &F, &valid);
   else embed_batches(*t.method, t.mean, t.stdev, in, o.layer, o.normalize, dt, o.batch, write);
   progress.finish();
   if (h5) h5->commit();

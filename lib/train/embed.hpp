@@ -16,6 +16,7 @@ struct EmbedOptions {
   std::string pool;                // text: mean over real tokens (default) or cls (the first token);
                                    // vit: cls or mean of the patch tokens (default: the model's)
   bool normalize = false;
+  bool frames = false;             // audio: one embedding per frame, [clips, frames, width], instead of the mean
   std::string format = "h5";       // h5, npy, csv
   int batch = 512;
   std::string precision = "auto";
@@ -29,6 +30,15 @@ void run_embed(const EmbedOptions& opts);
 void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
                    bool normalize, nn::DType dt, int batch,
                    const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn);
+
+// The audio encoder of `m` over every clip of `in` (/audio, /lengths),
+// `batch` at a time, without a tape: fn(embeddings [n, W] f32, first row,
+// n) with W the width (the mean over each clip's real frames), or frames x
+// width with `frames` (every frame; padding frames too). frames_per_clip and
+// valid_frames (appended, per clip) when given.
+void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool normalize, nn::DType dt, int batch,
+                 const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip = nullptr,
+                 std::vector<int32_t>* valid_frames = nullptr);
 
 // A model's backbone features for a labelled image file, in memory (what
 // ssl-finetune --model evaluates without an embeddings file in between).

@@ -21,6 +21,8 @@
 #include "data/tokenizer.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
+#include "models/w2v.hpp"
+#include "train/embed.hpp"
 #include "train/trainer.hpp"
 #include "train/trained_model.hpp"
 
@@ -137,7 +139,7 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
   if (!r.model.empty()) {
     config = json::parse(io::ModelReader(r.model).config());
     const std::string method = config.value("method", std::string());
-    if (std::string(methods::method_info(method).modality) != "text")
+    if (!methods::trains_on(methods::method_info(method), "text"))
       throw UsageError(tr.name() + " is a text file; " + r.model + " is an image model (" + method + ")");
     mp = methods::read_params(config);
     if (mp.vocab_size != tokenizer.vocab_size())
@@ -201,6 +203,86 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
   return m;
 }
 
+// Class predictions of a classifier over every clip of an audio file.
+std::vector<int32_t> predict_audio(methods::Method& m, const io::DataReader& in, nn::DType dt) {
+  std::vector<int32_t> pred(in.size());
+  embed_audio(m, in, false, false, dt, 64, [&](const nn::Tensor& f, int64_t s, int64_t n) {
+    nn::NoGrad ng;
+    const nn::Tensor logits = m.logits(nn::Var(f.to(dt))).value().to(nn::DType::f32);
+    const int64_t K = logits.dim(1);
+    for (int64_t i = 0; i < n; ++i)
+      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
+                                         (logits.f32() + i * K));
+  });
+  return pred;
+}
+
+// Audio: a pretrained audio model's encoder (or a new one, the baseline)
+// with a linear head on the mean over each clip's real frames.
+eval::Metrics run_audio_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
+                                 nn::DType dt) {
+  const eval::FinetuneOptions& r = o.report;
+  if (te.modality() != io::Modality::audio) throw UsageError(te.name() + " is not an audio file; " + tr.name() + " is");
+  methods::MethodParams mp;
+  if (!r.model.empty()) {
+    TrainedModel t = load_trained_model(r.model);
+    check_model_input(t, r.model, tr);
+    mp.arch = t.arch;
+  } else {
+    if (o.given.count("--arch") && !models::is_audio_arch(o.arch))
+      throw UsageError("--arch " + o.arch + " is not an audio encoder; " + tr.name() + " holds audio (w2v-mini, w2v-tiny)");
+    mp.arch = o.given.count("--arch") ? o.arch : "w2v-mini";
+  }
+  for (const io::DataReader* f : {&tr, &te})
+    if (models::w2v_frames(models::w2v_shape(mp.arch), static_cast<int64_t>(f->info("/audio").shape[1])) < 1)
+      throw Error(f->name(), "clips are shorter than one frame of the encoder (400 samples)");
+  const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
+  mp.num_classes = class_count(tr, te, ytr, yte);
+
+  Rng init(r.seed, 0xF17E);
+  auto model = methods::make_method("supervised", mp, init);
+  if (!r.model.empty()) load_checkpoint_part(r.model, "encoder.", model->encoder());
+  // The pretrained encoder moves slower than the new head, as for images.
+  std::vector<nn::ParamGroup> groups = nn::decay_groups(model->encoder(), o.weight_decay);
+  for (auto& g : groups) g.lr_scale = o.backbone_lr_scale;
+  nn::ParamGroup head{{}, 1.0, o.weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
+  for (auto& [name, p] : model->named_parameters())
+    if (name.rfind("head.", 0) == 0) (p->value().rank() == 1 ? head_bias : head).params.push_back(p);
+  groups.push_back(head);
+  groups.push_back(head_bias);
+  nn::AdamW opt(groups, o.lr);
+
+  const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
+  SequenceBatchSpec spec;
+  // 32 clips a step unless told (as ssl-pretrain for audio).
+  spec.batch = static_cast<int>(std::min<int64_t>(o.given.count("--batch") ? o.batch : 32, static_cast<int64_t>(rows.size())));
+  spec.seed = r.seed;
+  spec.rows = rows;
+  spec.targets = ytr;
+  spec.dtype = dt;
+  AudioBatches batches(tr, spec);
+  const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
+
+  const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, o.time_budget, [&] { return batches.next(); });
+  eval::Metrics m = eval::score(predict_audio(*model, te, dt), yte, mp.num_classes);
+  m.class_names = tr.class_names();
+  json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", spec.batch},
+                   {"lr", o.lr},              {"backbone_lr_scale", o.backbone_lr_scale},
+                   {"weight_decay", o.weight_decay},
+                   {"final_loss", done.last_loss}, {"init", r.model.empty() ? "scratch" : r.model}};
+  if (total > 0) selected["epochs"] = o.epochs;
+  eval::FinetuneOptions report = r;
+  report.mode = "full";
+  eval::write_report(m, report, selected.dump());
+  if (!o.output.empty()) {
+    CheckpointExtras x;
+    x.step = done.step;
+    x.seconds = done.seconds;
+    save_finetuned(o, *model, {{"method", "supervised"}}, mp, tr, dt, x);
+  }
+  return m;
+}
+
 }  // namespace
 
 eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
@@ -212,14 +294,14 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   const nn::DType dt = nn::resolve_precision(o.precision);
   io::DataReader tr(r.train), te(r.eval);
   if (tr.modality() == io::Modality::text) return run_text_finetune(o, tr, te, dt);
+  if (tr.modality() == io::Modality::audio) return run_audio_finetune(o, tr, te, dt);
 
   methods::MethodParams mp;
   float mean, stdev;
   json config;
   if (!r.model.empty()) {
     TrainedModel t = load_trained_model(r.model);
-    if (!t.method->has_image_encoder())
-      throw UsageError(tr.name() + " holds images; " + r.model + " is a text model (" + t.method_name + ")");
+    check_model_input(t, r.model, tr);
     config = json::parse(t.config);
     const methods::MethodParams from = methods::read_params(config);
     mp.arch = t.arch;

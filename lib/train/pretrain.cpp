@@ -22,6 +22,8 @@
 #include "methods/method.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
+#include "models/w2v.hpp"
+#include "augment/audio_ops.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
@@ -79,9 +81,31 @@ double collapse_std(const nn::Tensor& z) {
   return s / D;
 }
 
+// wav2vec 2.0's known failure is a codebook that collapses to one or two
+// codes per group (fairseq#4530, transformers#19588): say so when the code
+// perplexity (summed over groups) falls to two per group or less, after the
+// first 100 steps and every 50 steps.
+void warn_codebook_collapse(const std::vector<std::pair<std::string, double>>& metrics, int64_t step) {
+  double perplexity = -1, codes = 0;
+  for (const auto& [name, v] : metrics) {
+    if (name == "code_perplexity") perplexity = v;
+    if (name == "codes") codes = v;
+  }
+  if (perplexity < 0 || step < 100 || step % 50 != 0) return;
+  if (perplexity <= 4.0)
+    warn("step " + std::to_string(step) + ": the codebook is collapsing: code perplexity " + std::to_string(perplexity) +
+         " of " + std::to_string(static_cast<int>(codes)) + " codes (about one or two codes per group are in use)");
+}
+
+int64_t audio_sample_rate(const io::DataReader& in) {
+  std::lock_guard<std::mutex> l(io::hdf5_mutex());
+  return io::has_attr(in.dataset("/audio"), "sample_rate") ? io::attr_int(in.dataset("/audio"), "sample_rate") : 16000;
+}
+
 json data_shape(const io::DataReader& in) {
   std::lock_guard<std::mutex> l(io::hdf5_mutex());
   if (in.modality() == io::Modality::text) return in.info("/tokens").shape;
+  if (in.modality() == io::Modality::audio) return in.info("/audio").shape;
   return in.info(in.has("/images") ? "/images" : "/views").shape;
 }
 
@@ -165,15 +189,15 @@ void run_pretrain(const PretrainOptions& o) {
   if (o.batch < 2) throw UsageError("--batch must be at least 2");
   nn::init_engine();
   io::DataReader in(o.input);
-  const bool text = in.modality() == io::Modality::text;
+  const bool text = in.modality() == io::Modality::text, audio = in.modality() == io::Modality::audio;
   const nn::DType dt = nn::resolve_precision(o.precision);
   if (!text && (o.eval_split > 0 || !o.eval_file.empty()))
     throw UsageError(std::string(o.eval_split > 0 ? "--eval-split" : "--eval") + " scores masked language models; " +
                      in.name() + " is not a text file");
   note(std::string("precision ") + nn::dtype_name(dt) + " (" + nn::cpu_isa_name() + ")");
-  if (!text && in.modality() != io::Modality::image)
+  if (!text && !audio && in.modality() != io::Modality::image)
     throw UsageError(in.name() + " is an " + io::modality_name(in.modality()) +
-                     " file; ssl-pretrain trains on image and text files for now");
+                     " file; ssl-pretrain trains on image, text and audio files");
 
   json config;
   CheckpointExtras extras;
@@ -188,7 +212,7 @@ void run_pretrain(const PretrainOptions& o) {
     const std::string method = o.given.count("--method") ? o.method : "mlm";
     const std::string arch = o.given.count("--arch") ? o.arch : "bert-mini";
     const methods::MethodInfo& info = methods::method_info(method);
-    if (std::string(info.modality) != "text")
+    if (!methods::trains_on(info, "text"))
       throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() + " is a text file");
     if (!models::is_text_arch(arch))
       throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
@@ -215,9 +239,40 @@ void run_pretrain(const PretrainOptions& o) {
               {"eval_split", o.eval_split},
               {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
     methods::write_params(mp, config);
+  } else if (audio) {
+    // Audio: wav2vec 2.0 on w2v-mini unless told, with fairseq's Adam
+    // (betas 0.9, 0.98), lr 5e-4 and weight decay 0.01, 32 one-second clips
+    // a step (fairseq: 1.4 M samples a GPU; 2 cores take ~1 s a step here).
+    const std::string method = o.given.count("--method") ? o.method : "wav2vec";
+    const std::string arch = o.given.count("--arch") ? o.arch : "w2v-mini";
+    const methods::MethodInfo& info = methods::method_info(method);
+    if (!info.pretrain || !methods::trains_on(info, "audio"))
+      throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() +
+                       " holds audio (wav2vec, simclr)");
+    if (!models::is_audio_arch(arch))
+      throw UsageError("--arch " + arch + " is not an audio encoder; " + in.name() + " holds audio (w2v-mini, w2v-tiny)");
+    const bool w2v = method == "wav2vec";
+    methods::MethodParams mp;
+    mp.arch = arch;
+    mp.temperature = o.temperature;
+    config = {{"method", method},
+              {"optimizer", o.optimizer},
+              {"lr", o.given.count("--lr") || !w2v ? o.lr : 5e-4},
+              {"weight_decay", o.given.count("--weight-decay") || !w2v ? o.weight_decay : 0.01},
+              {"adam_beta2", w2v ? 0.98 : 0.999},
+              {"batch", o.given.count("--batch") ? o.batch : 32},
+              {"epochs", o.epochs},
+              {"time_budget", o.time_budget},
+              {"warmup", o.warmup},
+              {"recipe", o.recipe.empty() ? (w2v ? "" : "audio") : o.recipe},
+              {"seed", o.seed},
+              {"precision", nn::dtype_name(dt)},
+              {"sample_rate", audio_sample_rate(in)},
+              {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", data_shape(in)}}}};
+    methods::write_params(mp, config);
   } else {
     const methods::MethodInfo& info = methods::method_info(o.method);
-    if (!info.pretrain || std::string(info.modality) != "image")
+    if (!info.pretrain || !methods::trains_on(info, "image"))
       throw UsageError("--method " + o.method + " trains " + info.modality + " files; " + in.name() + " holds images");
     if (models::is_text_arch(o.arch))
       throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, resnet18)");
@@ -305,9 +360,24 @@ void run_pretrain(const PretrainOptions& o) {
   // The batch source of the file's modality; the trainer sees only batches.
   std::optional<ImageBatches> images;
   std::optional<TokenBatches> tokens;
+  std::optional<AudioBatches> clips;
   std::function<methods::Batch()> next_batch;
   int64_t steps_per_epoch = 0;
-  if (text) {
+  if (audio) {
+    const models::W2VShape shape = models::w2v_shape(mp.arch);
+    SequenceBatchSpec spec;
+    spec.batch = batch_size;
+    spec.seed = seed;
+    spec.dtype = dt;
+    spec.frames = models::w2v_frames(shape, data_shape(in)[1].get<int64_t>());
+    spec.frames_of = [shape](int64_t n) { return models::w2v_frames(shape, n); };
+    spec.audio_views = info.views;
+    if (info.views > 0) spec.audio_recipe = augment::make_audio_recipe(config["recipe"]);
+    spec.first_step = extras.step;
+    clips.emplace(in, spec);
+    next_batch = [&] { return clips->next(); };
+    steps_per_epoch = clips->steps_per_epoch();
+  } else if (text) {
     SequenceBatchSpec spec;
     spec.batch = batch_size;
     spec.seed = seed;
@@ -335,6 +405,8 @@ void run_pretrain(const PretrainOptions& o) {
     steps_per_epoch = images->steps_per_epoch();
   }
 
+  const double clip_seconds =
+      audio ? data_shape(in)[1].get<double>() / config.value("sample_rate", int64_t{16000}) : 0.0;
   const int epochs = config["epochs"];
   const double budget = config["time_budget"];
   TrainLoop loop;
@@ -359,11 +431,34 @@ void run_pretrain(const PretrainOptions& o) {
     log.open(o.log_json, std::ios::app);
     if (!log) throw Error(o.log_json, "cannot open for appending");
     loop.after_step.push_back([&](const StepReport& r) {
-      log << json{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {text ? "sequences_per_s" : "images_per_s", batch_size / r.step_seconds},
-                  {"wait_s", r.wait_seconds}, {"seconds", r.seconds}}.dump()
-          << "\n" << std::flush;
+      json line{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}};
+      if (audio)
+        line["audio_seconds_per_s"] = batch_size * clip_seconds / r.step_seconds;
+      else
+        line[text ? "sequences_per_s" : "images_per_s"] = batch_size / r.step_seconds;
+      line["wait_s"] = r.wait_seconds;
+      line["seconds"] = r.seconds;
+      for (const auto& [name, v] : method->metrics()) line[name] = v;
+      log << line.dump() << "\n" << std::flush;
     });
   }
+  // Methods' own figures (wav2vec 2.0: code perplexity) as series in the
+  // model file, a line every 100 steps, and the codebook collapse monitor.
+  loop.after_step.push_back([&](const StepReport& r) {
+    const auto metrics = method->metrics();
+    if (metrics.empty()) return;
+    for (const auto& [name, v] : metrics) extras.series[name].push_back(static_cast<float>(v));
+    if (r.step % 100 == 0) {
+      std::string line = "step " + std::to_string(r.step) + ":";
+      char buf[64];
+      for (const auto& [name, v] : metrics) {
+        std::snprintf(buf, sizeof buf, " %s %.4g", name.c_str(), v);
+        line += buf;
+      }
+      note(line);
+    }
+    warn_codebook_collapse(metrics, r.step);
+  });
   loop.after_step.push_back([&](const StepReport& r) {
     // Methods without a pooled embedding (mlm) have nothing to monitor.
     if (r.step % 50 != 0 || !method->last_embedding.defined()) return;
@@ -441,7 +536,8 @@ void run_pretrain(const PretrainOptions& o) {
   std::snprintf(line, sizeof line,
                 "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",
                 static_cast<long long>(r.step - extras.step), r.seconds - extras.seconds, 100 * r.wait_fraction,
-                100 * (images ? images->busy_seconds() : tokens->busy_seconds()) / std::max(1e-9, r.seconds - extras.seconds));
+                100 * (images ? images->busy_seconds() : tokens ? tokens->busy_seconds() : clips->busy_seconds()) /
+                    std::max(1e-9, r.seconds - extras.seconds));
   note(line);
 }
 

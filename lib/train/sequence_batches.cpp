@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "augment/audio_ops.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/tokenizer.hpp"
@@ -126,14 +127,15 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
     samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
-    frames_ = samples_ / spec_.frame_samples;
+    frames_ = spec_.frames > 0 ? spec_.frames : samples_ / spec_.frame_samples;
     from_file_ = spec_.masks_from_file && in.has("/mask");
     if (from_file_) {
       const auto mi = in.info("/mask");
       const int64_t fs = io::has_attr(in.dataset("/mask"), "frame_samples")
                              ? io::attr_int(in.dataset("/mask"), "frame_samples") : spec_.frame_samples;
       if (fs != spec_.frame_samples || static_cast<int64_t>(mi.shape[1]) != frames_)
-        throw Error(in.name(), "/mask is on a grid of " + std::to_string(fs) + " samples per frame; this run uses " +
+        throw Error(in.name(), "/mask is on a grid of " + std::to_string(mi.shape[1]) + " frames of " + std::to_string(fs) +
+                                   " samples; the encoder makes " + std::to_string(frames_) + " frames of " +
                                    std::to_string(spec_.frame_samples));
     }
   }
@@ -165,7 +167,10 @@ methods::Batch AudioBatches::make(int64_t step) {
   a.samples = samples_;
   a.frames = frames_;
   a.audio = nn::Tensor({a.rows, samples_}, nn::DType::f32);
+  a.dtype = spec_.dtype;
   a.mask.resize(rows.size() * F);
+  std::vector<nn::Tensor> views;
+  for (int v = 0; v < spec_.audio_views; ++v) views.emplace_back(nn::Shape{a.rows, samples_, 1}, nn::DType::f32);
   for (size_t r = 0; r < rows.size(); ++r) {
     const size_t k = at[r];
     std::copy_n(audio.begin() + k * T, T, a.audio.f32() + r * T);
@@ -176,11 +181,20 @@ methods::Batch AudioBatches::make(int64_t step) {
     } else {
       // Frames wholly inside the clip are real; the rest is padding.
       Rng rng = epoch_rng(spec_.seed, ids[k], epoch);
-      auto m = mask::mask_spans(static_cast<int>(F), len / spec_.frame_samples, spec_.span, rng);
+      const int64_t real = spec_.frames_of ? spec_.frames_of(len) : len / spec_.frame_samples;
+      auto m = mask::mask_spans(static_cast<int>(F), static_cast<int>(std::min<int64_t>(real, F)), spec_.span, rng);
       std::copy(m.begin(), m.end(), a.mask.begin() + r * F);
+    }
+    for (int v = 0; v < spec_.audio_views; ++v) {
+      // Views from their own stream, so they do not depend on the masks.
+      Rng vr = epoch_rng(spec_.seed ^ 0x5EED5, ids[k], epoch * 64 + v);
+      std::vector<float> clip(a.audio.f32() + r * T, a.audio.f32() + (r + 1) * T);
+      const auto view = augment::make_audio_view(spec_.audio_recipe, clip, len, v, static_cast<int>(T), vr);
+      std::copy(view.begin(), view.end(), views[v].f32() + r * T);
     }
     if (!spec_.targets.empty()) b.pretext.push_back(spec_.targets[rows[r]]);
   }
+  for (auto& v : views) b.views.emplace_back(v.to(spec_.dtype));
   return b;
 }
 

@@ -9,6 +9,9 @@
 #include <memory>
 #include <vector>
 
+#include <functional>
+
+#include "augment/recipe.hpp"
 #include "io/data_file.hpp"
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
@@ -29,7 +32,14 @@ struct SequenceBatchSpec {
   mask::MlmParams mlm;           // text
   mask::SpanParams span;         // audio
   int frame_samples = 320;       // audio: samples per latent frame (20 ms at 16 kHz)
-  nn::DType dtype = nn::DType::f32;  // text: what the encoder computes in
+  // audio: latent frames of a whole clip (the encoder's conv stack; 0:
+  // samples / frame_samples); span masks are drawn on this grid, and
+  // frame_samples only maps a clip's real samples to its real frames.
+  int64_t frames = 0;
+  std::function<int64_t(int64_t)> frames_of;  // audio: real frames of a clip of n samples (empty: n / frame_samples)
+  int audio_views = 0;           // audio: augmented views of each clip (two-view methods); 0: none
+  augment::Recipe audio_recipe;  // audio: how the views are made
+  nn::DType dtype = nn::DType::f32;  // text and audio: what the encoder computes in
 };
 
 // Text files (/tokens, /lengths, /tokenizer): ids, MLM labels and lengths.
@@ -65,6 +75,7 @@ class AudioBatches {
   methods::Batch next() { return prefetch_->next(); }
   int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
+  double busy_seconds() const { return prefetch_->busy_seconds(); }
 
  private:
   methods::Batch make(int64_t step);

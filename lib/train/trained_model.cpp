@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "io/model_file.hpp"
 #include "methods/registry.hpp"
+#include "models/w2v.hpp"
 #include "train/checkpoint.hpp"
 
 namespace sslkit::train {
@@ -38,7 +39,22 @@ TrainedModel load_trained_model(const std::string& path) {
   t.method = methods::make_method(t.method_name, mp, rng);
   load_checkpoint(path, *t.method);
   t.method->set_training(false);
+  t.modality = models::is_audio_arch(t.arch)             ? io::Modality::audio
+               : t.method->has_image_encoder()            ? io::Modality::image
+                                                         : io::Modality::text;
   return t;
+}
+
+void check_model_input(const TrainedModel& t, const std::string& model_path, const io::DataReader& in) {
+  if (in.modality() != t.modality) {
+    auto a = [](io::Modality m) {
+      const std::string name = io::modality_name(m);
+      return (std::string("aeiou").find(name[0]) != std::string::npos ? "an " : "a ") + name;
+    };
+    throw UsageError(in.name() + " is " + a(in.modality()) + " file; " + model_path + " is " + a(t.modality) +
+                     " model (" + t.method_name + ")");
+  }
+  if (t.modality == io::Modality::image) check_image_input(in, t.in_channels);
 }
 
 std::pair<float, float> pixel_stats(const io::DataReader& in) {

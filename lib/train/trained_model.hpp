@@ -16,9 +16,14 @@ struct TrainedModel {
   std::unique_ptr<methods::Method> method;
   float mean = 0, stdev = 1;
   int64_t in_channels = 1;
+  io::Modality modality = io::Modality::image;  // what it encodes: image, text or audio
 };
 
 TrainedModel load_trained_model(const std::string& path);
+
+// Checks that a data file is of the modality a model encodes (and an image
+// file fits its input), with one clear line naming both.
+void check_model_input(const TrainedModel& t, const std::string& model_path, const io::DataReader& in);
 
 // Mean and std of pixel values (in [0,1]) over up to 10,000 samples, drawn
 // by a fixed seed from the whole file, of an

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "data/audio_source.hpp"
 #include "data/import.hpp"
 #include "data/text_source.hpp"
@@ -7,6 +9,8 @@
 #include "io/test_util.hpp"
 #include "train/test_util.hpp"
 #include "train/sequence_batches.hpp"
+#include "models/w2v.hpp"
+#include "augment/audio_ops.hpp"
 
 using namespace sslkit;
 
@@ -113,6 +117,41 @@ TEST_CASE("audio batches: samples - lengths and span masks on the frame grid - n
     }
     CHECK(masked >= 4);  // at least min_masks (2) spans, some may overlap
   }
+}
+
+TEST_CASE("audio batches: masks on the encoder's frame grid - real frames as its conv stack counts them - views") {
+  testing::ScratchDir dir;
+  data::AudioImportOptions ao;
+  ao.input = kData + "/audio";
+  ao.seconds = 0.5;
+  data::ImportOptions o;
+  o.output = dir / "audio.h5";
+  data::AudioSource src(ao);
+  data::run_import(src, o);
+  io::DataReader in(o.output);
+  const models::W2VShape shape = models::w2v_shape("w2v-mini");
+  train::SequenceBatchSpec spec;
+  spec.batch = 6;
+  spec.frames = models::w2v_frames(shape, 8000);
+  spec.frames_of = [shape](int64_t n) { return models::w2v_frames(shape, n); };
+  spec.span.span = 3;
+  spec.audio_views = 2;
+  spec.audio_recipe = augment::make_audio_recipe("audio");
+  train::AudioBatches batches(in, spec);
+  methods::Batch b = batches.next();
+  const methods::AudioBatch& a = b.audio;
+  CHECK(a.frames == 24);
+  REQUIRE(a.mask.size() == 6u * 24);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    const int64_t valid = models::w2v_frames(shape, a.lengths[r]);
+    for (int64_t f = valid; f < a.frames; ++f) CHECK(a.mask[r * a.frames + f] == 0);
+  }
+  REQUIRE(b.views.size() == 2u);
+  CHECK(b.views[0].shape() == nn::Shape{6, 8000, 1});
+  // Two views of a clip differ; their padding stays silent.
+  double diff = 0;
+  for (int64_t i = 0; i < 8000; ++i) diff += std::fabs(b.views[0].value().f32()[i] - b.views[1].value().f32()[i]);
+  CHECK(diff > 0);
 }
 
 TEST_CASE("batch sources: fewer rows than one batch is a clear error naming the file") {

@@ -1,0 +1,108 @@
+// w2v encoder: the conv stack's frame count, per-clip waveform
+// standardisation by hand, shapes, the mean over real frames only, padding
+// that reaches nothing, the positional convolution's gradients, and the
+// Encoder view of a clip agreeing with embed().
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "models/w2v.hpp"
+#include "nn/engine.hpp"
+#include "nn/gradcheck.hpp"
+#include "nn/ops.hpp"
+
+using namespace sslkit;
+using namespace sslkit::nn;
+
+TEST_CASE("w2v: frames of the conv stack - 320 samples a frame - 400 the receptive field") {
+  const models::W2VShape s = models::w2v_shape("w2v-mini");
+  CHECK(models::w2v_frames(s, 16000) == 49);  // fairseq and Hugging Face: 49 frames for 1 s at 16 kHz
+  CHECK(models::w2v_frames(s, 400) == 1);
+  CHECK(models::w2v_frames(s, 399) == 0);
+  CHECK(models::w2v_frames(s, 720) == 2);
+  CHECK(models::w2v_frames(s, 719) == 1);
+  CHECK(models::w2v_frames(s, 32000) == 99);
+  CHECK_THROWS_AS(models::w2v_shape("w2v-huge"), UsageError);
+}
+
+TEST_CASE("w2v: waveforms standardised over each clip's real samples - padding stays zero") {
+  Tensor w({2, 4}, DType::f32);
+  const float v[8] = {1, 2, 3, 9, 5, 5, 0, 0};
+  std::copy(v, v + 8, w.f32());
+  const Tensor n = models::normalize_waveform(w, {3, 2});
+  // Clip 0: mean 2, variance 2/3; the fourth sample is padding.
+  const double sd = std::sqrt(2.0 / 3 + 1e-7);
+  CHECK(n.f32()[0] == doctest::Approx(-1 / sd));
+  CHECK(n.f32()[1] == doctest::Approx(0.0));
+  CHECK(n.f32()[2] == doctest::Approx(1 / sd));
+  CHECK(n.f32()[3] == 0.0f);
+  // Clip 1: constant, so zero (not a division by zero).
+  CHECK(n.f32()[4] == doctest::Approx(0.0));
+  CHECK(n.f32()[6] == 0.0f);
+}
+
+TEST_CASE("w2v: clip features are the mean of the real frames - what lies past a clip's end reaches nothing") {
+  init_engine();
+  Rng rng(2);
+  models::W2VEncoder e("w2v-tiny", rng);
+  e.set_training(false);
+  NoGrad ng;
+  const int64_t T = 4000, F = models::w2v_frames(e.shape(), T);
+  Tensor a = random_tensor({2, T}, 5);
+  for (int64_t i = 2400; i < T; ++i) a.f32()[i] = 0;  // clip 0: 2400 real samples
+  Tensor b = a;
+  b = random_tensor({2, T}, 5);
+  for (int64_t i = 2400; i < T; ++i) b.f32()[i] = 0.5f * std::sin(0.1 * i);  // other padding content
+  const std::vector<int32_t> lengths{2400, static_cast<int32_t>(T)};
+  std::vector<int32_t> valid;
+  const Tensor fa = e.frames(a, lengths, DType::f32, &valid).value();
+  CHECK(fa.shape() == Shape{2, F, 64});
+  CHECK(valid[0] == models::w2v_frames(e.shape(), 2400));
+  CHECK(valid[1] == F);
+  const Tensor fb = e.frames(b, lengths, DType::f32).value();
+  for (int64_t f = 0; f < valid[0]; ++f)
+    for (int64_t d = 0; d < 64; ++d) REQUIRE(fa.f32()[f * 64 + d] == doctest::Approx(fb.f32()[f * 64 + d]).epsilon(1e-5));
+  const Tensor mean = e.embed(a, lengths, DType::f32).value();
+  CHECK(mean.shape() == Shape{2, 64});
+  for (int64_t d = 0; d < 64; ++d) {
+    double s = 0;
+    for (int64_t f = 0; f < valid[0]; ++f) s += fa.f32()[f * 64 + d];
+    CHECK(mean.f32()[d] == doctest::Approx(s / valid[0]).epsilon(1e-4));
+  }
+  // The Encoder view: real samples end at the last nonzero one.
+  const Tensor v = e.forward(Var(a.reshape({2, T, 1}))).value();
+  for (int64_t d = 0; d < 64; ++d) CHECK(v.f32()[d] == doctest::Approx(mean.f32()[d]).epsilon(1e-4));
+}
+
+TEST_CASE("w2v: the positional convolution (grouped - same padding) has finite-difference gradients") {
+  init_engine();
+  // The w2v-tiny shape scaled down: 8 channels in 4 groups, kernel 5, padding 2.
+  ConvParams p{{1}, {2}, {1}, 4};
+  auto f = [&](const std::vector<Var>& v) { return gelu(conv1d(v[0], v[1], v[2], p)); };
+  auto r = grad_check(f, {random_tensor({2, 7, 8}, 1), random_tensor({8, 2, 5}, 2), random_tensor({8}, 3)});
+  INFO(r.worst);
+  CHECK(r.max_error < 2e-3);
+  CHECK(conv1d(Var(random_tensor({2, 7, 8}, 1)), Var(random_tensor({8, 2, 5}, 2)), Var(), p).shape() == Shape{2, 7, 8});
+}
+
+TEST_CASE("w2v: context gradients reach the features and the mask embedding") {
+  init_engine();
+  Rng rng(4);
+  models::W2VEncoder e("w2v-tiny", rng);
+  const Var x(random_tensor({1, 6, 32}, 7), true);
+  const std::vector<uint8_t> mask{0, 1, 1, 0, 0, 0};
+  Var out = sum(e.context(x, mask, {0, 0, 0, 0, 0, 1}));
+  out.backward();
+  REQUIRE(x.grad().defined());
+  // Masked frames were replaced: nothing flows back to them.
+  for (int64_t d = 0; d < 32; ++d) {
+    CHECK(x.grad().f32()[1 * 32 + d] == 0.0f);
+    CHECK(x.grad().f32()[2 * 32 + d] == 0.0f);
+  }
+  // The padding frame was zeroed before the position convolution.
+  for (int64_t d = 0; d < 32; ++d) CHECK(x.grad().f32()[5 * 32 + d] == 0.0f);
+  double g = 0;
+  for (int64_t d = 0; d < 64; ++d) g += std::fabs(e.mask_emb.grad().f32()[d]);
+  CHECK(g > 0);
+}

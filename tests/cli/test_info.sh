@@ -24,6 +24,12 @@ ssl-info --verify "$WORK/a.h5" | grep -q "verify: read all 95520 bytes" || fail 
 ok ssl-info "$WORK/a.h5" --preview "$WORK/grid.png" --preview-count 16
 /usr/bin/python3 -c "import sys; sys.exit(open('$WORK/grid.png','rb').read(8) != b'\x89PNG\r\n\x1a\n')" || fail "preview is not a PNG"
 
+# Audio: each clip's waveform (80 px) with its log-mel spectrogram (80 px)
+# under it, 4 px apart: 6 x 164 + 4 rows, where waveforms alone made 6 x 84 + 4.
+ok ssl-import audio "$DATA/audio" --seconds 1 -o "$WORK/au.h5"
+ok ssl-info "$WORK/au.h5" --preview "$WORK/au.png"
+check_eq "audio preview height" "$(/usr/bin/python3 -c "import struct; print(struct.unpack('>II', open('$WORK/au.png','rb').read(24)[16:24]))")" "(808, 988)"
+
 # Bad input: exit 1 and one line naming the file.
 expect_error 1 "missing.h5: No such file" "" ssl-info "$WORK/missing.h5"
 printf 'plain text\n' > "$WORK/t.h5"

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 2.0));
   app.add_option("--size", o.size, "Output image side (default: the input's)")->check(CLI::Range(0, data::kMaxOutputSide));
   app.add_option("--seconds", o.seconds, "Output clip length for audio (default: the input's)");
+  app.add_flag("--apply", o.apply,
+               "Audio: write each clip's one augmented view in place of the original (a plain audio file)");
   app.add_option("--preview", o.preview, "PNG with the originals in the first column and their views beside them");
   app.add_option("--preview-count", o.preview_count, "Samples in the preview")->check(CLI::Range(1, 256));
   tool.add_common(app);

@@ -38,6 +38,7 @@ void write_preview(const std::vector<std::vector<cv::Mat>>& rows, const std::str
 }
 
 void augment_images(const io::DataReader& in, const AugmentOptions& o) {
+  if (o.apply) throw UsageError(in.name() + ": --apply is for audio files (image views are written as /views)");
   if (!in.has("/images")) throw Error(in.name(), "has no /images to augment");
   const Recipe recipe = make_recipe(o.recipe, o.strength);
   const int V = o.views > 0 ? o.views : (recipe.rotation ? 4 : 2);
@@ -100,20 +101,30 @@ void augment_images(const io::DataReader& in, const AugmentOptions& o) {
 
 void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
   const Recipe recipe = make_audio_recipe(o.recipe == "simclr" ? "audio" : o.recipe);
-  const int V = o.views > 0 ? o.views : 2;
+  const int V = o.apply ? 1 : o.views > 0 ? o.views : 2;
   auto info = in.info("/audio");
   const int T = static_cast<int>(info.shape[1]);
   int rate = 16000;
   if (io::has_attr(in.dataset("/audio"), "sample_rate")) rate = static_cast<int>(io::attr_int(in.dataset("/audio"), "sample_rate"));
   const int OT = o.seconds > 0 ? static_cast<int>(std::lround(o.seconds * rate)) : T;
   const size_t N = in.size();
+  const std::string recipe_text = recipe.name == "audio" ? "audio" : o.recipe;
   io::DataWriter out(o.output, io::Modality::audio);
-  out.create("/audio_views", io::DType::f32, {static_cast<hsize_t>(V), static_cast<hsize_t>(OT)});
-  io::set_attr_string(out.dataset("/audio_views"), "recipe", recipe.name == "audio" ? "audio" : o.recipe);
-  io::set_attr_int(out.dataset("/audio_views"), "sample_rate", rate);
-  // The originals stay: /audio and /lengths are what an audio file must hold.
-  out.create("/audio", io::DType::f32, {static_cast<hsize_t>(T)});
-  io::set_attr_int(out.dataset("/audio"), "sample_rate", rate);
+  if (o.apply) {
+    // The view is the clip: /audio holds it, every tool reads the file as
+    // audio, and the recipe says what was done to it.
+    out.create("/audio", io::DType::f32, {static_cast<hsize_t>(OT)});
+    io::set_attr_int(out.dataset("/audio"), "sample_rate", rate);
+    io::set_attr_double(out.dataset("/audio"), "seconds", static_cast<double>(OT) / rate);
+    io::set_attr_string(out.dataset("/audio"), "recipe", recipe_text);
+  } else {
+    out.create("/audio_views", io::DType::f32, {static_cast<hsize_t>(V), static_cast<hsize_t>(OT)});
+    io::set_attr_string(out.dataset("/audio_views"), "recipe", recipe_text);
+    io::set_attr_int(out.dataset("/audio_views"), "sample_rate", rate);
+    // The originals stay: /audio and /lengths are what an audio file must hold.
+    out.create("/audio", io::DType::f32, {static_cast<hsize_t>(T)});
+    io::set_attr_int(out.dataset("/audio"), "sample_rate", rate);
+  }
   out.create("/lengths", io::DType::i32, {});
   start_output(in, out, o);
   Progress progress("augment", N, "clips");
@@ -133,8 +144,15 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
         std::copy(view.begin(), view.end(), dst.begin() + (i * V + v) * OT);
       }
     }
-    out.append("/audio_views", dst.data(), n);
-    out.append("/audio", src.data(), n);
+    if (o.apply) {
+      // A view's real audio is its first min(length, OT) samples: every op
+      // works inside the clip's own length, and the rest is zeros.
+      for (auto& l : len) l = std::min(std::min(l, T), OT);
+      out.append("/audio", dst.data(), n);
+    } else {
+      out.append("/audio_views", dst.data(), n);
+      out.append("/audio", src.data(), n);
+    }
     out.append("/lengths", len.data(), n);
     copy_labels_ids(in, out, start, n);
     progress.advance(n);
@@ -148,6 +166,7 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
 
 void run_augment(const AugmentOptions& o) {
   if (o.views < 0 || o.views > 64) throw UsageError("--views must be between 1 and 64 (0: the recipe's default)");
+  if (o.apply && o.views != 0 && o.views != 1) throw UsageError("--apply writes one view per clip: drop --views or pass 1");
   io::DataReader in(o.input);
   if (in.size() == 0) throw Error(in.name(), "has no samples");
   switch (in.modality()) {

@@ -1,6 +1,8 @@
 // ssl-augment's logic: read an image or audio file, write its augmented
 // views (streamed in chunks, parallel across samples, deterministic per
-// (seed, sample id, view) whatever the thread count or chunk size).
+// (seed, sample id, view) whatever the thread count or chunk size). With
+// `apply`, an audio file's one view replaces each clip instead, so the
+// output is a plain audio file: how noisy or quiet data sets are made.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,6 +17,7 @@ struct AugmentOptions {
   int size = 0;             // output side (images); 0 = the input's
   double seconds = 0;       // output length (audio); 0 = the input's
   uint64_t seed = 0;
+  bool apply = false;       // audio: one view written as /audio in place of the original
   std::string preview;      // PNG: originals in the first column, views beside them
   int preview_count = 8;
   std::string command_line;

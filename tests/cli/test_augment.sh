@@ -30,6 +30,32 @@ ok ssl-import audio "$DATA/audio" --seconds 1 -o "$WORK/au.h5"
 ok ssl-augment "$WORK/au.h5" --recipe audio --seconds 0.5 -o "$WORK/av.h5"
 check_eq "audio views" "$(h5get "$WORK/av.h5" 'f["audio_views"].shape[1:]')" "(2, 8000)"
 
+# --apply: the one view replaces each clip, so the output is a plain audio file.
+ok ssl-augment "$WORK/au.h5" --recipe "noise(5,5,p=1) gain(-6,-6,p=1)" --apply --seed 7 -o "$WORK/ap.h5"
+check_eq "apply datasets" "$(h5get "$WORK/ap.h5" 'sorted(f.keys())')" "['audio', 'history', 'ids', 'labels', 'lengths']"
+check_eq "apply modality" "$(h5get "$WORK/ap.h5" 'f.attrs["modality"]')" "audio"
+check_eq "apply shape" "$(h5get "$WORK/ap.h5" 'f["audio"].shape')" "(6, 16000)"
+check_eq "apply attrs" "$(h5get "$WORK/ap.h5" '(f["audio"].attrs["recipe"], int(f["audio"].attrs["sample_rate"]), float(f["audio"].attrs["seconds"]))')" \
+  "('noise(5,5,p=1) gain(-6,-6,p=1)', 16000, 1.0)"
+check_eq "apply keeps labels ids lengths" "$(h5get "$WORK/ap.h5" 'all((f[k][:] == h5py.File("'"$WORK/au.h5"'")[k][:]).all() for k in ("labels", "ids", "lengths"))')" "True"
+check_eq "apply history" "$(h5get "$WORK/ap.h5" 'f["history"][-1].decode().split()[:2]')" "['ssl-augment', '$WORK/au.h5']"
+# Noise at 5 dB then -6 dB of gain: the clip is not the original, the padding stays silent.
+check_eq "apply changed the clips" "$(h5get "$WORK/ap.h5" 'int(not np.allclose(f["audio"][0], h5py.File("'"$WORK/au.h5"'")["audio"][0]))')" "1"
+check_eq "apply padding silent" "$(h5get "$WORK/ap.h5" 'int(all((f["audio"][i, f["lengths"][i]:] == 0).all() for i in range(6)))')" "1"
+ok ssl-info --verify "$WORK/ap.h5"
+# Deterministic per seed, through a pipe too; another seed differs.
+ssl-augment - --recipe "noise(5,5,p=1) gain(-6,-6,p=1)" --apply --seed 7 --threads 1 -o - < "$WORK/au.h5" | cat > "$WORK/ap2.h5" || fail "apply pipe"
+check_eq "apply pipe == file" "$(h5get "$WORK/ap2.h5" 'int((f["audio"][:] == h5py.File("'"$WORK/ap.h5"'")["audio"][:]).all())')" "1"
+ok ssl-augment "$WORK/au.h5" --recipe "noise(5,5,p=1) gain(-6,-6,p=1)" --apply --seed 8 -o "$WORK/ap3.h5"
+check_eq "apply seed changes clips" "$(h5get "$WORK/ap3.h5" 'int((f["audio"][:] == h5py.File("'"$WORK/ap.h5"'")["audio"][:]).all())')" "0"
+# An applied file is audio for every tool: augmented again, with views this time.
+ok ssl-augment "$WORK/ap.h5" --recipe audio --seconds 0.5 -o "$WORK/apv.h5"
+check_eq "applied file augments" "$(h5get "$WORK/apv.h5" 'f["audio_views"].shape')" "(6, 2, 8000)"
+ok ssl-augment "$WORK/au.h5" --recipe audio --apply --seconds 0.25 -o "$WORK/ap4.h5"
+check_eq "apply --seconds lengths" "$(h5get "$WORK/ap4.h5" 'list(f["lengths"][:])')" "[4000, 4000, 4000, 4000, 3397, 4000]"
+expect_error 2 "--apply writes one view" "$WORK/x.h5" ssl-augment "$WORK/au.h5" --apply --views 2 -o "$WORK/x.h5"
+expect_error 2 "--apply is for audio files" "$WORK/x.h5" ssl-augment "$WORK/in.h5" --apply -o "$WORK/x.h5"
+
 # Bad input.
 expect_error 2 "unknown op 'blurr'" "$WORK/x.h5" ssl-augment "$WORK/in.h5" --recipe "blurr(1)" -o "$WORK/x.h5"
 expect_error 2 "'x' is not a number" "$WORK/x.h5" ssl-augment "$WORK/in.h5" --recipe "crop(x,1)" -o "$WORK/x.h5"

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/tool.hpp"
+#include "models/encoders.hpp"
 #include "eval/probe.hpp"
 #include "train/embed.hpp"
 #include "train/finetune.hpp"
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
   train::FullFinetuneOptions full;
   eval::FinetuneOptions& o = full.report;
   app.add_option("train", o.train,
-                 "Training embeddings (ssl-embed output); or images, with --model, --raw-pixels or --mode full")
+                 "Training embeddings (ssl-embed output); or images or audio, with --model, --raw-pixels (images), --log-mel "
+                 "(audio) or --mode full")
       ->required();
   app.add_option("--eval", o.eval, "Test set, the same kind of file as train")->required();
   app.add_option("--mode", o.mode, "linear, knn, or full (fine-tune the encoder with a new head)")
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", o.model,
                  "Model file: features from its encoder (linear, knn), or the encoder to fine-tune (full)");
   app.add_flag("--raw-pixels", o.raw_pixels, "Baseline: use the images' pixels as features");
+  app.add_flag("--log-mel", o.log_mel, "Baseline for audio: each clip's 40 log-mel bands' mean and std over 25 ms windows "
+               "every 10 ms as features");
   app.add_option("--k", o.k, "kNN neighbours (200 with T=0.1, or 20 with T=0.07)")->check(CLI::Range(1, 100000));
   app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature")->check(cli::positive());
   app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels")
@@ -33,9 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
                      ->check(CLI::Range(1, 100000));
   app.add_option("--arch", full.arch,
-                 "full without --model: train this encoder from scratch (the baseline): convnet-s, resnet18; "
-                 "bert-tiny, bert-mini for text (the default there)")
-      ->check(CLI::IsMember({"convnet-s", "resnet18", "vit-mini", "vit-tiny", "bert-tiny", "bert-mini"}));
+                 "full without --model: train this encoder from scratch (the baseline): convnet-s, resnet18, vit-mini, "
+                 "vit-tiny; bert-tiny, bert-mini for text, w2v-mini, w2v-tiny for audio (the defaults there)")
+      ->check(CLI::IsMember(models::arch_names()));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
   app.add_option("--time-budget", full.time_budget, "full: seconds of training instead of --epochs")
       ->check(cli::non_negative());
@@ -72,6 +76,8 @@ int main(int argc, char** argv) {
     if (o.mode != "full" && *app.get_option("--arch")) throw UsageError("--arch goes with --mode full");
     if (o.mode != "full" && *app.get_option("--time-budget")) throw UsageError("--time-budget goes with --mode full");
     if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
+    if (!o.model.empty() && o.log_mel) throw UsageError("--model and --log-mel exclude each other");
+    if (o.raw_pixels && o.log_mel) throw UsageError("--raw-pixels (images) and --log-mel (audio) exclude each other");
     if (o.mode != "full" && o.model.empty() && *app.get_option("--pool"))
       throw UsageError("--pool chooses a model's features: give --model");
     eval::Metrics m;
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
     }
     const char* features = o.mode == "full" ? "fine-tuned encoder"
                            : o.raw_pixels   ? "raw pixels"
+                           : o.log_mel      ? "log-mel statistics"
                            : o.model.empty() ? "embeddings"
                                              : "encoder features";
     std::printf("accuracy %.4f (%s, %s)\n", m.accuracy, o.mode.c_str(), features);

@@ -1,5 +1,6 @@
 // ssl-pretrain: trains an encoder with a self-supervised objective.
 #include "cli/tool.hpp"
+#include "models/encoders.hpp"
 #include "methods/registry.hpp"
 #include "train/pretrain.hpp"
 
@@ -18,8 +19,8 @@ int main(int argc, char** argv) {
   app.add_option("--method", o.method, methods_help)->check(CLI::IsMember(methods::pretrain_method_names()));
   app.add_option("--arch", o.arch,
                  "Encoder: convnet-s, resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4; mae's default) for images; "
-                 "bert-tiny or bert-mini for text (the default there)")
-      ->check(CLI::IsMember({"convnet-s", "resnet18", "vit-mini", "vit-tiny", "bert-tiny", "bert-mini"}));
+                 "bert-tiny or bert-mini for text (the default there); w2v-mini or w2v-tiny for audio (the default there)")
+      ->check(CLI::IsMember(models::arch_names()));
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
   app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time")
       ->check(cli::non_negative());

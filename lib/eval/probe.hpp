@@ -15,6 +15,7 @@ struct FinetuneOptions {
   std::string mode = "linear";  // linear, knn (full fine-tuning lives in train/finetune)
   std::string model;            // features from this encoder (or the start of full fine-tuning)
   bool raw_pixels = false;
+  bool log_mel = false;         // audio baseline: each clip's log-mel band means and stds as features
   int k = 200;
   double knn_temperature = 0.1;
   double label_fraction = 1.0;
@@ -41,7 +42,7 @@ struct Features {
   std::vector<std::string> class_names;
 };
 
-Features load_features(const std::string& path, bool raw_pixels);
+Features load_features(const std::string& path, bool raw_pixels, bool log_mel = false);
 // Data error naming `subject`, the row and the dimension of the first value
 // that is NaN or infinite (a diverged encoder's features score silently at chance).
 void check_finite(const Features& f, const std::string& subject);

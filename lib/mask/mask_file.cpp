@@ -165,7 +165,7 @@ void mask_images(const io::DataReader& in, const MaskOptions& o) {
 void mask_audio(const io::DataReader& in, const MaskOptions& o) {
   if (!in.has("/audio")) throw Error(in.name(), "has no /audio");
   if (o.frame_samples < 1) throw UsageError("--frame-samples must be at least 1");
-  const int T = static_cast<int>(in.info("/audio").shape[1]), F = T / o.frame_samples;
+  const int T = static_cast<int>(in.info("/audio").shape[1]), F = span_frames(T, o.frame_samples);
   if (F < 1) throw Error(in.name(), "clips of " + std::to_string(T) + " samples are shorter than one frame");
   const size_t N = in.size();
   io::DataWriter out(o.output, io::Modality::audio);
@@ -191,8 +191,8 @@ void mask_audio(const io::DataReader& in, const MaskOptions& o) {
 #pragma omp parallel for schedule(dynamic, 32)
     for (size_t i = 0; i < n; ++i) {
       Rng rng = sample_rng(o.seed, ids[i]);
-      // Frames wholly inside the clip are real; the rest is padding.
-      auto m = mask_spans(F, std::min(lengths[i], T) / o.frame_samples, o.span, rng);
+      // Frames the encoder makes of the clip's real samples are real; the rest is padding.
+      auto m = mask_spans(F, span_frames(std::min(lengths[i], T), o.frame_samples), o.span, rng);
       std::copy(m.begin(), m.end(), mask.begin() + i * F);
     }
     out.append("/mask", mask.data(), n);

@@ -138,4 +138,9 @@ std::vector<uint8_t> mask_spans(int frames, int valid, const SpanParams& p, Rng&
   return m;
 }
 
+int span_frames(int samples, int frame_samples) {
+  const int field = frame_samples + frame_samples / 4;
+  return samples < field ? 0 : (samples - field) / frame_samples + 1;
+}
+
 }  // namespace sslkit::mask

@@ -71,6 +71,12 @@ struct SpanParams {
   int span = 10;             // frames per span
   int min_masks = 2;         // spans per sample at least
 };
+// Latent frames of a clip of `samples` samples on the grid of an encoder
+// with stride `frame_samples` and a receptive field of 5/4 of it: wav2vec
+// 2.0's conv stack (stride 320, receptive field 400 samples) makes 49
+// frames of one second at 16 kHz, not 50. A stack of unpadded strided
+// convolutions makes floor((samples - field) / stride) + 1 frames.
+int span_frames(int samples, int frame_samples = 320);
 // `frames` on the grid, of which the first `valid` are real audio (the rest
 // padding, never masked): int(mask_prob * valid + U[0,1)) spans (at least
 // min_masks) start at distinct frames drawn without replacement from

@@ -59,6 +59,12 @@ bool trains_on(const MethodInfo& m, const std::string& modality) {
   return list.find(" " + modality + " ") != std::string::npos;
 }
 
+std::string modality_list(const MethodInfo& m) {
+  std::string s = m.modality;
+  for (size_t at = s.find(' '); at != std::string::npos; at = s.find(' ', at + 4)) s.replace(at, 1, " or ");
+  return s;
+}
+
 const MethodInfo& method_info(const std::string& name) {
   for (const auto& m : method_registry())
     if (name == m.name) return m;

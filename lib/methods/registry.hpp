@@ -31,6 +31,8 @@ const std::vector<MethodInfo>& method_registry();
 const MethodInfo& method_info(const std::string& name);
 // True when `m` trains on files of that modality ("image", "text", "audio").
 bool trains_on(const MethodInfo& m, const std::string& modality);
+// What it trains on, for messages: "image", "image or audio".
+std::string modality_list(const MethodInfo& m);
 // Names of the methods ssl-pretrain offers, in registry order.
 std::vector<std::string> pretrain_method_names();
 // "simclr, moco, ..." for help texts.

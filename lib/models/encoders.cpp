@@ -9,6 +9,12 @@ namespace sslkit::models {
 
 using nn::Var;
 
+const std::vector<std::string>& arch_names() {
+  static const std::vector<std::string> names{"convnet-s", "resnet18",  "vit-mini", "vit-tiny",
+                                              "w2v-mini",  "w2v-tiny",  "bert-tiny", "bert-mini"};
+  return names;
+}
+
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit) {
   if (arch == "convnet-s") return std::make_unique<ConvNetS>(in_channels, rng);
   if (arch == "resnet18") return std::make_unique<ResNet18>(in_channels, rng);

@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/rng.hpp"
 #include "nn/layers.hpp"
@@ -26,6 +27,10 @@ struct VitOptions {
 
 // "convnet-s", "resnet18", "vit-mini", "vit-tiny" (images) or "w2v-mini", "w2v-tiny"
 // (audio, in_channels ignored); UsageError for anything else.
+// Every --arch the tools accept: the image and audio encoders above and the
+// text encoders (text_encoder.hpp).
+const std::vector<std::string>& arch_names();
+
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit = {});
 
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "mask/schemes.hpp"
 #include "models/w2v.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
@@ -24,6 +25,8 @@ TEST_CASE("w2v: frames of the conv stack - 320 samples a frame - 400 the recepti
   CHECK(models::w2v_frames(s, 719) == 1);
   CHECK(models::w2v_frames(s, 32000) == 99);
   CHECK_THROWS_AS(models::w2v_shape("w2v-huge"), UsageError);
+  // ssl-mask draws span masks on the same grid.
+  for (int n = 0; n < 40000; n += 37) REQUIRE(models::w2v_frames(s, n) == mask::span_frames(n));
 }
 
 TEST_CASE("w2v: waveforms standardised over each clip's real samples - padding stays zero") {

@@ -87,7 +87,7 @@ void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool
   const int64_t N = in.size(), T = static_cast<int64_t>(in.info("/audio").shape[1]);
   const int64_t F = models::w2v_frames(w2v->shape(), T);
   if (F < 1) throw Error(in.name(), "clips of " + std::to_string(T) + " samples are shorter than one frame");
-  if (frames_per_clip) *frames_per_clip = F;
+  if (frames_per_clip) *frames_per_clip = frames ? F : 0;
   for (int64_t s = 0; s < N; s += batch) {
     const int64_t n = std::min<int64_t>(batch, N - s);
     nn::Tensor w({n, T}, nn::DType::f32);

@@ -34,8 +34,9 @@ void embed_batches(methods::Method& m, float mean, float stdev, const io::DataRe
 // The audio encoder of `m` over every clip of `in` (/audio, /lengths),
 // `batch` at a time, without a tape: fn(embeddings [n, W] f32, first row,
 // n) with W the width (the mean over each clip's real frames), or frames x
-// width with `frames` (every frame; padding frames too). frames_per_clip and
-// valid_frames (appended, per clip) when given.
+// width with `frames` (every frame; padding frames too). frames_per_clip
+// (frames a clip makes with `frames`, else 0) and valid_frames (appended,
+// per clip) when given.
 void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool normalize, nn::DType dt, int batch,
                  const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip = nullptr,
                  std::vector<int32_t>* valid_frames = nullptr);

@@ -289,7 +289,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   const eval::FinetuneOptions& r = o.report;
   if (r.eval.empty()) throw UsageError("--eval TEST_IMAGES is required");
   if (!(r.label_fraction > 0 && r.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
-  if (r.raw_pixels) throw UsageError("--raw-pixels does not go with --mode full (it trains an encoder)");
+  if (r.raw_pixels || r.log_mel)
+    throw UsageError(std::string(r.raw_pixels ? "--raw-pixels" : "--log-mel") + " does not go with --mode full (it trains an encoder)");
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
   io::DataReader tr(r.train), te(r.eval);

@@ -213,7 +213,7 @@ void run_pretrain(const PretrainOptions& o) {
     const std::string arch = o.given.count("--arch") ? o.arch : "bert-mini";
     const methods::MethodInfo& info = methods::method_info(method);
     if (!methods::trains_on(info, "text"))
-      throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() + " is a text file");
+      throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() + " is a text file");
     if (!models::is_text_arch(arch))
       throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
     const json shape = data_shape(in);
@@ -247,7 +247,7 @@ void run_pretrain(const PretrainOptions& o) {
     const std::string arch = o.given.count("--arch") ? o.arch : "w2v-mini";
     const methods::MethodInfo& info = methods::method_info(method);
     if (!info.pretrain || !methods::trains_on(info, "audio"))
-      throw UsageError("--method " + method + " trains " + info.modality + " files; " + in.name() +
+      throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() +
                        " holds audio (wav2vec, simclr)");
     if (!models::is_audio_arch(arch))
       throw UsageError("--arch " + arch + " is not an audio encoder; " + in.name() + " holds audio (w2v-mini, w2v-tiny)");
@@ -273,7 +273,7 @@ void run_pretrain(const PretrainOptions& o) {
   } else {
     const methods::MethodInfo& info = methods::method_info(o.method);
     if (!info.pretrain || !methods::trains_on(info, "image"))
-      throw UsageError("--method " + o.method + " trains " + info.modality + " files; " + in.name() + " holds images");
+      throw UsageError("--method " + o.method + " trains " + methods::modality_list(info) + " files; " + in.name() + " holds images");
     if (models::is_text_arch(o.arch))
       throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, resnet18)");
     auto [mean, stdev] = pixel_stats(in);

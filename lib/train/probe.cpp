@@ -130,7 +130,8 @@ eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te,
 eval::Metrics run_probe(const eval::FinetuneOptions& o) {
   if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
   nn::init_engine();
-  eval::Features tr = eval::load_features(o.train, o.raw_pixels), te = eval::load_features(o.eval, o.raw_pixels);
+  eval::Features tr = eval::load_features(o.train, o.raw_pixels, o.log_mel),
+                 te = eval::load_features(o.eval, o.raw_pixels, o.log_mel);
   std::string selected;
   eval::Metrics m = evaluate_probe(tr, te, o, &selected);
   eval::write_report(m, o, selected);

@@ -127,7 +127,7 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
     samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
-    frames_ = spec_.frames > 0 ? spec_.frames : samples_ / spec_.frame_samples;
+    frames_ = spec_.frames > 0 ? spec_.frames : mask::span_frames(static_cast<int>(samples_), spec_.frame_samples);
     from_file_ = spec_.masks_from_file && in.has("/mask");
     if (from_file_) {
       const auto mi = in.info("/mask");
@@ -181,7 +181,7 @@ methods::Batch AudioBatches::make(int64_t step) {
     } else {
       // Frames wholly inside the clip are real; the rest is padding.
       Rng rng = epoch_rng(spec_.seed, ids[k], epoch);
-      const int64_t real = spec_.frames_of ? spec_.frames_of(len) : len / spec_.frame_samples;
+      const int64_t real = spec_.frames_of ? spec_.frames_of(len) : mask::span_frames(len, spec_.frame_samples);
       auto m = mask::mask_spans(static_cast<int>(F), static_cast<int>(std::min<int64_t>(real, F)), spec_.span, rng);
       std::copy(m.begin(), m.end(), a.mask.begin() + r * F);
     }

@@ -33,10 +33,10 @@ struct SequenceBatchSpec {
   mask::SpanParams span;         // audio
   int frame_samples = 320;       // audio: samples per latent frame (20 ms at 16 kHz)
   // audio: latent frames of a whole clip (the encoder's conv stack; 0:
-  // samples / frame_samples); span masks are drawn on this grid, and
-  // frame_samples only maps a clip's real samples to its real frames.
+  // mask::span_frames of the clip), the grid span masks are drawn on, and
+  // the real frames of a clip of n real samples (empty: mask::span_frames).
   int64_t frames = 0;
-  std::function<int64_t(int64_t)> frames_of;  // audio: real frames of a clip of n samples (empty: n / frame_samples)
+  std::function<int64_t(int64_t)> frames_of;
   int audio_views = 0;           // audio: augmented views of each clip (two-view methods); 0: none
   augment::Recipe audio_recipe;  // audio: how the views are made
   nn::DType dtype = nn::DType::f32;  // text and audio: what the encoder computes in

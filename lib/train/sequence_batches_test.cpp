@@ -105,11 +105,11 @@ TEST_CASE("audio batches: samples - lengths and span masks on the frame grid - n
   methods::Batch b = batches.next();
   const methods::AudioBatch& a = b.audio;
   CHECK(a.rows == 3);
-  CHECK(a.frames == a.samples / 160);
+  CHECK(a.frames == mask::span_frames(static_cast<int>(a.samples), 160));
   CHECK(a.audio.dim(0) == 3);
   CHECK(a.audio.dim(1) == a.samples);
   for (int64_t r = 0; r < a.rows; ++r) {
-    const int64_t valid = a.lengths[r] / 160;
+    const int64_t valid = mask::span_frames(a.lengths[r], 160);
     int masked = 0;
     for (int64_t f = 0; f < a.frames; ++f) {
       if (f >= valid) CHECK(a.mask[r * a.frames + f] == 0);

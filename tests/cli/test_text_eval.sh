@@ -60,7 +60,7 @@ ok ssl-embed "$WORK/ft.h5" "$WORK/te.h5" -o "$WORK/fte.h5"
 ssl-finetune "$WORK/tr.h5" --mode full --arch bert-tiny --eval "$WORK/te.h5" --time-budget 3 --batch 8 >"$WORK/s.out" \
   || fail "text from scratch on a time budget"
 grep -q "^accuracy .* (full, fine-tuned encoder)" "$WORK/s.out" || fail "from-scratch accuracy line"
-expect_error 2 "img.h5 holds images; .*m.h5 is a text model \(mlm\)" "" \
+expect_error 2 "img.h5 is an image file; .*m.h5 is a text model \(mlm\)" "" \
   ssl-finetune "$WORK/img.h5" --mode full --model "$WORK/m.h5" --eval "$WORK/img.h5" --epochs 1
 expect_error 2 "tr.h5 is a text file; .*im.h5 is an image model \(simclr\)" "" \
   ssl-finetune "$WORK/tr.h5" --mode full --model "$WORK/im.h5" --eval "$WORK/te.h5" --epochs 1

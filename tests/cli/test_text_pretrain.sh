@@ -37,14 +37,14 @@ ssl-embed "$WORK/tm.h5" "$WORK/ttr.h5" -o - -q | ssl-finetune - --eval "$WORK/et
   || fail "text embeddings through a pipe into ssl-finetune"
 grep -q '^accuracy' "$WORK/knn.out" || fail "text kNN accuracy"
 ok ssl-finetune "$WORK/ttr.h5" --model "$WORK/tm.h5" --eval "$WORK/tte.h5" --mode linear --epochs 5
-expect_error 2 "img.h5 is not a text file; .*tm.h5 is a text model" "$WORK/x.h5" ssl-embed "$WORK/tm.h5" "$WORK/img.h5" -o "$WORK/x.h5"
+expect_error 2 "img.h5 is an image file; .*tm.h5 is a text model" "$WORK/x.h5" ssl-embed "$WORK/tm.h5" "$WORK/img.h5" -o "$WORK/x.h5"
 
 # Each modality's encoders and methods only.
 expect_error 2 "--arch bert-tiny is a text encoder; .*img.h5 holds images" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --arch bert-tiny -o "$WORK/x.h5"
 expect_error 2 "--arch convnet-s is an image encoder; .*t.h5 is a text file" "$WORK/x.h5" \
   ssl-pretrain "$WORK/t.h5" --arch convnet-s -o "$WORK/x.h5"
-expect_error 2 "--method simclr trains image files; .*t.h5 is a text file" "$WORK/x.h5" \
+expect_error 2 "--method simclr trains image or audio files; .*t.h5 is a text file" "$WORK/x.h5" \
   ssl-pretrain "$WORK/t.h5" --method simclr -o "$WORK/x.h5"
 expect_error 2 "--method mlm trains text files; .*img.h5 holds images" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method mlm -o "$WORK/x.h5"

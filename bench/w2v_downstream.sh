@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Issue 14's figures on the spoken digits (test voices never heard in
+# training): wav2vec 2.0 pretraining of w2v-mini for PRETRAIN seconds (loss,
+# code perplexity and contrastive accuracy over training, throughput in
+# seconds of audio per second, peak RSS) on the training clips (labels
+# unused), then on frozen features the linear probe and kNN; beside it the
+# log-mel baseline (mean and std of 40 log-mel bands, the same probe), and the
+# same encoder trained from scratch on the labels for PRETRAIN + the probe's
+# seconds (the same total time). Optional: the simclr baseline method for
+# the same PRETRAIN (SIMCLR=1) and fine-tuning of the wav2vec model (FT>0 s).
+#   bench/w2v_downstream.sh OUT
+# Env: BIN (build), DEMO (demo), TRAIN ($DEMO/digits-train.h5), TEST
+# ($DEMO/digits-test.h5), PRETRAIN (1200), FT (0), SIMCLR (0).
+set -euo pipefail
+OUT=$1
+BIN=${BIN:-build} DEMO=${DEMO:-demo} PRETRAIN=${PRETRAIN:-1200} FT=${FT:-0} SIMCLR=${SIMCLR:-0}
+TRAIN=${TRAIN:-$DEMO/digits-train.h5} TEST=${TEST:-$DEMO/digits-test.h5}
+mkdir -p "$OUT"
+acc() { /usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$1'))['accuracy'])"; }
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(nproc) cores"
+echo "train: $TRAIN ($("$BIN/ssl-info" "$TRAIN" | sed -n 2p)); test: $TEST"
+t0=$(date +%s)
+/usr/bin/time -v "$BIN/ssl-pretrain" "$TRAIN" --time-budget "$PRETRAIN" --log-json "$OUT/pretrain.jsonl" \
+  -o "$OUT/w2v.h5" -q 2> "$OUT/pretrain.time"
+grep -E "Maximum resident" "$OUT/pretrain.time"
+"$BIN/ssl-info" "$OUT/w2v.h5" | sed -n '2,12p'
+curve() {
+/usr/bin/python3 - "$1" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' in l]
+keys = [k for k in ("loss", "code_perplexity", "prob_perplexity", "accuracy", "distractors", "temperature") if k in rows[0]]
+print("step seconds " + " ".join(keys) + "   (means of 50 steps around each point)")
+n = len(rows)
+for s in sorted({0, 100, 250, 500, 1000, 2000, 3000, n // 2, n - 1}):
+    if s < n:
+        w = rows[max(0, s - 25):s + 25]
+        print(f"  {rows[s]['step']:5d} {rows[s]['seconds']:7.0f} " + " ".join(f"{sum(r[k] for r in w) / len(w):.4g}" for k in keys))
+rate = sorted(r["audio_seconds_per_s"] for r in rows)[n // 2]
+print(f"{n} steps; seconds of audio per second over the run (median of steps): {rate:.1f}")
+PY
+}
+curve "$OUT/pretrain.jsonl"
+"$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --eval "$TEST" --mode linear --metrics "$OUT/linear.json" -q > /dev/null
+probe_s=$(( $(date +%s) - t0 - PRETRAIN ))
+"$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --eval "$TEST" --mode knn --metrics "$OUT/knn.json" -q > /dev/null
+"$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --eval "$TEST" --mode knn --k 20 --knn-temperature 0.07 \
+  --metrics "$OUT/knn20.json" -q > /dev/null
+"$BIN/ssl-finetune" "$TRAIN" --log-mel --eval "$TEST" --mode linear --metrics "$OUT/logmel-linear.json" -q > /dev/null
+"$BIN/ssl-finetune" "$TRAIN" --log-mel --eval "$TEST" --mode knn --metrics "$OUT/logmel-knn.json" -q > /dev/null
+SCRATCH=$((PRETRAIN + probe_s))
+"$BIN/ssl-finetune" "$TRAIN" --arch w2v-mini --mode full --eval "$TEST" --time-budget "$SCRATCH" \
+  --metrics "$OUT/scratch.json" -q > /dev/null
+if [ "$FT" -gt 0 ]; then
+  "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --mode full --eval "$TEST" --time-budget "$FT" \
+    --metrics "$OUT/full.json" -q > /dev/null
+fi
+if [ "$SIMCLR" = 1 ]; then
+  "$BIN/ssl-pretrain" "$TRAIN" --method simclr --arch w2v-mini --time-budget "$PRETRAIN" --log-json "$OUT/simclr.jsonl" \
+    -o "$OUT/simclr.h5" -q
+  curve "$OUT/simclr.jsonl"
+  "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/simclr.h5" --eval "$TEST" --mode linear --metrics "$OUT/simclr-linear.json" -q > /dev/null
+  "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/simclr.h5" --eval "$TEST" --mode knn --metrics "$OUT/simclr-knn.json" -q > /dev/null
+fi
+steps() { /usr/bin/python3 -c "import json; s=json.load(open('$1'))['selected']; print(s['steps'], 'steps in', round(s['seconds']), 's')"; }
+echo "test accuracy (10 classes, voices never heard in training):"
+echo "  wav2vec $PRETRAIN s, linear probe        $(acc "$OUT/linear.json")"
+echo "  wav2vec $PRETRAIN s, kNN k=200 T=0.1     $(acc "$OUT/knn.json")"
+echo "  wav2vec $PRETRAIN s, kNN k=20 T=0.07     $(acc "$OUT/knn20.json")"
+echo "  log-mel mean+std, linear probe      $(acc "$OUT/logmel-linear.json")"
+echo "  log-mel mean+std, kNN k=200 T=0.1   $(acc "$OUT/logmel-knn.json")"
+echo "  w2v-mini from scratch on the labels, $SCRATCH s   $(acc "$OUT/scratch.json") ($(steps "$OUT/scratch.json"))"
+[ "$FT" -gt 0 ] && echo "  wav2vec + full fine-tuning $FT s    $(acc "$OUT/full.json") ($(steps "$OUT/full.json"))"
+if [ "$SIMCLR" = 1 ]; then
+  echo "  simclr $PRETRAIN s, linear probe         $(acc "$OUT/simclr-linear.json")"
+  echo "  simclr $PRETRAIN s, kNN k=200 T=0.1      $(acc "$OUT/simclr-knn.json")"
+fi

@@ -2,7 +2,8 @@
 # Builds the demo datasets from Debian packages into OUT (default demo/):
 #   fashion-train.h5, fashion-test.h5   Fashion-MNIST (dataset-fashion-mnist)
 #   fortunes-train.h5, fortunes-test.h5 text, one class per fortunes file
-#   digits-train.h5, digits-test.h5     spoken digits made with espeak-ng
+#   digits-train.h5, digits-test.h5     spoken digits made with espeak-ng, test voices unheard in training
+#   digits-unlabelled.h5                other words by the training voices, and a little recorded speech
 # Idempotent: existing outputs are kept. BIN is the folder of the built tools.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -4,10 +4,12 @@
 # code perplexity and contrastive accuracy over training, throughput in
 # seconds of audio per second, peak RSS) on the training clips (labels
 # unused), then on frozen features the linear probe and kNN; beside it the
-# log-mel baseline (mean and std of 40 log-mel bands, the same probe), and the
-# same encoder trained from scratch on the labels for PRETRAIN + the probe's
-# seconds (the same total time). Optional: the simclr baseline method for
-# the same PRETRAIN (SIMCLR=1) and fine-tuning of the wav2vec model (FT>0 s).
+# log-mel baseline (mean and std of 40 log-mel bands, the same probe), also
+# at 10 % and 1 % of the labels; the wav2vec model fine-tuned for FT seconds
+# (when FT > 0), and the same encoder trained from scratch on the labels for
+# PRETRAIN + FT seconds (or PRETRAIN + the probe's seconds when FT is 0):
+# the same total time. Optional: the simclr baseline method for the same
+# PRETRAIN (SIMCLR=1).
 #   bench/w2v_downstream.sh OUT
 # Env: BIN (build), DEMO (demo), TRAIN ($DEMO/digits-train.h5), TEST
 # ($DEMO/digits-test.h5), PRETRAIN (1200), FT (0), SIMCLR (0).
@@ -47,7 +49,13 @@ probe_s=$(( $(date +%s) - t0 - PRETRAIN ))
   --metrics "$OUT/knn20.json" -q > /dev/null
 "$BIN/ssl-finetune" "$TRAIN" --log-mel --eval "$TEST" --mode linear --metrics "$OUT/logmel-linear.json" -q > /dev/null
 "$BIN/ssl-finetune" "$TRAIN" --log-mel --eval "$TEST" --mode knn --metrics "$OUT/logmel-knn.json" -q > /dev/null
-SCRATCH=$((PRETRAIN + probe_s))
+for f in 0.1 0.01; do
+  "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --eval "$TEST" --mode linear --label-fraction $f \
+    --metrics "$OUT/linear-$f.json" -q > /dev/null
+  "$BIN/ssl-finetune" "$TRAIN" --log-mel --eval "$TEST" --mode linear --label-fraction $f \
+    --metrics "$OUT/logmel-linear-$f.json" -q > /dev/null
+done
+SCRATCH=$((PRETRAIN + (FT > 0 ? FT : probe_s)))
 "$BIN/ssl-finetune" "$TRAIN" --arch w2v-mini --mode full --eval "$TEST" --time-budget "$SCRATCH" \
   --metrics "$OUT/scratch.json" -q > /dev/null
 if [ "$FT" -gt 0 ]; then
@@ -67,6 +75,9 @@ echo "  wav2vec $PRETRAIN s, linear probe        $(acc "$OUT/linear.json")"
 echo "  wav2vec $PRETRAIN s, kNN k=200 T=0.1     $(acc "$OUT/knn.json")"
 echo "  wav2vec $PRETRAIN s, kNN k=20 T=0.07     $(acc "$OUT/knn20.json")"
 echo "  log-mel mean+std, linear probe      $(acc "$OUT/logmel-linear.json")"
+for f in 0.1 0.01; do
+  echo "  labels $f: linear probe wav2vec $(acc "$OUT/linear-$f.json"), log-mel $(acc "$OUT/logmel-linear-$f.json")"
+done
 echo "  log-mel mean+std, kNN k=200 T=0.1   $(acc "$OUT/logmel-knn.json")"
 echo "  w2v-mini from scratch on the labels, $SCRATCH s   $(acc "$OUT/scratch.json") ($(steps "$OUT/scratch.json"))"
 [ "$FT" -gt 0 ] && echo "  wav2vec + full fine-tuning $FT s    $(acc "$OUT/full.json") ($(steps "$OUT/full.json"))"

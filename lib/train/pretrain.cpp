@@ -27,6 +27,7 @@
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
+#include "train/collapse.hpp"
 #include "train/image_batches.hpp"
 #include "train/reconstruct.hpp"
 #include "train/masked_eval.hpp"
@@ -57,44 +58,6 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::
   if (name == "lars") return std::make_unique<nn::LARS>(groups, lr, 0.9);
   if (name == "adamw") return std::make_unique<nn::AdamW>(groups, lr, 0.9f, static_cast<float>(beta2));
   throw UsageError("--optimizer must be sgd, lars or adamw");
-}
-
-// Mean over dimensions of the std of l2-normalised embeddings: about
-// 1/sqrt(D) when healthy, near 0 when every input maps to the same point.
-double collapse_std(const nn::Tensor& z) {
-  if (!z.defined() || z.rank() != 2) return -1;
-  nn::Tensor f = z.to(nn::DType::f32);
-  const int64_t N = f.dim(0), D = f.dim(1);
-  std::vector<double> mean(D, 0), sq(D, 0);
-  for (int64_t i = 0; i < N; ++i) {
-    double norm = 0;
-    for (int64_t d = 0; d < D; ++d) norm += f.f32()[i * D + d] * f.f32()[i * D + d];
-    norm = std::max(std::sqrt(norm), 1e-12);
-    for (int64_t d = 0; d < D; ++d) {
-      double u = f.f32()[i * D + d] / norm;
-      mean[d] += u / N;
-      sq[d] += u * u / N;
-    }
-  }
-  double s = 0;
-  for (int64_t d = 0; d < D; ++d) s += std::sqrt(std::max(0.0, sq[d] - mean[d] * mean[d]));
-  return s / D;
-}
-
-// wav2vec 2.0's known failure is a codebook that collapses to one or two
-// codes per group (fairseq#4530, transformers#19588): say so when the code
-// perplexity (summed over groups) falls to two per group or less, after the
-// first 100 steps and every 50 steps.
-void warn_codebook_collapse(const std::vector<std::pair<std::string, double>>& metrics, int64_t step) {
-  double perplexity = -1, codes = 0;
-  for (const auto& [name, v] : metrics) {
-    if (name == "code_perplexity") perplexity = v;
-    if (name == "codes") codes = v;
-  }
-  if (perplexity < 0 || step < 100 || step % 50 != 0) return;
-  if (perplexity <= 4.0)
-    warn("step " + std::to_string(step) + ": the codebook is collapsing: code perplexity " + std::to_string(perplexity) +
-         " of " + std::to_string(static_cast<int>(codes)) + " codes (about one or two codes per group are in use)");
 }
 
 int64_t audio_sample_rate(const io::DataReader& in) {
@@ -457,16 +420,17 @@ void run_pretrain(const PretrainOptions& o) {
       }
       note(line);
     }
-    warn_codebook_collapse(metrics, r.step);
+    // Every 50 steps, as the embedding monitor below.
+    if (r.step % 50 == 0) {
+      const std::string w = codebook_collapse_warning(metrics, r.step);
+      if (!w.empty()) warn(w);
+    }
   });
   loop.after_step.push_back([&](const StepReport& r) {
     // Methods without a pooled embedding (mlm) have nothing to monitor.
     if (r.step % 50 != 0 || !method->last_embedding.defined()) return;
-    double s = collapse_std(method->last_embedding);
-    const double healthy = 1.0 / std::sqrt(std::max<int64_t>(1, method->last_embedding.dim(-1)));
-    if (s >= 0 && s < 0.1 * healthy)
-      warn("step " + std::to_string(r.step) + ": embeddings are collapsing (per-dimension std " + std::to_string(s) +
-           ", healthy about " + std::to_string(healthy) + ")");
+    const std::string w = embedding_collapse_warning(method->last_embedding, r.step);
+    if (!w.empty()) warn(w);
   });
   // Reconstructions of a few fixed images, rewritten as training goes.
   std::optional<ReconstructionSamples> recon_samples;

@@ -104,8 +104,7 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
   const int V = o.apply ? 1 : o.views > 0 ? o.views : 2;
   auto info = in.info("/audio");
   const int T = static_cast<int>(info.shape[1]);
-  int rate = 16000;
-  if (io::has_attr(in.dataset("/audio"), "sample_rate")) rate = static_cast<int>(io::attr_int(in.dataset("/audio"), "sample_rate"));
+  const int rate = in.sample_rate();
   const int OT = o.seconds > 0 ? static_cast<int>(std::lround(o.seconds * rate)) : T;
   const size_t N = in.size();
   const std::string recipe_text = recipe.name == "audio" ? "audio" : o.recipe;

@@ -41,9 +41,7 @@ Features load_features(const std::string& path, bool raw_pixels, bool log_mel) {
     // 25 ms windows every 10 ms of its real samples.
     if (!r.has("/audio")) throw Error(r.name(), "has no /audio for --log-mel (an audio file from ssl-import audio)");
     const int64_t T = static_cast<int64_t>(r.info("/audio").shape[1]);
-    const int rate = io::has_attr(r.dataset("/audio"), "sample_rate")
-                         ? static_cast<int>(io::attr_int(r.dataset("/audio"), "sample_rate")) : 16000;
-    const data::MelParams mp = data::mel_params_for_rate(rate);
+    const data::MelParams mp = data::mel_params_for_rate(r.sample_rate());
     f.n = r.size();
     f.d = 2 * mp.n_mels;
     f.x.resize(f.n * f.d);

@@ -87,8 +87,7 @@ void waveforms(const io::DataReader& r, const std::string& path, int count) {
   if (n == 0) throw Error(r.name(), "no samples to preview");
   auto info = r.info("/audio");
   size_t t = info.shape[1];
-  int rate = 16000;
-  if (io::has_attr(r.dataset("/audio"), "sample_rate")) rate = static_cast<int>(io::attr_int(r.dataset("/audio"), "sample_rate"));
+  const int rate = r.sample_rate();
   const int W = 800, H = 80, SH = 80, pad = 4;
   cv::Mat canvas(static_cast<int>(n) * (H + SH + pad) + pad, W + 2 * pad, CV_8UC3, cv::Scalar(255, 255, 255));
   std::vector<float> wave(t);

@@ -416,6 +416,11 @@ std::vector<int64_t> DataReader::ids_at(const std::vector<size_t>& rows) const {
   return v;
 }
 
+int DataReader::sample_rate() const {
+  return has("/audio") && has_attr(dataset("/audio"), "sample_rate")
+             ? static_cast<int>(attr_int(dataset("/audio"), "sample_rate")) : 16000;
+}
+
 std::vector<std::string> DataReader::class_names() const {
   if (!has("/labels") || !has_attr(dataset("/labels"), "class_names")) return {};
   return attr_strings(dataset("/labels"), "class_names");

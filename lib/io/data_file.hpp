@@ -122,6 +122,8 @@ class DataReader {
   // Rows `rows` (sorted, distinct) of the same, in one read.
   std::vector<int64_t> ids_at(const std::vector<size_t>& rows) const;
   std::vector<std::string> class_names() const;
+  // Audio files: /audio's sample_rate attribute (16000 when it has none).
+  int sample_rate() const;
   std::vector<std::string> history() const;
 
  private:

@@ -32,6 +32,14 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
+// The class of each row of logits [n, K] (f32) into pred[start, start + n).
+void argmax_rows(const nn::Tensor& logits, int64_t start, std::vector<int32_t>& pred) {
+  const int64_t n = logits.dim(0), K = logits.dim(1);
+  for (int64_t i = 0; i < n; ++i)
+    pred[start + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
+                                           (logits.f32() + i * K));
+}
+
 std::vector<int32_t> predict(methods::Method& m, const io::DataReader& in, float mean, float stdev, nn::DType dt) {
   auto info = in.info("/images");
   const int64_t N = in.size(), H = info.shape[1], W = info.shape[2], C = info.shape[3];
@@ -46,10 +54,7 @@ std::vector<int32_t> predict(methods::Method& m, const io::DataReader& in, float
         m.logits(m.encoder().forward(nn::Var(normalize_images(buf.data(), n, H, W, C, mean, stdev).to(dt))))
             .value()
             .to(nn::DType::f32);
-    const int64_t K = logits.dim(1);
-    for (int64_t i = 0; i < n; ++i)
-      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
-                                         (logits.f32() + i * K));
+    argmax_rows(logits, s, pred);
   }
   return pred;
 }
@@ -68,10 +73,7 @@ std::vector<int32_t> predict_text(methods::Method& m, const io::DataReader& in, 
     in.read<int32_t>("/lengths", s, t.rows, t.lengths.data());
     nn::NoGrad ng;
     nn::Tensor logits = m.logits(m.sentence(t, false)).value().to(nn::DType::f32);
-    const int64_t K = logits.dim(1);
-    for (int64_t i = 0; i < t.rows; ++i)
-      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
-                                         (logits.f32() + i * K));
+    argmax_rows(logits, s, pred);
   }
   return pred;
 }
@@ -206,13 +208,10 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
 // Class predictions of a classifier over every clip of an audio file.
 std::vector<int32_t> predict_audio(methods::Method& m, const io::DataReader& in, nn::DType dt) {
   std::vector<int32_t> pred(in.size());
-  embed_audio(m, in, false, false, dt, 64, [&](const nn::Tensor& f, int64_t s, int64_t n) {
+  embed_audio(m, in, false, false, dt, 64, [&](const nn::Tensor& f, int64_t s, int64_t) {
     nn::NoGrad ng;
     const nn::Tensor logits = m.logits(nn::Var(f.to(dt))).value().to(nn::DType::f32);
-    const int64_t K = logits.dim(1);
-    for (int64_t i = 0; i < n; ++i)
-      pred[s + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
-                                         (logits.f32() + i * K));
+    argmax_rows(logits, s, pred);
   });
   return pred;
 }

@@ -62,7 +62,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::
 
 int64_t audio_sample_rate(const io::DataReader& in) {
   std::lock_guard<std::mutex> l(io::hdf5_mutex());
-  return io::has_attr(in.dataset("/audio"), "sample_rate") ? io::attr_int(in.dataset("/audio"), "sample_rate") : 16000;
+  return in.sample_rate();
 }
 
 json data_shape(const io::DataReader& in) {

@@ -126,6 +126,47 @@ TrainResult run_finetune_loop(methods::Method& model, nn::Optimizer& opt, double
   return done;
 }
 
+// Batches of the labelled rows (--label-fraction) of a text or audio file
+// with their labels as targets: `default_batch` a step unless --batch.
+SequenceBatchSpec labelled_sequences(const FullFinetuneOptions& o, const std::vector<int32_t>& ytr, int default_batch,
+                                     nn::DType dt) {
+  SequenceBatchSpec spec;
+  spec.rows = eval::labelled_subset(ytr, o.report.label_fraction, o.report.seed);
+  spec.batch = static_cast<int>(std::min<int64_t>(o.given.count("--batch") ? o.batch : default_batch,
+                                                  static_cast<int64_t>(spec.rows.size())));
+  spec.seed = o.report.seed;
+  spec.targets = ytr;
+  spec.dtype = dt;
+  return spec;
+}
+
+// The end of full fine-tuning of text or audio: the test predictions
+// scored, the report with what ran, and with -o the model (method
+// `method`; `x` carries a text model's tokenizer).
+eval::Metrics report_sequence_finetune(const FullFinetuneOptions& o, methods::Method& model,
+                                       const std::vector<int32_t>& predicted, const std::vector<int32_t>& yte,
+                                       const TrainResult& done, int batch, int64_t total, const std::string& method,
+                                       const methods::MethodParams& mp, const io::DataReader& tr, nn::DType dt,
+                                       CheckpointExtras x) {
+  const eval::FinetuneOptions& r = o.report;
+  eval::Metrics m = eval::score(predicted, yte, mp.num_classes);
+  m.class_names = tr.class_names();
+  json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", batch},
+                   {"lr", o.lr},              {"backbone_lr_scale", o.backbone_lr_scale},
+                   {"weight_decay", o.weight_decay},
+                   {"final_loss", done.last_loss}, {"init", r.model.empty() ? "scratch" : r.model}};
+  if (total > 0) selected["epochs"] = o.epochs;
+  eval::FinetuneOptions report = r;
+  report.mode = "full";
+  eval::write_report(m, report, selected.dump());
+  if (!o.output.empty()) {
+    x.step = done.step;
+    x.seconds = done.seconds;
+    save_finetuned(o, model, {{"method", method}}, mp, tr, dt, x);
+  }
+  return m;
+}
+
 // Text: a pretrained text model's encoder (or a new one, the baseline) with
 // a linear head on mean-pooled tokens, on unmasked token batches.
 eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
@@ -173,36 +214,15 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
   }
   nn::AdamW opt({enc, enc_norm, head, head_bias}, o.lr);
 
-  const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
-  SequenceBatchSpec spec;
-  // 64 sequences a step unless told (as ssl-pretrain for text).
-  spec.batch = static_cast<int>(std::min<int64_t>(o.given.count("--batch") ? o.batch : 64, static_cast<int64_t>(rows.size())));
-  spec.seed = r.seed;
-  spec.rows = rows;
-  spec.targets = ytr;
+  SequenceBatchSpec spec = labelled_sequences(o, ytr, 64, dt);  // 64 sequences a step, as ssl-pretrain for text
   spec.mask_tokens = false;
-  spec.dtype = dt;
   TokenBatches batches(tr, spec);
   const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
-
   const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, o.time_budget, [&] { return batches.next(); });
-  eval::Metrics m = eval::score(predict_text(*model, te, dt), yte, mp.num_classes);
-  m.class_names = tr.class_names();
-  json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", spec.batch},
-                   {"lr", o.lr},              {"backbone_lr_scale", o.backbone_lr_scale},
-                   {"final_loss", done.last_loss}, {"init", r.model.empty() ? "scratch" : r.model}};
-  if (total > 0) selected["epochs"] = o.epochs;
-  eval::FinetuneOptions report = r;
-  report.mode = "full";
-  eval::write_report(m, report, selected.dump());
-  if (!o.output.empty()) {
-    CheckpointExtras x;
-    x.step = done.step;
-    x.seconds = done.seconds;
-    x.tokenizer = tok;
-    save_finetuned(o, *model, {{"method", "text-supervised"}}, mp, tr, dt, x);
-  }
-  return m;
+  CheckpointExtras x;
+  x.tokenizer = tok;
+  return report_sequence_finetune(o, *model, predict_text(*model, te, dt), yte, done, spec.batch, total, "text-supervised",
+                                  mp, tr, dt, x);
 }
 
 // Class predictions of a classifier over every clip of an audio file.
@@ -251,35 +271,12 @@ eval::Metrics run_audio_finetune(const FullFinetuneOptions& o, const io::DataRea
   groups.push_back(head_bias);
   nn::AdamW opt(groups, o.lr);
 
-  const std::vector<size_t> rows = eval::labelled_subset(ytr, r.label_fraction, r.seed);
-  SequenceBatchSpec spec;
-  // 32 clips a step unless told (as ssl-pretrain for audio).
-  spec.batch = static_cast<int>(std::min<int64_t>(o.given.count("--batch") ? o.batch : 32, static_cast<int64_t>(rows.size())));
-  spec.seed = r.seed;
-  spec.rows = rows;
-  spec.targets = ytr;
-  spec.dtype = dt;
+  SequenceBatchSpec spec = labelled_sequences(o, ytr, 32, dt);  // 32 clips a step, as ssl-pretrain for audio
   AudioBatches batches(tr, spec);
   const int64_t total = o.time_budget > 0 ? 0 : batches.steps_per_epoch() * o.epochs;
-
   const TrainResult done = run_finetune_loop(*model, opt, o.lr, total, o.time_budget, [&] { return batches.next(); });
-  eval::Metrics m = eval::score(predict_audio(*model, te, dt), yte, mp.num_classes);
-  m.class_names = tr.class_names();
-  json selected = {{"steps", done.step},     {"seconds", done.seconds}, {"batch", spec.batch},
-                   {"lr", o.lr},              {"backbone_lr_scale", o.backbone_lr_scale},
-                   {"weight_decay", o.weight_decay},
-                   {"final_loss", done.last_loss}, {"init", r.model.empty() ? "scratch" : r.model}};
-  if (total > 0) selected["epochs"] = o.epochs;
-  eval::FinetuneOptions report = r;
-  report.mode = "full";
-  eval::write_report(m, report, selected.dump());
-  if (!o.output.empty()) {
-    CheckpointExtras x;
-    x.step = done.step;
-    x.seconds = done.seconds;
-    save_finetuned(o, *model, {{"method", "supervised"}}, mp, tr, dt, x);
-  }
-  return m;
+  return report_sequence_finetune(o, *model, predict_audio(*model, te, dt), yte, done, spec.batch, total, "supervised", mp,
+                                  tr, dt, CheckpointExtras{});
 }
 
 }  // namespace

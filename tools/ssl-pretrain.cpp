@@ -50,6 +50,12 @@ int main(int argc, char** argv) {
   app.add_option("--eval", o.eval_file, "Text: held-out text file (same tokenizer) to score instead of --eval-split");
   app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations (and one at the end); 0: only at the end")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
+  app.add_option("--monitor", o.monitor,
+                 "Images: labelled images to score every --monitor-every steps and at the end by kNN (k=200, T=0.1) on "
+                 "the frozen encoder, the training file's labelled rows (up to 10,000) as neighbours; logged with "
+                 "--log-json and stored in the model file (train/monitor_knn)");
+  app.add_option("--monitor-every", o.monitor_every, "Steps between --monitor scores (500)")
+      ->check(CLI::Range(int64_t{1}, INT64_MAX));
   app.add_option("--patch", o.patch, "ViT: patch side in pixels (4: 49 patches of a 28x28 image); any that divides the images")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   app.add_flag("--norm-pix-loss,!--no-norm-pix-loss", o.norm_pix,

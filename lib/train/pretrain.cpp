@@ -27,6 +27,7 @@
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
+#include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
 #include "train/image_batches.hpp"
 #include "train/reconstruct.hpp"
@@ -433,6 +434,31 @@ void run_pretrain(const PretrainOptions& o) {
     const std::string w = embedding_collapse_warning(method->last_embedding, r.step);
     if (!w.empty()) warn(w);
   });
+  // kNN accuracy of the frozen encoder on labelled images, as training goes.
+  std::optional<KnnMonitor> monitor;
+  if (!o.monitor.empty()) {
+    if (text || audio) throw UsageError("--monitor scores image encoders; " + in.name() + " is not an image file");
+    monitor.emplace(in, o.monitor, config["normalize"]["mean"], config["normalize"]["std"], seed);
+  }
+  int64_t last_monitor = -1;
+  auto score_monitor = [&](int64_t step, double seconds) {
+    if (!monitor || step == last_monitor) return;
+    last_monitor = step;
+    const double acc = monitor->score(*method, dt);
+    extras.series["monitor_step"].push_back(static_cast<float>(step));
+    extras.series["monitor_seconds"].push_back(static_cast<float>(seconds));
+    extras.series["monitor_knn"].push_back(static_cast<float>(acc));
+    char line[160];
+    std::snprintf(line, sizeof line, "after %lld steps (%.0f s): kNN accuracy %.4f on %zu images of %s",
+                  static_cast<long long>(step + 1), seconds, acc, monitor->queries(), o.monitor.c_str());
+    note(line);
+    if (log.is_open())
+      log << json{{"step", step}, {"seconds", seconds}, {"monitor_knn", acc}}.dump() << "\n" << std::flush;
+  };
+  if (monitor)
+    loop.after_step.push_back([&](const StepReport& r) {
+      if ((r.step + 1) % o.monitor_every == 0) score_monitor(r.step, r.seconds);
+    });
   // Reconstructions of a few fixed images, rewritten as training goes.
   std::optional<ReconstructionSamples> recon_samples;
   if (!o.recon.empty()) {
@@ -495,6 +521,7 @@ void run_pretrain(const PretrainOptions& o) {
   io::catch_interrupts();
   const TrainResult r = train(loop);
   if (r.step > extras.step) evaluate(r.step - 1);
+  if (r.step > extras.step) score_monitor(r.step - 1, r.seconds);
   loop.checkpoint(r.step, r.seconds);
   draw_reconstructions();
   char line[200];

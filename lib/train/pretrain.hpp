@@ -28,6 +28,8 @@ struct PretrainOptions {
   double eval_split = 0;            // text: this fraction of the rows held out for evaluation
   std::string eval_file;            // text: held-out text with the same tokenizer
   int64_t eval_every = 100;         // steps between evaluations (and one at the end)
+  std::string monitor;              // images: labelled images scored by kNN on the frozen encoder as training goes
+  int64_t monitor_every = 500;      // steps between kNN scores (and one at the end)
   int64_t patch = 4;                // vit: patch side in pixels
   bool norm_pix = true;             // mae: per-patch normalised targets (MAE's norm_pix_loss)
   std::string recon;                // mae: a PNG of reconstructions, rewritten every recon_every steps and at the end

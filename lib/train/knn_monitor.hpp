@@ -1,0 +1,40 @@
+// The online kNN monitor of self-supervised pretraining (solo-learn's and
+// lightly's): every so many steps, the frozen encoder embeds a labelled
+// validation file and the training file's labelled rows, and each
+// validation image's 200 nearest training images (cosine, votes weighted by
+// exp(sim / 0.1)) predict its class. Images are loaded once, under the HDF5
+// lock, so scoring never reads a file the batch thread is reading.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/data_file.hpp"
+#include "methods/method.hpp"
+
+namespace sslkit::train {
+
+class KnnMonitor {
+ public:
+  // Up to `max_bank` labelled rows of `train` (a seeded choice) as the
+  // neighbours and up to `max_queries` rows of the file at `val_path`;
+  // `mean`, `stdev` the encoder's pixel normalisation. UsageError when
+  // either file is not labelled images of the training images' shape.
+  KnnMonitor(const io::DataReader& train, const std::string& val_path, float mean, float stdev, uint64_t seed,
+             size_t max_bank = 10000, size_t max_queries = 10000);
+  // kNN accuracy (k = 200, T = 0.1) of the method's encoder now. Leaves the
+  // method in the training mode it found.
+  double score(methods::Method& m, nn::DType dt) const;
+  size_t bank_size() const { return bank_y_.size(); }
+  size_t queries() const { return query_y_.size(); }
+
+ private:
+  std::vector<float> embed(methods::Method& m, const std::vector<uint8_t>& px, size_t n, nn::DType dt, int64_t* d) const;
+  int64_t h_ = 0, w_ = 0, c_ = 0;
+  float mean_, stdev_;
+  int classes_ = 0;
+  std::vector<uint8_t> bank_px_, query_px_;
+  std::vector<int32_t> bank_y_, query_y_;
+};
+
+}  // namespace sslkit::train

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# ssl-pretrain --monitor: kNN accuracy of the frozen encoder on labelled
+# images every --monitor-every steps and at the end, in the JSON log and the
+# model file; refused, with one line, for non-image files and unlabelled or
+# mismatched monitor files.
+. "$TESTS/cli/lib.sh"
+ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
+   --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
+ok ssl-pretrain "$WORK/tr.h5" --epochs 6 --batch 30 --monitor "$WORK/te.h5" --monitor-every 4 -o "$WORK/m.h5" \
+   --log-json "$WORK/log.jsonl"
+# Scores after every 4th step and after the last (once when it is a 4th).
+steps=$(h5get "$WORK/m.h5" 'len(f["train/loss"])')
+want=$(/usr/bin/python3 -c "n=$steps; print(sorted({s for s in range(3, n, 4)} | {n - 1}))")
+check_eq "monitor steps" "$(h5get "$WORK/m.h5" '[int(s) for s in f["train/monitor_step"][:]]')" "$want"
+n_scores=$(/usr/bin/python3 -c "print(len($want))")
+check_eq "accuracies are fractions" \
+  "$(h5get "$WORK/m.h5" 'bool(all(0 <= a <= 1 for a in f["train/monitor_knn"][:]) and len(f["train/monitor_seconds"]) == '"$n_scores"')')" "True"
+check_eq "monitor lines in the log" "$(grep -c '"monitor_knn"' "$WORK/log.jsonl")" "$n_scores"
+# The same accuracy as ssl-finetune's kNN (k=200, T=0.1) on the final encoder.
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --metrics "$WORK/knn.json"
+check_eq "agrees with ssl-finetune --mode knn" \
+  "$(h5get "$WORK/m.h5" 'round(float(f["train/monitor_knn"][-1]), 4) == round(__import__("json").load(open("'"$WORK/knn.json"'"))["accuracy"], 4)')" "True"
+
+# Bad pairings.
+ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5"
+expect_error 2 "--monitor scores image encoders; .*a.h5 is not an image file" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --batch 3 --monitor "$WORK/te.h5" -o "$WORK/x.h5"
+ok ssl-import images "$DATA/images/color" --size 28 --gray -o "$WORK/flat.h5"
+expect_error 2 "flat.h5 has no labels; --monitor scores kNN accuracy with labelled images" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --epochs 1 --batch 30 --monitor "$WORK/flat.h5" -o "$WORK/x.h5"
+ok ssl-import images "$DATA/images/color" --size 32 -o "$WORK/rgb.h5"
+expect_error 2 "--monitor .*rgb.h5 holds images of another shape" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --epochs 1 --batch 30 --monitor "$WORK/rgb.h5" -o "$WORK/x.h5"
+finish

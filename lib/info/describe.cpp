@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "info/curves.hpp"
 #include "info/preview.hpp"
 #include "io/data_file.hpp"
 
@@ -354,8 +355,9 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
       if (!texts.empty()) j["preview"] = texts;
     }
   } else if (format == io::kModelFormatName) {
-    if (!opts.preview.empty()) throw UsageError("--preview needs a data file, not a model file");
     json summary = model_summary(file, input->name());
+    // A model's preview is its training curves.
+    if (!opts.preview.empty()) write_training_curves(io::ModelReader(input->path()), opts.preview);
     j = describe_other(file, input->name(), format);
     j["summary"] = summary;
   } else {

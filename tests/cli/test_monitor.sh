@@ -20,6 +20,13 @@ check_eq "monitor lines in the log" "$(grep -c '"monitor_knn"' "$WORK/log.jsonl"
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --metrics "$WORK/knn.json"
 check_eq "agrees with ssl-finetune --mode knn" \
   "$(h5get "$WORK/m.h5" 'round(float(f["train/monitor_knn"][-1]), 4) == round(__import__("json").load(open("'"$WORK/knn.json"'"))["accuracy"], 4)')" "True"
+# The model's preview is its curves: loss per step beside kNN against seconds.
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4, $7*256+$8}'; }
+ok ssl-info "$WORK/m.h5" --preview "$WORK/curves.png"
+check_eq "two panels" "$(png_size "$WORK/curves.png")" "1120 300"
+ok ssl-pretrain "$WORK/tr.h5" --epochs 1 --batch 30 -o "$WORK/plain.h5"
+ok ssl-info "$WORK/plain.h5" --preview "$WORK/loss.png"
+check_eq "the loss alone without a monitor" "$(png_size "$WORK/loss.png")" "560 300"
 
 # Bad pairings.
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5"

@@ -42,8 +42,8 @@ KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path,
       throw UsageError("--monitor scores image encoders: " + f->name() + " holds no /images");
   const auto shape = train.info("/images").shape;
   h_ = static_cast<int64_t>(shape[1]), w_ = static_cast<int64_t>(shape[2]), c_ = static_cast<int64_t>(shape[3]);
-  if (val.info("/images").shape != shape && !(val.info("/images").shape.size() == 4 &&
-                                               std::equal(shape.begin() + 1, shape.end(), val.info("/images").shape.begin() + 1)))
+  const auto vshape = val.info("/images").shape;  // rows may differ; each image's shape may not
+  if (!std::equal(shape.begin() + 1, shape.end(), vshape.begin() + 1, vshape.end()))
     throw UsageError("--monitor " + val.name() + " holds images of another shape than " + train.name());
   load_labelled(train, max_bank, seed, bank_px_, bank_y_, h_ * w_ * c_);
   load_labelled(val, max_queries, seed + 1, query_px_, query_y_, h_ * w_ * c_);

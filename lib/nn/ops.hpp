@@ -101,6 +101,19 @@ Var barlow_twins(const Var& z1, const Var& z2, float lambda = 5e-3f);
 // VICReg: sim * MSE + var * (hinge on std, both branches) + cov * off-diagonal covariance.
 Var vicreg(const Var& z1, const Var& z2, float sim = 25, float var = 25, float cov = 1);
 
+// ---- EMP-SSL (loss_coding_rate.cpp) ----
+// log det(M) of a symmetric positive definite m [n,n] (Cholesky in double);
+// gradient M^-1. Fails on a matrix that is not positive definite.
+Var logdet_spd(const Var& m);
+// The total coding rate loss of z [N,D]: -1/2 logdet(I + D/(N eps) Z^T Z)
+// (EMP-SSL's TotalCodingRate, eps 0.2 there), through the smaller of the
+// two Gram matrices. Lower when the rows spread over more directions.
+Var total_coding_rate(const Var& z, float eps);
+// z [crops*B, D], crop c of image b at row c*B + b: the mean over rows of
+// cos(z_row, mean of its image's crops); the gradient reaches the mean too
+// (EMP-SSL's Similarity_Loss, which the loss subtracts).
+Var crop_mean_cosine(const Var& z, int64_t crops);
+
 // ---- wav2vec 2.0 (ops_wav2vec.cpp, loss_wav2vec.cpp) ----
 // Group normalisation of x [N,T,C] (channels-last; PyTorch's GroupNorm on
 // [N,C,T]): the C channels split into `groups` of C/groups; each (sample,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ssl-finetune's three modes on 120 images: features from a model file,
-# full fine-tuning and its from-scratch baseline, label fractions, the
-# fine-tuned model read back by ssl-embed, embeddings tied to their model by
-# SHA-256, a checkpoint surviving kill -9, and bad input.
+# Euclidean kNN against numpy, full fine-tuning and its from-scratch
+# baseline, label fractions, the fine-tuned model read back by ssl-embed,
+# embeddings tied to their model by SHA-256, a checkpoint surviving kill -9,
+# and bad input.
 . "$TESTS/cli/lib.sh"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
    --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
@@ -19,6 +20,28 @@ ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 10 --metrics
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --k 10 --metrics "$WORK/b.json"
 acc() { /usr/bin/python3 -c "import json; print(json.load(open('$1'))['accuracy'])"; }
 check_eq "model+images equals embeddings" "$(acc "$WORK/b.json")" "$(acc "$WORK/a.json")"
+
+# Euclidean kNN on pixels in [0, 1], one vote each, ties to the lowest class:
+# the same accuracy as numpy by brute force.
+ok ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode knn --k 5 --knn-metric euclidean --metrics "$WORK/e.json"
+check_eq "euclidean metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/e.json')); print(j['knn_metric'], j['k'], j['temperature'])")" "euclidean 5 None"
+want=$(/usr/bin/python3 - "$WORK/tr.h5" "$WORK/te.h5" <<'PY'
+import h5py, numpy as np, sys
+def load(p):
+    f = h5py.File(p, "r")
+    return f["images"][:].reshape(len(f["labels"]), -1).astype(np.float64) / 255, f["labels"][:]
+x, y = load(sys.argv[1]); q, t = load(sys.argv[2])
+d = ((q[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+near = np.argsort(d, axis=1, kind="stable")[:, :5]
+pred = np.array([np.bincount(y[n], minlength=10).argmax() for n in near])
+print((pred == t).mean())
+PY
+)
+check_eq "euclidean kNN against numpy" "$(acc "$WORK/e.json")" "$want"
+expect_error 2 "--knn-temperature weights cosine votes" "" \
+  ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode knn --knn-metric euclidean --knn-temperature 0.1
+expect_error 2 "--knn-metric goes with --mode knn" "" \
+  ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode linear --knn-metric euclidean
 
 # Full fine-tuning from the pretrained encoder and from scratch.
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 2 --batch 16 \

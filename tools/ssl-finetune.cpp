@@ -64,7 +64,10 @@ int main(int argc, char** argv) {
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   app.add_option("-o,--output", full.output, "full: write the fine-tuned model file here");
   app.add_option("--metrics", o.metrics, "Write metrics as JSON here");
-  app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here");
+  app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here (class names on the axes)");
+  app.add_option("--title", o.title,
+                 "Title of the --plot picture, the accuracy added (default: the mode and the features, e.g. "
+                 "\"linear probe, m.h5 features\")");
   tool.add_common(app, /*output=*/false);
   tool.input(o.train);
   tool.input(o.eval);
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
     if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
     if (!o.model.empty() && o.log_mel) throw UsageError("--model and --log-mel exclude each other");
     if (o.raw_pixels && o.log_mel) throw UsageError("--raw-pixels (images) and --log-mel (audio) exclude each other");
+    if (o.plot.empty() && *app.get_option("--title")) throw UsageError("--title names the --plot picture: give one");
     if (o.mode != "knn" && *app.get_option("--knn-metric")) throw UsageError("--knn-metric goes with --mode knn");
     if (o.knn_metric == "euclidean" && *app.get_option("--knn-temperature"))
       throw UsageError("--knn-temperature weights cosine votes; --knn-metric euclidean gives each neighbour one vote");

@@ -1,14 +1,14 @@
 #include "eval/probe.hpp"
 
 #include "data/log_mel.hpp"
+#include "eval/confusion_plot.hpp"
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -227,26 +227,26 @@ Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& trut
   return m;
 }
 
-namespace {
-
-void plot_confusion(const Metrics& m, const std::string& path) {
-  const int K = static_cast<int>(m.confusion.size()), cell = 32;
-  cv::Mat img(K * cell, K * cell, CV_8UC3, cv::Scalar(255, 255, 255));
-  for (int i = 0; i < K; ++i) {
-    int64_t row = 0;
-    for (auto v : m.confusion[i]) row += v;
-    for (int j = 0; j < K; ++j) {
-      double f = row ? static_cast<double>(m.confusion[i][j]) / row : 0;
-      cv::rectangle(img, cv::Rect(j * cell, i * cell, cell, cell),
-                    cv::Scalar(255 * (1 - f), 255 * (1 - f * 0.6), 255 * (1 - f * 0.2)), cv::FILLED);
-      cv::putText(img, std::to_string(static_cast<int>(std::lround(f * 100))), {j * cell + 4, i * cell + 20},
-                  cv::FONT_HERSHEY_SIMPLEX, 0.35, cv::Scalar(0, 0, 0));
-    }
+std::string default_title(const FinetuneOptions& o) {
+  auto file = [](const std::string& path) { return std::filesystem::path(path).filename().string(); };
+  char knn[64];
+  if (o.knn_metric == "euclidean")
+    std::snprintf(knn, sizeof knn, "kNN k=%d Euclidean", o.k);
+  else
+    std::snprintf(knn, sizeof knn, "kNN k=%d T=%g", o.k, o.knn_temperature);
+  std::string t = o.mode == "linear" ? "linear probe" : o.mode == "knn" ? std::string(knn) : "full fine-tuning";
+  t += o.raw_pixels     ? ", raw pixels"
+       : o.log_mel      ? ", log-mel statistics"
+       : o.mode == "full" ? (o.model.empty() ? " from scratch" : " of " + file(o.model))
+       : !o.model.empty() ? ", " + file(o.model) + " features"
+                          : ", embeddings in " + file(o.train);
+  if (o.label_fraction < 1) {
+    char f[48];
+    std::snprintf(f, sizeof f, ", %g%% of the labels", 100 * o.label_fraction);
+    t += f;
   }
-  io::save_png(img, path);
+  return t;
 }
-
-}  // namespace
 
 std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& extra) const {
   nlohmann::ordered_json j;
@@ -272,7 +272,11 @@ void write_report(const Metrics& m, const FinetuneOptions& o, const std::string&
     const std::string text = m.summary_json(o, selected) + "\n";
     io::write_file_atomic(o.metrics, std::vector<uint8_t>(text.begin(), text.end()));
   }
-  if (!o.plot.empty()) plot_confusion(m, o.plot);
+  if (!o.plot.empty()) {
+    char acc[32];
+    std::snprintf(acc, sizeof acc, "   accuracy %.4f", m.accuracy);
+    io::save_png(draw_confusion(m.confusion, m.class_names, (o.title.empty() ? default_title(o) : o.title) + acc), o.plot);
+  }
 }
 
 }  // namespace sslkit::eval

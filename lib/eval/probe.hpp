@@ -24,6 +24,7 @@ struct FinetuneOptions {
   int epochs = 100;  // linear probe; 100 came within 0.5 pt of sklearn's converged L-BFGS, 30 was 0.9 pt short
   std::string metrics;          // JSON path
   std::string plot;             // confusion matrix PNG
+  std::string title;            // of the plot; empty: default_title
   uint64_t seed = 0;
 };
 
@@ -65,7 +66,10 @@ std::vector<int32_t> knn_predict(const Features& train, const std::vector<size_t
 // scikit-learn's mode does.
 std::vector<int32_t> knn_predict_euclidean(const Features& train, const std::vector<size_t>& rows,
                                            const Features& test, int k, int num_classes);
-// --metrics JSON and --plot PNG, written atomically.
+// The mode and the features in a few words, the plot's title unless given
+// ("kNN k=200 T=0.1, raw pixels", "linear probe, m.h5 features").
+std::string default_title(const FinetuneOptions& o);
+// --metrics JSON and --plot PNG (titled, with the accuracy), written atomically.
 void write_report(const Metrics& m, const FinetuneOptions& opts, const std::string& selected);
 
 }  // namespace sslkit::eval

@@ -50,6 +50,11 @@ grep -q "fine-tuned encoder" "$WORK/ok.out" || fail "full mode report"
 check_eq "full metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
 check_eq "fine-tuned model config" "$(h5get "$WORK/ft.h5" '__import__("json").loads(f["config"][0])["method"]')" "supervised"
 [ -s "$WORK/ft.png" ] || fail "confusion plot"
+# Titled, the class names on both axes: wider and taller than the 560-pixel grid of 10 classes.
+ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 10 --plot "$WORK/c.png" --title "kNN on embeddings"
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4, $7*256+$8}'; }
+check_eq "confusion plot size" "$(png_size "$WORK/c.png" | awk '{print ($1 > 600 && $2 > 600)}')" "1"
+expect_error 2 "--title names the --plot picture" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --title x
 ok ssl-embed "$WORK/ft.h5" "$WORK/te.h5" -o "$WORK/eft.h5"
 check_eq "embed a fine-tuned model" "$(h5get "$WORK/eft.h5" 'f["embeddings"].shape[1]')" "128"
 ok ssl-finetune "$WORK/tr.h5" --arch convnet-s --mode full --eval "$WORK/te.h5" --epochs 1 --batch 16 \

@@ -55,8 +55,9 @@ struct Line {
 };
 
 // One panel: each line's y against x in plot coordinates (points marked
-// when `points`), the references as labelled grey lines, the title, and the
-// ranges written at the axes' ends.
+// when `points`, which also starts the x axis at 0: seconds from the start
+// of training, so runs and a lone first score line up), the references as
+// labelled grey lines, the title, and the ranges written at the axes' ends.
 cv::Mat panel(const std::vector<Line>& lines, const std::vector<Reference>& refs, const std::string& title,
               const std::string& xlabel, bool points) {
   cv::Mat p(kH, kW, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -68,6 +69,7 @@ cv::Mat panel(const std::vector<Line>& lines, const std::vector<Reference>& refs
     y1 = std::max(y1, double(*std::max_element(l.series->y.begin(), l.series->y.end())));
   }
   for (const auto& r : refs) y0 = std::min(y0, r.accuracy), y1 = std::max(y1, r.accuracy);
+  if (points) x0 = std::min(x0, 0.0);
   x1 = std::max(x1, x0 + 1e-9);
   if (y1 - y0 < 1e-9) y0 -= 0.5, y1 += 0.5;
   // References are often the best or worst figure: keep them off the frame.

@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
   app.add_flag("--log-mel", o.log_mel, "Baseline for audio: each clip's 40 log-mel bands' mean and std over 25 ms windows "
                "every 10 ms as features");
   app.add_option("--k", o.k, "kNN neighbours (200 with T=0.1, or 20 with T=0.07)")->check(CLI::Range(1, 100000));
-  app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature")->check(cli::positive());
+  app.add_option("--knn-temperature", o.knn_temperature, "kNN vote temperature (cosine)")->check(cli::positive());
+  app.add_option("--knn-metric", o.knn_metric,
+                 "kNN: cosine (votes weighted exp(sim/T), the SSL convention) or euclidean (distance on the raw "
+                 "features, one vote each: scikit-learn's KNeighborsClassifier)")
+      ->check(CLI::IsMember({"cosine", "euclidean"}));
   app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels")
       ->check(cli::positive() & CLI::Range(0.0, 1.0));
   app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
@@ -60,7 +64,10 @@ int main(int argc, char** argv) {
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   app.add_option("-o,--output", full.output, "full: write the fine-tuned model file here");
   app.add_option("--metrics", o.metrics, "Write metrics as JSON here");
-  app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here");
+  app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here (class names on the axes)");
+  app.add_option("--title", o.title,
+                 "Title of the --plot picture, the accuracy added (default: the mode and the features, e.g. "
+                 "\"linear probe, m.h5 features\")");
   tool.add_common(app, /*output=*/false);
   tool.input(o.train);
   tool.input(o.eval);
@@ -78,6 +85,10 @@ int main(int argc, char** argv) {
     if (!o.model.empty() && o.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
     if (!o.model.empty() && o.log_mel) throw UsageError("--model and --log-mel exclude each other");
     if (o.raw_pixels && o.log_mel) throw UsageError("--raw-pixels (images) and --log-mel (audio) exclude each other");
+    if (o.plot.empty() && *app.get_option("--title")) throw UsageError("--title names the --plot picture: give one");
+    if (o.mode != "knn" && *app.get_option("--knn-metric")) throw UsageError("--knn-metric goes with --mode knn");
+    if (o.knn_metric == "euclidean" && *app.get_option("--knn-temperature"))
+      throw UsageError("--knn-temperature weights cosine votes; --knn-metric euclidean gives each neighbour one vote");
     if (o.mode != "full" && o.model.empty() && *app.get_option("--pool"))
       throw UsageError("--pool chooses a model's features: give --model");
     eval::Metrics m;

@@ -1,14 +1,14 @@
 #include "eval/probe.hpp"
 
 #include "data/log_mel.hpp"
+#include "eval/confusion_plot.hpp"
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -153,6 +153,61 @@ std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& 
   return pred;
 }
 
+std::vector<int32_t> knn_predict_euclidean(const Features& tr, const std::vector<size_t>& rows, const Features& te,
+                                           int k, int K) {
+  const int64_t d = tr.d, R = static_cast<int64_t>(rows.size());
+  std::vector<float> bank(rows.size() * d);
+  std::vector<double> bank_sq(rows.size(), 0);
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t j = 0; j < d; ++j) {
+      const float v = tr.x[rows[r] * d + j];
+      bank[r * d + j] = v;
+      bank_sq[r] += double(v) * v;
+    }
+  // Exact squared distance in double, for the final ranking.
+  auto dist2 = [&](int64_t q, int64_t r) {
+    double s = 0;
+    for (int64_t j = 0; j < d; ++j) {
+      const double t = double(te.x[q * d + j]) - tr.x[rows[r] * d + j];
+      s += t * t;
+    }
+    return s;
+  };
+  const int kk = std::min<int>(k, static_cast<int>(R));
+  // |q - t|^2 = |q|^2 + |t|^2 - 2 q.t ranks the rows in one float32 matmul
+  // per chunk, but its rounding (a few 1e-5 on raw pixels, where |t|^2 is in
+  // the hundreds) could swap near-equal neighbours; so it only shortlists,
+  // and the shortlist is ranked by the exact distance.
+  const int shortlist = static_cast<int>(std::min<int64_t>(R, 2 * int64_t(kk) + 32));
+  std::vector<int32_t> pred(te.n);
+  nn::Var bank_var(nn::Tensor::from({R, d}, bank));
+  const int64_t chunk = 256;
+  for (int64_t s = 0; s < te.n; s += chunk) {
+    const int64_t m = std::min(chunk, te.n - s);
+    std::vector<float> q(te.x.begin() + s * d, te.x.begin() + (s + m) * d);
+    nn::Tensor dot;
+    {
+      nn::NoGrad ng;
+      dot = nn::matmul(nn::Var(nn::Tensor::from({m, d}, q)), bank_var, /*transpose_b=*/true).value();
+    }
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int64_t i = 0; i < m; ++i) {
+      // (distance, training row position): ties rank the lower row first.
+      std::vector<std::pair<double, int64_t>> near(R);
+      for (int64_t r = 0; r < R; ++r) near[r] = {bank_sq[r] - 2.0 * dot.f32()[i * R + r], r};
+      std::partial_sort(near.begin(), near.begin() + shortlist, near.end());
+      near.resize(shortlist);
+      for (auto& [dist, r] : near) dist = dist2(s + i, r);
+      std::partial_sort(near.begin(), near.begin() + kk, near.end());
+      std::vector<int> votes(K, 0);
+      for (int j = 0; j < kk; ++j) votes[tr.y[rows[near[j].second]]]++;
+      // max_element takes the first of equal counts: a tie goes to the lowest class id.
+      pred[s + i] = static_cast<int32_t>(std::max_element(votes.begin(), votes.end()) - votes.begin());
+    }
+  }
+  return pred;
+}
+
 Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& truth, int K) {
   Metrics m;
   m.confusion.assign(K, std::vector<int64_t>(K, 0));
@@ -172,26 +227,26 @@ Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& trut
   return m;
 }
 
-namespace {
-
-void plot_confusion(const Metrics& m, const std::string& path) {
-  const int K = static_cast<int>(m.confusion.size()), cell = 32;
-  cv::Mat img(K * cell, K * cell, CV_8UC3, cv::Scalar(255, 255, 255));
-  for (int i = 0; i < K; ++i) {
-    int64_t row = 0;
-    for (auto v : m.confusion[i]) row += v;
-    for (int j = 0; j < K; ++j) {
-      double f = row ? static_cast<double>(m.confusion[i][j]) / row : 0;
-      cv::rectangle(img, cv::Rect(j * cell, i * cell, cell, cell),
-                    cv::Scalar(255 * (1 - f), 255 * (1 - f * 0.6), 255 * (1 - f * 0.2)), cv::FILLED);
-      cv::putText(img, std::to_string(static_cast<int>(std::lround(f * 100))), {j * cell + 4, i * cell + 20},
-                  cv::FONT_HERSHEY_SIMPLEX, 0.35, cv::Scalar(0, 0, 0));
-    }
+std::string default_title(const FinetuneOptions& o) {
+  auto file = [](const std::string& path) { return std::filesystem::path(path).filename().string(); };
+  char knn[64];
+  if (o.knn_metric == "euclidean")
+    std::snprintf(knn, sizeof knn, "kNN k=%d Euclidean", o.k);
+  else
+    std::snprintf(knn, sizeof knn, "kNN k=%d T=%g", o.k, o.knn_temperature);
+  std::string t = o.mode == "linear" ? "linear probe" : o.mode == "knn" ? std::string(knn) : "full fine-tuning";
+  t += o.raw_pixels     ? ", raw pixels"
+       : o.log_mel      ? ", log-mel statistics"
+       : o.mode == "full" ? (o.model.empty() ? " from scratch" : " of " + file(o.model))
+       : !o.model.empty() ? ", " + file(o.model) + " features"
+                          : ", embeddings in " + file(o.train);
+  if (o.label_fraction < 1) {
+    char f[48];
+    std::snprintf(f, sizeof f, ", %g%% of the labels", 100 * o.label_fraction);
+    t += f;
   }
-  io::save_png(img, path);
+  return t;
 }
-
-}  // namespace
 
 std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& extra) const {
   nlohmann::ordered_json j;
@@ -200,8 +255,10 @@ std::string Metrics::summary_json(const FinetuneOptions& o, const std::string& e
   j["accuracy"] = accuracy;
   j["label_fraction"] = o.label_fraction;
   if (o.mode == "knn") {
+    j["knn_metric"] = o.knn_metric;
     j["k"] = o.k;
-    j["temperature"] = o.knn_temperature;
+    // Euclidean kNN votes one each: no temperature.
+    j["temperature"] = o.knn_metric == "cosine" ? nlohmann::json(o.knn_temperature) : nlohmann::json(nullptr);
   }
   if (!extra.empty()) j["selected"] = nlohmann::json::parse(extra);
   j["per_class_accuracy"] = per_class;
@@ -215,7 +272,11 @@ void write_report(const Metrics& m, const FinetuneOptions& o, const std::string&
     const std::string text = m.summary_json(o, selected) + "\n";
     io::write_file_atomic(o.metrics, std::vector<uint8_t>(text.begin(), text.end()));
   }
-  if (!o.plot.empty()) plot_confusion(m, o.plot);
+  if (!o.plot.empty()) {
+    char acc[32];
+    std::snprintf(acc, sizeof acc, "   accuracy %.4f", m.accuracy);
+    io::save_png(draw_confusion(m.confusion, m.class_names, (o.title.empty() ? default_title(o) : o.title) + acc), o.plot);
+  }
 }
 
 }  // namespace sslkit::eval

@@ -1,7 +1,8 @@
 // What representations are scored with: labelled features (an embeddings
-// file, or an image file's pixels as the raw-pixel baseline), weighted kNN
-// on cosine similarity (votes exp(sim/T)), accuracy, per-class accuracy and
-// a confusion matrix, and the report files. The linear probe trains, so it
+// file, or an image file's pixels as the raw-pixel baseline), kNN (weighted
+// on cosine similarity, votes exp(sim/T), or a plain majority on Euclidean
+// distance), accuracy, per-class accuracy and a confusion matrix, and the
+// report files. The linear probe trains, so it
 // lives in lib/train/probe on the one trainer.
 #pragma once
 #include <cstdint>
@@ -17,11 +18,13 @@ struct FinetuneOptions {
   bool raw_pixels = false;
   bool log_mel = false;         // audio baseline: each clip's log-mel band means and stds as features
   int k = 200;
-  double knn_temperature = 0.1;
+  double knn_temperature = 0.1;   // cosine only
+  std::string knn_metric = "cosine";  // cosine (weighted vote) or euclidean (majority vote)
   double label_fraction = 1.0;
   int epochs = 100;  // linear probe; 100 came within 0.5 pt of sklearn's converged L-BFGS, 30 was 0.9 pt short
   std::string metrics;          // JSON path
   std::string plot;             // confusion matrix PNG
+  std::string title;            // of the plot; empty: default_title
   uint64_t seed = 0;
 };
 
@@ -56,7 +59,17 @@ Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& trut
 // training rows `rows` vote exp(sim / T) for their class.
 std::vector<int32_t> knn_predict(const Features& train, const std::vector<size_t>& rows, const Features& test, int k,
                                  double T, int num_classes);
-// --metrics JSON and --plot PNG, written atomically.
+// scikit-learn's KNeighborsClassifier as it comes (the usual raw-pixel
+// baseline): plain Euclidean distance on the features as they are (no
+// normalisation), each of the k nearest one vote. Equal distances rank the
+// lower training row first; a tied vote goes to the lowest class id, as
+// scikit-learn's mode does.
+std::vector<int32_t> knn_predict_euclidean(const Features& train, const std::vector<size_t>& rows,
+                                           const Features& test, int k, int num_classes);
+// The mode and the features in a few words, the plot's title unless given
+// ("kNN k=200 T=0.1, raw pixels", "linear probe, m.h5 features").
+std::string default_title(const FinetuneOptions& o);
+// --metrics JSON and --plot PNG (titled, with the accuracy), written atomically.
 void write_report(const Metrics& m, const FinetuneOptions& opts, const std::string& selected);
 
 }  // namespace sslkit::eval

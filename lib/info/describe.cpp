@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/progress.hpp"
 #include "info/curves.hpp"
 #include "info/preview.hpp"
+#include "info/run_curves.hpp"
 #include "io/data_file.hpp"
 
 namespace sslkit::info {
@@ -347,6 +349,9 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
   std::string format = io::file_format(file);
   json j;
   if (format == io::kFormatName) {
+    if (!opts.references.empty())
+      throw UsageError("--reference draws on training curves: give model files or JSON logs, not the data file " +
+                       input->name());
     io::DataReader reader(std::move(input), std::move(file));
     j = describe_data(reader);
     if (opts.verify) j["verify"] = verify_data(reader);
@@ -357,7 +362,7 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
   } else if (format == io::kModelFormatName) {
     json summary = model_summary(file, input->name());
     // A model's preview is its training curves.
-    if (!opts.preview.empty()) write_training_curves(io::ModelReader(input->path()), opts.preview);
+    if (!opts.preview.empty()) run_curves({input->path()}, opts, out);
     j = describe_other(file, input->name(), format);
     j["summary"] = summary;
   } else {
@@ -365,6 +370,35 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
   }
   if (opts.json) out << j.dump(2) << "\n";
   else print_text(j, out);
+}
+
+void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts, std::ostream& out) {
+  std::vector<Reference> refs;
+  for (const auto& r : opts.references) refs.push_back(parse_reference(r));
+  // Every file read before anything is printed, so a bad one stops the run quietly.
+  std::vector<RunCurves> runs;
+  std::vector<bool> logs;
+  for (const auto& path : inputs) {
+    logs.push_back(is_training_log(path));
+    const std::string stem = path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
+    runs.push_back(logs.back() ? read_training_log(path) : curves_of_model(io::ModelReader(path), stem));
+  }
+  // What a log holds, as the model summary says it of a model file.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (!logs[i]) continue;
+    const RunCurves& r = runs[i];
+    char line[200];
+    std::snprintf(line, sizeof line, "steps %g-%g, loss %.4g -> %.4g", r.loss.x.front(), r.loss.x.back(),
+                  r.loss.y.front(), r.loss.y.back());
+    out << "log: " << r.source << "\n  " << line << "\n";
+    for (auto [s, what] : {std::pair{&r.knn, "k=200, T=0.1"}, std::pair{&r.knn20, "k=20, T=0.07"}})
+      if (!s->empty()) {
+        std::snprintf(line, sizeof line, "--monitor kNN (%s): %zu scores, last %.4f at %.0f s", what, s->y.size(),
+                      s->y.back(), s->x.back());
+        out << "  " << line << "\n";
+      }
+  }
+  if (!opts.preview.empty()) write_training_curves(runs, refs, opts.preview);
 }
 
 }  // namespace sslkit::info

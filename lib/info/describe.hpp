@@ -3,6 +3,7 @@
 #pragma once
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace sslkit::info {
 
@@ -12,9 +13,15 @@ struct InfoOptions {
   std::string preview;      // PNG path for an image grid or waveforms; text is printed instead
   int preview_count = 64;   // samples in the preview
   bool verify = false;      // read every sample of every dataset (checks the data, not only the schema)
+  std::vector<std::string> references;  // "LABEL=ACCURACY" lines on a curves preview's accuracy panel
 };
 
 // Prints the description of `opts.input` to `out` and writes the preview.
 void run_info(const InfoOptions& opts, std::ostream& out);
+
+// Training runs, each a model file or an ssl-pretrain --log-json log: their
+// curves in one --preview PNG (a colour each), and what each log holds in a
+// few lines.
+void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts, std::ostream& out);
 
 }  // namespace sslkit::info

@@ -87,7 +87,11 @@ eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te,
   auto rows = eval::labelled_subset(tr.y, o.label_fraction, o.seed);
   eval::Metrics m;
   if (o.mode == "knn") {
-    m = eval::score(eval::knn_predict(tr, rows, te, o.k, o.knn_temperature, K), te.y, K);
+    if (o.knn_metric != "cosine" && o.knn_metric != "euclidean")
+      throw UsageError("--knn-metric must be cosine or euclidean");
+    m = eval::score(o.knn_metric == "euclidean" ? eval::knn_predict_euclidean(tr, rows, te, o.k, K)
+                                                : eval::knn_predict(tr, rows, te, o.k, o.knn_temperature, K),
+                    te.y, K);
   } else {
     double best_wd = kDefaultProbeDecay, best_acc = -1;
     size_t held_rows = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # ssl-finetune's three modes on 120 images: features from a model file,
-# full fine-tuning and its from-scratch baseline, label fractions, the
-# fine-tuned model read back by ssl-embed, embeddings tied to their model by
-# SHA-256, a checkpoint surviving kill -9, and bad input.
+# Euclidean kNN against numpy, full fine-tuning and its from-scratch
+# baseline, label fractions, the fine-tuned model read back by ssl-embed,
+# embeddings tied to their model by SHA-256, a checkpoint surviving kill -9,
+# and bad input.
 . "$TESTS/cli/lib.sh"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
    --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
@@ -20,6 +21,28 @@ ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode k
 acc() { /usr/bin/python3 -c "import json; print(json.load(open('$1'))['accuracy'])"; }
 check_eq "model+images equals embeddings" "$(acc "$WORK/b.json")" "$(acc "$WORK/a.json")"
 
+# Euclidean kNN on pixels in [0, 1], one vote each, ties to the lowest class:
+# the same accuracy as numpy by brute force.
+ok ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode knn --k 5 --knn-metric euclidean --metrics "$WORK/e.json"
+check_eq "euclidean metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/e.json')); print(j['knn_metric'], j['k'], j['temperature'])")" "euclidean 5 None"
+want=$(/usr/bin/python3 - "$WORK/tr.h5" "$WORK/te.h5" <<'PY'
+import h5py, numpy as np, sys
+def load(p):
+    f = h5py.File(p, "r")
+    return f["images"][:].reshape(len(f["labels"]), -1).astype(np.float64) / 255, f["labels"][:]
+x, y = load(sys.argv[1]); q, t = load(sys.argv[2])
+d = ((q[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+near = np.argsort(d, axis=1, kind="stable")[:, :5]
+pred = np.array([np.bincount(y[n], minlength=10).argmax() for n in near])
+print((pred == t).mean())
+PY
+)
+check_eq "euclidean kNN against numpy" "$(acc "$WORK/e.json")" "$want"
+expect_error 2 "--knn-temperature weights cosine votes" "" \
+  ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode knn --knn-metric euclidean --knn-temperature 0.1
+expect_error 2 "--knn-metric goes with --mode knn" "" \
+  ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode linear --knn-metric euclidean
+
 # Full fine-tuning from the pretrained encoder and from scratch.
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 2 --batch 16 \
    -o "$WORK/ft.h5" --metrics "$WORK/ft.json" --plot "$WORK/ft.png"
@@ -27,6 +50,11 @@ grep -q "fine-tuned encoder" "$WORK/ok.out" || fail "full mode report"
 check_eq "full metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
 check_eq "fine-tuned model config" "$(h5get "$WORK/ft.h5" '__import__("json").loads(f["config"][0])["method"]')" "supervised"
 [ -s "$WORK/ft.png" ] || fail "confusion plot"
+# Titled, the class names on both axes: wider and taller than the 560-pixel grid of 10 classes.
+ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 10 --plot "$WORK/c.png" --title "kNN on embeddings"
+png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4, $7*256+$8}'; }
+check_eq "confusion plot size" "$(png_size "$WORK/c.png" | awk '{print ($1 > 600 && $2 > 600)}')" "1"
+expect_error 2 "--title names the --plot picture" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --title x
 ok ssl-embed "$WORK/ft.h5" "$WORK/te.h5" -o "$WORK/eft.h5"
 check_eq "embed a fine-tuned model" "$(h5get "$WORK/eft.h5" 'f["embeddings"].shape[1]')" "128"
 ok ssl-finetune "$WORK/tr.h5" --arch convnet-s --mode full --eval "$WORK/te.h5" --epochs 1 --batch 16 \

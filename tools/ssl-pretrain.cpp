@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
                  "--log-json and stored in the model file (train/monitor_knn)");
   app.add_option("--monitor-every", o.monitor_every, "Steps between --monitor scores (500)")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
+  app.add_option("--views", o.views,
+                 "emp: crops of each image per step, all through the encoder in one pass (16, at most 64; EMP-SSL's CIFAR runs use 20)")
+      ->check(CLI::Range(2, 64));
+  app.add_option("--view-size", o.view_size,
+                 "emp: side in pixels the crops are resized to (default: the images' side, as EMP-SSL; smaller is cheaper)")
+      ->check(CLI::Range(4, 4096));
   app.add_option("--patch", o.patch, "ViT: patch side in pixels (4: 49 patches of a 28x28 image); any that divides the images")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   app.add_flag("--norm-pix-loss,!--no-norm-pix-loss", o.norm_pix,

@@ -22,5 +22,6 @@ std::unique_ptr<Method> make_mlm(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng);
 
 }  // namespace sslkit::methods

@@ -26,6 +26,8 @@ const std::vector<MethodInfo>& method_registry() {
       {"simsiam", "image", "SimSiam: BYOL without the EMA target (stop-gradient)", 2, false, true, "simclr", simsiam},
       {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
       {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
+      {"emp", "image", "EMP-SSL: many crops of each image (--views, 16), total coding rate plus each crop's cosine to its image's crop mean",
+       16, false, true, "crop(0.25,0.25,1,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)", make_emp},
       {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
       {"mae", "image", "MAE: a ViT encodes a quarter of the patches, a light decoder predicts the pixels of the rest (vit-mini, vit-tiny)",
        1, false, true, "crop(0.2,1) flip(0.5)", make_mae, 0.75},

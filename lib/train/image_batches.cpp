@@ -25,6 +25,9 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     spec_.rows.resize(in.size());
     std::iota(spec_.rows.begin(), spec_.rows.end(), size_t{0});
   }
+  if (spec_.view_size > 0 && use_views_ && (spec_.view_size != h_ || spec_.view_size != w_))
+    throw UsageError(in.name() + " holds views of " + std::to_string(h_) + "x" + std::to_string(w_) +
+                     " made by ssl-augment; they cannot be resized to " + std::to_string(spec_.view_size));
   if (spec_.patch_ratio > 0 && (spec_.patch < 1 || h_ % spec_.patch != 0 || w_ % spec_.patch != 0))
     throw UsageError(in.name() + " holds " + std::to_string(h_) + "x" + std::to_string(w_) + " images, which " +
                      std::to_string(spec_.patch) + "-pixel patches do not tile");
@@ -78,8 +81,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
     ids = in_.ids_at(s.sorted);
   }
   const int nviews = spec_.rotation ? 1 : spec_.views;
+  // Views at --view-size (EMP-SSL's crops may be smaller than the images).
+  const int vh = spec_.view_size > 0 ? spec_.view_size : h_, vw = spec_.view_size > 0 ? spec_.view_size : w_;
+  const size_t view_px = static_cast<size_t>(vh) * vw * c_;
   std::vector<nn::Tensor> views;
-  for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, h_, w_, c_}, nn::DType::f32);
+  for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, vh, vw, c_}, nn::DType::f32);
   Prepared b;
   const bool with_targets = spec_.rotation || !spec_.targets.empty();
   std::vector<int32_t> targets(B, -1);
@@ -101,12 +107,12 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
         // Rotation: each image gets one random rotation per step.
         const int view = spec_.rotation ? static_cast<int>(rng.below(4)) : v;
         int32_t pretext = -1;
-        out = augment::make_view(spec_.recipe, src, view, h_, w_, rng, &pretext);
+        out = augment::make_view(spec_.recipe, src, view, vh, vw, rng, &pretext);
         if (spec_.rotation) target = pretext;
       }
-      float* dst = views[v].f32() + r * px;
+      float* dst = views[v].f32() + r * view_px;
       const float scale = 1.0f / (255.0f * spec_.stdev), shift = spec_.mean / spec_.stdev;
-      for (size_t i = 0; i < px; ++i) dst[i] = out.data[i] * scale - shift;
+      for (size_t i = 0; i < view_px; ++i) dst[i] = out.data[i] * scale - shift;
     }
     targets[r] = target;
   }

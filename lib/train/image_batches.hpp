@@ -22,6 +22,7 @@ struct ImageBatchSpec {
   uint64_t seed = 0;
   float mean = 0.5f, stdev = 0.25f;
   int views = 2;                 // augmented views per image
+  int view_size = 0;             // side of each view in pixels (0: the images' own); square
   bool rotation = false;         // one rotated view per image; its index is the target
   augment::Recipe recipe;
   std::vector<size_t> rows;      // rows to draw from (empty: every row)

@@ -65,7 +65,7 @@ std::vector<float> KnnMonitor::embed(methods::Method& m, const std::vector<uint8
   return out;
 }
 
-double KnnMonitor::score(methods::Method& m, nn::DType dt) const {
+KnnMonitor::Scores KnnMonitor::score(methods::Method& m, nn::DType dt) const {
   const bool was_training = m.training();
   m.set_training(false);  // batchnorm's running statistics, as ssl-embed sees the encoder
   eval::Features bank, query;
@@ -78,8 +78,10 @@ double KnnMonitor::score(methods::Method& m, nn::DType dt) const {
   query.y = query_y_;
   std::vector<size_t> rows(bank_y_.size());
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  const std::vector<int32_t> pred = eval::knn_predict(bank, rows, query, 200, 0.1, classes_);
-  return eval::score(pred, query_y_, classes_).accuracy;
+  Scores out;
+  out.knn200 = eval::score(eval::knn_predict(bank, rows, query, 200, 0.1, classes_), query_y_, classes_).accuracy;
+  out.knn20 = eval::score(eval::knn_predict(bank, rows, query, 20, 0.07, classes_), query_y_, classes_).accuracy;
+  return out;
 }
 
 }  // namespace sslkit::train

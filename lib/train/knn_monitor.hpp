@@ -22,9 +22,14 @@ class KnnMonitor {
   // either file is not labelled images of the training images' shape.
   KnnMonitor(const io::DataReader& train, const std::string& val_path, float mean, float stdev, uint64_t seed,
              size_t max_bank = 10000, size_t max_queries = 10000);
-  // kNN accuracy (k = 200, T = 0.1) of the method's encoder now. Leaves the
-  // method in the training mode it found.
-  double score(methods::Method& m, nn::DType dt) const;
+  // kNN accuracy of the method's encoder now under both conventions users
+  // compare: lightly's k = 200, T = 0.1 and solo-learn's k = 20, T = 0.07
+  // (one embedding of bank and queries serves both). Leaves the method in
+  // the training mode it found.
+  struct Scores {
+    double knn200 = 0, knn20 = 0;
+  };
+  Scores score(methods::Method& m, nn::DType dt) const;
   size_t bank_size() const { return bank_y_.size(); }
   size_t queries() const { return query_y_.size(); }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "augment/recipe.hpp"
+#include "nn/profile.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
@@ -95,6 +96,8 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
   differs("--seed", "seed", o.seed);
   differs("--eval-split", "eval_split", o.eval_split);
   differs("--patch", "patch", o.patch);
+  differs("--views", "views", o.views);
+  differs("--view-size", "view_size", o.view_size);
   differs("--norm-pix-loss", "norm_pix", o.norm_pix);
   if (config.contains("data")) {
     const json& d = config["data"];
@@ -255,6 +258,16 @@ void run_pretrain(const PretrainOptions& o) {
       throw UsageError("--norm-pix-loss goes with --method mae");
     mp.patch = o.patch;
     mp.norm_pix = o.norm_pix;
+    const bool emp = o.method == "emp";
+    if (!emp && (o.given.count("--views") || o.given.count("--view-size")))
+      throw UsageError("--views and --view-size go with --method emp (" + o.method + " takes " +
+                       std::to_string(info.views) + " view" + (info.views == 1 ? "" : "s") + " of each image)");
+    if (emp) {
+      // EMP-SSL's projector is 8 and 2 times its encoder's 512 features wide
+      // (4096, 1024); the same ratios for convnet-s's 128.
+      mp.hidden_dim = 8 * 128;
+      mp.proj_dim = 2 * 128;
+    }
     // MAE's recipe unless told: lr 1.5e-4 x batch / 256, weight decay 0.05,
     // AdamW betas (0.9, 0.95).
     const bool mae = o.method == "mae";
@@ -265,7 +278,8 @@ void run_pretrain(const PretrainOptions& o) {
               {"lr", mae && !o.given.count("--lr") ? 1.5e-4 * o.batch / 256 : o.lr},
               {"weight_decay", mae && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay},
               {"adam_beta2", mae ? 0.95 : 0.999},
-              {"batch", o.batch},
+              // EMP-SSL's 100 images a step (each of them --views crops).
+              {"batch", emp && !o.given.count("--batch") ? 100 : o.batch},
               {"epochs", o.epochs},
               {"time_budget", o.time_budget},
               {"warmup", o.warmup},
@@ -274,6 +288,10 @@ void run_pretrain(const PretrainOptions& o) {
               {"seed", o.seed},
               {"precision", nn::dtype_name(dt)},
               {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
+    if (emp) {
+      config["views"] = o.views;
+      config["view_size"] = o.view_size;
+    }
     methods::write_params(mp, config);
   }
   config["precision"] = nn::dtype_name(dt);
@@ -358,7 +376,8 @@ void run_pretrain(const PretrainOptions& o) {
     spec.seed = seed;
     spec.mean = config["normalize"]["mean"];
     spec.stdev = config["normalize"]["std"];
-    spec.views = info.views;
+    spec.views = config.value("views", info.views);
+    spec.view_size = config.value("view_size", 0);
     spec.rotation = info.rotation;
     spec.recipe = augment::make_recipe(config["recipe"], config["strength"]);
     spec.first_step = extras.step;
@@ -444,16 +463,20 @@ void run_pretrain(const PretrainOptions& o) {
   auto score_monitor = [&](int64_t step, double seconds) {
     if (!monitor || step == last_monitor) return;
     last_monitor = step;
-    const double acc = monitor->score(*method, dt);
+    const KnnMonitor::Scores acc = monitor->score(*method, dt);
     extras.series["monitor_step"].push_back(static_cast<float>(step));
     extras.series["monitor_seconds"].push_back(static_cast<float>(seconds));
-    extras.series["monitor_knn"].push_back(static_cast<float>(acc));
-    char line[160];
-    std::snprintf(line, sizeof line, "after %lld steps (%.0f s): kNN accuracy %.4f on %zu images of %s",
-                  static_cast<long long>(step + 1), seconds, acc, monitor->queries(), o.monitor.c_str());
+    extras.series["monitor_knn"].push_back(static_cast<float>(acc.knn200));
+    extras.series["monitor_knn20"].push_back(static_cast<float>(acc.knn20));
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "after %lld steps (%.0f s): kNN accuracy %.4f (k=200, T=0.1), %.4f (k=20, T=0.07) on %zu images of %s",
+                  static_cast<long long>(step + 1), seconds, acc.knn200, acc.knn20, monitor->queries(),
+                  o.monitor.c_str());
     note(line);
     if (log.is_open())
-      log << json{{"step", step}, {"seconds", seconds}, {"monitor_knn", acc}}.dump() << "\n" << std::flush;
+      log << json{{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}}.dump()
+          << "\n" << std::flush;
   };
   if (monitor)
     loop.after_step.push_back([&](const StepReport& r) {
@@ -531,6 +554,12 @@ void run_pretrain(const PretrainOptions& o) {
                 100 * (images ? images->busy_seconds() : tokens ? tokens->busy_seconds() : clips->busy_seconds()) /
                     std::max(1e-9, r.seconds - extras.seconds));
   note(line);
+  // SSLKIT_PROFILE=1: where the steps went, op by op.
+  if (nn::profile_enabled())
+    for (const auto& row : nn::profile_rows()) {
+      std::snprintf(line, sizeof line, "profile: %-28s %9.3f s %8ld calls", row.op.c_str(), row.seconds, row.calls);
+      note(line);
+    }
 }
 
 }  // namespace sslkit::train

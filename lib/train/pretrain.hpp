@@ -30,6 +30,8 @@ struct PretrainOptions {
   int64_t eval_every = 100;         // steps between evaluations (and one at the end)
   std::string monitor;              // images: labelled images scored by kNN on the frozen encoder as training goes
   int64_t monitor_every = 500;      // steps between kNN scores (and one at the end)
+  int views = 16;                   // emp: crops per image (two-view methods take 2)
+  int view_size = 0;                // emp: side the crops are resized to (0: the images' side)
   int64_t patch = 4;                // vit: patch side in pixels
   bool norm_pix = true;             // mae: per-patch normalised targets (MAE's norm_pix_loss)
   std::string recon;                // mae: a PNG of reconstructions, rewritten every recon_every steps and at the end

@@ -20,6 +20,12 @@ check_eq "monitor lines in the log" "$(grep -c '"monitor_knn"' "$WORK/log.jsonl"
 ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --metrics "$WORK/knn.json"
 check_eq "agrees with ssl-finetune --mode knn" \
   "$(h5get "$WORK/m.h5" 'round(float(f["train/monitor_knn"][-1]), 4) == round(__import__("json").load(open("'"$WORK/knn.json"'"))["accuracy"], 4)')" "True"
+# And solo-learn's convention (k=20, T=0.07), logged beside it.
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --eval "$WORK/te.h5" --mode knn --k 20 --knn-temperature 0.07 \
+   --metrics "$WORK/knn20.json"
+check_eq "k=20 agrees with ssl-finetune --k 20 --knn-temperature 0.07" \
+  "$(h5get "$WORK/m.h5" 'round(float(f["train/monitor_knn20"][-1]), 4) == round(__import__("json").load(open("'"$WORK/knn20.json"'"))["accuracy"], 4)')" "True"
+check_eq "k=20 lines in the log" "$(grep -c '"monitor_knn20"' "$WORK/log.jsonl")" "$n_scores"
 # The model's preview is its curves: loss per step beside kNN against seconds.
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $3*256+$4, $7*256+$8}'; }
 ok ssl-info "$WORK/m.h5" --preview "$WORK/curves.png"

@@ -9,6 +9,17 @@ for m in simclr moco byol simsiam barlow vicreg rotation; do
   ok ssl-pretrain "$WORK/tr.h5" --method $m --batch 16 --epochs 1 -o "$WORK/$m.h5"
   check_eq "$m loss steps" "$(h5get "$WORK/$m.h5" 'len(f["train/loss"])')" "5"
 done
+# EMP-SSL: --views crops of each image, smaller with --view-size; the model
+# embeds full images like any other; its options are refused elsewhere.
+ok ssl-pretrain "$WORK/tr.h5" --method emp --views 4 --view-size 14 --batch 16 --epochs 1 -o "$WORK/emp.h5" \
+   --log-json "$WORK/emp.jsonl"
+check_eq "emp loss steps" "$(h5get "$WORK/emp.h5" 'len(f["train/loss"])')" "5"
+check_eq "emp logs its coding rate and crop cosine" "$(grep -c '"crop_cosine"' "$WORK/emp.jsonl")" "5"
+ok ssl-embed "$WORK/emp.h5" "$WORK/te.h5" -o "$WORK/emp-emb.h5"
+check_eq "emp embeds 128-d" "$(h5get "$WORK/emp-emb.h5" 'f["embeddings"].shape[1]')" "128"
+expect_error 2 "--views and --view-size go with --method emp \(simclr takes 2 views" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --views 4 -o "$WORK/x.h5"
+expect_error 2 "--views: Value 1 not in range" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method emp --views 1 -o "$WORK/x.h5"
 check_eq "model format" "$(h5get "$WORK/simclr.h5" 'f.attrs["format"]')" "sslkit-model"
 ssl-info "$WORK/simclr.h5" | grep -q "params/encoder.conv0.weight" || fail "ssl-info lists model parameters"
 # A model file leads with its summary; the full listing follows.

@@ -1,0 +1,66 @@
+#include "methods/factories.hpp"
+#include "nn/ops.hpp"
+
+namespace sslkit::methods {
+
+using nn::Var;
+
+namespace {
+
+// EMP-SSL (Tong et al. 2023, "EMP-SSL: towards self-supervised learning in
+// one training epoch"; tsb0601/EMP-SSL): many crops of each image through
+// the same encoder in one pass, a 3-layer BN projector to unit vectors, and
+// loss = mean over crops of the total coding rate of the batch's projections
+// - 200 x the mean cosine of each crop to its image's crop mean. Every crop
+// is a view of the batch (--views, 16 by default; EMP's CIFAR runs use 20 at
+// a quarter of the area, resized back to the image's size).
+class EMP : public nn::ModuleImpl<EMP, Method> {
+ public:
+  static constexpr float kEps = 0.2f;          // TCR's eps (EMP's --eps)
+  static constexpr float kSimWeight = 200.f;   // EMP's --patch_sim
+
+  EMP(const MethodParams& p, Rng& rng) {
+    encoder_ = make_image_encoder(p, rng);
+    const int64_t d = encoder_->out_dim();
+    proj_ = nn::MLP({d, p.hidden_dim, p.hidden_dim, p.proj_dim}, rng, true);
+  }
+  EMP(const EMP& o) : nn::ModuleImpl<EMP, Method>(o), proj_(o.proj_) {}
+
+  Var loss(const Batch& b) override {
+    const int64_t V = static_cast<int64_t>(b.views.size());
+    if (V < 2) throw UsageError("emp needs at least 2 views of each image (--views)");
+    const int64_t B = b.views[0].shape()[0];
+    // One pass over every crop: batchnorm sees the V x B crops together, as
+    // EMP's torch.cat of the patches does.
+    Var z = nn::l2_normalize(nn::cast(proj_.forward(encoder_->forward(nn::concat(b.views, 0))), nn::DType::f32));
+    Var tcr;
+    for (int64_t c = 0; c < V; ++c) {
+      Var t = nn::total_coding_rate(nn::slice_rows(z, c * B, B), kEps);
+      tcr = c == 0 ? t : nn::add(tcr, t);
+    }
+    tcr = nn::scale(tcr, 1.0f / static_cast<float>(V));
+    Var cosine = nn::crop_mean_cosine(z, V);
+    tcr_ = tcr.value().item();
+    cosine_ = cosine.value().item();
+    last_embedding = nn::slice_rows(z, 0, B).value();
+    return nn::sub(tcr, nn::scale(cosine, kSimWeight));
+  }
+  std::vector<std::pair<std::string, double>> metrics() const override {
+    return {{"coding_rate", -tcr_}, {"crop_cosine", cosine_}};
+  }
+  Var project(const Var& f) override { return nn::l2_normalize(proj_.forward(f)); }
+  void visit(nn::ModuleVisitor& v) override {
+    v.module("encoder", *encoder_);
+    v.module("projector", proj_);
+  }
+
+ private:
+  nn::MLP proj_;
+  double tcr_ = 0, cosine_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng) { return std::make_unique<EMP>(p, rng); }
+
+}  // namespace sslkit::methods

@@ -43,7 +43,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # The demo pipeline on the default datasets.
-# DEMO_BUDGET: seconds of SimCLR pretraining in the demo, DEMO_TEXT_BUDGET of
+# DEMO_BUDGET: seconds of image pretraining in the demo (EMP-SSL, the default), DEMO_TEXT_BUDGET of
 # masked language modelling on fortunes (about 19 minutes of make run in all
 # at 600 and 180; the benchmark figures use 1200; 30 and 20 are a smoke run).
 DEMO_BUDGET ?= 600

@@ -13,17 +13,13 @@ OUT=${1:-demo}
 BIN=${BIN:-build}
 BUDGET=${DEMO_BUDGET:-600}
 TEXT_BUDGET=${DEMO_TEXT_BUDGET:-180}
-# What is pretrained: the method, the encoder and the augmentation recipe,
-# set from outside while the best of them is being chosen. DEMO_RECIPE
-# unset is the recipe below whatever the method; set and empty, the
-# method's own default recipe.
-METHOD=${DEMO_METHOD:-simclr}
-ARCH=${DEMO_ARCH:-convnet-s}
-# Crops of 20-100 %, flips and brightness/contrast jitter: the PyTorch
-# peer's recipe (shared/peer/simclr_peer.py), so the demo's figures compare
-# like with like (bench/pretrain_eval.sh). On 28x28 grayscale, saturation,
-# hue and grayscale do nothing anyway.
-RECIPE=${DEMO_RECIPE-"crop(0.2,1) flip(0.5) jitter(0.4,0.4,0,0,p=0.8)"}
+# What is pretrained: ssl-pretrain's defaults (EMP-SSL on convnet-m, 16
+# crops of 14 x 14 per image: the best of the 5-minute screens in
+# docs/methods.md) unless DEMO_METHOD, DEMO_ARCH or DEMO_RECIPE say
+# otherwise (empty: the method's own).
+METHOD=${DEMO_METHOD:-emp}
+ARCH=${DEMO_ARCH:-}
+RECIPE=${DEMO_RECIPE:-}
 for f in "$OUT"/*-train.h5; do
   echo "== $f"
   "$BIN/ssl-info" "$f" | sed -n '1,2p'
@@ -35,11 +31,13 @@ done
 
 recipe_args=()
 [ -n "$RECIPE" ] && recipe_args=(--recipe "$RECIPE")
-echo "== pretraining $METHOD ($ARCH) on Fashion-MNIST without labels for ${BUDGET} s, kNN on the test set watching"
+[ -n "$ARCH" ] && recipe_args+=(--arch "$ARCH")
+echo "== pretraining $METHOD (${ARCH:-its default encoder}) on Fashion-MNIST without labels for ${BUDGET} s, kNN on the test set watching"
 # --log-json appends: a new run starts a new log, or its curves would mix with the last one's.
 rm -f "$OUT/$METHOD-log.jsonl"
-"$BIN/ssl-pretrain" "$OUT/fashion-train.h5" --method "$METHOD" --arch "$ARCH" --time-budget "$BUDGET" \
+"$BIN/ssl-pretrain" "$OUT/fashion-train.h5" --method "$METHOD" --time-budget "$BUDGET" \
   "${recipe_args[@]}" --monitor "$OUT/fashion-test.h5" -o "$OUT/$METHOD.h5" --log-json "$OUT/$METHOD-log.jsonl"
+ARCH=$("$BIN/ssl-info" "$OUT/$METHOD.h5" | awk '$1 == "encoder" {print $2; exit}')
 "$BIN/ssl-embed" "$OUT/$METHOD.h5" "$OUT/fashion-train.h5" -o "$OUT/emb-train.h5"
 "$BIN/ssl-embed" "$OUT/$METHOD.h5" "$OUT/fashion-test.h5" -o "$OUT/emb-test.h5"
 acc() { /usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$1'))['accuracy'])"; }

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
                      ->check(CLI::Range(1, 100000));
   app.add_option("--arch", full.arch,
-                 "full without --model: train this encoder from scratch (the baseline): convnet-s, resnet18, vit-mini, "
+                 "full without --model: train this encoder from scratch (the baseline): convnet-s, convnet-m, resnet18, vit-mini, "
                  "vit-tiny; bert-tiny, bert-mini for text, w2v-mini, w2v-tiny for audio (the defaults there)")
       ->check(CLI::IsMember(models::arch_names()));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));

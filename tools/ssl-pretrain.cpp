@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     if (m.pretrain) methods_help += std::string("\n  ") + m.name + ": " + m.summary;
   app.add_option("--method", o.method, methods_help)->check(CLI::IsMember(methods::pretrain_method_names()));
   app.add_option("--arch", o.arch,
-                 "Encoder: convnet-s, resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4; mae's default) for images; "
+                 "Encoder: convnet-s, convnet-m (twice as wide), resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4; mae's default) for images; "
                  "bert-tiny or bert-mini for text (the default there); w2v-mini or w2v-tiny for audio (the default there)")
       ->check(CLI::IsMember(models::arch_names()));
   app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
                  "emp: crops of each image per step, all through the encoder in one pass (16, at most 64; EMP-SSL's CIFAR runs use 20)")
       ->check(CLI::Range(2, 64));
   app.add_option("--view-size", o.view_size,
-                 "emp: side in pixels the crops are resized to (default: the images' side, as EMP-SSL; smaller is cheaper)")
+                 "emp: side in pixels the crops are resized to (default: half the images' side; EMP-SSL resizes to the full side, slower and, measured, worse)")
       ->check(CLI::Range(4, 4096));
   app.add_option("--patch", o.patch, "ViT: patch side in pixels (4: 49 patches of a 28x28 image); any that divides the images")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));

@@ -10,13 +10,14 @@ namespace sslkit::models {
 using nn::Var;
 
 const std::vector<std::string>& arch_names() {
-  static const std::vector<std::string> names{"convnet-s", "resnet18",  "vit-mini", "vit-tiny",
+  static const std::vector<std::string> names{"convnet-s", "convnet-m", "resnet18",  "vit-mini", "vit-tiny",
                                               "w2v-mini",  "w2v-tiny",  "bert-tiny", "bert-mini"};
   return names;
 }
 
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit) {
   if (arch == "convnet-s") return std::make_unique<ConvNetS>(in_channels, rng);
+  if (arch == "convnet-m") return std::make_unique<ConvNetS>(in_channels, rng, 2);
   if (arch == "resnet18") return std::make_unique<ResNet18>(in_channels, rng);
   if (is_vit_arch(arch)) {
     auto v = std::make_unique<ViT>(arch, in_channels, vit.patch, rng);
@@ -24,11 +25,12 @@ std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channe
     return v;
   }
   if (is_audio_arch(arch)) return std::make_unique<W2VEncoder>(arch, rng);
-  throw UsageError("--arch must be convnet-s, resnet18, vit-mini, vit-tiny, w2v-mini or w2v-tiny, not '" + arch + "'");
+  throw UsageError("--arch must be convnet-s, convnet-m, resnet18, vit-mini, vit-tiny, w2v-mini or w2v-tiny, not '" + arch + "'");
 }
 
-ConvNetS::ConvNetS(int64_t in_channels, Rng& rng) {
-  const int64_t chans[][2] = {{in_channels, 32}, {32, 32}, {32, 64}, {64, 64}, {64, 128}};
+ConvNetS::ConvNetS(int64_t in_channels, Rng& rng, int64_t width) : width_(width) {
+  const int64_t w = width;
+  const int64_t chans[][2] = {{in_channels, 32 * w}, {32 * w, 32 * w}, {32 * w, 64 * w}, {64 * w, 64 * w}, {64 * w, 128 * w}};
   for (auto& c : chans) {
     // Conv followed by batchnorm: no bias (as in the PyTorch reference).
     convs.emplace_back(c[0], c[1], 3, rng, 1, 1, false);

@@ -35,18 +35,20 @@ std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channe
 
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,
 // conv3x3(32->64)+BN+ReLU, conv3x3(64->64)+BN+ReLU, maxpool2,
-// conv3x3(64->128)+BN+ReLU, global average pool -> 128.
+// conv3x3(64->128)+BN+ReLU, global average pool -> 128 (convnet-s).
+// `width` multiplies every layer's channels: convnet-m is width 2 (256
+// features, about four times the multiply-adds).
 class ConvNetS : public nn::ModuleImpl<ConvNetS, Encoder> {
  public:
-  ConvNetS(int64_t in_channels, Rng& rng);
+  ConvNetS(int64_t in_channels, Rng& rng, int64_t width = 1);
   nn::Var forward(const nn::Var& x) override;
-  int64_t out_dim() const override { return kOutDim; }
+  int64_t out_dim() const override { return 128 * width_; }
   void visit(nn::ModuleVisitor& v) override;
-  static constexpr int64_t kOutDim = 128;
 
  private:
   std::vector<nn::Conv2d> convs;
   std::vector<nn::BatchNorm> norms;
+  int64_t width_ = 1;
 };
 
 struct BasicBlock {

@@ -310,7 +310,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   } else {
     if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
     if (models::is_text_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is a text encoder; " + tr.name() + " holds images (convnet-s, resnet18)");
+      throw UsageError("--arch " + o.arch + " is a text encoder; " + tr.name() + " holds images (convnet-s, convnet-m, resnet18)");
     mp.arch = o.arch;
     mp.in_channels = tr.info("/images").shape[3];
     std::tie(mean, stdev) = pixel_stats(tr);

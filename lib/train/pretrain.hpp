@@ -11,7 +11,7 @@ namespace sslkit::train {
 
 struct PretrainOptions {
   std::string input, output;
-  std::string method = "simclr", arch = "convnet-s";
+  std::string method = "emp", arch = "convnet-s";  // emp: the fastest learner measured (docs/methods.md)
   std::string optimizer = "adamw";  // sgd, lars, adamw
   std::string precision = "auto";
   std::string recipe;               // default: the method's own (simclr, mocov2, byol)

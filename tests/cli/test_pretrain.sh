@@ -18,7 +18,7 @@ check_eq "emp logs its coding rate and crop cosine" "$(grep -c '"crop_cosine"' "
 ok ssl-embed "$WORK/emp.h5" "$WORK/te.h5" -o "$WORK/emp-emb.h5"
 check_eq "emp embeds 128-d" "$(h5get "$WORK/emp-emb.h5" 'f["embeddings"].shape[1]')" "128"
 expect_error 2 "--views and --view-size go with --method emp \(simclr takes 2 views" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/tr.h5" --views 4 -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/tr.h5" --method simclr --views 4 -o "$WORK/x.h5"
 expect_error 2 "--views: Value 1 not in range" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method emp --views 1 -o "$WORK/x.h5"
 check_eq "model format" "$(h5get "$WORK/simclr.h5" 'f.attrs["format"]')" "sslkit-model"
 ssl-info "$WORK/simclr.h5" | grep -q "params/encoder.conv0.weight" || fail "ssl-info lists model parameters"

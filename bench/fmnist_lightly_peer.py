@@ -69,17 +69,7 @@ from lightly.transforms import (BYOLTransform, BYOLView1Transform, BYOLView2Tran
                                 VICRegTransform)
 from lightly.utils.benchmarking import knn_predict
 from lightly.utils.lars import LARS
-
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or platform.machine()
+from peer_timing import cpu_name  # bench/ is on the path: this script's folder
 
 
 def cpu_flags():

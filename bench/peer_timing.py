@@ -1,5 +1,6 @@
 """What the PyTorch peers in bench/ share: one training step timed after
-warm-up steps (median of the timed ones), and the process's peak RSS."""
+warm-up steps (median of the timed ones), the process's peak RSS, and the
+CPU's name."""
 import resource
 import statistics
 import time
@@ -18,3 +19,14 @@ def median_step_seconds(step, warmup_iters, iters):
 
 def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_name():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()

@@ -39,21 +39,10 @@ import argparse, json
 
 import numpy as np
 import torch
-from peer_timing import median_step_seconds, rss_mib
+from peer_timing import cpu_name, median_step_seconds, rss_mib
 
 SAMPLES = 16000  # 1 s at 16 kHz
 CONV = [(128, 10, 5)] + [(128, 3, 2)] * 4 + [(128, 2, 2)] * 2  # (channels, kernel, stride)
-
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or platform.machine()
 
 
 def clips(batch, data):

@@ -66,7 +66,7 @@ expect_error 2 "--method wav2vec trains audio files; .*img.h5 holds images" "$WO
   ssl-pretrain "$WORK/img.h5" --method wav2vec -o "$WORK/x.h5"
 expect_error 2 "img.h5 is an image file; .*w.h5 is an audio model \(wav2vec\)" "$WORK/x.h5" \
   ssl-embed "$WORK/w.h5" "$WORK/img.h5" -o "$WORK/x.h5"
-expect_error 2 "a.h5 is an audio file; .*img-m.h5 is an image model \(simclr\)" "$WORK/x.h5" \
+expect_error 2 "a.h5 is an audio file; .*img-m.h5 is an image model \(emp\)" "$WORK/x.h5" \
   ssl-embed "$WORK/img-m.h5" "$WORK/a.h5" -o "$WORK/x.h5"
 expect_error 2 "--frames gives one embedding per audio frame" "$WORK/x.h5" \
   ssl-embed "$WORK/img-m.h5" "$WORK/img.h5" --frames -o "$WORK/x.h5"

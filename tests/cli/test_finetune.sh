@@ -7,7 +7,7 @@
 . "$TESTS/cli/lib.sh"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" \
    --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
-ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 -o "$WORK/m.h5"
+ok ssl-pretrain "$WORK/tr.h5" --method simclr --batch 16 --epochs 1 -o "$WORK/m.h5"
 
 # Embeddings name their model by path and by content.
 ok ssl-embed "$WORK/m.h5" "$WORK/tr.h5" -o "$WORK/etr.h5"

@@ -16,7 +16,7 @@ ok ssl-pretrain "$WORK/tr.h5" --method emp --views 4 --view-size 14 --batch 16 -
 check_eq "emp loss steps" "$(h5get "$WORK/emp.h5" 'len(f["train/loss"])')" "5"
 check_eq "emp logs its coding rate and crop cosine" "$(grep -c '"crop_cosine"' "$WORK/emp.jsonl")" "5"
 ok ssl-embed "$WORK/emp.h5" "$WORK/te.h5" -o "$WORK/emp-emb.h5"
-check_eq "emp embeds 128-d" "$(h5get "$WORK/emp-emb.h5" 'f["embeddings"].shape[1]')" "128"
+check_eq "emp embeds 256-d (convnet-m, its default)" "$(h5get "$WORK/emp-emb.h5" 'f["embeddings"].shape[1]')" "256"
 expect_error 2 "--views and --view-size go with --method emp \(simclr takes 2 views" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method simclr --views 4 -o "$WORK/x.h5"
 expect_error 2 "--views: Value 1 not in range" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method emp --views 1 -o "$WORK/x.h5"

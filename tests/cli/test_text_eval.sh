@@ -45,7 +45,7 @@ check_eq "one line per mask, then the sentence" "$(grep -c '^\[MASK\] [12]:' "$W
 check_eq "three guesses each" "$(head -1 "$WORK/p.out" | grep -o '" [01]\.[0-9]*' | wc -l)" "3"
 tail -1 "$WORK/p.out" | grep -q "MASK" && fail "the filled sentence still has [MASK]"
 expect_error 2 "needs a sentence with \[MASK\]" "" ssl-info "$WORK/m.h5" --predict "no mask here"
-ok ssl-pretrain "$WORK/img.h5" --epochs 1 --batch 32 -o "$WORK/im.h5"
+ok ssl-pretrain "$WORK/img.h5" --method simclr --epochs 1 --batch 32 -o "$WORK/im.h5"
 expect_error 2 "im.h5 is not a masked language model \(method simclr\)" "" ssl-info "$WORK/im.h5" --predict "a [MASK]"
 
 # Full fine-tuning: from the pretrained encoder, and the same model from scratch.

@@ -110,6 +110,11 @@ std::vector<size_t> labelled_subset(const std::vector<int32_t>& y, double fracti
 
 std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& rows, const Features& te, int k,
                                  double T, int K) {
+  return knn_predict(tr, rows, te, std::vector<KnnRule>{{k, T}}, K).front();
+}
+
+std::vector<std::vector<int32_t>> knn_predict(const Features& tr, const std::vector<size_t>& rows, const Features& te,
+                                              const std::vector<KnnRule>& rules, int K) {
   auto normed = [](const Features& f, size_t i, std::vector<float>& out) {
     double s = 0;
     for (int64_t j = 0; j < f.d; ++j) s += f.x[i * f.d + j] * f.x[i * f.d + j];
@@ -122,8 +127,9 @@ std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& 
     normed(tr, rows[r], v);
     std::copy(v.begin(), v.end(), trn.begin() + r * tr.d);
   }
-  std::vector<int32_t> pred(te.n);
-  const int kk = std::min<int>(k, static_cast<int>(rows.size()));
+  std::vector<std::vector<int32_t>> pred(rules.size(), std::vector<int32_t>(te.n));
+  int kmax = 0;
+  for (const auto& r : rules) kmax = std::max(kmax, std::min<int>(r.k, static_cast<int>(rows.size())));
   nn::Var bank(nn::Tensor::from({static_cast<int64_t>(rows.size()), tr.d}, trn));
   const int64_t chunk = 256;
   for (int64_t s = 0; s < te.n; s += chunk) {
@@ -144,10 +150,14 @@ std::vector<int32_t> knn_predict(const Features& tr, const std::vector<size_t>& 
     for (int64_t i = 0; i < m; ++i) {
       std::vector<std::pair<float, int32_t>> sims(R);
       for (int64_t r = 0; r < R; ++r) sims[r] = {sim.f32()[i * R + r], tr.y[rows[r]]};
-      std::partial_sort(sims.begin(), sims.begin() + kk, sims.end(), [](auto& a, auto& b) { return a.first > b.first; });
-      std::vector<double> votes(K, 0);
-      for (int j = 0; j < kk; ++j) votes[sims[j].second] += std::exp(sims[j].first / T);
-      pred[s + i] = static_cast<int32_t>(std::max_element(votes.begin(), votes.end()) - votes.begin());
+      // Sorted nearest first: each rule votes over its own first k.
+      std::partial_sort(sims.begin(), sims.begin() + kmax, sims.end(), [](auto& a, auto& b) { return a.first > b.first; });
+      for (size_t u = 0; u < rules.size(); ++u) {
+        const int kk = std::min<int>(rules[u].k, static_cast<int>(R));
+        std::vector<double> votes(K, 0);
+        for (int j = 0; j < kk; ++j) votes[sims[j].second] += std::exp(sims[j].first / rules[u].temperature);
+        pred[u][s + i] = static_cast<int32_t>(std::max_element(votes.begin(), votes.end()) - votes.begin());
+      }
     }
   }
   return pred;

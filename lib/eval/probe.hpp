@@ -59,6 +59,14 @@ Metrics score(const std::vector<int32_t>& pred, const std::vector<int32_t>& trut
 // training rows `rows` vote exp(sim / T) for their class.
 std::vector<int32_t> knn_predict(const Features& train, const std::vector<size_t>& rows, const Features& test, int k,
                                  double T, int num_classes);
+// Several such rules from one similarity pass (the monitor scores k=200
+// T=0.1 and k=20 T=0.07): predictions per rule, in the rules' order.
+struct KnnRule {
+  int k;
+  double temperature;
+};
+std::vector<std::vector<int32_t>> knn_predict(const Features& train, const std::vector<size_t>& rows,
+                                              const Features& test, const std::vector<KnnRule>& rules, int num_classes);
 // scikit-learn's KNeighborsClassifier as it comes (the usual raw-pixel
 // baseline): plain Euclidean distance on the features as they are (no
 // normalisation), each of the k nearest one vote. Equal distances rank the

@@ -126,3 +126,40 @@ TEST_CASE("the metrics JSON records the kNN metric - k and temperature") {
   o.mode = "linear";
   CHECK_FALSE(nlohmann::json::parse(m.summary_json(o)).contains("knn_metric"));
 }
+
+TEST_CASE("cosine kNN: weighted votes by hand - several rules in one pass match one at a time") {
+  nn::init_engine();
+  // Unit vectors in the plane at angles; class 0 near 0 rad, class 1 spread around 1 rad.
+  auto at = [](double a) { return std::vector<float>{static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))}; };
+  std::vector<float> x;
+  for (double a : {0.0, 0.5, 0.9, 1.0, 1.1}) {
+    auto v = at(a);
+    x.insert(x.end(), v.begin(), v.end());
+  }
+  eval::Features tr = rows_of(2, x, {0, 0, 1, 1, 1});
+  auto q = at(0.4);  // nearest: 0.5 (class 0); the next are 0.0 (class 0) and 0.9, 1.0, 1.1 (class 1)
+  eval::Features te = rows_of(2, q, {0});
+  CHECK(eval::knn_predict(tr, all_rows(tr), te, 1, 0.1, 2) == std::vector<int32_t>{0});
+  // All five at T=10: weights near 1 each, three votes for class 1 beat two.
+  CHECK(eval::knn_predict(tr, all_rows(tr), te, 5, 10.0, 2) == std::vector<int32_t>{1});
+  // All five at T=0.01: the closest dominates (exp(cos/T) grows fast).
+  CHECK(eval::knn_predict(tr, all_rows(tr), te, 5, 0.01, 2) == std::vector<int32_t>{0});
+  auto both = eval::knn_predict(tr, all_rows(tr), te, {{5, 10.0}, {1, 0.1}, {5, 0.01}}, 2);
+  REQUIRE(both.size() == 3);
+  CHECK(both[0] == std::vector<int32_t>{1});
+  CHECK(both[1] == std::vector<int32_t>{0});
+  CHECK(both[2] == std::vector<int32_t>{0});
+  // On random data, each rule of a combined pass equals its own call.
+  Rng rng(3, 0);
+  std::vector<float> bx(300 * 8), qx(40 * 8);
+  std::vector<int32_t> by(300), qy(40);
+  for (auto& v : bx) v = static_cast<float>(rng.uniform(-1, 1));
+  for (auto& v : qx) v = static_cast<float>(rng.uniform(-1, 1));
+  for (size_t i = 0; i < by.size(); ++i) by[i] = static_cast<int32_t>(i % 4);
+  for (size_t i = 0; i < qy.size(); ++i) qy[i] = static_cast<int32_t>(i % 4);
+  eval::Features b = rows_of(8, bx, by), qq = rows_of(8, qx, qy);
+  auto multi = eval::knn_predict(b, all_rows(b), qq, {{200, 0.1}, {20, 0.07}, {400, 0.5}}, 4);
+  CHECK(multi[0] == eval::knn_predict(b, all_rows(b), qq, 200, 0.1, 4));
+  CHECK(multi[1] == eval::knn_predict(b, all_rows(b), qq, 20, 0.07, 4));
+  CHECK(multi[2] == eval::knn_predict(b, all_rows(b), qq, 400, 0.5, 4));  // k beyond the bank: all rows
+}

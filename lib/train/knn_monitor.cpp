@@ -79,8 +79,10 @@ KnnMonitor::Scores KnnMonitor::score(methods::Method& m, nn::DType dt) const {
   std::vector<size_t> rows(bank_y_.size());
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
   Scores out;
-  out.knn200 = eval::score(eval::knn_predict(bank, rows, query, 200, 0.1, classes_), query_y_, classes_).accuracy;
-  out.knn20 = eval::score(eval::knn_predict(bank, rows, query, 20, 0.07, classes_), query_y_, classes_).accuracy;
+  // Both conventions from one similarity pass: lightly's k=200 T=0.1, solo-learn's k=20 T=0.07.
+  const auto pred = eval::knn_predict(bank, rows, query, {{200, 0.1}, {20, 0.07}}, classes_);
+  out.knn200 = eval::score(pred[0], query_y_, classes_).accuracy;
+  out.knn20 = eval::score(pred[1], query_y_, classes_).accuracy;
   return out;
 }
 

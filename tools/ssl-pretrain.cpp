@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
   app.add_option("--view-size", o.view_size,
                  "emp: side in pixels the crops are resized to (default: half the images' side; EMP-SSL resizes to the full side, slower and, measured, worse)")
       ->check(CLI::Range(4, 4096));
+  app.add_option("--global-views", o.global_views,
+                 "emp: full-size views of each image beside the --views crops (multi-crop; 0)")
+      ->check(CLI::Range(0, 16));
+  app.add_option("--global-recipe", o.global_recipe, "emp: augmentation recipe of the --global-views")
+      ->capture_default_str();
   app.add_option("--patch", o.patch, "ViT: patch side in pixels (4: 49 patches of a 28x28 image); any that divides the images")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   app.add_flag("--norm-pix-loss,!--no-norm-pix-loss", o.norm_pix,

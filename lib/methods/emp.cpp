@@ -30,9 +30,17 @@ class EMP : public nn::ModuleImpl<EMP, Method> {
     const int64_t V = static_cast<int64_t>(b.views.size());
     if (V < 2) throw UsageError("emp needs at least 2 views of each image (--views)");
     const int64_t B = b.views[0].shape()[0];
-    // One pass over every crop: batchnorm sees the V x B crops together, as
-    // EMP's torch.cat of the patches does.
-    Var z = nn::l2_normalize(nn::cast(proj_.forward(encoder_->forward(nn::concat(b.views, 0))), nn::DType::f32));
+    // One encoder pass over every crop: batchnorm sees the V x B crops
+    // together, as EMP's torch.cat of the patches does. With multi-crop
+    // (--global-views) one pass per size, full-size views first, their
+    // features in view order; the projector sees them all together.
+    std::vector<Var> features;
+    for (int64_t v0 = 0, v1; v0 < V; v0 = v1) {
+      for (v1 = v0 + 1; v1 < V && b.views[v1].shape() == b.views[v0].shape();) ++v1;
+      features.push_back(encoder_->forward(nn::concat({b.views.begin() + v0, b.views.begin() + v1}, 0)));
+    }
+    Var f = features.size() == 1 ? features[0] : nn::concat(features, 0);
+    Var z = nn::l2_normalize(nn::cast(proj_.forward(f), nn::DType::f32));
     Var tcr;
     for (int64_t c = 0; c < V; ++c) {
       Var t = nn::total_coding_rate(nn::slice_rows(z, c * B, B), kEps);

@@ -65,6 +65,41 @@ TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
   }
 }
 
+TEST_CASE("emp multi-crop: full-size views and small crops in one batch - the loss is each size's pass - one step reduces it") {
+  methods::MethodParams p;
+  p.hidden_dim = 64;
+  p.proj_dim = 32;
+  Rng rng(1);
+  auto m = methods::make_method("emp", p, rng);
+  m->set_training(true);
+  // Two 12x12 views, then three 6x6 crops (their top-left corners).
+  methods::Batch full = toy_batch(5, false), b;
+  for (int v = 0; v < 5; ++v) {
+    if (v < 2) {
+      b.views.push_back(full.views[v]);
+      continue;
+    }
+    nn::Tensor c({16, 6, 6, 1}, nn::DType::f32);
+    const nn::Tensor& x = full.views[v].value();
+    for (int i = 0; i < 16; ++i)
+      for (int y = 0; y < 6; ++y)
+        for (int xx = 0; xx < 6; ++xx) c.f32()[(i * 6 + y) * 6 + xx] = x.f32()[(i * 12 + y) * 12 + xx];
+    b.views.emplace_back(c);
+  }
+  nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);
+  nn::Var loss = m->loss(b);
+  const float before = loss.value().item();
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+  CHECK(std::isfinite(before));
+  CHECK(m->loss(b).value().item() < before);
+  // Sizes interleaved would split the passes wrongly: each run of one size is its own pass, in view order.
+  methods::Batch mixed;
+  mixed.views = {b.views[2], b.views[0], b.views[3]};
+  CHECK(std::isfinite(m->loss(mixed).value().item()));
+}
+
 TEST_CASE("supervised classifier: logits have one column per class and unknown names are usage errors") {
   methods::MethodParams p;
   p.num_classes = 7;

@@ -24,6 +24,13 @@ struct MethodInfo {
   const char* recipe;           // default augmentation recipe
   std::unique_ptr<Method> (*make)(const MethodParams&, Rng&);
   double mask_ratio = 0;        // patches hidden per image (MAE); 0: no patch masks
+  // The method's own defaults where they differ from the tool's (each used
+  // only when the user did not choose): nullptr / 0 keep ssl-pretrain's.
+  const char* arch = nullptr;   // image encoder (mae: vit-mini; emp: convnet-m)
+  int batch = 0;                // images a step
+  int64_t hidden_dim = 0;       // projector widths (MethodParams' otherwise)
+  int64_t proj_dim = 0;
+  bool crops = false;           // takes --views crops of --view-size (emp); the others a fixed view count
 };
 
 const std::vector<MethodInfo>& method_registry();

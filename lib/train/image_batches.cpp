@@ -82,10 +82,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   }
   const int nviews = spec_.rotation ? 1 : spec_.views;
   // Views at --view-size (EMP-SSL's crops may be smaller than the images).
+  // The first global_views at the images' own size (multi-crop).
+  const int G = spec_.rotation ? 0 : std::min(spec_.global_views, nviews);
   const int vh = spec_.view_size > 0 ? spec_.view_size : h_, vw = spec_.view_size > 0 ? spec_.view_size : w_;
-  const size_t view_px = static_cast<size_t>(vh) * vw * c_;
   std::vector<nn::Tensor> views;
-  for (int v = 0; v < nviews; ++v) views.emplace_back(nn::Shape{B, vh, vw, c_}, nn::DType::f32);
+  for (int v = 0; v < nviews; ++v) views.emplace_back(v < G ? nn::Shape{B, h_, w_, c_} : nn::Shape{B, vh, vw, c_}, nn::DType::f32);
   Prepared b;
   const bool with_targets = spec_.rotation || !spec_.targets.empty();
   std::vector<int32_t> targets(B, -1);
@@ -107,9 +108,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
         // Rotation: each image gets one random rotation per step.
         const int view = spec_.rotation ? static_cast<int>(rng.below(4)) : v;
         int32_t pretext = -1;
-        out = augment::make_view(spec_.recipe, src, view, vh, vw, rng, &pretext);
+        out = v < G ? augment::make_view(spec_.global_recipe, src, view, h_, w_, rng)
+                    : augment::make_view(spec_.recipe, src, view, vh, vw, rng, &pretext);
         if (spec_.rotation) target = pretext;
       }
+      const size_t view_px = static_cast<size_t>(out.rows) * out.cols * c_;
       float* dst = views[v].f32() + r * view_px;
       const float scale = 1.0f / (255.0f * spec_.stdev), shift = spec_.mean / spec_.stdev;
       for (size_t i = 0; i < view_px; ++i) dst[i] = out.data[i] * scale - shift;

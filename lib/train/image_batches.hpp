@@ -23,6 +23,10 @@ struct ImageBatchSpec {
   float mean = 0.5f, stdev = 0.25f;
   int views = 2;                 // augmented views per image
   int view_size = 0;             // side of each view in pixels (0: the images' own); square
+  // Multi-crop: the first global_views of the views are made at the images'
+  // own size with global_recipe, the rest at view_size with recipe.
+  int global_views = 0;
+  augment::Recipe global_recipe;
   bool rotation = false;         // one rotated view per image; its index is the target
   augment::Recipe recipe;
   std::vector<size_t> rows;      // rows to draw from (empty: every row)

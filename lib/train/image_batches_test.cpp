@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "augment/recipe.hpp"
 #include "data/idx_source.hpp"
 #include "data/import.hpp"
@@ -55,6 +58,50 @@ TEST_CASE("image batches: the same views inline or on a thread - in any thread c
   CHECK(std::equal(a.f32(), a.f32() + a.numel(), resumed[0].views[1].value().f32()));
   // Steps 0 and 8 are in different epochs (7 steps each): new views.
   CHECK(!std::equal(a.f32(), a.f32() + a.numel(), inline_run[0].views[1].value().f32()));
+}
+
+TEST_CASE("image batches: multi-crop - global views at the images' size with their recipe - crops at view_size") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  io::DataReader in(import_fashion(dir));
+  train::ImageBatchSpec spec;
+  spec.batch = 8;
+  spec.seed = 3;
+  spec.mean = 0;
+  spec.stdev = 1;
+  spec.views = 5;
+  spec.view_size = 14;
+  spec.global_views = 2;
+  // The whole image, never flipped: the global views are the images themselves.
+  spec.global_recipe = augment::make_recipe("crop(1,1,1,1)");
+  // A quarter of the area at 14 x 14: windows of the image at its own scale.
+  spec.recipe = augment::make_recipe("crop(0.25,0.25,1,1)");
+  train::ImageBatches batches(in, spec);
+  methods::Batch b = batches.next();
+  REQUIRE(b.views.size() == 5);
+  CHECK(b.views[0].value().shape() == nn::Shape{8, 28, 28, 1});
+  CHECK(b.views[1].value().shape() == nn::Shape{8, 28, 28, 1});
+  for (int v = 2; v < 5; ++v) CHECK(b.views[v].value().shape() == nn::Shape{8, 14, 14, 1});
+  const float* g0 = b.views[0].value().f32();
+  const float* g1 = b.views[1].value().f32();
+  CHECK(std::equal(g0, g0 + 8 * 784, g1));
+  // Each crop is a 14 x 14 window of its image (the global view), pixel for pixel.
+  for (int v = 2; v < 5; ++v)
+    for (int r = 0; r < 8; ++r) {
+      const float* crop = b.views[v].value().f32() + r * 196;
+      const float* img = g0 + r * 784;
+      bool found = false;
+      for (int y0 = 0; y0 <= 14 && !found; ++y0)
+        for (int x0 = 0; x0 <= 14 && !found; ++x0) {
+          bool same = true;
+          for (int y = 0; y < 14 && same; ++y)
+            for (int x = 0; x < 14 && same; ++x) same = std::abs(crop[y * 14 + x] - img[(y0 + y) * 28 + x0 + x]) < 1e-5f;
+          found = same;
+        }
+      CAPTURE(v);
+      CAPTURE(r);
+      CHECK(found);
+    }
 }
 
 TEST_CASE("image batches: MAE patch masks hide exactly 3 of 4 patches per image - the same in a resumed source") {

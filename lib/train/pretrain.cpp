@@ -98,6 +98,8 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
   differs("--patch", "patch", o.patch);
   differs("--views", "views", o.views);
   differs("--view-size", "view_size", o.view_size);
+  differs("--global-views", "global_views", o.global_views);
+  differs("--global-recipe", "global_recipe", o.global_recipe);
   differs("--norm-pix-loss", "norm_pix", o.norm_pix);
   if (config.contains("data")) {
     const json& d = config["data"];
@@ -248,10 +250,8 @@ void run_pretrain(const PretrainOptions& o) {
     const json shape = data_shape(in);
     const bool views = !in.has("/images");
     methods::MethodParams mp;
-    // MAE trains a ViT: vit-mini unless told; EMP the wider convnet.
-    // emp on convnet-m: at 150 s it probed 0.889 linear against convnet-s's
-    // 0.884 after 300 s (kNN 0.785 against 0.795 at equal time; docs/methods.md).
-    mp.arch = o.given.count("--arch") ? o.arch : o.method == "mae" ? "vit-mini" : o.method == "emp" ? "convnet-m" : o.arch;
+    // The method's own encoder, batch and projector unless told (registry.hpp).
+    mp.arch = o.given.count("--arch") || !info.arch ? o.arch : info.arch;
     mp.in_channels = shape.back();
     mp.temperature = o.temperature;
     if ((o.given.count("--patch")) && !models::is_vit_arch(mp.arch))
@@ -260,16 +260,12 @@ void run_pretrain(const PretrainOptions& o) {
       throw UsageError("--norm-pix-loss goes with --method mae");
     mp.patch = o.patch;
     mp.norm_pix = o.norm_pix;
-    const bool emp = o.method == "emp";
-    if (!emp && (o.given.count("--views") || o.given.count("--view-size")))
-      throw UsageError("--views and --view-size go with --method emp (" + o.method + " takes " +
+    if (!info.crops && (o.given.count("--views") || o.given.count("--view-size") || o.given.count("--global-views") ||
+                        o.given.count("--global-recipe")))
+      throw UsageError("--views, --view-size and --global-views go with --method emp (" + o.method + " takes " +
                        std::to_string(info.views) + " view" + (info.views == 1 ? "" : "s") + " of each image)");
-    if (emp) {
-      // EMP-SSL's projector is 8 and 2 times its encoder's 512 features wide
-      // (4096, 1024); the same ratios for convnet-s's 128.
-      mp.hidden_dim = 8 * 128;
-      mp.proj_dim = 2 * 128;
-    }
+    if (info.hidden_dim) mp.hidden_dim = info.hidden_dim;
+    if (info.proj_dim) mp.proj_dim = info.proj_dim;
     // MAE's recipe unless told: lr 1.5e-4 x batch / 256, weight decay 0.05,
     // AdamW betas (0.9, 0.95).
     const bool mae = o.method == "mae";
@@ -280,8 +276,7 @@ void run_pretrain(const PretrainOptions& o) {
               {"lr", mae && !o.given.count("--lr") ? 1.5e-4 * o.batch / 256 : o.lr},
               {"weight_decay", mae && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay},
               {"adam_beta2", mae ? 0.95 : 0.999},
-              // EMP-SSL's 100 images a step (each of them --views crops).
-              {"batch", emp && !o.given.count("--batch") ? 100 : o.batch},
+              {"batch", o.given.count("--batch") || !info.batch ? o.batch : info.batch},
               {"epochs", o.epochs},
               {"time_budget", o.time_budget},
               {"warmup", o.warmup},
@@ -290,12 +285,21 @@ void run_pretrain(const PretrainOptions& o) {
               {"seed", o.seed},
               {"precision", nn::dtype_name(dt)},
               {"data", {{"file", o.input}, {"samples", in.size()}, {"shape", shape}}}};
-    if (emp) {
-      config["views"] = o.views;
+    if (info.crops) {
+      config["views"] = o.given.count("--views") ? o.views : info.views;
       // Half the images' side unless told: 14 x 14 crops of a 28 x 28 image
       // trained to linear 0.884 / kNN 0.803 in 5 minutes against 0.851 /
       // 0.758 for EMP's own crops resized back to 28 (docs/methods.md).
       config["view_size"] = o.given.count("--view-size") ? o.view_size : std::max(4, shape[views ? 2 : 1].get<int>() / 2);
+      if (o.global_views > 0) {
+        try {  // a bad recipe fails here, before any training, naming the option
+          augment::make_recipe(o.global_recipe, o.strength);
+        } catch (const UsageError& e) {
+          throw UsageError(std::string("--global-recipe: ") + e.what());
+        }
+        config["global_views"] = o.global_views;
+        config["global_recipe"] = o.global_recipe;
+      }
     }
     methods::write_params(mp, config);
   }
@@ -383,6 +387,8 @@ void run_pretrain(const PretrainOptions& o) {
     spec.stdev = config["normalize"]["std"];
     spec.views = config.value("views", info.views);
     spec.view_size = config.value("view_size", 0);
+    spec.global_views = config.value("global_views", 0);
+    if (spec.global_views > 0) spec.global_recipe = augment::make_recipe(config["global_recipe"], config["strength"]);
     spec.rotation = info.rotation;
     spec.recipe = augment::make_recipe(config["recipe"], config["strength"]);
     spec.first_step = extras.step;

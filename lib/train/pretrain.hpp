@@ -32,6 +32,8 @@ struct PretrainOptions {
   int64_t monitor_every = 500;      // steps between kNN scores (and one at the end)
   int views = 16;                   // emp: crops per image (two-view methods take 2)
   int view_size = 0;                // emp: side the crops are resized to (0: the images' side)
+  int global_views = 0;             // emp: full-size views beside the crops (multi-crop)
+  std::string global_recipe = "crop(0.25,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)";
   int64_t patch = 4;                // vit: patch side in pixels
   bool norm_pix = true;             // mae: per-patch normalised targets (MAE's norm_pix_loss)
   std::string recon;                // mae: a PNG of reconstructions, rewritten every recon_every steps and at the end

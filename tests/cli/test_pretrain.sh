@@ -17,8 +17,16 @@ check_eq "emp loss steps" "$(h5get "$WORK/emp.h5" 'len(f["train/loss"])')" "5"
 check_eq "emp logs its coding rate and crop cosine" "$(grep -c '"crop_cosine"' "$WORK/emp.jsonl")" "5"
 ok ssl-embed "$WORK/emp.h5" "$WORK/te.h5" -o "$WORK/emp-emb.h5"
 check_eq "emp embeds 256-d (convnet-m, its default)" "$(h5get "$WORK/emp-emb.h5" 'f["embeddings"].shape[1]')" "256"
-expect_error 2 "--views and --view-size go with --method emp \(simclr takes 2 views" "$WORK/x.h5" \
+# Multi-crop: two full-size views beside the crops; stored in the config for resume.
+ok ssl-pretrain "$WORK/tr.h5" --method emp --views 4 --global-views 2 --batch 16 --epochs 1 -o "$WORK/emp-mc.h5"
+check_eq "emp multi-crop loss steps" "$(h5get "$WORK/emp-mc.h5" 'len(f["train/loss"])')" "5"
+check_eq "emp multi-crop config" "$(h5get "$WORK/emp-mc.h5" '__import__("json").loads(f["config"][0])["global_views"]')" "2"
+expect_error 2 "--global-recipe: recipe: unknown op 'zoom'" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --method emp --global-views 1 --global-recipe "zoom(2)" -o "$WORK/x.h5"
+expect_error 2 "--views, --view-size and --global-views go with --method emp \(simclr takes 2 views" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method simclr --views 4 -o "$WORK/x.h5"
+expect_error 2 "--views, --view-size and --global-views go with --method emp \(vicreg takes 2 views" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/tr.h5" --method vicreg --global-views 2 -o "$WORK/x.h5"
 expect_error 2 "--views: Value 1 not in range" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method emp --views 1 -o "$WORK/x.h5"
 check_eq "model format" "$(h5get "$WORK/simclr.h5" 'f.attrs["format"]')" "sslkit-model"
 ssl-info "$WORK/simclr.h5" | grep -q "params/encoder.conv0.weight" || fail "ssl-info lists model parameters"

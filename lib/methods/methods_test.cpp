@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
@@ -28,6 +29,17 @@ methods::Batch toy_batch(int views, bool labels) {
   return b;
 }
 
+// The loss on `b` before and after one AdamW step on it.
+std::pair<float, float> loss_before_after_step(methods::Method& m, const methods::Batch& b) {
+  nn::AdamW opt(nn::decay_groups(m, 0.0), 1e-4);
+  nn::Var loss = m.loss(b);
+  const float before = loss.value().item();
+  opt.zero_grad();
+  loss.backward();
+  opt.step();
+  return {before, m.loss(b).value().item()};
+}
+
 }  // namespace
 
 TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
@@ -53,13 +65,7 @@ TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
       }
     // The EMA targets and MoCo's queue are left as they are (no
     // after_step), so the second loss differs only by the gradient step.
-    nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);
-    nn::Var loss = m->loss(b);
-    const float before = loss.value().item();
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    const float after = m->loss(b).value().item();
+    const auto [before, after] = loss_before_after_step(*m, b);
     CHECK(std::isfinite(before));
     CHECK(after < before);
   }
@@ -86,14 +92,9 @@ TEST_CASE("emp multi-crop: full-size views and small crops in one batch - the lo
         for (int xx = 0; xx < 6; ++xx) c.f32()[(i * 6 + y) * 6 + xx] = x.f32()[(i * 12 + y) * 12 + xx];
     b.views.emplace_back(c);
   }
-  nn::AdamW opt(nn::decay_groups(*m, 0.0), 1e-4);
-  nn::Var loss = m->loss(b);
-  const float before = loss.value().item();
-  opt.zero_grad();
-  loss.backward();
-  opt.step();
+  const auto [before, after] = loss_before_after_step(*m, b);
   CHECK(std::isfinite(before));
-  CHECK(m->loss(b).value().item() < before);
+  CHECK(after < before);
   // Sizes interleaved would split the passes wrongly: each run of one size is its own pass, in view order.
   methods::Batch mixed;
   mixed.views = {b.views[2], b.views[0], b.views[3]};

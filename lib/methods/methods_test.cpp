@@ -71,7 +71,7 @@ TEST_CASE("each method: one optimizer step reduces its loss on a fixed batch") {
   }
 }
 
-TEST_CASE("emp multi-crop: full-size views and small crops in one batch - the loss is each size's pass - one step reduces it") {
+TEST_CASE("emp multi-crop: full-size views and small crops in one batch train (one step reduces the loss) - in any order") {
   methods::MethodParams p;
   p.hidden_dim = 64;
   p.proj_dim = 32;
@@ -95,7 +95,7 @@ TEST_CASE("emp multi-crop: full-size views and small crops in one batch - the lo
   const auto [before, after] = loss_before_after_step(*m, b);
   CHECK(std::isfinite(before));
   CHECK(after < before);
-  // Sizes interleaved would split the passes wrongly: each run of one size is its own pass, in view order.
+  // Sizes in any order: each run of views of one size is its own encoder pass.
   methods::Batch mixed;
   mixed.views = {b.views[2], b.views[0], b.views[3]};
   CHECK(std::isfinite(m->loss(mixed).value().item()));

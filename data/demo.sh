@@ -27,7 +27,6 @@ done
 "$BIN/ssl-info" "$OUT/fashion-train.h5" --preview "$OUT/fashion-train.png" > /dev/null
 [ -e "$OUT/digits-train.h5" ] && "$BIN/ssl-info" "$OUT/digits-train.h5" --preview "$OUT/digits-train.png" > /dev/null
 [ -e "$OUT/fortunes-train.h5" ] && "$BIN/ssl-info" "$OUT/fortunes-train.h5" --preview - --preview-count 3 | sed -n '/^samples:/,/^history:/p'
-"$BIN/ssl-augment" "$OUT/fashion-test.h5" --recipe simclr --strength 0.5 -o "$OUT/views.h5" --preview "$OUT/simclr-views.png" --preview-count 8 -q
 
 recipe_args=()
 [ -n "$RECIPE" ] && recipe_args=(--recipe "$RECIPE")
@@ -36,8 +35,13 @@ echo "== pretraining $METHOD (${ARCH:-its default encoder}) on Fashion-MNIST wit
 # --log-json appends: a new run starts a new log, or its curves would mix with the last one's.
 rm -f "$OUT/$METHOD-log.jsonl"
 "$BIN/ssl-pretrain" "$OUT/fashion-train.h5" --method "$METHOD" --time-budget "$BUDGET" \
-  "${recipe_args[@]}" --monitor "$OUT/fashion-test.h5" -o "$OUT/$METHOD.h5" --log-json "$OUT/$METHOD-log.jsonl"
+  "${recipe_args[@]}" --monitor "$OUT/fashion-test.h5" --monitor-every 200 -o "$OUT/$METHOD.h5" --log-json "$OUT/$METHOD-log.jsonl"
 ARCH=$("$BIN/ssl-info" "$OUT/$METHOD.h5" | awk '$1 == "encoder" {print $2; exit}')
+# What the method saw: four views of eight test images, made with the
+# recipe (and crop size) the model file says it trained with.
+cfg() { /usr/bin/python3 -c "import h5py, json; print(json.loads(h5py.File('$OUT/$METHOD.h5', 'r')['config'][0]).get('$1', '$2'))"; }
+"$BIN/ssl-augment" "$OUT/fashion-test.h5" --recipe "$(cfg recipe simclr)" --strength "$(cfg strength 0.5)" --views 4 \
+  --size "$(cfg view_size 0)" -o "$OUT/views.h5" --preview "$OUT/$METHOD-views.png" --preview-count 8 -q
 "$BIN/ssl-embed" "$OUT/$METHOD.h5" "$OUT/fashion-train.h5" -o "$OUT/emb-train.h5"
 "$BIN/ssl-embed" "$OUT/$METHOD.h5" "$OUT/fashion-test.h5" -o "$OUT/emb-test.h5"
 acc() { /usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$1'))['accuracy'])"; }
@@ -72,7 +76,7 @@ row "raw pixels" "$(acc "$OUT/linear-raw.json")" "$(acc "$OUT/knn-raw.json")" "$
   "$(acc "$OUT/knn5-raw.json")"
 row "$METHOD ($ARCH, $BUDGET s)" "$(acc "$OUT/linear.json")" "$(acc "$OUT/knn.json")" "$(acc "$OUT/knn20.json")" \
   "$(acc "$OUT/knn5.json")"
-echo "pictures: $OUT/fashion-train.png $OUT/simclr-views.png $OUT/curves.png $OUT/confusion.png"
+echo "pictures: $OUT/fashion-train.png $OUT/$METHOD-views.png $OUT/curves.png $OUT/confusion.png"
 
 [ -e "$OUT/fortunes-train.h5" ] || exit 0
 echo

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   app.add_option("--monitor-every", o.monitor_every, "Steps between --monitor scores (500)")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
   app.add_option("--views", o.views,
-                 "emp: crops of each image per step, all through the encoder in one pass (16, at most 64; EMP-SSL's CIFAR runs use 20)")
+                 "emp: crops of each image per step, through the encoder together (16, at most 64; EMP-SSL's CIFAR runs use 20)")
       ->check(CLI::Range(2, 64));
   app.add_option("--view-size", o.view_size,
                  "emp: side in pixels the crops are resized to (default: half the images' side; EMP-SSL resizes to the full side, slower and, measured, worse)")

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool("ssl-augment", "Write augmented views of an image or audio file.");
   auto& app = tool.app();
   augment::AugmentOptions o;
-  app.add_option("input", o.input, "SSL-HDF5 image or audio file ('-' for stdin)")->required();
+  tool.add_input(app, "input", o.input, "SSL-HDF5 image or audio file ('-' for stdin)")->required();
   app.add_option("--recipe", o.recipe,
                  "simclr, mocov2, byol, rotation (images), audio, or a custom string such as "
                  "\"crop(0.2,1) flip(0.5) jitter(0.4,0.4,0.4,0.1,p=0.8) gray(0.2) blur(0.1,2,p=0.5)\"");
@@ -20,11 +20,9 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", o.seconds, "Output clip length for audio (default: the input's)");
   app.add_flag("--apply", o.apply,
                "Audio: write each clip's one augmented view in place of the original (a plain audio file)");
-  app.add_option("--preview", o.preview, "PNG with the originals in the first column and their views beside them");
+  tool.add_output(app, "--preview", o.preview, "PNG with the originals in the first column and their views beside them");
   app.add_option("--preview-count", o.preview_count, "Samples in the preview")->check(CLI::Range(1, 256));
   tool.add_common(app);
-  tool.input(o.input);
-  tool.output("--preview", o.preview);
   app.footer("Every random draw is seeded by (seed, sample id, view): the output is the same for any --threads.");
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;

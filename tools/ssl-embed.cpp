@@ -8,8 +8,8 @@ int main(int argc, char** argv) {
   cli::Tool tool("ssl-embed", "Write the embeddings of a trained encoder for an image, text or audio file.");
   auto& app = tool.app();
   train::EmbedOptions o;
-  app.add_option("model", o.model, "Model file from ssl-pretrain")->required();
-  app.add_option("input", o.input, "SSL-HDF5 image, text or audio file ('-' for stdin)")->required();
+  tool.add_input(app, "model", o.model, "Model file from ssl-pretrain")->required();
+  tool.add_input(app, "input", o.input, "SSL-HDF5 image, text or audio file ('-' for stdin)")->required();
   app.add_option("--layer", o.layer, "backbone or projector")->check(CLI::IsMember({"backbone", "projector"}));
   app.add_option("--pool", o.pool, "text: mean over the real tokens (default) or cls (the first token); ViT: cls (the class token, mae's "
                  "default) or mean of the patch tokens")
@@ -22,8 +22,6 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "Images per batch")->check(CLI::Range(1, 65536));
   app.add_option("--precision", o.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   tool.add_common(app);
-  tool.input(o.model);
-  tool.input(o.input);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;
     o.command_line = tool.command_line();

@@ -18,14 +18,14 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   train::FullFinetuneOptions full;
   eval::FinetuneOptions& o = full.report;
-  app.add_option("train", o.train,
+  tool.add_input(app, "train", o.train,
                  "Training embeddings (ssl-embed output); or images or audio, with --model, --raw-pixels (images), --log-mel "
                  "(audio) or --mode full")
       ->required();
-  app.add_option("--eval", o.eval, "Test set, the same kind of file as train")->required();
+  tool.add_input(app, "--eval", o.eval, "Test set, the same kind of file as train")->required();
   app.add_option("--mode", o.mode, "linear, knn, or full (fine-tune the encoder with a new head)")
       ->check(CLI::IsMember({"linear", "knn", "full"}));
-  app.add_option("--model", o.model,
+  tool.add_input(app, "--model", o.model,
                  "Model file: features from its encoder (linear, knn), or the encoder to fine-tune (full)");
   app.add_flag("--raw-pixels", o.raw_pixels, "Baseline: use the images' pixels as features");
   app.add_flag("--log-mel", o.log_mel, "Baseline for audio: each clip's 40 log-mel bands' mean and std over 25 ms windows "
@@ -62,19 +62,13 @@ int main(int argc, char** argv) {
       ->check(cli::non_negative());
   app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
-  app.add_option("-o,--output", full.output, "full: write the fine-tuned model file here");
-  app.add_option("--metrics", o.metrics, "Write metrics as JSON here");
-  app.add_option("--plot", o.plot, "Write the confusion matrix as a PNG here (class names on the axes)");
+  tool.add_output(app, "-o,--output", full.output, "full: write the fine-tuned model file here");
+  tool.add_output(app, "--metrics", o.metrics, "Write metrics as JSON here", /*binary=*/false);
+  tool.add_output(app, "--plot", o.plot, "Write the confusion matrix as a PNG here (class names on the axes)");
   app.add_option("--title", o.title,
                  "Title of the --plot picture, the accuracy added (default: the mode and the features, e.g. "
                  "\"linear probe, m.h5 features\")");
   tool.add_common(app, /*output=*/false);
-  tool.input(o.train);
-  tool.input(o.eval);
-  tool.input(o.model);
-  tool.output("-o", full.output);
-  tool.output("--metrics", o.metrics, /*binary=*/false);
-  tool.output("--plot", o.plot);
   return tool.run(argc, argv, [&] {
     o.seed = tool.common().seed;
     full.command_line = tool.command_line();
@@ -95,14 +89,8 @@ int main(int argc, char** argv) {
     if (o.mode == "full") {
       full.epochs = app.count("--epochs") ? o.epochs : 30;
       m = train::run_full_finetune(full);
-    } else if (!o.model.empty()) {
-      eval::Features tr = train::embed_features(o.model, o.train, full.precision, full.pool);
-      eval::Features te = train::embed_features(o.model, o.eval, full.precision, full.pool);
-      std::string selected;
-      m = train::evaluate_probe(tr, te, o, &selected);
-      eval::write_report(m, o, selected);
     } else {
-      m = train::run_probe(o);
+      m = train::run_probe(o, full.precision, full.pool);
     }
     const char* features = o.mode == "full" ? "fine-tuned encoder"
                            : o.raw_pixels   ? "raw pixels"

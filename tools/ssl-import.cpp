@@ -20,9 +20,7 @@ static void add_import_options(cli::Tool& tool, CLI::App& sub, data::ImportOptio
   sub.add_flag("--shuffle", o.shuffle, "Shuffle the samples (with --seed)");
   sub.add_option("--split", o.split, "Fraction held out into --split-output, stratified by label")
       ->check(CLI::Range(0.0, 0.99));
-  sub.add_option("--split-output", o.split_output, "Output file for the held-out part");
-  tool.output("--split-output", o.split_output);
-  tool.inputs(o.inputs);
+  tool.add_output(sub, "--split-output", o.split_output, "Output file for the held-out part");
   sub.add_flag("--compress", o.compress, "Deflate the sample datasets (smaller, slower to read)");
 }
 
@@ -31,41 +29,38 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   app.require_subcommand(1);
   data::ImportOptions opts;
-  // Each mode sets `inputs` (for the never-overwrite check) and `make_source`.
+  // Each mode sets `make_source`; its files are declared inputs of the tool.
   std::function<std::unique_ptr<data::ImportSource>()> make_source;
 
   std::string idx_images, idx_labels, idx_class_names;
   auto* idx = app.add_subcommand("idx", "MNIST-format IDX files (gzipped or not)");
-  idx->add_option("images", idx_images, "IDX images file, e.g. train-images-idx3-ubyte.gz")->required();
-  idx->add_option("labels", idx_labels, "IDX labels file (optional)");
+  tool.add_input(*idx, "images", idx_images, "IDX images file, e.g. train-images-idx3-ubyte.gz")->required();
+  tool.add_input(*idx, "labels", idx_labels, "IDX labels file (optional)");
   idx->add_option("--class-names", idx_class_names, "Comma-separated class names for the label values 0, 1, ...");
   add_import_options(tool, *idx, opts);
   idx->final_callback([&] {
-    opts.inputs = {idx_images, idx_labels};
     make_source = [&] { return std::make_unique<data::IdxSource>(idx_images, idx_labels, idx_class_names); };
   });
 
   data::TextImportOptions text;
   auto* txt = app.add_subcommand("text", "Text files: one sample per line, or %-separated records (fortune files)");
-  txt->add_option("files", text.files, "Text files; with several, each file is a class")->required();
+  tool.add_inputs(*txt, "files", text.files, "Text files; with several, each file is a class")->required();
   txt->add_option("--records", text.records, "line, percent (a line holding only % ends a record) or auto")
       ->check(CLI::IsMember({"line", "percent", "auto"}));
   txt->add_option("--vocab-size", text.vocab_size, "Vocabulary size of the SentencePiece model trained on the input")
       ->check(CLI::Range(6, 1 << 20));
-  txt->add_option("--tokenizer", text.tokenizer_path, "Use this SentencePiece .model instead of training one");
+  tool.add_input(*txt, "--tokenizer", text.tokenizer_path, "Use this SentencePiece .model instead of training one");
   txt->add_option("--max-len", text.max_len, "Tokens per sample, [CLS] and [SEP] included (longer ones are cut)")
       ->check(CLI::Range(2, 1 << 20));
   add_import_options(tool, *txt, opts);
   txt->final_callback([&] {
-    opts.inputs = text.files;
-    if (!text.tokenizer_path.empty()) opts.inputs.push_back(text.tokenizer_path);
     make_source = [&] { return std::make_unique<data::TextSource>(text, opts); };
   });
 
   data::AudioImportOptions aud;
   auto* audio = app.add_subcommand(
       "audio", "Audio files (anything libsndfile reads): class subfolders as labels, or flat; or a list file");
-  audio->add_option("input", aud.input, "Folder of audio files or class subfolders, or a list file of 'path [class]' lines")
+  tool.add_input(*audio, "input", aud.input, "Folder of audio files or class subfolders, or a list file of 'path [class]' lines")
       ->required();
   audio->add_option("--sample-rate", aud.sample_rate, "Output sample rate in Hz (clips are resampled to it)")
       ->check(CLI::Range(1000, 768000));
@@ -75,13 +70,12 @@ int main(int argc, char** argv) {
   audio->add_flag("--skip-bad", aud.skip_bad, "Skip and count files libsndfile cannot read instead of failing");
   add_import_options(tool, *audio, opts);
   audio->final_callback([&] {
-    opts.inputs = {aud.input};
     make_source = [&] { return std::make_unique<data::AudioSource>(aud); };
   });
 
   data::ImageImportOptions img;
   auto* images = app.add_subcommand("images", "A folder of images: class subfolders as labels, or flat; or a list file");
-  images->add_option("input", img.input, "Folder of images or class subfolders, or a list file of 'path [class]' lines")
+  tool.add_input(*images, "input", img.input, "Folder of images or class subfolders, or a list file of 'path [class]' lines")
       ->required();
   images->add_option("--size", img.size, "Output side in pixels: shorter side resized, then center-cropped")
       ->check(CLI::Range(1, data::kMaxOutputSide));
@@ -91,7 +85,6 @@ int main(int argc, char** argv) {
   images->add_flag("--skip-bad", img.skip_bad, "Skip and count unreadable images instead of failing");
   add_import_options(tool, *images, opts);
   images->final_callback([&] {
-    opts.inputs = {img.input};
     make_source = [&] { return std::make_unique<data::ImageSource>(img); };
   });
 

@@ -16,12 +16,12 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   info::InfoOptions opts;
   std::vector<std::string> inputs;
-  app.add_option("input", inputs,
+  tool.add_inputs(app, "input", inputs,
                  "Data or model file ('-' for stdin), or an ssl-pretrain --log-json log (.jsonl); several model files "
                  "or logs are drawn together by --preview")
       ->required();
   app.add_flag("--json", opts.json, "Print JSON for scripts");
-  app.add_option("--preview", opts.preview,
+  tool.add_output(app, "--preview", opts.preview,
                  "Write a PNG of the first samples (image grid, waveforms); for text, print decoded samples; for "
                  "model files and logs, their training curves");
   app.add_option("--reference", opts.references,
@@ -37,13 +37,10 @@ int main(int argc, char** argv) {
                  "e.g. \"the cat sat on the [MASK]\"");
   app.add_option("--top", top_k, "Tokens listed per [MASK] with --predict")->check(CLI::Range(1, 1000));
   std::string recon_images;
-  app.add_option("--reconstruct", recon_images,
+  tool.add_input(app, "--reconstruct", recon_images,
                  "Masked image model (mae): draw what it fills in for --preview-count images of this file into the "
                  "--preview PNG (original, masked, reconstruction, with visible patches)");
   tool.add_common(app, /*output=*/false);
-  tool.inputs(inputs);
-  tool.input(recon_images);
-  tool.output("--preview", opts.preview);
   return tool.run(argc, argv, [&] {
     opts.input = inputs[0];
     if (inputs.size() > 1 || info::is_training_log(inputs[0])) {

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   auto& app = tool.app();
   mask::MaskOptions o;
   std::string replace = "0.8,0.1";
-  app.add_option("input", o.input, "SSL-HDF5 text, image or audio file ('-' for stdin)")->required();
+  tool.add_input(app, "input", o.input, "SSL-HDF5 text, image or audio file ('-' for stdin)")->required();
   app.add_option("--scheme", o.scheme,
                  "mlm (text: BERT), patch (images: MAE), block (images: BEiT) or span (audio: wav2vec 2.0)")
       ->required()
@@ -31,13 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--mask-prob", o.span.mask_prob, "span: probability that a frame starts a span")->check(CLI::Range(0.0, 1.0));
   app.add_option("--span", o.span.span, "span: frames per span")->check(CLI::Range(1, 1 << 20));
   app.add_option("--min-masks", o.span.min_masks, "span: spans per sample at least")->check(CLI::Range(0, 1 << 20));
-  app.add_option("--preview", o.preview, "PNG: images over their masked versions, or waveforms with spans shaded");
+  tool.add_output(app, "--preview", o.preview, "PNG: images over their masked versions, or waveforms with spans shaded");
   app.add_option("--preview-count", o.preview_count, "Samples in the preview")->check(CLI::Range(1, 256));
   app.add_option("--show", o.show, "mlm: print this many samples on stderr, selected pieces as [original->input]")
       ->check(CLI::Range(0, 1 << 20));
   tool.add_common(app);
-  tool.input(o.input);
-  tool.output("--preview", o.preview);
   app.footer("Each sample's mask is drawn from a generator seeded by (seed, sample id): the output is the same for "
              "any --threads. docs/mask.md states each scheme and its source.");
   return tool.run(argc, argv, [&] {

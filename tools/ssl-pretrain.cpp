@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   cli::Tool tool("ssl-pretrain", "Pretrain an encoder without labels.");
   auto& app = tool.app();
   train::PretrainOptions o;
-  app.add_option("input", o.input,
+  tool.add_input(app, "input", o.input,
                  "SSL-HDF5 image file (raw images, augmented on the fly, or ssl-augment views), or text file (mlm)")
       ->required();
   std::string methods_help = "The objective (a text file defaults to mlm):";
@@ -39,18 +39,22 @@ int main(int argc, char** argv) {
   app.add_option("--temperature", o.temperature, "Temperature of NT-Xent / InfoNCE")->check(cli::positive());
   app.add_option("--checkpoint-every", o.checkpoint_every, "Write the model file every N steps (and at the end)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  app.add_option("--resume", o.resume, "Continue from this model file (same data, same settings)");
+  // Continuing into the same file is how a run goes on: the checkpoint is
+  // read whole before it is replaced, so -o may name it.
+  tool.add_input(app, "--resume", o.resume, "Continue from this model file (same data, same settings); -o may name it",
+                 /*rewritten_by=*/"-o");
   app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  app.add_option("--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file");
+  tool.add_output(app, "--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file",
+                  /*binary=*/false);
   app.add_option("--eval-split", o.eval_split,
                  "Text: hold out this fraction of the rows (never trained on) and log masked-token accuracy and "
                  "perplexity on them and on as many training rows; stored in the model file")
       ->check(CLI::Range(0.0, 0.5));
-  app.add_option("--eval", o.eval_file, "Text: held-out text file (same tokenizer) to score instead of --eval-split");
+  tool.add_input(app, "--eval", o.eval_file, "Text: held-out text file (same tokenizer) to score instead of --eval-split");
   app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations (and one at the end); 0: only at the end")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  app.add_option("--monitor", o.monitor,
+  tool.add_input(app, "--monitor", o.monitor,
                  "Images: labelled images to score every --monitor-every steps and at the end by kNN (k=200, T=0.1) on "
                  "the frozen encoder, the training file's labelled rows (up to 10,000) as neighbours; logged with "
                  "--log-json and stored in the model file (train/monitor_knn)");
@@ -71,19 +75,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
   app.add_flag("--norm-pix-loss,!--no-norm-pix-loss", o.norm_pix,
                "mae: predict each hidden patch normalised by its own mean and std (on by default, as MAE's results)");
-  app.add_option("--recon", o.recon,
+  tool.add_output(app, "--recon", o.recon,
                  "mae: write a PNG of 8 fixed images (original, masked, reconstruction, with visible patches) every "
                  "--recon-every steps and at the end");
   app.add_option("--recon-every", o.recon_every, "Steps between reconstructions (0: only at the end)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
   app.get_option("--eval")->excludes("--eval-split");
   tool.add_common(app);
-  // --resume is not an input here: continuing into the same file is how a
-  // run goes on, and the checkpoint is read whole before it is replaced.
-  tool.input(o.input);
-  tool.input(o.eval_file);
-  tool.output("--log-json", o.log_json, /*binary=*/false);
-  tool.output("--recon", o.recon);
   return tool.run(argc, argv, [&] {
     o.output = tool.common().output;
     o.seed = tool.common().seed;

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <opencv2/core.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -85,16 +86,40 @@ Tool::Tool(std::string name, const std::string& description) : name_(std::move(n
   });
 }
 
-void Tool::output(const std::string& option, const std::string& path, bool binary) {
-  for (const auto& o : outputs_)
-    if (o.path == &path) return;
-  outputs_.push_back({option, &path, binary});
+// Input and output options carry their role in their type name, so --help
+// tells a user (and the output-check test) which options read and which write.
+static constexpr const char* kInputType = "FILE";
+static constexpr const char* kOutputType = "OUTPUT";
+
+// The name under which an option is known in messages: "-o" of
+// "-o,--output", "--monitor", or the positional's name.
+static std::string option_label(const std::string& name) { return name.substr(0, name.find(',')); }
+
+CLI::Option* Tool::add_input(CLI::App& app, const std::string& name, std::string& path, const std::string& help,
+                             const std::string& rewritten_by) {
+  // Subcommands (ssl-import's modes) may declare one variable each.
+  if (std::none_of(inputs_.begin(), inputs_.end(), [&](const Input& i) { return i.path == &path; }))
+    inputs_.push_back({option_label(name), &path, nullptr, rewritten_by});
+  return app.add_option(name, path, help)->type_name(kInputType);
+}
+
+CLI::Option* Tool::add_inputs(CLI::App& app, const std::string& name, std::vector<std::string>& paths,
+                              const std::string& help) {
+  if (std::none_of(inputs_.begin(), inputs_.end(), [&](const Input& i) { return i.paths == &paths; }))
+    inputs_.push_back({option_label(name), nullptr, &paths, ""});
+  return app.add_option(name, paths, help)->type_name(kInputType);
+}
+
+CLI::Option* Tool::add_output(CLI::App& app, const std::string& name, std::string& path, const std::string& help,
+                              bool binary) {
+  if (std::none_of(outputs_.begin(), outputs_.end(), [&](const Output& o) { return o.path == &path; }))
+    outputs_.push_back({option_label(name), &path, binary});
+  return app.add_option(name, path, help)->type_name(kOutputType);
 }
 
 void Tool::add_common(CLI::App& app, bool output, bool output_required) {
   if (output) {
-    this->output("-o", common_.output);
-    auto* o = app.add_option("-o,--output", common_.output, "Output file ('-' for stdout)");
+    auto* o = add_output(app, "-o,--output", common_.output, "Output file ('-' for stdout)");
     if (output_required) o->required();
   }
   app.add_option("--seed", common_.seed, "Seed for every random choice")->capture_default_str();
@@ -123,13 +148,15 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   int rc = kOk;
   try {
     // Every file of the run is checked before any work, in one place.
-    std::vector<std::string> in;
-    for (auto* p : inputs_) in.push_back(*p);
-    for (auto* l : input_lists_) in.insert(in.end(), l->begin(), l->end());
-    io::declare_inputs(in);
+    std::vector<io::RunInput> in;
+    for (const auto& i : inputs_) {
+      if (i.path) in.push_back({i.option, *i.path, i.rewritten_by});
+      if (i.paths)
+        for (const auto& p : *i.paths) in.push_back({i.option, p, i.rewritten_by});
+    }
     std::vector<io::RunOutput> out;
     for (const auto& o : outputs_) out.push_back({o.option, *o.path, o.binary});
-    io::check_run_outputs(out);
+    io::check_run_files(in, out);
     io::begin_run();
     body();
     io::finish_run();
@@ -155,6 +182,7 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     rc = kFailure;
   }
   if (rc != kOk) io::abandon_run();
+  io::remove_stdin_spool();
   // Delayed write errors (a full disk) surface only here. A reader that
   // stopped early (ssl-info | head) is not an error for text, as for cat;
   // data written with -o - was checked when it was copied out.

@@ -32,12 +32,20 @@ class Tool {
   // subcommands). `output` says whether -o is taken; `output_required` makes it
   // mandatory.
   void add_common(CLI::App& app, bool output = true, bool output_required = true);
-  // The files a run reads and writes, checked together before any work
-  // (io::check_run_outputs): no output names an input or another output,
-  // binary data never goes to a terminal. Bind them to the option's variable.
-  void input(const std::string& path) { inputs_.push_back(&path); }
-  void inputs(const std::vector<std::string>& paths) { input_lists_.push_back(&paths); }
-  void output(const std::string& option, const std::string& path, bool binary = true);
+  // The files a run reads and writes, declared with their options so that
+  // the one output check (io::check_run_files) knows every one of them: no
+  // output names an input or another output, two outputs never share stdout,
+  // binary data never goes to a terminal. --help shows an input as FILE and
+  // an output as OUTPUT (tests/cli/test_inputs_as_outputs.sh reads that to
+  // try every input as every output). `name` is a positional name ("input")
+  // or "--option"; `rewritten_by` names the one output option allowed to
+  // replace this input (--resume m.h5 -o m.h5 continues a run in place).
+  CLI::Option* add_input(CLI::App& app, const std::string& name, std::string& path, const std::string& help,
+                         const std::string& rewritten_by = "");
+  CLI::Option* add_inputs(CLI::App& app, const std::string& name, std::vector<std::string>& paths,
+                          const std::string& help);
+  CLI::Option* add_output(CLI::App& app, const std::string& name, std::string& path, const std::string& help,
+                          bool binary = true);
   // The command line as one string, for the output's /history.
   const std::string& command_line() const { return command_line_; }
   // The long names ("--lr") of the options given on the command line, for
@@ -52,8 +60,13 @@ class Tool {
   CLI::App app_;
   CommonOptions common_;
   std::string command_line_;
-  std::vector<const std::string*> inputs_;
-  std::vector<const std::vector<std::string>*> input_lists_;
+  struct Input {
+    std::string option;
+    const std::string* path;                     // one file, or
+    const std::vector<std::string>* paths;       // several
+    std::string rewritten_by;
+  };
+  std::vector<Input> inputs_;
   struct Output {
     std::string option;
     const std::string* path;

@@ -19,7 +19,6 @@ struct ImportOptions {
   uint64_t seed = 0;
   bool compress = false;        // deflate-1 on the sample datasets
   std::string command_line;     // recorded in /history
-  std::vector<std::string> inputs;  // for the never-overwrite-an-input check
 };
 
 // Which source samples go to the main output and which to the held-out one,
@@ -50,8 +49,8 @@ class ImportSource {
   virtual size_t skipped() const { return 0; }
 };
 
-// Usage errors in the output options (--split without --split-output, an
-// output that is one of the inputs); checked before any input is read.
+// Usage errors in the split options (--split without --split-output and the
+// reverse); checked before any input is read.
 void check_outputs(const ImportOptions& opts);
 
 // Runs the whole import. Returns the number of samples written per output.

@@ -345,7 +345,6 @@ json verify_data(const io::DataReader& r) {
 void run_info(const InfoOptions& opts, std::ostream& out) {
   auto input = std::make_unique<io::InputFile>(opts.input);
   io::Handle file = io::open_hdf5(input->path(), input->name());
-  input->opened();
   std::string format = io::file_format(file);
   json j;
   if (format == io::kFormatName) {

@@ -197,7 +197,6 @@ void DataWriter::commit() {
 
 DataReader::DataReader(const std::string& path) : input_(std::make_unique<InputFile>(path)) {
   file_ = open_hdf5(input_->path(), input_->name());
-  input_->opened();
   validate();
 }
 

@@ -146,6 +146,17 @@ void catch_interrupts() {
 
 int interrupt_requested() { return g_interrupt; }
 
+namespace {
+// A piped stdin, spooled once and kept for the run: a model or data file read
+// from "-" is opened more than once (its config, then its weights).
+std::string g_stdin_spool;
+}  // namespace
+
+void remove_stdin_spool() {
+  if (!g_stdin_spool.empty()) remove_temp(g_stdin_spool);
+  g_stdin_spool.clear();
+}
+
 InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
   if (path != "-") {
     open_path_ = path;
@@ -156,27 +167,22 @@ InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
     open_path_ = "/proc/self/fd/0";
     return;
   }
+  if (!g_stdin_spool.empty()) {
+    open_path_ = g_stdin_spool;
+    return;
+  }
   if (isatty(STDIN_FILENO)) throw UsageError("input is '-' but stdin is a terminal");
-  int fd = make_temp_in(temp_dir(), "sslkit-stdin", spool_);
+  std::string spool;
+  int fd = make_temp_in(temp_dir(), "sslkit-stdin", spool);
   try {
-    copy_fd(STDIN_FILENO, fd, display_, spool_);
+    copy_fd(STDIN_FILENO, fd, display_, spool);
   } catch (...) {
     close(fd);
-    remove_temp(spool_);
+    remove_temp(spool);
     throw;
   }
   close(fd);
-  open_path_ = spool_;
-}
-
-InputFile::~InputFile() { opened(); }
-
-void InputFile::opened() {
-  // The open handle keeps the data; the name can go now.
-  if (!spool_.empty()) {
-    remove_temp(spool_);
-    spool_.clear();
-  }
+  open_path_ = g_stdin_spool = spool;
 }
 
 namespace {
@@ -240,16 +246,60 @@ std::string disk_error_text() {
   }
 }
 
-void declare_inputs(const std::vector<std::string>& paths) {
-  for (const auto& p : paths)
-    if (!p.empty()) g_inputs.push_back(p);
+namespace {
+
+// The same path by its name, for files that need not exist yet.
+bool same_name(const std::string& a, const std::string& b) {
+  if (a == "-" || b == "-") return false;  // stdin and stdout are two streams
+  std::error_code ec1, ec2;
+  const auto pa = std::filesystem::absolute(a, ec1).lexically_normal();
+  const auto pb = std::filesystem::absolute(b, ec2).lexically_normal();
+  return !ec1 && !ec2 && pa == pb;
 }
 
-void check_run_outputs(const std::vector<RunOutput>& outputs) {
+bool writes_stdout(const std::string& path) {
+  return path == "-" || path == "/dev/stdout" || path == "/proc/self/fd/1" || path == "/dev/fd/1";
+}
+
+}  // namespace
+
+bool is_same_file(const std::string& a, const std::string& b) {
+  if (a == "-" || b == "-") return false;
+  struct stat sa {}, sb {};
+  return same_name(a, b) || (stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 && same_file(sa, sb));
+}
+
+void check_run_files(const std::vector<RunInput>& inputs, const std::vector<RunOutput>& outputs) {
+  g_inputs.clear();
+  for (const auto& i : inputs)
+    if (!i.path.empty() && i.rewritten_by.empty()) g_inputs.push_back(i.path);
+  const RunInput* from_stdin = nullptr;
+  for (const auto& i : inputs)
+    if (i.path == "-" || i.path == "/dev/stdin") {
+      if (from_stdin)
+        throw UsageError("stdin given twice, as " + from_stdin->option + " and " + i.option + "; give one of them a file");
+      from_stdin = &i;
+    }
   std::vector<std::pair<const RunOutput*, struct stat>> seen;
+  const RunOutput* to_stdout = nullptr;
   for (const auto& o : outputs) {
     if (o.path.empty()) continue;
-    check_not_an_input(o.path);
+    struct stat so {};
+    const bool o_exists = o.path == "-" ? false : stat(o.path.c_str(), &so) == 0 && S_ISREG(so.st_mode);
+    for (const auto& i : inputs) {
+      if (i.path.empty() || i.rewritten_by == o.option) continue;
+      struct stat si {};
+      const bool same = same_name(o.path, i.path) ||
+                        (o_exists && i.path != "-" && stat(i.path.c_str(), &si) == 0 && same_file(si, so));
+      if (same)
+        throw UsageError(o.path + ": output would overwrite input: " + o.option + " names the " +
+                         (i.option.rfind("-", 0) == 0 ? i.option + " file" : "input file"));
+    }
+    if (writes_stdout(o.path)) {
+      if (to_stdout)
+        throw UsageError(to_stdout->option + " and " + o.option + " both write to stdout; give one of them a file");
+      to_stdout = &o;
+    }
     if (o.path == "-") {
       if (o.binary && isatty(STDOUT_FILENO))
         throw UsageError(o.option + " -: refusing to write binary data to a terminal; give a file or a pipe");
@@ -386,8 +436,9 @@ void check_not_an_input(const std::string& output, const std::vector<std::string
 }
 
 std::string sha256_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw Error(path, std::string("cannot read: ") + std::strerror(errno));
+  InputFile in(path);
+  FILE* f = std::fopen(in.path().c_str(), "rb");
+  if (!f) throw Error(in.name(), std::string("cannot read: ") + std::strerror(errno));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<unsigned char> buf(1 << 20);
@@ -395,7 +446,7 @@ std::string sha256_file(const std::string& path) {
   while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), got);
   const bool failed = std::ferror(f);
   std::fclose(f);
-  if (failed) throw Error(path, "read failed");
+  if (failed) throw Error(in.name(), "read failed");
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);

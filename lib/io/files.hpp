@@ -9,21 +9,23 @@ namespace sslkit::io {
 
 // An input path ready to be opened by a library that needs a seekable file.
 // "-" is stdin: opened in place when it is a regular file, else spooled to a
-// temp file in $TMPDIR that is removed when this object goes away.
+// temp file in $TMPDIR once per run (a model from "-" is opened more than
+// once), removed by remove_stdin_spool() or a fatal signal.
 class InputFile {
  public:
   explicit InputFile(const std::string& path);
-  ~InputFile();
+
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
   const std::string& path() const { return open_path_; }   // what to open
   const std::string& name() const { return display_; }     // what to print
-  // Call once the file is open: a spool can be unlinked right away.
-  void opened();
 
  private:
-  std::string open_path_, display_, spool_;
+  std::string open_path_, display_;
 };
+
+// Removes the spool of a piped stdin (end of a tool run).
+void remove_stdin_spool();
 
 // When an output's file appears at its destination.
 enum class Commit {
@@ -59,19 +61,24 @@ class OutputFile {
 
 // ---- The files of one tool run, checked in one place before any work.
 
-// The paths a run reads: no output may name one of them (checked by
-// check_run_outputs and again by every OutputFile).
-void declare_inputs(const std::vector<std::string>& paths);
-
+// A file a run reads, with the option that named it ("input", "--monitor").
+struct RunInput {
+  std::string option;
+  std::string path;          // empty: not given
+  std::string rewritten_by;  // the one output option that may replace it in place ("-o" for --resume), or ""
+};
 struct RunOutput {
   std::string option;  // "-o", "--metrics", ...
   std::string path;    // empty: not given
   bool binary = true;  // binary data refuses a terminal
 };
-// Usage error when an output names an input (by name, symlink or hard link),
-// two outputs name the same file, binary data would go to a terminal, or an
-// output's folder does not exist.
-void check_run_outputs(const std::vector<RunOutput>& outputs);
+// The one check of a run's files, before any work. Usage error when an
+// output names an input (by name, even one that does not exist yet, by
+// symlink or by hard link) other than one it may rewrite, two outputs name
+// the same file or both stdout, binary data would go to a terminal, or an
+// output's folder does not exist. Remembers the inputs, so every OutputFile
+// checks them again.
+void check_run_files(const std::vector<RunInput>& inputs, const std::vector<RunOutput>& outputs);
 
 // Opens a run: from now on OutputFile::commit() queues its file.
 void begin_run();
@@ -92,6 +99,10 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 // The SHA-256 of a file's bytes as 64 lowercase hex digits (OpenSSL): what
 // ties embeddings to the exact model file that made them.
 std::string sha256_file(const std::string& path);
+
+// Whether two paths name one file: by name (even when it does not exist),
+// symlink or hard link. "-" is never the same as anything.
+bool is_same_file(const std::string& a, const std::string& b);
 
 // Usage error when `output` names the same file as one of `inputs` or of
 // the declared inputs of the run (tools never overwrite their inputs).

@@ -85,7 +85,6 @@ void ModelWriter::commit() {
 ModelReader::ModelReader(const std::string& path) : name_(display_name(path)) {
   InputFile in(path);
   file_ = open_hdf5(in.path(), in.name());
-  in.opened();
   if (file_format(file_) != kModelFormatName)
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }

@@ -33,7 +33,10 @@ void check_finite(const Features& f, const std::string& subject) {
 }
 
 Features load_features(const std::string& path, bool raw_pixels, bool log_mel) {
-  io::DataReader r(path);
+  return load_features(io::DataReader(path), raw_pixels, log_mel);
+}
+
+Features load_features(const io::DataReader& r, bool raw_pixels, bool log_mel) {
   Features f;
   if (log_mel) {
     // The audio baseline (the features of the 97 % FSDD logistic regression,

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "io/data_file.hpp"
+
 namespace sslkit::eval {
 
 struct FinetuneOptions {
@@ -46,6 +48,7 @@ struct Features {
 };
 
 Features load_features(const std::string& path, bool raw_pixels, bool log_mel = false);
+Features load_features(const io::DataReader& r, bool raw_pixels, bool log_mel = false);
 // Data error naming `subject`, the row and the dimension of the first value
 // that is NaN or infinite (a diverged encoder's features score silently at chance).
 void check_finite(const Features& f, const std::string& subject);

@@ -132,11 +132,9 @@ void embed_batches(methods::Method& m, float mean, float stdev, const io::DataRe
   }
 }
 
-eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision,
-                              const std::string& pool) {
+eval::Features embed_features(TrainedModel& t, const std::string& model, const io::DataReader& in,
+                              const std::string& precision, const std::string& pool) {
   nn::init_engine();
-  TrainedModel t = load_trained_model(model);
-  io::DataReader in(images);
   check_model_input(t, model, in);
   const bool text = t.modality == io::Modality::text, audio = t.modality == io::Modality::audio;
   if (audio && !pool.empty() && pool != "mean") throw UsageError("audio models pool by the mean over frames; --pool " + pool);

@@ -7,6 +7,7 @@
 #include "eval/probe.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
+#include "train/trained_model.hpp"
 
 namespace sslkit::train {
 
@@ -41,10 +42,11 @@ void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool
                  const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip = nullptr,
                  std::vector<int32_t>* valid_frames = nullptr);
 
-// A model's backbone features for a labelled image file, in memory (what
+// A model's backbone features for a labelled file, in memory (what
 // ssl-finetune --model evaluates without an embeddings file in between).
-// `pool` as ssl-embed's (empty: the model's own).
-eval::Features embed_features(const std::string& model, const std::string& images, const std::string& precision,
-                              const std::string& pool = "");
+// `model` names the model file in messages; `pool` as ssl-embed's (empty:
+// the model's own).
+eval::Features embed_features(TrainedModel& t, const std::string& model, const io::DataReader& in,
+                              const std::string& precision, const std::string& pool = "");
 
 }  // namespace sslkit::train

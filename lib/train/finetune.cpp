@@ -19,6 +19,7 @@
 #include "train/image_batches.hpp"
 #include "train/sequence_batches.hpp"
 #include "data/tokenizer.hpp"
+#include "io/same_kind.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
 #include "models/w2v.hpp"
@@ -172,11 +173,8 @@ eval::Metrics report_sequence_finetune(const FullFinetuneOptions& o, methods::Me
 eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
                                 nn::DType dt) {
   const eval::FinetuneOptions& r = o.report;
-  if (te.modality() != io::Modality::text) throw UsageError(te.name() + " is not a text file; " + tr.name() + " is");
-  const data::Tokenizer tokenizer = data::Tokenizer::read_from(tr);
+  const data::Tokenizer tokenizer = data::Tokenizer::read_from(tr);  // te's is the same (check_same_kind)
   const std::vector<uint8_t> tok = tokenizer.bytes();
-  if (!te.has("/tokenizer") || data::Tokenizer::read_from(te).bytes() != tok)
-    throw UsageError(te.name() + " was not tokenized as " + tr.name() + " (import both with one tokenizer)");
   methods::MethodParams mp;
   json config;
   if (!r.model.empty()) {
@@ -241,7 +239,6 @@ std::vector<int32_t> predict_audio(methods::Method& m, const io::DataReader& in,
 eval::Metrics run_audio_finetune(const FullFinetuneOptions& o, const io::DataReader& tr, const io::DataReader& te,
                                  nn::DType dt) {
   const eval::FinetuneOptions& r = o.report;
-  if (te.modality() != io::Modality::audio) throw UsageError(te.name() + " is not an audio file; " + tr.name() + " is");
   methods::MethodParams mp;
   if (!r.model.empty()) {
     TrainedModel t = load_trained_model(r.model);
@@ -290,6 +287,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
   io::DataReader tr(r.train), te(r.eval);
+  io::check_same_kind(tr, te);
   if (tr.modality() == io::Modality::text) return run_text_finetune(o, tr, te, dt);
   if (tr.modality() == io::Modality::audio) return run_audio_finetune(o, tr, te, dt);
 

@@ -35,6 +35,7 @@
 #include "train/masked_eval.hpp"
 #include "train/sequence_batches.hpp"
 #include "data/tokenizer.hpp"
+#include "io/same_kind.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -325,10 +326,16 @@ void run_pretrain(const PretrainOptions& o) {
   if (text && !eval_file.empty()) {
     eval_in.emplace(eval_file);
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    if (eval_in->modality() != io::Modality::text || !eval_in->has("/tokenizer") ||
-        data::Tokenizer::read_from(*eval_in).bytes() != data::Tokenizer::read_from(in).bytes())
-      throw UsageError("--eval " + eval_in->name() + " is not text with the tokenizer of " + in.name() +
-                       " (import both with one tokenizer: ssl-import text --tokenizer)");
+    if (eval_in->modality() != io::Modality::text)
+      throw UsageError("--eval " + eval_in->name() + " is not a text file; " + in.name() + " is");
+    io::check_same_tokenizer(in, *eval_in, "--eval " + eval_in->name());
+    const auto length = [](const io::DataReader& r) { return r.info("/tokens").shape[1]; };
+    if (length(*eval_in) > length(in))
+      throw UsageError("--eval " + eval_in->name() + " holds sequences of " + std::to_string(length(*eval_in)) +
+                       " tokens, longer than the " + std::to_string(length(in)) + " of " + in.name() +
+                       " that the encoder is built for (import it with --max-len " + std::to_string(length(in)) + ")");
+    if (io::is_same_file(eval_file, o.input))
+      warn("--eval " + eval_file + " is the training file itself: its held-out scores are training scores");
     config["eval_file"] = eval_file;
   }
   const int batch_size = config["batch"];
@@ -468,6 +475,8 @@ void run_pretrain(const PretrainOptions& o) {
   std::optional<KnnMonitor> monitor;
   if (!o.monitor.empty()) {
     if (text || audio) throw UsageError("--monitor scores image encoders; " + in.name() + " is not an image file");
+    if (io::is_same_file(o.monitor, o.input))
+      warn("--monitor " + o.monitor + " is the training file itself: its kNN scores training rows, not held-out ones");
     monitor.emplace(in, o.monitor, config["normalize"]["mean"], config["normalize"]["std"], seed);
   }
   int64_t last_monitor = -1;

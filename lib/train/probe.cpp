@@ -9,6 +9,9 @@
 #include "nn/layers.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim.hpp"
+#include "io/same_kind.hpp"
+#include "train/embed.hpp"
+#include "train/trained_model.hpp"
 #include "train/trainer.hpp"
 
 namespace sslkit::train {
@@ -131,11 +134,21 @@ eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te,
   return m;
 }
 
-eval::Metrics run_probe(const eval::FinetuneOptions& o) {
+eval::Metrics run_probe(const eval::FinetuneOptions& o, const std::string& precision, const std::string& pool) {
   if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
   nn::init_engine();
-  eval::Features tr = eval::load_features(o.train, o.raw_pixels, o.log_mel),
-                 te = eval::load_features(o.eval, o.raw_pixels, o.log_mel);
+  const io::DataReader tr_in(o.train), te_in(o.eval);
+  io::check_same_kind(tr_in, te_in);
+  eval::Features tr, te;
+  if (!o.model.empty()) {
+    // Features of one model for both files, loaded once.
+    TrainedModel t = load_trained_model(o.model);
+    tr = embed_features(t, o.model, tr_in, precision, pool);
+    te = embed_features(t, o.model, te_in, precision, pool);
+  } else {
+    tr = eval::load_features(tr_in, o.raw_pixels, o.log_mel);
+    te = eval::load_features(te_in, o.raw_pixels, o.log_mel);
+  }
   std::string selected;
   eval::Metrics m = evaluate_probe(tr, te, o, &selected);
   eval::write_report(m, o, selected);

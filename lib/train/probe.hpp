@@ -29,7 +29,11 @@ constexpr double kDefaultProbeDecay = 1e-4;
 eval::Metrics evaluate_probe(const eval::Features& train, const eval::Features& test, const eval::FinetuneOptions& o,
                              std::string* selected);
 
-// Features from the files named in `o`, evaluate_probe, and the report.
-eval::Metrics run_probe(const eval::FinetuneOptions& o);
+// Features from the files named in `o` (embeddings, raw pixels, log-mel
+// statistics, or --model's encoder at `precision` with `pool`) once they are
+// known to be of one kind (io::check_same_kind), evaluate_probe, and the
+// report.
+eval::Metrics run_probe(const eval::FinetuneOptions& o, const std::string& precision = "auto",
+                        const std::string& pool = "");
 
 }  // namespace sslkit::train

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
@@ -17,12 +18,18 @@ struct TrainedModel {
   float mean = 0, stdev = 1;
   int64_t in_channels = 1;
   io::Modality modality = io::Modality::image;  // what it encodes: image, text or audio
+  // What the data it takes must match (check_model_input):
+  std::vector<uint8_t> tokenizer;  // text: the SentencePiece model its data was tokenized with
+  int64_t max_len = 0;             // text: longest sequence its positions cover
+  int64_t sample_rate = 0;         // audio: the rate its frames are timed at
 };
 
 TrainedModel load_trained_model(const std::string& path);
 
-// Checks that a data file is of the modality a model encodes (and an image
-// file fits its input), with one clear line naming both.
+// The one place a model meets data (ssl-embed, ssl-finetune --model and
+// full): the same modality, and for images the channel count, for text the
+// same tokenizer and sequences its positions cover, for audio the same
+// sample rate. Usage error naming both files.
 void check_model_input(const TrainedModel& t, const std::string& model_path, const io::DataReader& in);
 
 // Mean and std of pixel values (in [0,1]) over up to 10,000 samples, drawn

@@ -78,7 +78,7 @@ expect_error 2 "a.h5 is an audio file; .*img-m.h5 is an image model" "" \
   ssl-finetune "$WORK/a.h5" --model "$WORK/img-m.h5" --eval "$WORK/a.h5" --mode full --epochs 1
 expect_error 2 "--arch vit-mini is not an audio encoder" "" \
   ssl-finetune "$WORK/a.h5" --arch vit-mini --eval "$WORK/a.h5" --mode full --epochs 1
-expect_error 2 "img.h5 is not an audio file" "" \
+expect_error 2 "img.h5 is an image file; .*a.h5 is an audio file" "" \
   ssl-finetune "$WORK/a.h5" --model "$WORK/w.h5" --eval "$WORK/img.h5" --mode full --epochs 1
 # Clips shorter than one frame of the encoder (400 samples).
 ok ssl-import audio "$DATA/audio" --seconds 0.02 -o "$WORK/short.h5"

@@ -80,7 +80,7 @@ ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/ck.h5" --max-steps 1 -o "$WORK/ck2
 ok ssl-embed "$WORK/m.h5" "$WORK/te.h5" --layer projector -o "$WORK/proj.h5"
 ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 --method barlow -o "$WORK/bt.h5"
 ok ssl-embed "$WORK/bt.h5" "$WORK/te.h5" --layer projector -o "$WORK/ebt.h5"
-expect_error 1 "512-d features, the training file 128" "$WORK/x.json" \
+expect_error 2 "ebt.h5 holds embeddings of .*bt.h5 .*etr.h5 of .*m.h5 .*embed both with one model" "$WORK/x.json" \
   ssl-finetune "$WORK/etr.h5" --eval "$WORK/ebt.h5" --metrics "$WORK/x.json"
 ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" -o "$WORK/nolabels.h5" 2>/dev/null
 expect_error 1 "nolabels.h5: has no labels" "$WORK/x.h5" \

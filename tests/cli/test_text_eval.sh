@@ -32,7 +32,7 @@ ok ssl-pretrain "$WORK/tr.h5" --arch bert-tiny --batch 8 --epochs 1 --eval "$WOR
 check_eq "scored on the file's masked positions" \
   "$(h5get "$WORK/m2.h5" '__import__("json").loads(f["config"][0])["eval"]["masked_tokens"]')" \
   "$(h5get "$WORK/te-masked.h5" 'int((f["mlm_labels"][:] != -100).sum())')"
-expect_error 2 "--eval .*other.h5 is not text with the tokenizer of .*tr.h5" "$WORK/x.h5" \
+expect_error 2 "--eval .*other.h5 was not tokenized as .*tr.h5" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --arch bert-tiny --eval "$WORK/other.h5" -o "$WORK/x.h5"
 expect_error 2 "--eval-split scores masked language models; .*img.h5 is not a text file" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --eval-split 0.1 -o "$WORK/x.h5"

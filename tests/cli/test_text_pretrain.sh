@@ -33,7 +33,7 @@ ok ssl-embed "$WORK/tm.h5" "$WORK/tte.h5" -o "$WORK/ete.h5" --pool cls --normali
 check_eq "text embeddings" "$(h5get "$WORK/etr.h5" 'f["embeddings"].shape[1], f["embeddings"].attrs["layer"], f["labels"].attrs["class_names"].tolist()')" \
   "128 pool-mean ['proverbs', 'weather']"
 check_eq "cls embeddings normalised" "$(h5get "$WORK/ete.h5" 'round(float((f["embeddings"][:] ** 2).sum(1).mean()), 3)')" "1.0"
-ssl-embed "$WORK/tm.h5" "$WORK/ttr.h5" -o - -q | ssl-finetune - --eval "$WORK/ete.h5" --mode knn --k 5 >"$WORK/knn.out" \
+ssl-embed "$WORK/tm.h5" "$WORK/ttr.h5" --pool cls --normalize -o - -q | ssl-finetune - --eval "$WORK/ete.h5" --mode knn --k 5 >"$WORK/knn.out" \
   || fail "text embeddings through a pipe into ssl-finetune"
 grep -q '^accuracy' "$WORK/knn.out" || fail "text kNN accuracy"
 ok ssl-finetune "$WORK/ttr.h5" --model "$WORK/tm.h5" --eval "$WORK/tte.h5" --mode linear --epochs 5

@@ -58,6 +58,11 @@ ok ssl-pretrain "$WORK/a16.h5" --arch w2v-tiny --max-steps 1 --batch 3 --threads
 ok ssl-embed "$WORK/w2v.h5" "$WORK/a16.h5" --threads 1 -o "$WORK/e.h5"
 /usr/bin/python3 -c "import h5py, numpy as np; f = h5py.File('$WORK/e.h5', 'r+'); f['embeddings'][4, 2] = -np.inf"
 bad 1 "e.h5: /embeddings holds an infinite value at row 4 \[2\]" "" ssl-info --verify "$WORK/e.h5"
+# Embedding or featurising a NaN clip stops too, rather than scoring garbage.
+bad 1 "nanh.h5: /audio row 0 holds NaN at sample 9" "$WORK/x.h5" \
+  ssl-embed "$WORK/w2v.h5" "$WORK/nanh.h5" --threads 1 -o "$WORK/x.h5"
+bad 1 "nanh.h5: /audio row 0 holds NaN at sample 9" "" \
+  ssl-finetune "$WORK/nanh.h5" --log-mel --eval "$WORK/nanh.h5" --mode knn --threads 1
 
 # ---- W8. Odd WAVs: absurd amplitudes refused, empty clips skipped with a word, header rates in our words.
 bad 1 "loud.wav: sample 5 .* past the amplitude bound 65536" "$WORK/x.h5" ssl-import audio "$WORK/loud" --threads 1 -o "$WORK/x.h5"

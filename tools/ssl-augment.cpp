@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   tool.add_input(app, "input", o.input, "SSL-HDF5 image or audio file ('-' for stdin)")->required();
   app.add_option("--recipe", o.recipe,
                  "simclr, mocov2, byol, rotation (images), audio, or a custom string such as "
-                 "\"crop(0.2,1) flip(0.5) jitter(0.4,0.4,0.4,0.1,p=0.8) gray(0.2) blur(0.1,2,p=0.5)\"");
+                 "\"crop(0.2,1) flip(0.5) jitter(0.4,0.4,0.4,0.1,p=0.8) gray(0.2) blur(0.1,2,p=0.5)\"")
+      ->default_str("simclr for images, audio for audio");
   app.add_option("--views", o.views, "Views per sample (0 = the recipe's default: 2, or 4 for rotation)");
   app.add_option("--strength", o.strength, "SimCLR color-jitter strength (1.0 ImageNet, 0.5 CIFAR)")
       ->check(CLI::Range(0.0, 2.0));

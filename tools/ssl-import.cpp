@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   tool.add_input(*audio, "input", aud.input, "Folder of audio files or class subfolders, or a list file of 'path [class]' lines")
       ->required();
   audio->add_option("--sample-rate", aud.sample_rate, "Output sample rate in Hz (clips are resampled to it)")
-      ->check(CLI::Range(1000, 768000));
+      ->check(CLI::Range(data::kMinSampleRate, data::kMaxSampleRate));
   audio->add_option("--seconds", aud.seconds,
                     "Clip length: longer clips are cut, shorter ones zero-padded (0 = the longest clip)")
       ->check(CLI::Range(0.0, 86400.0));

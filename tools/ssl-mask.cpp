@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     o.output = tool.common().output;
     o.seed = tool.common().seed;
     o.command_line = tool.command_line();
+    o.given = tool.given_options();
     char comma = 0;
     std::istringstream in(replace);
     if (!(in >> o.mlm.mask_replace >> comma >> o.mlm.random_replace) || comma != ',' || !(in >> std::ws).eof() ||

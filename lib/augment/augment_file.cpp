@@ -40,7 +40,7 @@ void write_preview(const std::vector<std::vector<cv::Mat>>& rows, const std::str
 void augment_images(const io::DataReader& in, const AugmentOptions& o) {
   if (o.apply) throw UsageError(in.name() + ": --apply is for audio files (image views are written as /views)");
   if (!in.has("/images")) throw Error(in.name(), "has no /images to augment");
-  const Recipe recipe = make_recipe(o.recipe, o.strength);
+  const Recipe recipe = make_recipe(o.recipe.empty() ? "simclr" : o.recipe, o.strength);
   const int V = o.views > 0 ? o.views : (recipe.rotation ? 4 : 2);
   auto info = in.info("/images");
   const int H = static_cast<int>(info.shape[1]), W = static_cast<int>(info.shape[2]), C = static_cast<int>(info.shape[3]);
@@ -100,7 +100,7 @@ void augment_images(const io::DataReader& in, const AugmentOptions& o) {
 }
 
 void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
-  const Recipe recipe = make_audio_recipe(o.recipe == "simclr" ? "audio" : o.recipe);
+  const Recipe recipe = make_audio_recipe(o.recipe.empty() ? "audio" : o.recipe);
   const int V = o.apply ? 1 : o.views > 0 ? o.views : 2;
   auto info = in.info("/audio");
   const int T = static_cast<int>(info.shape[1]);
@@ -108,6 +108,7 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
   const int OT = o.seconds > 0 ? static_cast<int>(std::lround(o.seconds * rate)) : T;
   const size_t N = in.size();
   const std::string recipe_text = recipe.name == "audio" ? "audio" : o.recipe;
+  std::vector<std::string> errors;
   io::DataWriter out(o.output, io::Modality::audio);
   if (o.apply) {
     // The view is the clip: /audio holds it, every tool reads the file as
@@ -134,15 +135,23 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
     in.read<float>("/audio", start, n, src.data());
     in.read<int32_t>("/lengths", start, n, len.data());
     const std::vector<int64_t> ids = in.ids(start, n);
+    errors.assign(n, "");
 #pragma omp parallel for schedule(dynamic, 4)
     for (size_t i = 0; i < n; ++i) {
       std::vector<float> w(src.begin() + i * T, src.begin() + (i + 1) * T);
-      for (int v = 0; v < V; ++v) {
-        Rng rng(o.seed, static_cast<uint64_t>(ids[i]) + 1, static_cast<uint64_t>(v) + 1);
-        auto view = make_audio_view(recipe, w, std::min(len[i], T), v, OT, rng);
-        std::copy(view.begin(), view.end(), dst.begin() + (i * V + v) * OT);
+      try {
+        for (int v = 0; v < V; ++v) {
+          Rng rng(o.seed, static_cast<uint64_t>(ids[i]) + 1, static_cast<uint64_t>(v) + 1);
+          auto view = make_audio_view(recipe, w, std::min(len[i], T), v, OT, rng);
+          std::copy(view.begin(), view.end(), dst.begin() + (i * V + v) * OT);
+        }
+      } catch (const std::exception& e) {
+        errors[i] = "row " + std::to_string(start + i) + ": " + e.what();
       }
     }
+    // The first failure in row order, whatever the threads did.
+    for (auto& e : errors)
+      if (!e.empty()) throw Error(in.name(), e);
     if (o.apply) {
       // A view's real audio is its first min(length, OT) samples: every op
       // works inside the clip's own length, and the rest is zeros.

@@ -11,7 +11,7 @@ namespace sslkit::augment {
 
 struct AugmentOptions {
   std::string input, output;
-  std::string recipe = "simclr";
+  std::string recipe;        // empty: the modality's own (simclr for images, audio for audio)
   int views = 0;            // 0 = the recipe's default (2; 4 for rotation)
   double strength = 1.0;    // SimCLR color-jitter strength
   int size = 0;             // output side (images); 0 = the input's

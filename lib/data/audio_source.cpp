@@ -9,11 +9,15 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/threads.hpp"
 
 namespace sslkit::data {
 
@@ -44,22 +48,79 @@ std::string clean_message(std::string msg) {
   return msg.empty() ? "cannot read audio" : msg;
 }
 
-// Headers past these are corrupt or hostile; docs/format.md lists the limits.
-constexpr int kMaxSampleRate = 768000;
+// Headers past these are corrupt or hostile; docs/format.md lists the limits
+// (the sample rates are in audio_source.hpp, shared with --sample-rate).
 constexpr int kMaxChannels = 64;
 constexpr double kMaxClipSeconds = 3600;
+
+std::string rate_out_of_range(uint64_t rate) {
+  return "sample rate " + std::to_string(rate) + " Hz in its header is outside [" + std::to_string(kMinSampleRate) +
+         ", " + std::to_string(kMaxSampleRate) + "] Hz (a corrupt header?)";
+}
+
+// The sample rate a RIFF/RF64 WAV header declares, read by hand: libsndfile
+// refuses a rate of 0 or past 2^31 with "SF_INFO struct incomplete", which
+// says nothing a user can act on. Empty when the file is no WAV.
+std::optional<uint64_t> wav_header_rate(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[12];
+  if (!f.read(head, 12) || (std::memcmp(head, "RIFF", 4) && std::memcmp(head, "RF64", 4)) ||
+      std::memcmp(head + 8, "WAVE", 4))
+    return std::nullopt;
+  auto u32 = [](const unsigned char* b) {
+    return uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24;
+  };
+  for (int chunk = 0; chunk < 64; ++chunk) {
+    unsigned char h[8];
+    if (!f.read(reinterpret_cast<char*>(h), 8)) return std::nullopt;
+    const uint32_t size = u32(h + 4);
+    if (std::memcmp(h, "fmt ", 4) == 0) {
+      unsigned char fmt[8];  // format tag, channels, sample rate
+      if (size < 8 || !f.read(reinterpret_cast<char*>(fmt), 8)) return std::nullopt;
+      return u32(fmt + 4);
+    }
+    f.seekg(static_cast<std::streamoff>(size) + (size & 1), std::ios::cur);
+  }
+  return std::nullopt;
+}
+
+std::string format_seconds(double s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+// Refuses a sample that is NaN, infinite or past kMaxAmplitude, naming the
+// frame (and its time) where it is; `frame0` is the frame of buf[0].
+void check_samples(const std::string& path, const float* buf, size_t count, int channels, int64_t frame0, int rate) {
+  for (size_t k = 0; k < count; ++k) {
+    const float v = buf[k];
+    if (std::isfinite(v) && std::abs(v) <= kMaxAmplitude) continue;
+    const int64_t frame = frame0 + static_cast<int64_t>(k / channels);
+    std::ostringstream what;
+    what << "sample " << frame << " (at " << format_seconds(static_cast<double>(frame) / rate) << " s";
+    if (channels > 1) what << ", channel " << k % channels + 1;
+    what << ") is ";
+    if (std::isnan(v)) what << "NaN";
+    else if (std::isinf(v)) what << (v > 0 ? "+inf" : "-inf");
+    else what << v << ", past the amplitude bound " << kMaxAmplitude << " (float audio holds [-1, 1])";
+    throw BadAudio(path, what.str());
+  }
+}
 
 void open_sndfile(const std::string& path, SndFile& f) {
   std::lock_guard<std::mutex> lock(open_mutex);
   f.info = SF_INFO{};
   f.sf = sf_open(path.c_str(), SFM_READ, &f.info);
-  if (!f.sf) throw BadAudio(path, clean_message(sf_strerror(nullptr)));
-  if (f.info.channels <= 0 || f.info.samplerate <= 0)
-    throw BadAudio(path, "invalid header: " + std::to_string(f.info.channels) + " channels at " +
-                             std::to_string(f.info.samplerate) + " Hz");
-  if (f.info.samplerate > kMaxSampleRate)
-    throw BadAudio(path, "sample rate " + std::to_string(f.info.samplerate) + " Hz in its header is beyond " +
-                             std::to_string(kMaxSampleRate) + " Hz (a corrupt header?)");
+  if (!f.sf) {
+    const auto rate = wav_header_rate(path);
+    if (rate && (*rate < kMinSampleRate || *rate > kMaxSampleRate)) throw BadAudio(path, rate_out_of_range(*rate));
+    throw BadAudio(path, clean_message(sf_strerror(nullptr)));
+  }
+  if (f.info.samplerate < kMinSampleRate || f.info.samplerate > kMaxSampleRate)
+    throw BadAudio(path, rate_out_of_range(static_cast<uint64_t>(std::max(0, f.info.samplerate))));
+  if (f.info.channels <= 0)
+    throw BadAudio(path, "invalid header: " + std::to_string(f.info.channels) + " channels");
   if (f.info.channels > kMaxChannels)
     throw BadAudio(path, std::to_string(f.info.channels) + " channels in its header; sslkit reads at most " +
                              std::to_string(kMaxChannels));
@@ -85,6 +146,17 @@ int64_t resampled_length(int64_t frames, int in_rate, int out_rate) {
 }
 
 constexpr int64_t kMaxLength = std::numeric_limits<int32_t>::max();  // /lengths is int32
+
+// Bytes of memory the system can still give without swapping (MemAvailable),
+// or 0 when unknown.
+uint64_t available_memory() {
+  std::ifstream f("/proc/meminfo");
+  std::string key, unit;
+  uint64_t kb = 0;
+  while (f >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
 
 }  // namespace
 
@@ -119,6 +191,7 @@ DecodedClip decode_audio(const std::string& path, double max_seconds) {
     sf_count_t n = static_cast<sf_count_t>(std::min<int64_t>(block, want - done));
     sf_count_t got = sf_readf_float(f.sf, buf.data(), n);
     if (got <= 0) break;
+    check_samples(path, buf.data(), static_cast<size_t>(got) * ch, ch, done, f.info.samplerate);
     if (ch == 1) {
       clip.samples.insert(clip.samples.end(), buf.begin(), buf.begin() + got);
     } else {
@@ -152,7 +225,9 @@ std::vector<float> resample(const std::vector<float>& in, int in_rate, int out_r
 }
 
 AudioSource::AudioSource(const AudioImportOptions& opts) : opts_(opts) {
-  if (opts_.sample_rate <= 0) throw UsageError("--sample-rate must be positive");
+  if (opts_.sample_rate < kMinSampleRate || opts_.sample_rate > kMaxSampleRate)
+    throw UsageError("--sample-rate must be in [" + std::to_string(kMinSampleRate) + ", " +
+                     std::to_string(kMaxSampleRate) + "] Hz");
   if (!(opts_.seconds >= 0) || !std::isfinite(opts_.seconds)) throw UsageError("--seconds must be 0 or more");
   if (opts_.seconds > 0) {
     double t = std::round(opts_.seconds * opts_.sample_rate);
@@ -165,8 +240,11 @@ AudioSource::AudioSource(const AudioImportOptions& opts) : opts_(opts) {
     warn("ignored " + std::to_string(list_.ignored) + " files in " + opts_.input + " that are not audio files");
   if (list_.files.empty()) throw Error(opts_.input, "no audio files found");
   bad_.assign(list_.files.size(), false);
-  if (t_ > 0) return;
+  if (t_ == 0) t_ = longest_clip();
+  check_memory();
+}
 
+size_t AudioSource::longest_clip() {
   // No --seconds: the longest clip sets T. Only headers are read here.
   int64_t longest = 0;
   size_t readable = 0;
@@ -190,7 +268,33 @@ AudioSource::AudioSource(const AudioImportOptions& opts) : opts_(opts) {
   if (longest > kMaxLength || longest > kMaxClipSeconds * opts_.sample_rate)
     throw Error(opts_.input, "the longest clip is over " + std::to_string(static_cast<int>(kMaxClipSeconds)) +
                                  " s, too long for one row; pass --seconds to cut clips");
-  t_ = static_cast<size_t>(longest);
+  return static_cast<size_t>(longest);
+}
+
+// Memory follows the row, not the input: a row of T samples is buffered for
+// writing (a group of rows up to 256 MiB, or one), resampled in each thread
+// that has one in flight (the decoded clip and its resampled copy), and
+// HDF5 keeps up to four chunks of it cached. Refuse rows whose import would
+// need more than the machine has free, rather than being killed halfway.
+void AudioSource::check_memory() const {
+  const uint64_t available = available_memory();
+  if (available == 0) return;  // unknown: no /proc/meminfo
+  const double row = static_cast<double>(t_) * sizeof(float);
+  // write_batch gets at most 256 files at a time (run_import's batch).
+  const double files = std::min<double>(256, static_cast<double>(list_.files.size()));
+  const double group = std::min(files, std::max(1.0, std::floor(static_cast<double>(size_t(256) << 20) / row)));
+  const double in_flight = std::min(group, static_cast<double>(thread_count()));
+  const double need = row * (group + 2 * in_flight + 4);
+  if (need <= static_cast<double>(available)) return;
+  auto gb = [](double bytes) {
+    std::ostringstream os;
+    os.precision(3);
+    os << bytes / 1e9 << " GB";
+    return os.str();
+  };
+  throw Error(opts_.input, "rows of " + std::to_string(t_) + " samples (" + gb(row) + " each) need about " + gb(need) +
+                               " of memory to import, more than the " + gb(static_cast<double>(available)) +
+                               " available; pass a shorter --seconds or a lower --sample-rate");
 }
 
 void AudioSource::prepare(io::DataWriter& out) {
@@ -255,6 +359,13 @@ std::vector<bool> AudioSource::write_batch(io::DataWriter& out, const std::vecto
       if (bad[j]) {
         ok[g0 + j] = false;
         ++skipped_;
+        continue;
+      }
+      // An empty clip would be a row of padding whose pooled embedding is
+      // not zero: leave it out, and say so, since the file itself is fine.
+      if (lengths[j] == 0) {
+        warn(list_.files[indices[g0 + j]] + ": no audio samples; skipped");
+        ok[g0 + j] = false;
         continue;
       }
       if (kept != j) {

@@ -12,11 +12,21 @@
 
 namespace sslkit::data {
 
+// The sample rates sslkit accepts, for --sample-rate and for a file's own
+// header alike: under 1 kHz a clip resampled to 16 kHz grows 16-fold or
+// more (a 1 Hz header 16,000-fold), over 768 kHz a header is corrupt.
+constexpr int kMinSampleRate = 1000;
+constexpr int kMaxSampleRate = 768000;
+// Float audio holds [-1, 1] and some tools write int16-scaled floats (up to
+// 32768); a sample past this bound is damage, not sound, and would overflow
+// the power and the losses computed from it.
+constexpr float kMaxAmplitude = 65536;
+
 struct AudioImportOptions {
   std::string input;       // folder or list file
   int sample_rate = 16000;  // output rate in Hz
   double seconds = 0;       // clip length; 0 = the longest clip
-  bool skip_bad = false;    // skip files libsndfile rejects instead of failing
+  bool skip_bad = false;    // skip unreadable files (bad header, NaN, Inf, absurd amplitude) instead of failing
 };
 
 // The file extensions read as audio (what libsndfile 1.2 opens).
@@ -30,8 +40,9 @@ struct DecodedClip {
 };
 
 // Reads the first `max_seconds` (all when negative) of `path` as mono, the
-// mean of its channels. Throws Error(path, libsndfile's message) when the
-// file cannot be read.
+// mean of its channels. Throws Error(path, why) when the file cannot be
+// read, its header rate is outside [kMinSampleRate, kMaxSampleRate], or a
+// sample it reads is NaN, infinite or over kMaxAmplitude (the position named).
 DecodedClip decode_audio(const std::string& path, double max_seconds = -1);
 
 // Resamples mono float audio with soxr (high quality); a copy when the
@@ -59,6 +70,10 @@ class AudioSource : public ImportSource {
   // Decodes file i into `out` (T floats, zero-padded); returns the number
   // of valid samples.
   size_t load(size_t i, float* out) const;
+  // T from the headers when --seconds is not given: the longest clip.
+  size_t longest_clip();
+  // Refuses a row length whose import would need more memory than is free.
+  void check_memory() const;
   AudioImportOptions opts_;
   FileList list_;
   size_t t_ = 0;

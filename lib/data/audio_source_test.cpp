@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/error.hpp"
 #include "data/audio_source.hpp"
@@ -231,4 +232,67 @@ TEST_CASE("audio: bad input folders and options") {
   ao.seconds = 0;
   ao.sample_rate = 0;
   CHECK_THROWS_AS(AudioSource{ao}, UsageError);
+}
+
+// A 16-bit mono WAV whose header claims `rate` (any 32-bit value), with `n` samples.
+static void write_raw_wav(const std::string& path, uint32_t rate, uint32_t n) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary);
+  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+  f.write("RIFF", 4);
+  u32(36 + 2 * n);
+  f.write("WAVEfmt ", 8);
+  u32(16);
+  u16(1);
+  u16(1);
+  u32(rate);
+  u32(rate * 2);
+  u16(2);
+  u16(16);
+  f.write("data", 4);
+  u32(2 * n);
+  for (uint32_t i = 0; i < n; ++i) u16(static_cast<uint16_t>(i * 37));
+}
+
+TEST_CASE("audio: NaN and infinite or absurd samples are refused with their position") {
+  ScratchDir dir;
+  std::vector<float> x = sine(440, 16000, 8000);
+  x[100] = std::numeric_limits<float>::quiet_NaN();
+  write_wav(dir / "nan.wav", 16000, 1, x);
+  CHECK_THROWS_WITH_AS(decode_audio(dir / "nan.wav"), doctest::Contains("nan.wav: sample 100 (at 0.00625 s) is NaN"),
+                       Error);
+  x[100] = 0;
+  x[200] = -std::numeric_limits<float>::infinity();
+  write_wav(dir / "inf.wav", 16000, 1, x);
+  CHECK_THROWS_WITH_AS(decode_audio(dir / "inf.wav"), doctest::Contains("sample 200 (at 0.0125 s) is -inf"), Error);
+  x[200] = 1e30f;
+  write_wav(dir / "loud.wav", 16000, 1, x);
+  CHECK_THROWS_WITH_AS(decode_audio(dir / "loud.wav"), doctest::Contains("past the amplitude bound 65536"), Error);
+  // Stereo: the frame and the channel.
+  std::vector<float> st(200, 0.1f);
+  st[2 * 30 + 1] = std::numeric_limits<float>::quiet_NaN();
+  write_wav(dir / "st.wav", 16000, 2, st);
+  CHECK_THROWS_WITH_AS(decode_audio(dir / "st.wav"), doctest::Contains("sample 30 (at 0.001875 s, channel 2) is NaN"),
+                       Error);
+  // Past the cut nothing is read, so nothing is refused.
+  x[200] = 0;
+  x[7000] = std::numeric_limits<float>::quiet_NaN();
+  write_wav(dir / "late.wav", 16000, 1, x);
+  CHECK(decode_audio(dir / "late.wav", 0.1).samples.size() == 1600);
+  // int16-scaled float audio (up to 32768) is still sound.
+  write_wav(dir / "i16.wav", 16000, 1, std::vector<float>(100, -32768.f));
+  CHECK(decode_audio(dir / "i16.wav").samples[0] == -32768.f);
+}
+
+TEST_CASE("audio: a header's own sample rate must lie within 1000 to 768000 Hz") {
+  ScratchDir dir;
+  for (uint32_t rate : {0u, 1u, 999u, 768001u, 4000000000u}) {
+    CAPTURE(rate);
+    write_raw_wav(dir / "r.wav", rate, 100);
+    const std::string want = "sample rate " + std::to_string(rate) + " Hz in its header is outside [1000, 768000] Hz";
+    CHECK_THROWS_WITH_AS(decode_audio(dir / "r.wav"), doctest::Contains(want.c_str()), Error);
+  }
+  write_raw_wav(dir / "ok.wav", 1000, 100);
+  CHECK(decode_audio(dir / "ok.wav").samples.size() == 100);
 }

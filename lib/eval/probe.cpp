@@ -1,5 +1,6 @@
 #include "eval/probe.hpp"
 
+#include "data/finite_clips.hpp"
 #include "data/log_mel.hpp"
 #include "eval/confusion_plot.hpp"
 
@@ -55,6 +56,7 @@ Features load_features(const io::DataReader& r, bool raw_pixels, bool log_mel) {
       const int64_t n = std::min<int64_t>(256, static_cast<int64_t>(f.n) - s);
       wave.resize(static_cast<size_t>(n * T));
       r.read<float>("/audio", s, n, wave.data());
+      data::require_finite_clips(r.name(), wave.data(), static_cast<size_t>(n), static_cast<size_t>(T), static_cast<size_t>(s));
 #pragma omp parallel for schedule(dynamic, 8)
       for (int64_t i = 0; i < n; ++i) {
         const int len = static_cast<int>(std::clamp<int64_t>(lengths[s + i], 0, T));

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -314,8 +315,26 @@ void print_text(const json& j, std::ostream& out) {
   }
 }
 
+// NaN and infinities are never data (every tool that writes floats refuses
+// them): the first one found names its row and its place in the row.
+void check_finite(const std::string& file, const io::DatasetInfo& d, const float* rows, size_t first_row, size_t n) {
+  size_t row = 1;
+  for (size_t k = 1; k < d.shape.size(); ++k) row *= d.shape[k];
+  for (size_t i = 0; i < n * row; ++i) {
+    if (std::isfinite(rows[i])) continue;
+    std::string at;
+    for (size_t k = d.shape.size() - 1, rest = i % row; k >= 1; --k) {
+      at = std::to_string(rest % d.shape[k]) + (at.empty() ? "" : ", ") + at;
+      rest /= d.shape[k];
+    }
+    throw Error(file, d.name + " holds " + (std::isnan(rows[i]) ? "NaN" : "an infinite value") + " at row " +
+                          std::to_string(first_row + i / row) + (at.empty() ? "" : " [" + at + "]"));
+  }
+}
+
 // Reads every per-sample dataset in batches of about 4 MiB, so a damaged
-// chunk anywhere is found and memory stays flat however large the file.
+// chunk anywhere is found and memory stays flat however large the file; a
+// float dataset must also be finite.
 json verify_data(const io::DataReader& r) {
   json out = json::object();
   size_t total_bytes = 0;
@@ -330,6 +349,7 @@ json verify_data(const io::DataReader& r) {
     for (size_t s = 0; s < d.shape[0]; s += batch) {
       size_t n = std::min(batch, static_cast<size_t>(d.shape[0]) - s);
       io::read_rows(r.dataset(d.name), d.dtype, s, n, buf.data(), r.name() + ": " + d.name);
+      if (d.dtype == io::DType::f32) check_finite(r.name(), d, reinterpret_cast<const float*>(buf.data()), s, n);
       progress.advance(n);
     }
     progress.finish();

@@ -101,7 +101,11 @@ void copy_fd(int in, int out, const std::string& in_name, const std::string& out
     for (ssize_t off = 0; off < n;) {
       ssize_t w = write(out, buf.data() + off, n - off);
       if (w < 0) {
-        if (errno == EINTR) continue;
+        if (errno == EINTR) {
+          // A reader that stopped reading blocks us as a missing one would.
+          if (int sig = interrupt_requested()) throw Interrupted(sig, out_name + ": interrupted while writing");
+          continue;
+        }
         throw Error(out_name, std::string("write failed: ") + std::strerror(errno));
       }
       off += w;
@@ -210,7 +214,15 @@ bool is_stream_destination(const std::string& path) {
 void stream_into(const std::string& temp, const std::string& dest, const std::string& display) {
   int in = open(temp.c_str(), O_RDONLY);
   if (in < 0) throw Error(temp, std::strerror(errno));
-  int out = dest == "-" ? STDOUT_FILENO : open(dest.c_str(), O_WRONLY | O_TRUNC);
+  // Opening a FIFO blocks until a reader comes; a caught SIGINT or SIGTERM
+  // ends the wait (EINTR) and the run stops as interrupted, like training.
+  int out = STDOUT_FILENO;
+  while (dest != "-" && (out = open(dest.c_str(), O_WRONLY | O_TRUNC)) < 0 && errno == EINTR) {
+    if (int sig = interrupt_requested()) {
+      close(in);
+      throw Interrupted(sig, display + ": interrupted while waiting for a reader to open it");
+    }
+  }
   if (out < 0) {
     close(in);
     throw Error(display, std::strerror(errno));

@@ -4,6 +4,7 @@
 // show what the masks do.
 #pragma once
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "mask/schemes.hpp"
@@ -25,7 +26,12 @@ struct MaskOptions {
   int show = 0;                // text: print this many samples with the masked pieces marked
   size_t chunk = 512;          // samples per chunk (does not change the output)
   std::string command_line;
+  std::set<std::string> given;  // options on the command line ("--ratio"): each must be one the scheme reads
 };
+
+// The scheme options (--ratio, --span, ...) that `scheme` reads. Any other
+// one on the command line is a usage error, never silently ignored.
+const std::set<std::string>& scheme_options(const std::string& scheme);
 
 void run_mask(const MaskOptions& opts);
 

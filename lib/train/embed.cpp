@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "data/finite_clips.hpp"
 #include "io/data_file.hpp"
 #include "io/files.hpp"
 #include "io/model_file.hpp"
@@ -93,6 +94,7 @@ void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool
     nn::Tensor w({n, T}, nn::DType::f32);
     std::vector<int32_t> lengths(n);
     in.read<float>("/audio", s, n, w.f32());
+    data::require_finite_clips(in.name(), w.f32(), static_cast<size_t>(n), static_cast<size_t>(T), static_cast<size_t>(s));
     in.read<int32_t>("/lengths", s, n, lengths.data());
     nn::Tensor e;
     {

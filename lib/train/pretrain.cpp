@@ -421,6 +421,7 @@ void run_pretrain(const PretrainOptions& o) {
   loop.start_step = extras.step;
   loop.progress = "pretrain " + method_name;
   loop.subject = o.output;
+  loop.data = in.name();
   loop.next_batch = next_batch;
   loop.loss = [&](const methods::Batch& b) { return method->loss(b); };
   loop.after_step.push_back([&](const StepReport& r) { method->after_step(r.fraction); });

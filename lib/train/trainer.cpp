@@ -24,6 +24,27 @@ double schedule_fraction(const Budget& b, int64_t step, double seconds) {
   return b.seconds > 0 ? std::min(1.0, seconds / b.seconds) : 0.0;
 }
 
+namespace {
+
+bool all_finite(const nn::Tensor& x) {
+  if (!x.defined() || x.numel() == 0) return true;
+  const nn::Tensor f = x.to(nn::DType::f32);
+  const float* v = f.f32();
+  for (int64_t i = 0; i < f.numel(); ++i)
+    if (!std::isfinite(v[i])) return false;
+  return true;
+}
+
+// Whether the samples a batch feeds the model are finite: a NaN loss from a
+// NaN clip is the data's fault, and a lower --lr would not help.
+bool batch_finite(const methods::Batch& b) {
+  for (const auto& v : b.views)
+    if (!all_finite(v.value())) return false;
+  return all_finite(b.audio.audio);
+}
+
+}  // namespace
+
 TrainResult train(const TrainLoop& t) {
   using clock = std::chrono::steady_clock;
   auto since = [](clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); };
@@ -54,9 +75,16 @@ TrainResult train(const TrainLoop& t) {
     const double wait = since(ts);
     nn::Var loss = t.loss(batch);
     const float lv = loss.value().item();
-    if (!std::isfinite(lv))
+    if (!std::isfinite(lv)) {
+      // Checked only now, so a finite run pays nothing for it.
+      if (!batch_finite(batch))
+        throw Error(t.data.empty() ? t.subject : t.data,
+                    "non-finite samples in the input batch at step " + std::to_string(step) +
+                        "; stopped, the last checkpoint (if any) is kept; ssl-info --verify finds the rows");
       throw Error(t.subject, "loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") + " at step " +
-                                 std::to_string(step) + "; stopped, the last checkpoint (if any) is kept; try a lower --lr");
+                                 std::to_string(step) + " on a finite batch; stopped, the last checkpoint (if any) is kept; " +
+                                 "try a lower --lr");
+    }
     t.optimizer->zero_grad();
     loss.backward();
     t.optimizer->step();

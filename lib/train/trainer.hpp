@@ -58,6 +58,7 @@ struct TrainLoop {
   int64_t start_step = 0;
   std::string progress;    // progress label ("pretrain simclr"); empty: none
   std::string subject;     // names the run in errors (the output file)
+  std::string data;        // names the training data when a batch itself is not finite (empty: subject)
   std::function<methods::Batch()> next_batch;
   std::function<nn::Var(const methods::Batch&)> loss;
   std::vector<std::function<void(const StepReport&)>> after_step;

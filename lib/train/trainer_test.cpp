@@ -120,6 +120,38 @@ TEST_CASE("trainer: a NaN loss stops the run naming the step") {
   CHECK_THROWS_WITH_AS(train::train(t), doctest::Contains("m.h5: loss is NaN at step 3"), Error);
 }
 
+TEST_CASE("trainer: a NaN loss from a NaN batch names the data and not the learning rate") {
+  nn::init_engine();
+  Toy toy;
+  auto t = toy.loop();
+  t.budget.total_steps = 10;
+  t.subject = "m.h5";
+  t.data = "clips.h5";
+  int calls = 0;
+  t.next_batch = [&] {
+    methods::Batch b = toy.batch();
+    if (++calls == 3) b.views[0] = nn::Var(nn::Tensor::from({4, 1}, {1, std::numeric_limits<float>::quiet_NaN(), 3, 4}));
+    return b;
+  };
+  CHECK_THROWS_WITH_AS(train::train(t), doctest::Contains("clips.h5: non-finite samples in the input batch at step 2"),
+                       Error);
+  // The clips of an audio batch are checked as well (the loss here turns NaN
+  // with them, as a wav2vec loss would).
+  calls = 0;
+  t.next_batch = [&] {
+    methods::Batch b = toy.batch();
+    b.audio.audio = nn::Tensor::from({1, 2}, {0.5f, ++calls == 2 ? std::numeric_limits<float>::infinity() : 0.f});
+    return b;
+  };
+  t.loss = [&](const methods::Batch& b) {
+    nn::Var l = toy.loss(b);
+    if (std::isfinite(b.audio.audio.f32()[1])) return l;
+    return nn::mul(l, nn::Var(nn::Tensor::from(l.value().shape(), {std::numeric_limits<float>::quiet_NaN()})));
+  };
+  CHECK_THROWS_WITH_AS(train::train(t), doctest::Contains("clips.h5: non-finite samples in the input batch at step 1"),
+                       Error);
+}
+
 TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targets") {
   nn::init_engine();
   for (const char* name : {"byol", "moco", "simclr", "simsiam"}) {

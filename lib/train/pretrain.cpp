@@ -21,6 +21,7 @@
 #include "io/files.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
+#include "models/encoders.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
 #include "models/w2v.hpp"
@@ -183,8 +184,7 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(method);
     if (!methods::trains_on(info, "text"))
       throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() + " is a text file");
-    if (!models::is_text_arch(arch))
-      throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
+    models::check_arch_modality(arch, "text", in.name());
     const json shape = data_shape(in);
     methods::MethodParams mp;
     mp.arch = arch;
@@ -219,8 +219,7 @@ void run_pretrain(const PretrainOptions& o) {
     if (!info.pretrain || !methods::trains_on(info, "audio"))
       throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() +
                        " holds audio (wav2vec, simclr)");
-    if (!models::is_audio_arch(arch))
-      throw UsageError("--arch " + arch + " is not an audio encoder; " + in.name() + " holds audio (w2v-mini, w2v-tiny)");
+    models::check_arch_modality(arch, "audio", in.name());
     const bool w2v = method == "wav2vec";
     methods::MethodParams mp;
     mp.arch = arch;
@@ -244,8 +243,7 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(o.method);
     if (!info.pretrain || !methods::trains_on(info, "image"))
       throw UsageError("--method " + o.method + " trains " + methods::modality_list(info) + " files; " + in.name() + " holds images");
-    if (models::is_text_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, convnet-m, resnet18)");
+    if (o.given.count("--arch")) models::check_arch_modality(o.arch, "image", in.name());
     auto [mean, stdev] = pixel_stats(in);
     const json shape = data_shape(in);
     const bool views = !in.has("/images");

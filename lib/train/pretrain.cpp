@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -174,6 +175,12 @@ void run_pretrain(const PretrainOptions& o) {
   if (!o.resume.empty()) {
     io::ModelReader peek(o.resume);
     config = json::parse(peek.config());
+    // A fine-tuned model keeps no pretraining state (optimizer, schedule,
+    // batch): there is nothing for ssl-pretrain to continue.
+    const std::string resumed = config.value("method", std::string());
+    const auto& rows = methods::method_registry();
+    if (std::any_of(rows.begin(), rows.end(), [&](const methods::MethodInfo& m) { return m.name == resumed && !m.pretrain; }))
+      throw Error(o.resume, "a fine-tuned model (" + resumed + ") cannot be resumed by ssl-pretrain; resume a pretrained model");
     check_resume_options(o, config, in);
     if (o.given.count("--epochs")) config["epochs"] = o.epochs;
     if (o.given.count("--time-budget")) config["time_budget"] = o.time_budget;

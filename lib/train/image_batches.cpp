@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -31,6 +32,20 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
   if (spec_.patch_ratio > 0 && (spec_.patch < 1 || h_ % spec_.patch != 0 || w_ % spec_.patch != 0))
     throw UsageError(in.name() + " holds " + std::to_string(h_) + "x" + std::to_string(w_) + " images, which " +
                      std::to_string(spec_.patch) + "-pixel patches do not tile");
+  if (spec_.patch_ratio > 0) {
+    // MAE keeps int(L (1 - ratio)) of the L patches (lib/mask): too few
+    // patches and it keeps none, or hides none; nothing to learn from either.
+    const int64_t L = static_cast<int64_t>(h_ / spec_.patch) * (w_ / spec_.patch);
+    const auto kept = static_cast<int64_t>(static_cast<double>(L) * (1 - spec_.patch_ratio));
+    if (kept < 1 || kept >= L) {
+      int64_t need = L + 1;
+      while (static_cast<int64_t>(static_cast<double>(need) * (1 - spec_.patch_ratio)) < 1) ++need;
+      throw UsageError("--patch " + std::to_string(spec_.patch) + " leaves " + std::to_string(L) + " patch" +
+                       (L == 1 ? "" : "es") + " of the " + std::to_string(h_) + "x" + std::to_string(w_) +
+                       " images of " + in.name() + "; mae hides " + std::to_string(std::lround(100 * spec_.patch_ratio)) +
+                       " % of them and needs at least " + std::to_string(need) + " (a smaller --patch)");
+    }
+  }
   if (spec_.patch_ratio > 0 && !use_views_) {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (in.has("/mask")) {

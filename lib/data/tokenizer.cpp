@@ -4,7 +4,10 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <unordered_map>
@@ -124,9 +127,18 @@ Tokenizer Tokenizer::from_bytes(const std::vector<uint8_t>& bytes, const std::st
 }
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
+  std::error_code ec;
+  // An ifstream opens a folder and fails on the first read with the
+  // library's words; say what is wrong instead.
+  if (std::filesystem::is_directory(path, ec)) throw Error(path, "is a folder, not a SentencePiece model");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot read tokenizer model");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {  // libstdc++ throws on a failed read(2)
+    throw Error(path, std::string("cannot read tokenizer model: ") + std::strerror(errno));
+  }
   if (in.bad()) throw Error(path, "cannot read tokenizer model");
   return from_bytes(bytes, path);
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <sentencepiece_trainer.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <unordered_map>
@@ -127,6 +128,9 @@ TEST_CASE("text tokenizer: bad model files are errors naming the file") {
   CHECK(junk.find("not a SentencePiece model") != std::string::npos);
   write_file(dir / "empty.model", "");
   CHECK(message(dir / "empty.model").find("empty.model") != std::string::npos);
+  // A folder opens as a stream and fails on its first read, in the library's words.
+  std::filesystem::create_directories(dir / "folder.model");
+  CHECK(message(dir / "folder.model") == dir / "folder.model" + ": is a folder, not a SentencePiece model");
 
   // A valid SentencePiece model trained without sslkit's special pieces.
   std::vector<std::string> texts = corpus();

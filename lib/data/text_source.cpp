@@ -94,7 +94,7 @@ size_t invalid_utf8_line(const std::string& text) {
 
 // A record is cut to --max-len tokens anyway; one longer than this is not
 // text a tokenizer should train on (SentencePiece takes gigabytes on it).
-constexpr size_t kMaxRecordBytes = 1 << 20;
+constexpr size_t kMaxRecordBytes = kMaxTextBytes;
 
 static void check_record_lengths(const std::vector<std::string>& records, const std::string& subject) {
   for (size_t i = 0; i < records.size(); ++i)

@@ -154,3 +154,15 @@ TEST_CASE("text tokenizer: bad model files are errors naming the file") {
   CHECK(plain.find("[CLS]") != std::string::npos);
   CHECK(plain.find("[MASK]") != std::string::npos);
 }
+
+TEST_CASE("text tokenizer: a text over SentencePiece's default sentence limit is trained on") {
+  // One 70 KB text: over the 64 KiB SentencePiece took before (it skipped
+  // such texts silently, and a corpus of only them failed with no reason).
+  std::string text;
+  for (int i = 0; i < 14000; ++i) text += i % 3 ? "word " : "other ";
+  Tokenizer t = Tokenizer::train({text}, 20, 1, 7);
+  CHECK(t.encode(text).size() >= 14000);
+  CHECK(t.piece(t.encode("word")[0]).find("word") != std::string::npos);
+  // Longer than sslkit takes: refused, not skipped.
+  CHECK_THROWS_AS(Tokenizer::train({std::string(kMaxTextBytes + 1, 'a')}, 20, 1, 7), Error);
+}

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   add_import_options(tool, *txt, opts);
   txt->final_callback([&] {
     opts.inputs = text.files;
+    text.vocab_size_given = txt->get_option("--vocab-size")->count() > 0;
     if (!text.tokenizer_path.empty()) opts.inputs.push_back(text.tokenizer_path);
     make_source = [&] { return std::make_unique<data::TextSource>(text, opts); };
   });

@@ -174,6 +174,10 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
 
   if (!opts.tokenizer_path.empty()) {
     tokenizer_.emplace(Tokenizer::from_file(opts.tokenizer_path));
+    if (opts.vocab_size_given)
+      throw UsageError("--vocab-size sizes a tokenizer trained on the input; --tokenizer " +
+                       io::display_name(opts.tokenizer_path) + " brings its own vocabulary of " +
+                       std::to_string(tokenizer_->vocab_size()) + " pieces (drop one of the two)");
   } else {
     try {
       tokenizer_.emplace(Tokenizer::train(records_, opts.vocab_size, thread_count(), import.seed));
@@ -181,6 +185,12 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
       // Name the corpus, not an anonymous "tokenizer".
       throw Error(name_, e.what());
     }
+    // SentencePiece stops where the corpus runs out of pieces (hard_vocab_limit
+    // off); a model then has fewer rows than asked, which should not pass unseen.
+    if (tokenizer_->vocab_size() < opts.vocab_size)
+      warn(name_ + ": SentencePiece found only " + std::to_string(tokenizer_->vocab_size()) +
+           " pieces in the text: the vocabulary has " + std::to_string(tokenizer_->vocab_size()) +
+           ", fewer than --vocab-size " + std::to_string(opts.vocab_size));
   }
 }
 

@@ -168,6 +168,19 @@ TEST_CASE("text: import writes tokens and lengths and a tokenizer that decodes")
   CHECK(l1 == l2);
 }
 
+TEST_CASE("text: a loaded tokenizer beside --vocab-size is a usage error") {
+  ScratchDir dir;
+  TextImportOptions t;
+  t.files = {kData + "/text/proverbs"};
+  TextSource src(t, ImportOptions{});
+  auto bytes = src.tokenizer().bytes();
+  write_file(dir / "tok.model", std::string(bytes.begin(), bytes.end()));
+  t.tokenizer_path = dir / "tok.model";
+  CHECK_NOTHROW(TextSource(t, ImportOptions{}));
+  t.vocab_size_given = true;
+  CHECK_THROWS_AS(TextSource(t, ImportOptions{}), UsageError);
+}
+
 TEST_CASE("text: bad input") {
   ScratchDir dir;
   TextImportOptions t;

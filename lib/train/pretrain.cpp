@@ -340,6 +340,25 @@ void run_pretrain(const PretrainOptions& o) {
   const std::optional<HeldOut> held =
       text ? hold_out(in, eval_in ? &*eval_in : nullptr, config.value("eval_split", 0.0), seed, batch_size)
            : std::nullopt;
+  if (held && held->unigram.tokens == 0) {
+    // Nothing to score: the accuracy and perplexity would print as 0.
+    const std::string where = held->file == &in ? "--eval-split holds out " + std::to_string(held->rows.size()) +
+                                                      " rows of it, and in them "
+                                                : "";
+    if (held->rows.empty()) throw Error(held->file->name(), "has no rows to score (--eval)");
+    const int64_t maskable = maskable_tokens(*held->file, held->rows);
+    if (maskable == 0)
+      throw Error(held->file->name(), where + "no token can be masked: the rows hold only special pieces ([CLS], "
+                                              "[SEP], padding)");
+    bool own_masks = false;
+    {
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      own_masks = held->file->has("/mlm_labels");
+    }
+    throw Error(held->file->name(), where + "the evaluation masks select none of its " + std::to_string(maskable) +
+                                        " maskable tokens (" + (own_masks ? "its own masks, from ssl-mask" : "15 % are drawn") +
+                                        "): nothing to score; give more rows");
+  }
   if (held) {
     config["eval"] = {{"rows", held->rows.size()}, {"masked_tokens", held->unigram.tokens},
                       {"unigram_accuracy", held->unigram.accuracy}, {"unigram_perplexity", held->unigram.perplexity}};

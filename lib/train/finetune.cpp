@@ -18,6 +18,8 @@
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
 #include "train/sequence_batches.hpp"
+#include "train/text_lengths.hpp"
+#include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
 #include "models/encoders.hpp"
 #include "models/text_encoder.hpp"
@@ -193,12 +195,13 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
     if (o.given.count("--arch")) models::check_arch_modality(o.arch, "text", tr.name());
     mp.arch = o.given.count("--arch") ? o.arch : "bert-mini";
     mp.vocab_size = tokenizer.vocab_size();
-    mp.max_len = static_cast<int64_t>(tr.info("/tokens").shape[1]);
+    mp.max_len = data::text_max_len(tr);
   }
   for (const io::DataReader* f : {&tr, &te})
     if (static_cast<int64_t>(f->info("/tokens").shape[1]) > mp.max_len)
       throw UsageError(f->name() + " holds sequences of " + std::to_string(f->info("/tokens").shape[1]) +
                        " tokens; the model takes at most " + std::to_string(mp.max_len));
+  check_text_lengths(tr, mp, static_cast<int64_t>(tr.info("/tokens").shape[1]), o.given.count("--batch") ? o.batch : 64);
   const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
   mp.num_classes = class_count(tr, te, ytr, yte);
 

@@ -36,6 +36,8 @@
 #include "train/reconstruct.hpp"
 #include "train/masked_eval.hpp"
 #include "train/sequence_batches.hpp"
+#include "train/text_lengths.hpp"
+#include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
@@ -198,8 +200,9 @@ void run_pretrain(const PretrainOptions& o) {
     {
       std::lock_guard<std::mutex> l(io::hdf5_mutex());
       mp.vocab_size = data::Tokenizer::read_from(in).vocab_size();
+      // The --max-len of the import, so held-out files imported apart fit.
+      mp.max_len = data::text_max_len(in);
     }
-    mp.max_len = shape[1];
     config = {{"method", method},
               {"optimizer", o.optimizer},
               {"lr", o.lr},
@@ -312,6 +315,7 @@ void run_pretrain(const PretrainOptions& o) {
   const std::string method_name = config["method"];
   const methods::MethodInfo& info = methods::method_info(method_name);
   const methods::MethodParams mp = methods::read_params(config);
+  if (text) check_text_lengths(in, mp, data_shape(in)[1].get<int64_t>(), config["batch"].get<int64_t>());
   const uint64_t seed = config["seed"];
   Rng init_rng(seed, 0x1417);
   auto method = methods::make_method(method_name, mp, init_rng);

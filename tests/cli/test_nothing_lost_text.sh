@@ -16,6 +16,8 @@ pretrain_text() { ssl-pretrain "$@" --arch bert-tiny --max-steps 1 --batch 8 --t
 ok ssl-import text "$P" --tokenizer "$WORK/spm.model" --max-len 2 -o "$WORK/len2.h5" --threads 1
 bad 1 "len2.h5: no token can be masked" "$WORK/x.h5" pretrain_text "$WORK/t.h5" --eval "$WORK/len2.h5"
 bad 1 "len2.h5: no token can be masked" "$WORK/x.h5" pretrain_text "$WORK/len2.h5"
+bad 1 "len2.h5: --eval-split holds out [0-9]+ rows of it, and in them no token can be masked" "$WORK/x.h5" \
+  pretrain_text "$WORK/len2.h5" --eval-split 0.2
 # An --eval file of zero rows.
 cp "$WORK/t.h5" "$WORK/zero.h5"
 /usr/bin/python3 -c "

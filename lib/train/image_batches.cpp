@@ -55,6 +55,21 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
       if (p != spec_.patch || static_cast<int64_t>(in.info("/mask").shape[1]) != L)
         throw Error(in.name(), "/mask is on a grid of " + std::to_string(p) + "-pixel patches; this run uses " +
                                    std::to_string(spec_.patch));
+      // A row that hides no patch leaves MAE nothing to predict, one that
+      // hides every patch nothing to see (ssl-mask --ratio 0 or 1).
+      const size_t N = in.size(), chunk = 4096;
+      for (size_t start = 0; start < N; start += chunk) {
+        const size_t n = std::min(chunk, N - start);
+        std::vector<uint8_t> m(n * static_cast<size_t>(L));
+        in.read<uint8_t>("/mask", start, n, m.data());
+        for (size_t r = 0; r < n; ++r) {
+          const auto hidden = std::count_if(m.begin() + r * L, m.begin() + (r + 1) * L, [](uint8_t v) { return v != 0; });
+          if (hidden == 0 || hidden == L)
+            throw Error(in.name(), "/mask of image " + std::to_string(start + r) + " hides " +
+                                       (hidden == 0 ? "none" : "all") + " of its " + std::to_string(L) +
+                                       " patches: mae needs some hidden and some kept (mask it with a --ratio between 0 and 1)");
+        }
+      }
       masks_from_file_ = true;
     }
   }

@@ -80,6 +80,14 @@ ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashio
   --split 0.25 -o "$WORK/tr.h5" --split-output "$WORK/te.h5"
 bad 2 "--patch 28 leaves 1 patch of the 28x28 images of .*tr.h5; mae .*at least 4" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method mae --arch vit-tiny --patch 28 --max-steps 1 --batch 16 --threads 1 -o "$WORK/x.h5"
+# A patch mask file that hides nothing, or everything (was "mae: a mask must hide some
+# patches and keep some", naming no file).
+ok ssl-mask "$WORK/tr.h5" --scheme patch --ratio 0 --threads 1 -o "$WORK/p0.h5"
+bad 1 "p0.h5: /mask of image 0 hides none of its 49 patches" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/p0.h5" --method mae --arch vit-tiny --max-steps 1 --batch 16 --threads 1 -o "$WORK/x.h5"
+ok ssl-mask "$WORK/tr.h5" --scheme patch --ratio 1 --threads 1 -o "$WORK/p1.h5"
+bad 1 "p1.h5: /mask of image 0 hides all of its 49 patches" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/p1.h5" --method mae --arch vit-tiny --max-steps 1 --batch 16 --threads 1 -o "$WORK/x.h5"
 
 # ---- W16. The wrong --arch is named for what it is (was "w2v-tiny is an image encoder").
 bad 2 "--arch w2v-tiny is an audio encoder; .*t.h5 is a text file \(bert-tiny, bert-mini\)" "$WORK/x.h5" \

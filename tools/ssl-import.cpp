@@ -50,10 +50,11 @@ int main(int argc, char** argv) {
   txt->add_option("--vocab-size", text.vocab_size, "Vocabulary size of the SentencePiece model trained on the input")
       ->check(CLI::Range(6, 1 << 20));
   tool.add_input(*txt, "--tokenizer", text.tokenizer_path, "Use this SentencePiece .model instead of training one");
-  txt->add_option("--max-len", text.max_len, "Tokens per sample, [CLS] and [SEP] included (longer ones are cut)")
+  txt->add_option("--max-len", text.max_len, "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the longest)")
       ->check(CLI::Range(2, 1 << 20));
   add_import_options(tool, *txt, opts);
   txt->final_callback([&] {
+    text.vocab_size_given = txt->get_option("--vocab-size")->count() > 0;
     make_source = [&] { return std::make_unique<data::TextSource>(text, opts); };
   });
 

@@ -94,7 +94,7 @@ size_t invalid_utf8_line(const std::string& text) {
 
 // A record is cut to --max-len tokens anyway; one longer than this is not
 // text a tokenizer should train on (SentencePiece takes gigabytes on it).
-constexpr size_t kMaxRecordBytes = 1 << 20;
+constexpr size_t kMaxRecordBytes = kMaxTextBytes;
 
 static void check_record_lengths(const std::vector<std::string>& records, const std::string& subject) {
   for (size_t i = 0; i < records.size(); ++i)
@@ -174,6 +174,10 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
 
   if (!opts.tokenizer_path.empty()) {
     tokenizer_.emplace(Tokenizer::from_file(opts.tokenizer_path));
+    if (opts.vocab_size_given)
+      throw UsageError("--vocab-size sizes a tokenizer trained on the input; --tokenizer " +
+                       io::display_name(opts.tokenizer_path) + " brings its own vocabulary of " +
+                       std::to_string(tokenizer_->vocab_size()) + " pieces (drop one of the two)");
   } else {
     try {
       tokenizer_.emplace(Tokenizer::train(records_, opts.vocab_size, thread_count(), import.seed));
@@ -181,48 +185,82 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
       // Name the corpus, not an anonymous "tokenizer".
       throw Error(name_, e.what());
     }
+    // SentencePiece stops where the corpus runs out of pieces (hard_vocab_limit
+    // off); a model then has fewer rows than asked, which should not pass unseen.
+    if (tokenizer_->vocab_size() < opts.vocab_size)
+      warn(name_ + ": SentencePiece found only " + std::to_string(tokenizer_->vocab_size()) +
+           " pieces in the text: the vocabulary has " + std::to_string(tokenizer_->vocab_size()) +
+           ", fewer than --vocab-size " + std::to_string(opts.vocab_size));
   }
 }
 
-void TextSource::prepare(io::DataWriter& out) {
-  out.create("/tokens", io::DType::i32, {static_cast<hsize_t>(opts_.max_len)});
-  out.create("/lengths", io::DType::i32, {});
-  tokenizer_->write_to(out);
+int64_t text_max_len(const io::DataReader& in) {
+  const int64_t width = static_cast<int64_t>(in.info("/tokens").shape[1]);
+  const hid_t d = in.dataset("/tokens");
+  return io::has_attr(d, "max_len") ? std::max(width, io::attr_int(d, "max_len")) : width;
 }
 
-std::vector<int32_t> TextSource::row(size_t i, int32_t& length) const {
+void TextSource::encode_all() {
+  if (encoded_) return;
   const Tokenizer& tok = *tokenizer_;
-  const size_t L = opts_.max_len;
-  std::vector<int32_t> pieces = tok.encode(records_[i]);
-  std::vector<int32_t> out(L, tok.pad_id());
-  // Truncation drops pieces from the end but keeps [SEP] last, so a model
-  // always sees where the sample stops.
-  size_t keep = std::min(pieces.size(), L - 2);
-  out[0] = tok.cls_id();
-  std::copy(pieces.begin(), pieces.begin() + keep, out.begin() + 1);
-  out[keep + 1] = tok.sep_id();
-  length = static_cast<int32_t>(keep + 2);
-  return out;
-}
-
-std::vector<bool> TextSource::write_batch(io::DataWriter& out, const std::vector<size_t>& indices) {
-  const size_t L = opts_.max_len, B = indices.size();
-  std::vector<int32_t> tokens(B * L), lengths(B);
+  // Truncation drops pieces from the end ([SEP] stays last, see row()).
+  const size_t keep = static_cast<size_t>(opts_.max_len) - 2;
+  pieces_.assign(records_.size(), {});
   // Encoding is the costly part; SentencePiece's Encode is const and safe to
   // call from several threads. Errors cannot leave an OpenMP region, so the
   // first one is carried out.
   std::string error;
 #pragma omp parallel for schedule(dynamic, 8)
-  for (size_t j = 0; j < B; ++j) {
+  for (size_t i = 0; i < records_.size(); ++i) {
     try {
-      auto r = row(indices[j], lengths[j]);
-      std::copy(r.begin(), r.end(), tokens.begin() + j * L);
+      std::vector<int32_t> p = tok.encode(records_[i]);
+      if (p.size() > keep) p.resize(keep);
+      pieces_[i] = std::move(p);
     } catch (const std::exception& e) {
 #pragma omp critical
       if (error.empty()) error = e.what();
     }
   }
   if (!error.empty()) throw Error(name_, error);
+  size_t longest = 0;
+  for (const auto& p : pieces_) longest = std::max(longest, p.size());
+  width_ = static_cast<int64_t>(longest + 2);
+  encoded_ = true;
+}
+
+int64_t TextSource::width() {
+  encode_all();
+  return width_;
+}
+
+void TextSource::prepare(io::DataWriter& out) {
+  out.create("/tokens", io::DType::i32, {static_cast<hsize_t>(width())});
+  // What was asked, beside the width the rows needed (text_max_len).
+  io::set_attr_int(out.dataset("/tokens"), "max_len", opts_.max_len);
+  out.create("/lengths", io::DType::i32, {});
+  tokenizer_->write_to(out);
+}
+
+std::vector<int32_t> TextSource::row(size_t i, int32_t& length) {
+  const Tokenizer& tok = *tokenizer_;
+  const size_t L = static_cast<size_t>(width());
+  const std::vector<int32_t>& pieces = pieces_[i];
+  std::vector<int32_t> out(L, tok.pad_id());
+  // [SEP] always follows the kept pieces, so a model sees where the sample stops.
+  out[0] = tok.cls_id();
+  std::copy(pieces.begin(), pieces.end(), out.begin() + 1);
+  out[pieces.size() + 1] = tok.sep_id();
+  length = static_cast<int32_t>(pieces.size() + 2);
+  return out;
+}
+
+std::vector<bool> TextSource::write_batch(io::DataWriter& out, const std::vector<size_t>& indices) {
+  const size_t L = static_cast<size_t>(width()), B = indices.size();
+  std::vector<int32_t> tokens(B * L), lengths(B);
+  for (size_t j = 0; j < B; ++j) {
+    auto r = row(indices[j], lengths[j]);
+    std::copy(r.begin(), r.end(), tokens.begin() + j * L);
+  }
   out.append("/tokens", tokens);
   out.append("/lengths", lengths);
   return std::vector<bool>(B, true);

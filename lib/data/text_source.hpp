@@ -15,9 +15,17 @@ struct TextImportOptions {
   std::vector<std::string> files;   // "-" is stdin
   std::string records = "auto";     // line | percent | auto (percent when a line is exactly "%")
   int vocab_size = 8000;            // when training the tokenizer
+  bool vocab_size_given = false;    // --vocab-size was given (a loaded tokenizer has its own)
   std::string tokenizer_path;       // a .model file instead of training
-  int max_len = 128;                // row length of /tokens, [CLS] and [SEP] included
+  int max_len = 128;                // longest row of /tokens, [CLS] and [SEP] included (longer ones are cut)
 };
+
+// The --max-len a text file was imported with: the /tokens attribute
+// max_len (rows may be shorter, padded only to the longest), or the row
+// width of a file written before the attribute. Models take it as the
+// longest sequence they serve, so files imported apart with one --max-len
+// fit one model.
+int64_t text_max_len(const io::DataReader& in);
 
 // Splits one file's text into records. `mode` is line, percent or auto.
 // A line is exactly "%" when it holds nothing else (a CR before the LF is
@@ -45,8 +53,12 @@ class TextSource : public ImportSource {
 
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const std::string& record(size_t i) const { return records_[i]; }
-  // The padded row of sample i and its true length.
-  std::vector<int32_t> row(size_t i, int32_t& length) const;
+  // Tokens per row of /tokens: --max-len, or less when every record is
+  // shorter (the longest record's pieces, [CLS] and [SEP]); padding a file
+  // of short lines to a large --max-len would be all padding.
+  int64_t width();
+  // The padded row of sample i (width() tokens) and its true length.
+  std::vector<int32_t> row(size_t i, int32_t& length);
 
  private:
   TextImportOptions opts_;
@@ -55,6 +67,11 @@ class TextSource : public ImportSource {
   std::vector<int32_t> labels_;
   std::vector<std::string> class_names_;
   std::optional<Tokenizer> tokenizer_;  // set once the records are read
+  // Every record's pieces, cut to --max-len - 2; encoded once, on first use.
+  void encode_all();
+  std::vector<std::vector<int32_t>> pieces_;
+  bool encoded_ = false;
+  int64_t width_ = 0;
 };
 
 }  // namespace sslkit::data

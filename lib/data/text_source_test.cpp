@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -101,7 +102,9 @@ TEST_CASE("text: rows are CLS pieces SEP then pad and truncation keeps SEP last"
   auto r = src.row(7, len);  // "A loud drum is mostly empty inside."
   auto pieces = tok.encode(src.record(7));
   REQUIRE(static_cast<size_t>(len) == pieces.size() + 2);
-  CHECK(r.size() == 64);
+  // Rows are as wide as the longest record needs, at most --max-len.
+  CHECK(r.size() == static_cast<size_t>(src.width()));
+  CHECK(src.width() <= 64);
   CHECK(r[0] == tok.cls_id());
   CHECK(r[len - 1] == tok.sep_id());
   for (size_t i = len; i < r.size(); ++i) CHECK(r[i] == tok.pad_id());
@@ -134,7 +137,10 @@ TEST_CASE("text: import writes tokens and lengths and a tokenizer that decodes")
   CHECK(run_import(src, o) == std::vector<size_t>{80});
   io::DataReader r(o.output);
   CHECK(r.modality() == io::Modality::text);
-  CHECK(r.info("/tokens").shape == std::vector<hsize_t>{80, 32});
+  // As wide as the longest row needs, at most --max-len; the --max-len asked is recorded.
+  CHECK(r.info("/tokens").shape == std::vector<hsize_t>{80, static_cast<hsize_t>(src.width())});
+  CHECK(src.width() <= 32);
+  CHECK(text_max_len(r) == 32);
   CHECK(r.info("/tokens").filters.find("deflate") != std::string::npos);
   CHECK(r.info("/lengths").shape == std::vector<hsize_t>{80});
   CHECK(r.class_names() == Strings{"proverbs", "weather"});
@@ -166,6 +172,39 @@ TEST_CASE("text: import writes tokens and lengths and a tokenizer that decodes")
   int32_t l1 = 0, l2 = 0;
   CHECK(again.row(5, l1) == src.row(5, l2));
   CHECK(l1 == l2);
+}
+
+TEST_CASE("text: rows are padded to the longest row and the --max-len asked is recorded") {
+  ScratchDir dir;
+  TextImportOptions t;
+  t.files = {kData + "/text/proverbs"};
+  t.max_len = 1 << 20;
+  ImportOptions o;
+  o.output = dir / "out.h5";
+  TextSource src(t, o);
+  size_t longest = 0;
+  for (size_t i = 0; i < src.size(); ++i) longest = std::max(longest, src.tokenizer().encode(src.record(i)).size());
+  CHECK(src.width() == static_cast<int64_t>(longest + 2));
+  run_import(src, o);
+  io::DataReader r(o.output);
+  CHECK(r.info("/tokens").shape == std::vector<hsize_t>{src.size(), longest + 2});
+  CHECK(io::attr_int(r.dataset("/tokens"), "max_len") == (1 << 20));
+  CHECK(text_max_len(r) == (1 << 20));
+  auto lengths = r.read_all<int32_t>("/lengths");
+  CHECK(*std::max_element(lengths.begin(), lengths.end()) == static_cast<int32_t>(longest + 2));
+}
+
+TEST_CASE("text: a loaded tokenizer beside --vocab-size is a usage error") {
+  ScratchDir dir;
+  TextImportOptions t;
+  t.files = {kData + "/text/proverbs"};
+  TextSource src(t, ImportOptions{});
+  auto bytes = src.tokenizer().bytes();
+  write_file(dir / "tok.model", std::string(bytes.begin(), bytes.end()));
+  t.tokenizer_path = dir / "tok.model";
+  CHECK_NOTHROW(TextSource(t, ImportOptions{}));
+  t.vocab_size_given = true;
+  CHECK_THROWS_AS(TextSource(t, ImportOptions{}), UsageError);
 }
 
 TEST_CASE("text: bad input") {

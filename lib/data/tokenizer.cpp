@@ -4,7 +4,10 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <unordered_map>
@@ -83,13 +86,18 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
       // Control symbols take the ids right after pad and unk: 2, 3, 4.
       {"control_symbols", std::string(kCls) + "," + kSep + "," + kMask},
       {"num_threads", std::to_string(std::clamp(threads, 1, 128))},
-      // Fortune-sized records are longer than the default 4192 bytes, which
-      // SentencePiece would silently leave out of training.
-      {"max_sentence_length", "65536"},
+      // SentencePiece silently leaves out of training every text longer than
+      // this (4192 bytes by default, shorter than many fortunes): so it is
+      // the longest text sslkit takes, and none is left out.
+      {"max_sentence_length", std::to_string(kMaxTextBytes)},
       // Errors come back as a status and become one line; the progress chatter
       // on stderr would break the tools' output policy.
       {"minloglevel", "2"},
   };
+  for (size_t i = 0; i < texts.size(); ++i)
+    if (texts[i].size() > kMaxTextBytes)
+      throw Error("", "text " + std::to_string(i + 1) + " is " + std::to_string(texts[i].size() >> 10) +
+                          " KiB, longer than the " + std::to_string(kMaxTextBytes >> 10) + " KiB a tokenizer trains on");
   VectorIterator it(texts);
   std::string proto;
   auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
@@ -103,6 +111,13 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& texts, int vocab_size
         throw Error("", "a vocabulary of " + std::to_string(vocab_size) + " is smaller than the " +
                             std::to_string(std::atoi(why.c_str() + vs + 4)) +
                             " characters and special pieces of the text; raise --vocab-size");
+    }
+    // SentencePiece sometimes fails without a reason; then say what it had.
+    if (why.empty()) {
+      size_t longest = 0, nonempty = 0;
+      for (const auto& t : texts) longest = std::max(longest, t.size()), nonempty += !t.empty();
+      why = "no reason given (" + std::to_string(nonempty) + " texts, the longest " + std::to_string(longest) +
+            " bytes, --vocab-size " + std::to_string(vocab_size) + ")";
     }
     throw Error("", "SentencePiece training failed: " + why);
   }
@@ -124,9 +139,18 @@ Tokenizer Tokenizer::from_bytes(const std::vector<uint8_t>& bytes, const std::st
 }
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
+  std::error_code ec;
+  // An ifstream opens a folder and fails on the first read with the
+  // library's words; say what is wrong instead.
+  if (std::filesystem::is_directory(path, ec)) throw Error(path, "is a folder, not a SentencePiece model");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot read tokenizer model");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {  // libstdc++ throws on a failed read(2)
+    throw Error(path, std::string("cannot read tokenizer model: ") + std::strerror(errno));
+  }
   if (in.bad()) throw Error(path, "cannot read tokenizer model");
   return from_bytes(bytes, path);
 }

@@ -16,10 +16,16 @@ class SentencePieceProcessor;
 
 namespace sslkit::data {
 
+// The longest text (one record) sslkit tokenizes: train() takes every text
+// up to this whole (SentencePiece would otherwise skip, silently, those over
+// its own max_sentence_length), and imports refuse longer records.
+constexpr size_t kMaxTextBytes = size_t{1} << 20;
+
 class Tokenizer {
  public:
-  // Trains a unigram model on `texts`, all in memory. `threads` is capped to
-  // what SentencePiece accepts (1..128); `seed` fixes its sampling.
+  // Trains a unigram model on `texts`, all in memory, each at most
+  // kMaxTextBytes (Error otherwise). `threads` is capped to what
+  // SentencePiece accepts (1..128); `seed` fixes its sampling.
   static Tokenizer train(const std::vector<std::string>& texts, int vocab_size, int threads, uint64_t seed);
   // A serialized SentencePiece model; `subject` names its origin in errors.
   static Tokenizer from_bytes(const std::vector<uint8_t>& bytes, const std::string& subject = "tokenizer");

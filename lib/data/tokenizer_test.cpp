@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <sentencepiece_trainer.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <unordered_map>
@@ -127,6 +128,9 @@ TEST_CASE("text tokenizer: bad model files are errors naming the file") {
   CHECK(junk.find("not a SentencePiece model") != std::string::npos);
   write_file(dir / "empty.model", "");
   CHECK(message(dir / "empty.model").find("empty.model") != std::string::npos);
+  // A folder opens as a stream and fails on its first read, in the library's words.
+  std::filesystem::create_directories(dir / "folder.model");
+  CHECK(message(dir / "folder.model") == dir / "folder.model" + ": is a folder, not a SentencePiece model");
 
   // A valid SentencePiece model trained without sslkit's special pieces.
   std::vector<std::string> texts = corpus();
@@ -149,4 +153,16 @@ TEST_CASE("text tokenizer: bad model files are errors naming the file") {
   CHECK(plain.find("<pad>") != std::string::npos);
   CHECK(plain.find("[CLS]") != std::string::npos);
   CHECK(plain.find("[MASK]") != std::string::npos);
+}
+
+TEST_CASE("text tokenizer: a text over SentencePiece's default sentence limit is trained on") {
+  // One 70 KB text: over the 64 KiB SentencePiece took before (it skipped
+  // such texts silently, and a corpus of only them failed with no reason).
+  std::string text;
+  for (int i = 0; i < 14000; ++i) text += i % 3 ? "word " : "other ";
+  Tokenizer t = Tokenizer::train({text}, 20, 1, 7);
+  CHECK(t.encode(text).size() >= 14000);
+  CHECK(t.piece(t.encode("word")[0]).find("word") != std::string::npos);
+  // Longer than sslkit takes: refused, not skipped.
+  CHECK_THROWS_AS(Tokenizer::train({std::string(kMaxTextBytes + 1, 'a')}, 20, 1, 7), Error);
 }

@@ -82,6 +82,8 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
       }
       clip_start.push_back(static_cast<int64_t>(masked.size()));
     }
+    // No frame to predict (masks that hide none): the losses are undefined.
+    if (masked.empty()) throw Error("wav2vec", "no frame of the batch is masked: nothing to predict");
     const Var ctx = w2v_->context(nn::cast(normed, a.dtype), a.mask, padding);  // [B,F,D]
     // Projections and the quantizer run on every frame and the masked rows
     // are gathered after: the oneDNN primitives then see one shape per batch

@@ -1,5 +1,6 @@
 #include "models/encoders.hpp"
 
+#include "models/text_encoder.hpp"
 #include "models/vit.hpp"
 #include "models/w2v.hpp"
 
@@ -13,6 +14,30 @@ const std::vector<std::string>& arch_names() {
   static const std::vector<std::string> names{"convnet-s", "convnet-m", "resnet18",  "vit-mini", "vit-tiny",
                                               "w2v-mini",  "w2v-tiny",  "bert-tiny", "bert-mini"};
   return names;
+}
+
+std::string arch_modality(const std::string& arch) {
+  if (is_text_arch(arch)) return "text";
+  if (is_audio_arch(arch)) return "audio";
+  for (const auto& name : arch_names())
+    if (name == arch) return "image";
+  throw UsageError("--arch must be one of " + arch_names_for("image") + ", " + arch_names_for("text") + ", " +
+                   arch_names_for("audio") + ", not '" + arch + "'");
+}
+
+std::string arch_names_for(const std::string& modality) {
+  std::string list;
+  for (const auto& name : arch_names())
+    if (arch_modality(name) == modality) list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
+void check_arch_modality(const std::string& arch, const std::string& modality, const std::string& file) {
+  const std::string has = arch_modality(arch);
+  if (has == modality) return;
+  const std::string holds = modality == "text" ? " is a text file" : modality == "audio" ? " holds audio" : " holds images";
+  throw UsageError("--arch " + arch + " is " + (has == "audio" || has == "image" ? "an " : "a ") + has +
+                   " encoder; " + file + holds + " (" + arch_names_for(modality) + ")");
 }
 
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit) {

@@ -31,6 +31,17 @@ struct VitOptions {
 // text encoders (text_encoder.hpp).
 const std::vector<std::string>& arch_names();
 
+// What an --arch encodes: "image", "text" or "audio". The one place that
+// knows, so every message about a wrong --arch says the same thing.
+// UsageError for a name that is not an --arch.
+std::string arch_modality(const std::string& arch);
+// The --arch names for files of `modality`, for messages: "bert-tiny, bert-mini".
+std::string arch_names_for(const std::string& modality);
+// UsageError unless `arch` encodes `modality` ("image", "text", "audio")
+// files: "--arch w2v-tiny is an audio encoder; text.h5 is a text file
+// (bert-tiny, bert-mini)". `file` names the input.
+void check_arch_modality(const std::string& arch, const std::string& modality, const std::string& file);
+
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit = {});
 
 // conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,

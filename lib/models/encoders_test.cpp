@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "core/error.hpp"
 #include "models/encoders.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
@@ -60,4 +61,30 @@ TEST_CASE("gradients flow from the encoder output to every parameter") {
     REQUIRE(p->grad().defined());
     CHECK(p->grad().shape() == p->value().shape());
   }
+}
+
+TEST_CASE("every --arch knows what it encodes and a mismatch says so") {
+  for (const auto& arch : models::arch_names()) {
+    const std::string m = models::arch_modality(arch);
+    CHECK((m == "image" || m == "text" || m == "audio"));
+    CHECK(models::arch_names_for(m).find(arch) != std::string::npos);
+    CHECK_NOTHROW(models::check_arch_modality(arch, m, "f.h5"));
+  }
+  CHECK(models::arch_modality("w2v-tiny") == "audio");
+  CHECK(models::arch_modality("bert-mini") == "text");
+  CHECK(models::arch_modality("vit-tiny") == "image");
+  CHECK(models::arch_names_for("text") == "bert-tiny, bert-mini");
+  CHECK_THROWS_AS(models::arch_modality("lstm"), UsageError);
+  auto message = [](const std::string& arch, const std::string& modality) {
+    try {
+      models::check_arch_modality(arch, modality, "f.h5");
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message("w2v-tiny", "text") == "--arch w2v-tiny is an audio encoder; f.h5 is a text file (bert-tiny, bert-mini)");
+  CHECK(message("bert-tiny", "image") ==
+        "--arch bert-tiny is a text encoder; f.h5 holds images (convnet-s, convnet-m, resnet18, vit-mini, vit-tiny)");
+  CHECK(message("convnet-s", "audio") == "--arch convnet-s is an image encoder; f.h5 holds audio (w2v-mini, w2v-tiny)");
 }

@@ -19,6 +19,10 @@ struct TextEncoderShape {
 // bert-tiny: 2 layers, width 128, 2 heads, MLP 512; bert-mini: 4 layers,
 // width 256, 4 heads, MLP 1024. UsageError for another name.
 TextEncoderShape text_encoder_shape(const std::string& arch);
+// The most positions a text encoder learns (16 times BERT's 512): rows
+// longer than this are not what a BERT-style encoder with full attention
+// can train on.
+constexpr int64_t kMaxTextPositions = 8192;
 // True for the text encoders' names (bert-*).
 inline bool is_text_arch(const std::string& arch) { return arch.rfind("bert-", 0) == 0; }
 

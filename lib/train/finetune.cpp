@@ -18,8 +18,11 @@
 #include "train/checkpoint.hpp"
 #include "train/image_batches.hpp"
 #include "train/sequence_batches.hpp"
+#include "train/text_lengths.hpp"
+#include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
 #include "io/same_kind.hpp"
+#include "models/encoders.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
 #include "models/w2v.hpp"
@@ -187,16 +190,16 @@ eval::Metrics run_text_finetune(const FullFinetuneOptions& o, const io::DataRead
       throw UsageError(r.model + " was trained on a vocabulary of " + std::to_string(mp.vocab_size) + " tokens; " +
                        tr.name() + " has another tokenizer");
   } else {
-    if (o.given.count("--arch") && !models::is_text_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is an image encoder; " + tr.name() + " is a text file (bert-tiny, bert-mini)");
+    if (o.given.count("--arch")) models::check_arch_modality(o.arch, "text", tr.name());
     mp.arch = o.given.count("--arch") ? o.arch : "bert-mini";
     mp.vocab_size = tokenizer.vocab_size();
-    mp.max_len = static_cast<int64_t>(tr.info("/tokens").shape[1]);
+    mp.max_len = data::text_max_len(tr);
   }
   for (const io::DataReader* f : {&tr, &te})
     if (static_cast<int64_t>(f->info("/tokens").shape[1]) > mp.max_len)
       throw UsageError(f->name() + " holds sequences of " + std::to_string(f->info("/tokens").shape[1]) +
                        " tokens; the model takes at most " + std::to_string(mp.max_len));
+  check_text_lengths(tr, mp, static_cast<int64_t>(tr.info("/tokens").shape[1]), o.given.count("--batch") ? o.batch : 64);
   const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
   mp.num_classes = class_count(tr, te, ytr, yte);
 
@@ -245,8 +248,7 @@ eval::Metrics run_audio_finetune(const FullFinetuneOptions& o, const io::DataRea
     check_model_input(t, r.model, tr);
     mp.arch = t.arch;
   } else {
-    if (o.given.count("--arch") && !models::is_audio_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is not an audio encoder; " + tr.name() + " holds audio (w2v-mini, w2v-tiny)");
+    if (o.given.count("--arch")) models::check_arch_modality(o.arch, "audio", tr.name());
     mp.arch = o.given.count("--arch") ? o.arch : "w2v-mini";
   }
   for (const io::DataReader* f : {&tr, &te})
@@ -307,8 +309,7 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     stdev = t.stdev;
   } else {
     if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
-    if (models::is_text_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is a text encoder; " + tr.name() + " holds images (convnet-s, convnet-m, resnet18)");
+    models::check_arch_modality(o.arch, "image", tr.name());
     mp.arch = o.arch;
     mp.in_channels = tr.info("/images").shape[3];
     std::tie(mean, stdev) = pixel_stats(tr);

@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -31,6 +32,20 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
   if (spec_.patch_ratio > 0 && (spec_.patch < 1 || h_ % spec_.patch != 0 || w_ % spec_.patch != 0))
     throw UsageError(in.name() + " holds " + std::to_string(h_) + "x" + std::to_string(w_) + " images, which " +
                      std::to_string(spec_.patch) + "-pixel patches do not tile");
+  if (spec_.patch_ratio > 0) {
+    // MAE keeps int(L (1 - ratio)) of the L patches (lib/mask): too few
+    // patches and it keeps none, or hides none; nothing to learn from either.
+    const int64_t L = static_cast<int64_t>(h_ / spec_.patch) * (w_ / spec_.patch);
+    const auto kept = static_cast<int64_t>(static_cast<double>(L) * (1 - spec_.patch_ratio));
+    if (kept < 1 || kept >= L) {
+      int64_t need = L + 1;
+      while (static_cast<int64_t>(static_cast<double>(need) * (1 - spec_.patch_ratio)) < 1) ++need;
+      throw UsageError("--patch " + std::to_string(spec_.patch) + " leaves " + std::to_string(L) + " patch" +
+                       (L == 1 ? "" : "es") + " of the " + std::to_string(h_) + "x" + std::to_string(w_) +
+                       " images of " + in.name() + "; mae hides " + std::to_string(std::lround(100 * spec_.patch_ratio)) +
+                       " % of them and needs at least " + std::to_string(need) + " (a smaller --patch)");
+    }
+  }
   if (spec_.patch_ratio > 0 && !use_views_) {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (in.has("/mask")) {
@@ -40,6 +55,21 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
       if (p != spec_.patch || static_cast<int64_t>(in.info("/mask").shape[1]) != L)
         throw Error(in.name(), "/mask is on a grid of " + std::to_string(p) + "-pixel patches; this run uses " +
                                    std::to_string(spec_.patch));
+      // A row that hides no patch leaves MAE nothing to predict, one that
+      // hides every patch nothing to see (ssl-mask --ratio 0 or 1).
+      const size_t N = in.size(), chunk = 4096;
+      for (size_t start = 0; start < N; start += chunk) {
+        const size_t n = std::min(chunk, N - start);
+        std::vector<uint8_t> m(n * static_cast<size_t>(L));
+        in.read<uint8_t>("/mask", start, n, m.data());
+        for (size_t r = 0; r < n; ++r) {
+          const auto hidden = std::count_if(m.begin() + r * L, m.begin() + (r + 1) * L, [](uint8_t v) { return v != 0; });
+          if (hidden == 0 || hidden == L)
+            throw Error(in.name(), "/mask of image " + std::to_string(start + r) + " hides " +
+                                       (hidden == 0 ? "none" : "all") + " of its " + std::to_string(L) +
+                                       " patches: mae needs some hidden and some kept (mask it with a --ratio between 0 and 1)");
+        }
+      }
       masks_from_file_ = true;
     }
   }

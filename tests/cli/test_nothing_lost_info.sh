@@ -13,6 +13,23 @@ ok ssl-import idx "$IDX" "$LBL" --limit 60 -o "$WORK/g.h5"
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 200 --max-len 24 -o "$WORK/t.h5"
 ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/mlm.h5" \
    --log-json "$WORK/run.jsonl"
+ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5" --threads 1
+ok ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --max-steps 1 --batch 3 --threads 1 -o "$WORK/w.h5"
+
+# ---- W19. A file another process holds open for writing is "locked", not "corrupt".
+$PY -c "
+import h5py, sys, time
+f = h5py.File('$WORK/g.h5', 'r+')
+open('$WORK/held', 'w').close()
+time.sleep(20)" &
+holder=$!
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.1; done
+expect_error 1 "g.h5: locked by another process \(HDF5 file locking\)" "" ssl-info "$WORK/g.h5"
+expect_error 1 "g.h5: locked by another process" "$WORK/x.h5" ssl-embed "$WORK/w.h5" "$WORK/g.h5" -o "$WORK/x.h5"
+HDF5_USE_FILE_LOCKING=FALSE ssl-info "$WORK/g.h5" >/dev/null 2>&1 || fail "HDF5_USE_FILE_LOCKING=FALSE, as the message says"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+ok ssl-info "$WORK/g.h5"
 
 # ---- Transparent images: composited over --background (white unless told), not black.
 mkdir -p "$WORK/icons"

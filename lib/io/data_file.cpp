@@ -355,7 +355,7 @@ void DataReader::validate() {
     auto i = info(rule.name);
     if (i.dtype != rule.dtype)
       throw Error(file, std::string(rule.name) + ": expected " + dtype_name(rule.dtype) + ", found " + i.type_text);
-    if (static_cast<int>(i.shape.size()) != rule.rank)
+    if (static_cast<int>(i.shape.size()) != rule.rank && !frame_embeddings(rule.name, i))
       throw Error(file, std::string(rule.name) + ": expected rank " + std::to_string(rule.rank) + " " + rule.axes +
                             ", found shape " + shape_text(i.shape));
     if (!rule.per_sample) continue;
@@ -367,6 +367,7 @@ void DataReader::validate() {
                             " has " + std::to_string(n_) + " rows");
     }
   }
+  validate_frames();
   for (const char* pixels : {"/images", "/views"}) {
     if (!has(pixels)) continue;
     auto i = info(pixels);
@@ -380,6 +381,32 @@ void DataReader::validate() {
   for (auto& rule : dataset_rules())
     if (rule.per_sample && has(rule.name)) check_backed(dataset(rule.name), info(rule.name), file);
   validate_labels();
+}
+
+// ssl-embed --frames: /embeddings [N,F,D], one embedding per frame, padded
+// to the F frames of the longest clip, and /frames [N], each clip's real
+// frame count. Either without the other is half of that pair.
+bool DataReader::frame_embeddings(const std::string& name, const DatasetInfo& i) const {
+  return name == "/embeddings" && i.shape.size() == 3 && has("/frames");
+}
+
+void DataReader::validate_frames() {
+  const bool per_frame = has("/embeddings") && info("/embeddings").shape.size() == 3;
+  if (!has("/frames")) return;
+  if (!per_frame)
+    throw Error(name(), "/frames counts the frames of per-frame embeddings, but there is no /embeddings [N,F,D] "
+                        "(ssl-embed --frames writes the pair)");
+  const int64_t frames = static_cast<int64_t>(info("/embeddings").shape[1]);
+  std::vector<int32_t> block;
+  for (size_t start = 0; start < n_; start += 65536) {
+    const size_t count = std::min<size_t>(65536, n_ - start);
+    block.resize(count);
+    read<int32_t>("/frames", start, count, block.data());
+    for (size_t r = 0; r < count; ++r)
+      if (block[r] < 0 || block[r] > frames)
+        throw Error(name(), "/frames: " + std::to_string(block[r]) + " frames at row " + std::to_string(start + r) +
+                                " outside the 0.." + std::to_string(frames) + " of /embeddings");
+  }
 }
 
 // Labels are -1 (none) or a class index: below the number of class names

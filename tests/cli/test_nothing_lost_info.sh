@@ -16,6 +16,24 @@ ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --max-steps 1 --batch 8 --threads 
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5" --threads 1
 ok ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --max-steps 1 --batch 3 --threads 1 -o "$WORK/w.h5"
 
+# ---- W11. ssl-embed --frames output: [clips, frames, width] with /frames.
+ok ssl-embed "$WORK/w.h5" "$WORK/a.h5" --frames -o "$WORK/fr.h5" --threads 1
+ok ssl-info "$WORK/fr.h5"
+grep -Eq "/embeddings +float32 +\[6,24,[0-9]+\]" "$WORK/ok.out" || fail "info of --frames output: $(cat "$WORK/ok.out")"
+grep -Eq "/frames +int32 +\[6\]" "$WORK/ok.out" || fail "/frames not described"
+ok ssl-info "$WORK/fr.h5" --verify
+grep -q "^verify: read all" "$WORK/ok.out" || fail "--verify of --frames output"
+# Half of the pair, or a frame count past the frames stored, is refused naming the file.
+cp "$WORK/fr.h5" "$WORK/nf.h5"
+$PY -c "import h5py; del h5py.File('$WORK/nf.h5', 'r+')['frames']"
+expect_error 1 "nf.h5: /embeddings: expected rank 2 \[N,D\] \(or \[N,F,D\] with /frames\)" "" ssl-info "$WORK/nf.h5"
+cp "$WORK/fr.h5" "$WORK/bf.h5"
+$PY -c "import h5py; f = h5py.File('$WORK/bf.h5', 'r+'); d = f['frames']; v = d[:]; v[2] = 25; d[:] = v"
+expect_error 1 "bf.h5: /frames: 25 frames at row 2 outside the 0..24 of /embeddings" "" ssl-info "$WORK/bf.h5"
+# A probe wants one embedding per clip.
+expect_error 1 "fr.h5: /embeddings holds one embedding per frame" "" \
+  ssl-finetune "$WORK/fr.h5" --eval "$WORK/fr.h5" --mode knn --k 2
+
 # ---- W19. A file another process holds open for writing is "locked", not "corrupt".
 $PY -c "
 import h5py, sys, time

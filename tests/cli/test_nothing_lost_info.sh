@@ -49,6 +49,41 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 ok ssl-info "$WORK/g.h5"
 
+# ---- W18. Model tensors carry Fletcher-32 checksums; a zeroed block is refused on read.
+check_eq "checksummed tensors" \
+  "$(h5get "$WORK/w.h5" 'all(d.fletcher32 for g in ("params", "buffers", "optimizer") if g in f for d in f[g].values()) and len(f["params"]) > 0')" "True"
+cp "$WORK/w.h5" "$WORK/z.h5"
+off=$($PY -c "
+import h5py
+f = h5py.File('$WORK/z.h5', 'r')
+d = max(f['params'].values(), key=lambda d: d.size)
+print(d.id.get_chunk_info(0).byte_offset + d.id.get_chunk_info(0).size // 2)")
+dd if=/dev/zero of="$WORK/z.h5" bs=1 seek="$off" count=256 conv=notrunc 2>/dev/null
+expect_error 1 "z.h5: params/.*: checksum mismatch: the file is damaged" "$WORK/x.h5" \
+  ssl-embed "$WORK/z.h5" "$WORK/a.h5" -o "$WORK/x.h5"
+expect_error 1 "z.h5: params/.*: checksum mismatch: the file is damaged" "" ssl-info "$WORK/z.h5" --verify
+ok ssl-info "$WORK/w.h5" --verify
+grep -q "^verify: read all .* bytes of every dataset (checksums checked): ok" "$WORK/ok.out" || fail "model --verify"
+expect_error 1 "z.h5: params/.*: checksum mismatch: the file is damaged" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/a.h5" --resume "$WORK/z.h5" --max-steps 2 --batch 3 -o "$WORK/x.h5"
+# Model files from before checksums (contiguous, unfiltered datasets) still load, to the same embeddings.
+$PY - "$WORK/w.h5" "$WORK/old.h5" <<'PY'
+import h5py, sys
+src, dst = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "w")
+for k, v in src.attrs.items(): dst.attrs[k] = v
+def copy(name, obj):
+    if isinstance(obj, h5py.Dataset):
+        dst.create_dataset(name, data=obj[()], dtype=obj.dtype)  # contiguous, no filter
+    else:
+        dst.require_group(name)
+src.visititems(copy)
+PY
+check_eq "old model is unchunked" "$(h5get "$WORK/old.h5" 'f["params"][list(f["params"])[0]].chunks')" "None"
+ok ssl-embed "$WORK/old.h5" "$WORK/a.h5" -o "$WORK/e-old.h5" --threads 1
+ok ssl-embed "$WORK/w.h5" "$WORK/a.h5" -o "$WORK/e-new.h5" --threads 1
+check_eq "same embeddings from old and new layouts" \
+  "$(h5get "$WORK/e-old.h5" 'bool((f["embeddings"][:] == h5py.File("'"$WORK/e-new.h5"'")["embeddings"][:]).all())')" "True"
+
 # ---- Transparent images: composited over --background (white unless told), not black.
 mkdir -p "$WORK/icons"
 $PY - "$WORK/icons" <<'PY'

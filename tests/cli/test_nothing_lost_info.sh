@@ -16,6 +16,21 @@ ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --max-steps 1 --batch 8 --threads 
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5" --threads 1
 ok ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --max-steps 1 --batch 3 --threads 1 -o "$WORK/w.h5"
 
+# ---- W7. ssl-info options that did nothing are refused, or do what they say.
+expect_error 2 "--predict wants a sentence .*got an empty one" "" ssl-info "$WORK/mlm.h5" --predict ""
+expect_error 2 "--predict wants a sentence" "" ssl-info "$WORK/mlm.h5" --predict "  "
+ssl-info "$WORK/mlm.h5" --predict "a [MASK] in [MASK]" --top 2 --json >"$WORK/p.json" 2>"$WORK/p.err" ||
+  fail "--predict --json: $(cat "$WORK/p.err")"
+check_eq "--predict --json: masks x guesses" \
+  "$($PY -c "import json,sys; j=json.load(open(sys.argv[1])); print(len(j['masks']), [len(m) for m in j['masks']], 'filled' in j)" "$WORK/p.json")" \
+  "2 [2, 2] True"
+expect_error 2 "--preview does not go with --predict" "$WORK/p.png" \
+  ssl-info "$WORK/mlm.h5" --predict "a [MASK]" --preview "$WORK/p.png"
+expect_error 2 "--verify does not go with --predict" "" ssl-info "$WORK/mlm.h5" --predict "a [MASK]" --verify
+expect_error 2 "--top counts the tokens listed by --predict" "" ssl-info "$WORK/mlm.h5" --top 3
+expect_error 2 "--reference draws on the training curves of --preview" "" \
+  ssl-info "$WORK/run.jsonl" --reference "raw=0.5"
+
 # ---- W11. ssl-embed --frames output: [clips, frames, width] with /frames.
 ok ssl-embed "$WORK/w.h5" "$WORK/a.h5" --frames -o "$WORK/fr.h5" --threads 1
 ok ssl-info "$WORK/fr.h5"

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -381,8 +382,19 @@ json verify_model(hid_t file, const std::string& name) {
 
 }  // namespace
 
+// What each log holds in a few lines, and every run's curves in the --preview PNG.
+static void report_curves(const std::vector<RunCurves>& runs, const std::vector<bool>& logs, const InfoOptions& opts,
+                          std::ostream& out);
+
 void run_info(const InfoOptions& opts, std::ostream& out) {
   auto input = std::make_unique<io::InputFile>(opts.input);
+  // A log piped in is known only once stdin is spooled: its first byte is '{'.
+  if (opts.input == "-" && is_training_log(input->path())) {
+    for (auto [given, option] : {std::pair{opts.json, "--json"}, std::pair{opts.verify, "--verify"}})
+      if (given) throw UsageError(std::string(option) + " describes one data or model file, not a JSON log");
+    const std::vector<RunCurves> runs = read_training_log(input->path(), input->name());
+    return report_curves(runs, std::vector<bool>(runs.size(), true), opts, out);
+  }
   io::Handle file = io::open_hdf5(input->path(), input->name());
   input->opened();
   std::string format = io::file_format(file);
@@ -413,16 +425,26 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
 }
 
 void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts, std::ostream& out) {
-  std::vector<Reference> refs;
-  for (const auto& r : opts.references) refs.push_back(parse_reference(r));
+  for (const auto& r : opts.references) parse_reference(r);  // a bad one before any file is read
   // Every file read before anything is printed, so a bad one stops the run quietly.
   std::vector<RunCurves> runs;
   std::vector<bool> logs;
   for (const auto& path : inputs) {
-    logs.push_back(is_training_log(path));
+    if (is_training_log(path)) {
+      for (auto& r : read_training_log(path)) runs.push_back(std::move(r)), logs.push_back(true);
+      continue;
+    }
     const std::string stem = path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
-    runs.push_back(logs.back() ? read_training_log(path) : curves_of_model(io::ModelReader(path), stem));
+    runs.push_back(curves_of_model(io::ModelReader(path), stem));
+    logs.push_back(false);
   }
+  report_curves(runs, logs, opts, out);
+}
+
+static void report_curves(const std::vector<RunCurves>& runs, const std::vector<bool>& logs, const InfoOptions& opts,
+                          std::ostream& out) {
+  std::vector<Reference> refs;
+  for (const auto& r : opts.references) refs.push_back(parse_reference(r));
   // What a log holds, as the model summary says it of a model file.
   for (size_t i = 0; i < runs.size(); ++i) {
     if (!logs[i]) continue;
@@ -430,7 +452,11 @@ void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts,
     char line[200];
     std::snprintf(line, sizeof line, "steps %g-%g, loss %.4g -> %.4g", r.loss.x.front(), r.loss.x.back(),
                   r.loss.y.front(), r.loss.y.back());
-    out << "log: " << r.source << "\n  " << line << "\n";
+    // Runs that appended to one log are told apart by their ids.
+    const auto same_log = std::count_if(runs.begin(), runs.end(), [&](const RunCurves& o) { return o.source == r.source; });
+    out << "log: " << r.source;
+    if (same_log > 1) out << ", run " << (r.run_id.empty() ? std::string("without id") : r.run_id);
+    out << "\n  " << line << "\n";
     for (auto [s, what] : {std::pair{&r.knn, "k=200, T=0.1"}, std::pair{&r.knn20, "k=20, T=0.07"}})
       if (!s->empty()) {
         std::snprintf(line, sizeof line, "--monitor kNN (%s): %zu scores, last %.4f at %.0f s", what, s->y.size(),

@@ -31,6 +31,18 @@ expect_error 2 "--top counts the tokens listed by --predict" "" ssl-info "$WORK/
 expect_error 2 "--reference draws on the training curves of --preview" "" \
   ssl-info "$WORK/run.jsonl" --reference "raw=0.5"
 
+# ---- W15. A log on stdin, through a pipe or redirected from a file, is read as a log.
+cat "$WORK/run.jsonl" | ssl-info - >"$WORK/o" 2>"$WORK/e" || fail "log through a pipe: $(cat "$WORK/e")"
+grep -q "^log: stdin" "$WORK/o" || fail "log through a pipe: $(cat "$WORK/o")"
+ssl-info - <"$WORK/run.jsonl" >"$WORK/o" 2>"$WORK/e" || fail "log redirected: $(cat "$WORK/e")"
+grep -q "^log: stdin" "$WORK/o" || fail "log redirected: $(cat "$WORK/o")"
+cat "$WORK/run.jsonl" | ssl-info - --preview "$WORK/stdin.png" >/dev/null 2>"$WORK/e" || fail "piped log --preview: $(cat "$WORK/e")"
+[ -s "$WORK/stdin.png" ] || fail "piped log --preview wrote no PNG"
+expect_error 2 "--json describes one data or model file, not a JSON log" "" ssl-info - --json <"$WORK/run.jsonl"
+# HDF5 through stdin still works.
+cat "$WORK/g.h5" | ssl-info - >"$WORK/o" 2>"$WORK/e" || fail "HDF5 through a pipe: $(cat "$WORK/e")"
+grep -q "modality image, 60 samples" "$WORK/o" || fail "HDF5 through a pipe: $(cat "$WORK/o")"
+
 # ---- W11. ssl-embed --frames output: [clips, frames, width] with /frames.
 ok ssl-embed "$WORK/w.h5" "$WORK/a.h5" --frames -o "$WORK/fr.h5" --threads 1
 ok ssl-info "$WORK/fr.h5"
@@ -63,6 +75,27 @@ HDF5_USE_FILE_LOCKING=FALSE ssl-info "$WORK/g.h5" >/dev/null 2>&1 || fail "HDF5_
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 ok ssl-info "$WORK/g.h5"
+
+# ---- W20. Two runs appending to one --log-json: a run id on every line, drawn apart.
+ok ssl-pretrain "$WORK/g.h5" --max-steps 2 --batch 16 --threads 1 -o "$WORK/r1.h5" --log-json "$WORK/shared.jsonl"
+ok ssl-pretrain "$WORK/g.h5" --max-steps 3 --batch 16 --threads 1 -o "$WORK/r2.h5" --log-json "$WORK/shared.jsonl"
+check_eq "lines without run_id" "$(grep -vc '"run_id":"[0-9a-f]\{16\}"' "$WORK/shared.jsonl")" "0"
+check_eq "run ids in the log" "$(grep -o '"run_id":"[0-9a-f]*"' "$WORK/shared.jsonl" | sort -u | wc -l)" "2"
+id1=$(h5get "$WORK/r1.h5" '__import__("json").loads(f["config"][0])["run_id"]')
+grep -q "\"run_id\":\"$id1\"" "$WORK/shared.jsonl" || fail "the model file's run_id $id1 is not the log's"
+ok ssl-info "$WORK/shared.jsonl" --preview "$WORK/shared.png"
+check_eq "runs listed" "$(grep -c "^log: .*shared.jsonl, run [0-9a-f]\{16\}$" "$WORK/ok.out")" "2"
+grep -q "steps 1-3" "$WORK/ok.out" || fail "second run's steps: $(cat "$WORK/ok.out")"
+# A resumed run keeps its checkpoint's id: its lines stay one run.
+ok ssl-pretrain "$WORK/g.h5" --resume "$WORK/r1.h5" --max-steps 3 --batch 16 --threads 1 -o "$WORK/r1b.h5" \
+   --log-json "$WORK/shared.jsonl"
+check_eq "resume keeps the run id" "$(h5get "$WORK/r1b.h5" '__import__("json").loads(f["config"][0])["run_id"]')" "$id1"
+ok ssl-info "$WORK/shared.jsonl"
+check_eq "runs after a resume" "$(grep -c "^log: " "$WORK/ok.out")" "2"
+# An old log (no run ids) is still one run.
+sed 's/,"run_id":"[0-9a-f]*"//' "$WORK/run.jsonl" >"$WORK/old.jsonl"
+ok ssl-info "$WORK/old.jsonl" --preview "$WORK/old.png"
+check_eq "old log" "$(grep -c "^log: .*old.jsonl$" "$WORK/ok.out")" "1"
 
 # ---- W18. Model tensors carry Fletcher-32 checksums; a zeroed block is refused on read.
 check_eq "checksummed tensors" \

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
   images->add_option("--fit", img.fit, "crop (keep aspect, center crop) or stretch")
       ->check(CLI::IsMember({"crop", "stretch"}));
   images->add_flag("--skip-bad", img.skip_bad, "Skip and count unreadable images instead of failing");
+  images->add_option("--background", img.background,
+                     "What transparent pixels of PNG and WebP images with alpha are composited over: white, black, "
+                     "gray or #RRGGBB (an icon's transparent pixels would otherwise come out black)")
+      ->capture_default_str();
   add_import_options(tool, *images, opts);
   images->final_callback([&] {
     make_source = [&] { return std::make_unique<data::ImageSource>(img); };

@@ -1,5 +1,7 @@
 // ssl-info: prints what an SSL-HDF5 data file or a model file holds, and
 // draws training curves from model files and --log-json logs.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <iostream>
 
@@ -43,6 +45,14 @@ int main(int argc, char** argv) {
   tool.add_common(app, /*output=*/false);
   return tool.run(argc, argv, [&] {
     opts.input = inputs[0];
+    const bool predict = app.get_option("--predict")->count() > 0;
+    if (predict && sentence.find_first_not_of(" \t\r\n") == std::string::npos)
+      throw UsageError("--predict wants a sentence with [MASK] in it, e.g. \"the cat sat on the [MASK]\"; got an empty one");
+    if (*app.get_option("--top") && !predict) throw UsageError("--top counts the tokens listed by --predict: give one");
+    if (predict)
+      // --predict prints its guesses (as JSON with --json): nothing else is drawn or checked with it.
+      for (const char* o : {"--preview", "--preview-count", "--reference", "--verify"})
+        if (*app.get_option(o)) throw UsageError(std::string(o) + " does not go with --predict, which only prints the guesses");
     if (inputs.size() > 1 || info::is_training_log(inputs[0])) {
       // Training curves of logs (or of several runs): nothing else to say of them.
       for (const char* o : {"--json", "--verify", "--predict", "--reconstruct", "--preview-count"})
@@ -51,6 +61,8 @@ int main(int argc, char** argv) {
                            (inputs.size() > 1 ? "several files" : "a JSON log"));
       if (inputs.size() > 1 && opts.preview.empty())
         throw UsageError("several files are drawn together as training curves: give --preview curves.png");
+      if (!opts.references.empty() && opts.preview.empty())
+        throw UsageError("--reference draws on the training curves of --preview: give one");
       return info::run_curves(inputs, opts, std::cout);
     }
     if (!opts.references.empty() && opts.preview.empty())
@@ -65,6 +77,21 @@ int main(int argc, char** argv) {
     }
     if (sentence.empty()) return info::run_info(opts, std::cout);
     const train::FillMask f = train::fill_mask(opts.input, sentence, top_k);
+    if (opts.json) {
+      nlohmann::ordered_json j, masks = nlohmann::ordered_json::array();
+      j["file"] = opts.input == "-" ? "stdin" : opts.input;
+      j["sentence"] = sentence;
+      for (const auto& m : f.masks) {
+        nlohmann::ordered_json guesses = nlohmann::ordered_json::array();
+        for (const auto& g : m) guesses.push_back({{"token", g.piece}, {"id", g.id}, {"probability", g.probability}});
+        masks.push_back(guesses);
+      }
+      j["masks"] = masks;
+      j["filled"] = f.filled;
+      // Tokens of invalid UTF-8 input decode to replacement characters, not an exception.
+      std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+      return;
+    }
     for (size_t m = 0; m < f.masks.size(); ++m) {
       std::cout << "[MASK] " << m + 1 << ":";
       for (const auto& g : f.masks[m]) std::printf(" \"%s\" %.3f", g.piece.c_str(), g.probability);

@@ -59,13 +59,45 @@ class QuietStderr {
 uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
 uint32_t le32(const unsigned char* p) { return (uint32_t(p[3]) << 24) | (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0]; }
 
-// Width and height from the header of a PNG, JPEG, BMP or GIF without
-// decoding it; {0, 0} when the format is another or the header is unclear.
-std::pair<uint64_t, uint64_t> header_size(const std::string& path) {
+// The first 64 KiB of a file: enough for any header read below.
+std::vector<unsigned char> file_head(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<unsigned char> h(64 << 10);
   in.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(h.size()));
-  const size_t n = static_cast<size_t>(in.gcount());
+  h.resize(static_cast<size_t>(in.gcount()));
+  return h;
+}
+
+// Whether a PNG or WebP header says the image has alpha: PNG colour types 4
+// (gray + alpha) and 6 (RGBA), or a tRNS chunk on an RGB or palette image
+// (OpenCV decodes those three as BGRA); a WebP VP8X alpha flag or a lossless
+// (VP8L) alpha bit. Other formats decode as before, alpha dropped.
+bool header_has_alpha(const std::vector<unsigned char>& h) {
+  const size_t n = h.size();
+  if (n >= 33 && std::memcmp(h.data(), "\x89PNG\r\n\x1a\n", 8) == 0) {
+    const unsigned char colour = h[25];
+    if (colour == 4 || colour == 6) return true;
+    if (colour != 2 && colour != 3) return false;
+    // tRNS comes after IHDR (and PLTE) and before the first IDAT.
+    for (size_t p = 8; p + 8 <= n;) {
+      const uint32_t len = be32(&h[p]);
+      if (std::memcmp(&h[p + 4], "tRNS", 4) == 0) return true;
+      if (std::memcmp(&h[p + 4], "IDAT", 4) == 0) return false;
+      p += 12 + static_cast<size_t>(len);
+    }
+    return false;
+  }
+  if (n >= 30 && std::memcmp(h.data(), "RIFF", 4) == 0 && std::memcmp(&h[8], "WEBP", 4) == 0) {
+    if (std::memcmp(&h[12], "VP8X", 4) == 0) return (h[20] & 0x10) != 0;
+    if (std::memcmp(&h[12], "VP8L", 4) == 0) return (le32(&h[21]) >> 28 & 1) != 0;
+  }
+  return false;
+}
+
+// Width and height from the header of a PNG, JPEG, BMP or GIF without
+// decoding it; {0, 0} when the format is another or the header is unclear.
+std::pair<uint64_t, uint64_t> header_size(const std::vector<unsigned char>& h) {
+  const size_t n = h.size();
   if (n >= 24 && std::memcmp(h.data(), "\x89PNG\r\n\x1a\n", 8) == 0) return {be32(&h[16]), be32(&h[20])};
   if (n >= 26 && h[0] == 'B' && h[1] == 'M') {
     const int32_t w = static_cast<int32_t>(le32(&h[18])), ht = static_cast<int32_t>(le32(&h[22]));
@@ -86,29 +118,81 @@ std::pair<uint64_t, uint64_t> header_size(const std::string& path) {
   return {0, 0};
 }
 
+// BGRA (8 or 16 bits) over an opaque RGB background, as 8-bit BGR: each
+// colour weighted by its alpha, the background by the rest, rounded.
+cv::Mat composite(const cv::Mat& bgra, const std::array<uint8_t, 3>& rgb) {
+  const uint32_t bg[3] = {rgb[2], rgb[1], rgb[0]};
+  cv::Mat out(bgra.rows, bgra.cols, CV_8UC3);
+  for (int y = 0; y < bgra.rows; ++y) {
+    uint8_t* o = out.ptr<uint8_t>(y);
+    if (bgra.depth() == CV_8U) {
+      // Integer arithmetic: most icons are 8-bit, and thousands go by in an import.
+      const uint8_t* q = bgra.ptr<uint8_t>(y);
+      for (int x = 0; x < bgra.cols; ++x, q += 4, o += 3) {
+        const uint32_t a = q[3];
+        for (int c = 0; c < 3; ++c) o[c] = static_cast<uint8_t>((q[c] * a + bg[c] * (255 - a) + 127) / 255);
+      }
+    } else {
+      const uint16_t* q = bgra.ptr<uint16_t>(y);
+      for (int x = 0; x < bgra.cols; ++x, q += 4, o += 3) {
+        const double a = q[3] / 65535.0;
+        for (int c = 0; c < 3; ++c) o[c] = cv::saturate_cast<uint8_t>(q[c] / 257.0 * a + bg[c] * (1 - a));
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::array<uint8_t, 3> parse_background(const std::string& text) {
+  if (text == "white") return {255, 255, 255};
+  if (text == "black") return {0, 0, 0};
+  if (text == "gray" || text == "grey") return {128, 128, 128};
+  if (text.size() == 7 && text[0] == '#' &&
+      text.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos) {
+    const unsigned long v = std::stoul(text.substr(1), nullptr, 16);
+    return {static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+  }
+  throw UsageError("--background must be white, black, gray or #RRGGBB, e.g. #ff8800; got \"" + text + "\"");
+}
 
 // Decodes one image as 8-bit gray or RGB; empty Mat when it cannot. An image
 // past kMaxImageSide is refused from its header, before any pixel is decoded.
-static cv::Mat decode(const std::string& path, bool gray, std::string& why) {
+// An image with alpha is composited over `background` (RGB) first.
+static cv::Mat decode(const std::string& path, bool gray, const std::array<uint8_t, 3>& background, std::string& why) {
   auto too_large = [&](uint64_t w, uint64_t h) {
     why = std::to_string(w) + "x" + std::to_string(h) + " pixels, larger than the " + std::to_string(kMaxImageSide) +
           "-pixel side sslkit decodes (resize it first)";
     return cv::Mat();
   };
-  auto [w, h] = header_size(path);
+  const std::vector<unsigned char> head = file_head(path);
+  auto [w, h] = header_size(head);
   if (w > kMaxImageSide || h > kMaxImageSide) return too_large(w, h);
+  // Only images with alpha are decoded with it: the others keep OpenCV's
+  // own decoding to 8 bits, gray and EXIF orientation, byte for byte.
+  const bool alpha = header_has_alpha(head);
   cv::Mat m;
   {
     QuietStderr quiet;
-    m = cv::imread(path, gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+    m = cv::imread(path, alpha ? cv::IMREAD_UNCHANGED : gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
   }
   if (m.empty()) {
     why = "cannot decode image (corrupt, truncated or not an image)";
     return m;
   }
   if (m.cols > static_cast<int>(kMaxImageSide) || m.rows > static_cast<int>(kMaxImageSide)) return too_large(m.cols, m.rows);
-  if (m.empty()) return m;
+  if (alpha) {
+    if (m.channels() == 4 && (m.depth() == CV_8U || m.depth() == CV_16U)) {
+      m = composite(m, background);
+    } else {
+      // Not what the header promised: convert as IMREAD_COLOR would.
+      if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 256);
+      if (m.channels() == 1) cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
+      if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
+    }
+    if (gray) cv::cvtColor(m, m, cv::COLOR_BGR2GRAY);
+  }
   if (!gray) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
   return m;
 }
@@ -135,6 +219,7 @@ static cv::Mat fit_to(const cv::Mat& m, int size, bool crop) {
 ImageSource::ImageSource(const ImageImportOptions& opts) : opts_(opts) {
   if (opts_.fit != "crop" && opts_.fit != "stretch") throw UsageError("--fit must be crop or stretch");
   if (opts_.size < 0) throw UsageError("--size must be positive");
+  background_ = parse_background(opts_.background);
   list_ = list_dataset_files(opts_.input, image_extensions());
   if (list_.ignored > 0)
     warn("ignored " + std::to_string(list_.ignored) + " files in " + opts_.input + " that are not images");
@@ -146,7 +231,7 @@ ImageSource::ImageSource(const ImageImportOptions& opts) : opts_(opts) {
   // Without --size the first readable image sets the size every other must have.
   for (auto& f : list_.files) {
     std::string why;
-    cv::Mat m = decode(f, opts_.gray, why);
+    cv::Mat m = decode(f, opts_.gray, background_, why);
     if (m.empty()) {
       if (opts_.skip_bad) continue;
       throw Error(f, why);
@@ -166,7 +251,7 @@ void ImageSource::prepare(io::DataWriter& out) {
 std::string ImageSource::load(size_t i, uint8_t* out) const {
   const std::string& path = list_.files[i];
   std::string why;
-  cv::Mat m = decode(path, opts_.gray, why);
+  cv::Mat m = decode(path, opts_.gray, background_, why);
   if (m.empty()) return why;
   if (opts_.size > 0) {
     m = fit_to(m, opts_.size, opts_.fit == "crop");

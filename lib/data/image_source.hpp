@@ -2,6 +2,7 @@
 // subfolders as labels or a flat folder as unlabeled (see file_list.hpp),
 // resized and center-cropped to one size, gray or RGB, decoded in parallel.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,7 +18,14 @@ struct ImageImportOptions {
   bool gray = false;          // 1 channel instead of RGB
   std::string fit = "crop";   // crop: shorter side to `size`, then center crop; stretch: resize to size x size
   bool skip_bad = false;      // skip unreadable images instead of failing
+  // What transparent pixels of PNG and WebP images with alpha are composited
+  // over (parse_background): an icon's transparent pixels are black under
+  // their alpha.
+  std::string background = "white";
 };
+
+// --background: white, black, gray (128) or #RRGGBB; UsageError otherwise.
+std::array<uint8_t, 3> parse_background(const std::string& text);
 
 // Images wider or taller than this are refused from their header, before
 // decoding (a 389 KB PNG can declare 20000x20000 pixels, 1.2 GB decoded).
@@ -49,6 +57,7 @@ class ImageSource : public ImportSource {
   // message, empty on success.
   std::string load(size_t i, uint8_t* out) const;
   ImageImportOptions opts_;
+  std::array<uint8_t, 3> background_;  // RGB
   FileList list_;
   int h_ = 0, w_ = 0;
   size_t skipped_ = 0;

@@ -108,3 +108,59 @@ TEST_CASE("images: a list file with class names") {
   CHECK(src.class_names() == std::vector<std::string>{"shoes", "trousers"});
   CHECK(src.labels() == std::vector<int32_t>{1, 0});
 }
+
+namespace {
+
+// The one image of `dir`/flat imported with `o`, as bytes.
+std::vector<uint8_t> import_one(const ScratchDir& dir, ImageImportOptions o) {
+  o.input = dir / "flat";
+  ImageSource src(o);
+  ImportOptions io_;
+  io_.output = dir / "out.h5";
+  std::filesystem::remove(io_.output);
+  run_import(src, io_);
+  io::DataReader r(io_.output);
+  std::vector<uint8_t> px(src.height() * src.width() * src.channels());
+  r.read<uint8_t>("/images", 0, 1, px.data());
+  return px;
+}
+
+}  // namespace
+
+TEST_CASE("images: alpha is composited over --background - 8 and 16 bits") {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir / "flat");
+  for (int depth : {CV_8U, CV_16U}) {
+    CAPTURE(depth);
+    const double one = depth == CV_8U ? 1 : 257;
+    // BGRA: transparent red (black under alpha would be (0,0,0)), half-transparent red, opaque blue.
+    cv::Mat m(1, 3, CV_MAKETYPE(depth, 4));
+    m(cv::Rect(0, 0, 1, 1)).setTo(cv::Scalar(0, 0, 255 * one, 0));
+    m(cv::Rect(1, 0, 1, 1)).setTo(cv::Scalar(0, 0, 255 * one, 128 * one));
+    m(cv::Rect(2, 0, 1, 1)).setTo(cv::Scalar(255 * one, 0, 0, 255 * one));
+    cv::imwrite(dir / "flat/a.png", m);
+    ImageImportOptions o;
+    // White by default: transparent -> white, half -> red over white, opaque unchanged.
+    CHECK(import_one(dir, o) == std::vector<uint8_t>{255, 255, 255, 255, 127, 127, 0, 0, 255});
+    o.background = "#102030";
+    CHECK(import_one(dir, o) == std::vector<uint8_t>{16, 32, 48, 136, 16, 24, 0, 0, 255});
+    o.background = "black";
+    o.gray = true;
+    // Gray of pure red is 76 (0.299 * 255); half of it over black 38.
+    const std::vector<uint8_t> g = import_one(dir, o);
+    CHECK(g[0] == 0);
+    CHECK(std::abs(g[1] - 38) <= 1);
+    CHECK(std::abs(g[2] - 29) <= 1);
+  }
+}
+
+TEST_CASE("images: --background parses white - black - gray - #RRGGBB and refuses the rest") {
+  CHECK(parse_background("white") == std::array<uint8_t, 3>{255, 255, 255});
+  CHECK(parse_background("black") == std::array<uint8_t, 3>{0, 0, 0});
+  CHECK(parse_background("gray") == std::array<uint8_t, 3>{128, 128, 128});
+  CHECK(parse_background("#FF8800") == std::array<uint8_t, 3>{255, 136, 0});
+  for (const char* bad : {"", "red", "#fff", "#12345g", "#1234567", "ff8800"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse_background(bad), UsageError);
+  }
+}

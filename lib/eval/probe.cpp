@@ -74,6 +74,9 @@ Features load_features(const io::DataReader& r, bool raw_pixels, bool log_mel) {
                                      : r.has("/audio") ? "has no /embeddings (run ssl-embed, or use --model or --log-mel)"
                                                        : "has no /embeddings (run ssl-embed, or use --raw-pixels)");
   auto info = r.info(name);
+  if (!raw_pixels && info.shape.size() == 3)
+    throw Error(r.name(), "/embeddings holds one embedding per frame (ssl-embed --frames); a probe wants one per clip: "
+                          "embed without --frames");
   f.n = info.shape[0];
   f.d = 1;
   for (size_t i = 1; i < info.shape.size(); ++i) f.d *= info.shape[i];

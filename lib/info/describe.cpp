@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -303,7 +304,9 @@ void print_text(const json& j, std::ostream& out) {
     }
   }
   if (j.contains("verify"))
-    out << "verify: read all " << j["verify"]["bytes_read"].get<size_t>() << " bytes of sample data: ok\n";
+    out << "verify: read all " << j["verify"]["bytes_read"].get<size_t>()
+        << (j["verify"].contains("datasets") ? " bytes of every dataset (checksums checked): ok\n"
+                                             : " bytes of sample data: ok\n");
   if (j.contains("preview")) {
     out << "samples:\n";
     for (auto& t : j["preview"]) out << "  " << t.get<std::string>() << "\n";
@@ -360,10 +363,58 @@ json verify_data(const io::DataReader& r) {
   return out;
 }
 
+// A model file's --verify: every number of every dataset read, so a failed
+// checksum or a damaged chunk anywhere is found, one dataset at a time.
+json verify_model(hid_t file, const std::string& name) {
+  struct Walk {
+    std::string failure;
+    size_t bytes = 0, datasets = 0;
+  } w;
+  const herr_t status = H5Ovisit2(
+      file, H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t root, const char* path, const H5O_info_t* info, void* data) -> herr_t {
+        auto* w = static_cast<Walk*>(data);
+        if (info->type != H5O_TYPE_DATASET) return 0;
+        io::Handle d(H5Dopen2(root, path, H5P_DEFAULT), H5Dclose);
+        io::Handle type(H5Dget_type(d), H5Tclose);
+        if (!d.valid() || !type.valid() || H5Tget_class(type) == H5T_STRING) return 0;
+        io::Handle native(H5Tget_native_type(type, H5T_DIR_ASCEND), H5Tclose);
+        io::Handle space(H5Dget_space(d), H5Sclose);
+        const size_t bytes = static_cast<size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(space))) *
+                             H5Tget_size(native);
+        std::vector<uint8_t> buf(bytes);
+        // No exception crosses HDF5's C frames: the failure is kept and the walk stopped.
+        if (bytes && H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0) {
+          w->failure = std::string(path) + (io::hdf5_error_mentions("Fletcher32")
+                                                ? ": checksum mismatch: the file is damaged"
+                                                : ": read failed (truncated or corrupt file?)");
+          return -1;
+        }
+        w->bytes += bytes;
+        ++w->datasets;
+        return 0;
+      },
+      &w, H5O_INFO_BASIC);
+  if (!w.failure.empty()) throw Error(name, w.failure);
+  if (status < 0) throw Error(name, "cannot walk the file's datasets (truncated or corrupt file?)");
+  return {{"ok", true}, {"bytes_read", w.bytes}, {"datasets", w.datasets}};
+}
+
 }  // namespace
+
+// What each log holds in a few lines, and every run's curves in the --preview PNG.
+static void report_curves(const std::vector<RunCurves>& runs, const std::vector<bool>& logs, const InfoOptions& opts,
+                          std::ostream& out);
 
 void run_info(const InfoOptions& opts, std::ostream& out) {
   auto input = std::make_unique<io::InputFile>(opts.input);
+  // A log piped in is known only once stdin is spooled: its first byte is '{'.
+  if (opts.input == "-" && is_training_log(input->path())) {
+    for (auto [given, option] : {std::pair{opts.json, "--json"}, std::pair{opts.verify, "--verify"}})
+      if (given) throw UsageError(std::string(option) + " describes one data or model file, not a JSON log");
+    const std::vector<RunCurves> runs = read_training_log(input->path(), input->name());
+    return report_curves(runs, std::vector<bool>(runs.size(), true), opts, out);
+  }
   io::Handle file = io::open_hdf5(input->path(), input->name());
   std::string format = io::file_format(file);
   json j;
@@ -384,6 +435,7 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
     if (!opts.preview.empty()) run_curves({input->path()}, opts, out);
     j = describe_other(file, input->name(), format);
     j["summary"] = summary;
+    if (opts.verify) j["verify"] = verify_model(file, input->name());
   } else {
     throw Error(input->name(), "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
   }
@@ -392,16 +444,26 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
 }
 
 void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts, std::ostream& out) {
-  std::vector<Reference> refs;
-  for (const auto& r : opts.references) refs.push_back(parse_reference(r));
+  for (const auto& r : opts.references) parse_reference(r);  // a bad one before any file is read
   // Every file read before anything is printed, so a bad one stops the run quietly.
   std::vector<RunCurves> runs;
   std::vector<bool> logs;
   for (const auto& path : inputs) {
-    logs.push_back(is_training_log(path));
+    if (is_training_log(path)) {
+      for (auto& r : read_training_log(path)) runs.push_back(std::move(r)), logs.push_back(true);
+      continue;
+    }
     const std::string stem = path == "-" ? "stdin" : std::filesystem::path(path).stem().string();
-    runs.push_back(logs.back() ? read_training_log(path) : curves_of_model(io::ModelReader(path), stem));
+    runs.push_back(curves_of_model(io::ModelReader(path), stem));
+    logs.push_back(false);
   }
+  report_curves(runs, logs, opts, out);
+}
+
+static void report_curves(const std::vector<RunCurves>& runs, const std::vector<bool>& logs, const InfoOptions& opts,
+                          std::ostream& out) {
+  std::vector<Reference> refs;
+  for (const auto& r : opts.references) refs.push_back(parse_reference(r));
   // What a log holds, as the model summary says it of a model file.
   for (size_t i = 0; i < runs.size(); ++i) {
     if (!logs[i]) continue;
@@ -409,7 +471,11 @@ void run_curves(const std::vector<std::string>& inputs, const InfoOptions& opts,
     char line[200];
     std::snprintf(line, sizeof line, "steps %g-%g, loss %.4g -> %.4g", r.loss.x.front(), r.loss.x.back(),
                   r.loss.y.front(), r.loss.y.back());
-    out << "log: " << r.source << "\n  " << line << "\n";
+    // Runs that appended to one log are told apart by their ids.
+    const auto same_log = std::count_if(runs.begin(), runs.end(), [&](const RunCurves& o) { return o.source == r.source; });
+    out << "log: " << r.source;
+    if (same_log > 1) out << ", run " << (r.run_id.empty() ? std::string("without id") : r.run_id);
+    out << "\n  " << line << "\n";
     for (auto [s, what] : {std::pair{&r.knn, "k=200, T=0.1"}, std::pair{&r.knn20, "k=20, T=0.07"}})
       if (!s->empty()) {
         std::snprintf(line, sizeof line, "--monitor kNN (%s): %zu scores, last %.4f at %.0f s", what, s->y.size(),

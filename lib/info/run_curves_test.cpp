@@ -37,7 +37,9 @@ TEST_CASE("read_training_log: loss by step - monitor scores by seconds - other l
                               "{\"step\":2,\"eval_accuracy\":0.3}\n"
                               "{\"step\":2,\"loss\":4.0,\"seconds\":1.5}\n"
                               "{\"step\":2,\"seconds\":2.0,\"monitor_knn\":0.6}\n");
-  const info::RunCurves r = info::read_training_log(p);
+  const std::vector<info::RunCurves> runs = info::read_training_log(p);
+  REQUIRE(runs.size() == 1);
+  const info::RunCurves& r = runs[0];
   CHECK(r.name == "run-a");
   CHECK(r.loss.x == std::vector<float>{1, 2, 3});  // counted from 1, as the model file's series
   CHECK(r.loss.y == std::vector<float>{6, 5, 4});
@@ -51,9 +53,38 @@ TEST_CASE("read_training_log: a resumed run's repeated steps keep their last lin
   const std::string p = write(dir, "r.jsonl",
                               "{\"step\":0,\"loss\":6.0}\n{\"step\":1,\"loss\":5.0}\n{\"step\":2,\"loss\":4.5}\n"
                               "{\"step\":2,\"loss\":4.0}\n{\"step\":3,\"loss\":3.0}\n{\"step\":4,\"lo");
-  const info::RunCurves r = info::read_training_log(p);
+  const std::vector<info::RunCurves> runs = info::read_training_log(p);
+  REQUIRE(runs.size() == 1);
+  const info::RunCurves& r = runs[0];
   CHECK(r.loss.x == std::vector<float>{1, 2, 3, 4});
   CHECK(r.loss.y == std::vector<float>{6, 5, 4, 3});
+}
+
+TEST_CASE("read_training_log: runs appending to one log come apart by run_id - in order of first appearance") {
+  testing::ScratchDir dir;
+  // Two runs interleaved (both writing at once), the second with a monitor; then a line of a run with no steps.
+  const std::string p = write(dir, "shared.jsonl",
+                              "{\"step\":0,\"loss\":6.0,\"run_id\":\"aa\"}\n"
+                              "{\"step\":0,\"loss\":9.0,\"run_id\":\"bb\"}\n"
+                              "{\"step\":1,\"loss\":5.0,\"run_id\":\"aa\"}\n"
+                              "{\"step\":1,\"loss\":8.0,\"run_id\":\"bb\"}\n"
+                              "{\"step\":1,\"seconds\":2,\"monitor_knn\":0.5,\"run_id\":\"bb\"}\n"
+                              "{\"step\":2,\"seconds\":3,\"monitor_knn\":0.6,\"run_id\":\"cc\"}\n");
+  const std::vector<info::RunCurves> runs = info::read_training_log(p);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].run_id == "aa");
+  CHECK(runs[0].name == "shared run aa");
+  CHECK(runs[0].loss.y == std::vector<float>{6, 5});
+  CHECK(runs[0].knn.empty());
+  CHECK(runs[1].run_id == "bb");
+  CHECK(runs[1].loss.y == std::vector<float>{9, 8});
+  CHECK(runs[1].knn.y == std::vector<float>{0.5f});
+  // An old log (no run ids) is one run, named by the file alone.
+  const std::vector<info::RunCurves> old = info::read_training_log(
+      write(dir, "old.jsonl", "{\"step\":0,\"loss\":6.0}\n{\"step\":1,\"loss\":5.0}\n"));
+  REQUIRE(old.size() == 1);
+  CHECK(old[0].name == "old");
+  CHECK(old[0].run_id.empty());
 }
 
 TEST_CASE("read_training_log: errors name the file") {

@@ -1,6 +1,7 @@
 #include "io/data_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -38,6 +39,18 @@ Handle dataset_access(size_t chunk_bytes) {
   return dapl;
 }
 
+// HDF5 1.10+ takes a shared flock() to read and an exclusive one to write,
+// and H5Fopen fails alike for a lock held by a writer (h5py 'r+', an
+// HDF5 program still writing) and for a damaged file. Asking for the same
+// shared lock without waiting tells the two apart.
+bool locked_by_a_writer(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  const bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);  // drops the lock when we got it
+  return locked;
+}
+
 }  // namespace
 
 Handle open_hdf5(const std::string& open_path, const std::string& display) {
@@ -52,6 +65,9 @@ Handle open_hdf5(const std::string& open_path, const std::string& display) {
   htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
   if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
   hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0 && locked_by_a_writer(open_path))
+    throw Error(display, "locked by another process (HDF5 file locking): a program has it open for writing; close it "
+                         "there and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway");
   if (f < 0) throw Error(display, "truncated or corrupt HDF5 file");
   return Handle(f, H5Fclose);
 }
@@ -338,7 +354,7 @@ void DataReader::validate() {
     auto i = info(rule.name);
     if (i.dtype != rule.dtype)
       throw Error(file, std::string(rule.name) + ": expected " + dtype_name(rule.dtype) + ", found " + i.type_text);
-    if (static_cast<int>(i.shape.size()) != rule.rank)
+    if (static_cast<int>(i.shape.size()) != rule.rank && !frame_embeddings(rule.name, i))
       throw Error(file, std::string(rule.name) + ": expected rank " + std::to_string(rule.rank) + " " + rule.axes +
                             ", found shape " + shape_text(i.shape));
     if (!rule.per_sample) continue;
@@ -350,6 +366,7 @@ void DataReader::validate() {
                             " has " + std::to_string(n_) + " rows");
     }
   }
+  validate_frames();
   for (const char* pixels : {"/images", "/views"}) {
     if (!has(pixels)) continue;
     auto i = info(pixels);
@@ -363,6 +380,32 @@ void DataReader::validate() {
   for (auto& rule : dataset_rules())
     if (rule.per_sample && has(rule.name)) check_backed(dataset(rule.name), info(rule.name), file);
   validate_labels();
+}
+
+// ssl-embed --frames: /embeddings [N,F,D], one embedding per frame, padded
+// to the F frames of the longest clip, and /frames [N], each clip's real
+// frame count. Either without the other is half of that pair.
+bool DataReader::frame_embeddings(const std::string& name, const DatasetInfo& i) const {
+  return name == "/embeddings" && i.shape.size() == 3 && has("/frames");
+}
+
+void DataReader::validate_frames() {
+  const bool per_frame = has("/embeddings") && info("/embeddings").shape.size() == 3;
+  if (!has("/frames")) return;
+  if (!per_frame)
+    throw Error(name(), "/frames counts the frames of per-frame embeddings, but there is no /embeddings [N,F,D] "
+                        "(ssl-embed --frames writes the pair)");
+  const int64_t frames = static_cast<int64_t>(info("/embeddings").shape[1]);
+  std::vector<int32_t> block;
+  for (size_t start = 0; start < n_; start += 65536) {
+    const size_t count = std::min<size_t>(65536, n_ - start);
+    block.resize(count);
+    read<int32_t>("/frames", start, count, block.data());
+    for (size_t r = 0; r < count; ++r)
+      if (block[r] < 0 || block[r] > frames)
+        throw Error(name(), "/frames: " + std::to_string(block[r]) + " frames at row " + std::to_string(start + r) +
+                                " outside the 0.." + std::to_string(frames) + " of /embeddings");
+  }
 }
 
 // Labels are -1 (none) or a class index: below the number of class names

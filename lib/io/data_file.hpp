@@ -129,6 +129,8 @@ class DataReader {
  private:
   void validate();
   void validate_labels();
+  bool frame_embeddings(const std::string& name, const DatasetInfo& i) const;
+  void validate_frames();
   void check_read(const std::string& name, DType t) const;
   std::string name_of(const std::string& dataset) const { return name() + ": " + dataset; }
   std::unique_ptr<InputFile> input_;

@@ -87,6 +87,22 @@ void silence_hdf5_errors() {
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
 }
 
+bool hdf5_error_mentions(const std::string& text) {
+  struct Search {
+    const std::string* text;
+    bool found = false;
+  } search{&text};
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto* s = static_cast<Search*>(data);
+        if (e->desc && std::strstr(e->desc, s->text->c_str())) s->found = true;
+        return 0;
+      },
+      &search);
+  return search.found;
+}
+
 // HDF5 does not say why a write failed; errno does when the disk is full.
 static std::string with_cause(const std::string& what) {
   const std::string cause = disk_error_text();
@@ -295,6 +311,7 @@ DatasetInfo describe_dataset(hid_t dset, const std::string& name) {
     if (!info.filters.empty()) info.filters += ",";
     if (f == H5Z_FILTER_DEFLATE) info.filters += "deflate(" + std::to_string(ncd ? cd[0] : 0) + ")";
     else if (f == H5Z_FILTER_SHUFFLE) info.filters += "shuffle";
+    else if (f == H5Z_FILTER_FLETCHER32) info.filters += "fletcher32";
     else info.filters += fname[0] ? fname : "filter";
   }
   return info;

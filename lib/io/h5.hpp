@@ -29,6 +29,9 @@ std::mutex& hdf5_mutex();
 
 // Turns off HDF5's automatic error printing, once per process.
 void silence_hdf5_errors();
+// Whether a message on HDF5's error stack (left by the last failed call)
+// contains `text`, e.g. "Fletcher32" for a failed checksum.
+bool hdf5_error_mentions(const std::string& text);
 
 class Handle {
  public:

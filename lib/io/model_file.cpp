@@ -8,13 +8,36 @@ namespace sslkit::io {
 
 namespace {
 
+// Every non-empty dataset is one chunk (up to 1 GiB) with HDF5's Fletcher-32 checksum, so
+// damage to the weights (a zeroed block, a bad sector) is refused on read
+// instead of loading as other numbers; checksums need chunked storage, and
+// one chunk per tensor keeps reads a single I/O (docs/format.md has the cost).
 Handle create_dataset(hid_t loc, const std::string& name, hid_t ftype, const std::vector<hsize_t>& dims,
                       const std::string& file) {
   Handle space(H5Screate_simple(dims.size(), dims.data(), nullptr), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_obj_track_times(dcpl, 0);
+  // HDF5 chunks stop at 4 GiB: a tensor over 1 GiB is cut along its first axis.
+  std::vector<hsize_t> chunk = dims;
+  hsize_t bytes = H5Tget_size(ftype);
+  for (auto d : dims) bytes *= d;
+  while (bytes > (hsize_t{1} << 30) && !chunk.empty() && chunk[0] > 1) {
+    bytes = bytes / chunk[0] * ((chunk[0] + 1) / 2);
+    chunk[0] = (chunk[0] + 1) / 2;
+  }
+  if (bytes > 0 && bytes <= (hsize_t{1} << 30) && !chunk.empty()) {
+    check_status(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), file, "cannot chunk " + name);
+    check_status(H5Pset_fletcher32(dcpl), file, "cannot add a checksum to " + name);
+  }
   return check_id(H5Dcreate2(loc, name.c_str(), ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), H5Dclose, file,
                   "cannot create " + name);
+}
+
+// Reads all of `d`; a failed Fletcher-32 check says the file is damaged.
+void read_all(hid_t d, hid_t mem_type, void* out, const std::string& file, const std::string& what) {
+  if (H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0) return;
+  if (hdf5_error_mentions("Fletcher32")) throw Error(file, what + ": checksum mismatch: the file is damaged");
+  throw Error(file, "cannot read " + what + " (truncated or corrupt file?)");
 }
 
 }  // namespace
@@ -130,8 +153,7 @@ StoredTensor ModelReader::tensor(const std::string& group, const std::string& na
     n *= s;
   }
   t.values.resize(n);
-  check_status(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.values.data()), name_,
-               "cannot read " + group + "/" + name);
+  read_all(d, H5T_NATIVE_FLOAT, t.values.data(), name_, group + "/" + name);
   return t;
 }
 
@@ -142,7 +164,7 @@ std::vector<int64_t> ModelReader::ints(const std::string& name) const {
   auto info = describe_dataset(d, name);
   std::vector<int64_t> v(info.shape.empty() ? 0 : info.shape[0]);
   if (!v.empty())
-    check_status(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read state");
+    read_all(d, H5T_NATIVE_INT64, v.data(), name_, "state/" + name);
   return v;
 }
 
@@ -153,7 +175,7 @@ std::vector<float> ModelReader::series(const std::string& name) const {
   auto info = describe_dataset(d, name);
   std::vector<float> v(info.shape.empty() ? 0 : info.shape[0]);
   if (!v.empty())
-    check_status(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read series");
+    read_all(d, H5T_NATIVE_FLOAT, v.data(), name_, "train/" + name);
   return v;
 }
 
@@ -165,7 +187,7 @@ std::vector<uint8_t> ModelReader::bytes(const std::string& name) const {
     throw Error(name_, "/" + name + " is not a one-dimensional uint8 dataset");
   std::vector<uint8_t> v(info.shape[0]);
   if (!v.empty())
-    check_status(H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), name_, "cannot read /" + name);
+    read_all(d, H5T_NATIVE_UINT8, v.data(), name_, "/" + name);
   return v;
 }
 

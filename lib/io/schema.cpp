@@ -33,7 +33,9 @@ const std::vector<DatasetRule>& dataset_rules() {
       {"/mask", DType::u8, 2, true, "[N,M]"},
       {"/input_ids", DType::i32, 2, true, "[N,L]"},
       {"/mlm_labels", DType::i32, 2, true, "[N,L]"},
-      {"/embeddings", DType::f32, 2, true, "[N,D]"},
+      // Rank 3, [N,F,D], with /frames: ssl-embed --frames (DataReader::validate checks the pair).
+      {"/embeddings", DType::f32, 2, true, "[N,D] (or [N,F,D] with /frames)"},
+      {"/frames", DType::i32, 1, true, "[N]"},
       {"/history", DType::str, 1, false, "[entries]"},
   };
   return rules;

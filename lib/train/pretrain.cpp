@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <numeric>
 #include <thread>
 
@@ -65,6 +67,16 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::
   if (name == "lars") return std::make_unique<nn::LARS>(groups, lr, 0.9);
   if (name == "adamw") return std::make_unique<nn::AdamW>(groups, lr, 0.9f, static_cast<float>(beta2));
   throw UsageError("--optimizer must be sgd, lars or adamw");
+}
+
+// 16 random hex digits: runs never share one by chance, and the seed
+// (which two runs may well share) plays no part.
+std::string new_run_id() {
+  std::random_device rd;
+  const uint64_t v = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
 }
 
 int64_t audio_sample_rate(const io::DataReader& in) {
@@ -313,6 +325,9 @@ void run_pretrain(const PretrainOptions& o) {
     methods::write_params(mp, config);
   }
   config["precision"] = nn::dtype_name(dt);
+  // Runs appending to one --log-json are told apart by this id on every
+  // line; a resumed run keeps its checkpoint's, so its lines stay one run.
+  if (!config.contains("run_id")) config["run_id"] = new_run_id();
   const std::string method_name = config["method"];
   const methods::MethodInfo& info = methods::method_info(method_name);
   const methods::MethodParams mp = methods::read_params(config);
@@ -458,6 +473,10 @@ void run_pretrain(const PretrainOptions& o) {
     extras.lr.push_back(static_cast<float>(r.lr));
   });
   std::ofstream log;
+  auto log_line = [&](json line) {
+    line["run_id"] = config["run_id"];
+    log << line.dump() << "\n" << std::flush;
+  };
   if (!o.log_json.empty()) {
     log.open(o.log_json, std::ios::app);
     if (!log) throw Error(o.log_json, "cannot open for appending");
@@ -470,7 +489,7 @@ void run_pretrain(const PretrainOptions& o) {
       line["wait_s"] = r.wait_seconds;
       line["seconds"] = r.seconds;
       for (const auto& [name, v] : method->metrics()) line[name] = v;
-      log << line.dump() << "\n" << std::flush;
+      log_line(std::move(line));
     });
   }
   // Methods' own figures (wav2vec 2.0: code perplexity) as series in the
@@ -524,8 +543,7 @@ void run_pretrain(const PretrainOptions& o) {
                   o.monitor.c_str());
     note(line);
     if (log.is_open())
-      log << json{{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}}.dump()
-          << "\n" << std::flush;
+      log_line({{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}});
   };
   if (monitor)
     loop.after_step.push_back([&](const StepReport& r) {
@@ -563,9 +581,8 @@ void run_pretrain(const PretrainOptions& o) {
                   static_cast<long long>(step + 1), h.accuracy, h.perplexity, t.accuracy, t.perplexity);
     note(line);
     if (log.is_open())
-      log << json{{"step", step}, {"eval_accuracy", h.accuracy}, {"eval_perplexity", h.perplexity},
-                  {"train_accuracy", t.accuracy}, {"train_perplexity", t.perplexity}}.dump()
-          << "\n" << std::flush;
+      log_line({{"step", step}, {"eval_accuracy", h.accuracy}, {"eval_perplexity", h.perplexity},
+                {"train_accuracy", t.accuracy}, {"train_perplexity", t.perplexity}});
   };
   if (held && o.eval_every > 0)
     loop.after_step.push_back([&](const StepReport& r) {

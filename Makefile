@@ -9,14 +9,14 @@ DEMO ?= demo
 PACKAGES := build-essential cmake pkg-config zlib1g-dev \
   libcli11-dev libopencv-dev libsndfile1-dev libhdf5-dev hdf5-tools libdnnl-dev \
   doctest-dev libsentencepiece-dev libsoxr-dev nlohmann-json3-dev libssl-dev \
-  python3-h5py python3-numpy time \
+  python3-h5py python3-numpy time help2man bash-completion \
   dataset-fashion-mnist fortunes espeak-ng pocketsphinx-testdata
 # The PyTorch peer for side-by-side benchmarks (make bench only).
 BENCH_PACKAGES := python3-torch python3-torchvision python3-sklearn libopenblas0-openmp hyperfine
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps build test run bench clean
+.PHONY: all deps bench-deps build test run bench install clean
 
 all: build
 
@@ -52,6 +52,12 @@ DEMO_TEXT_BUDGET ?= 180
 run: build
 	BIN=$(BUILD) bash data/make-demo-datasets.sh $(DEMO)
 	BIN=$(BUILD) DEMO_BUDGET=$(DEMO_BUDGET) DEMO_TEXT_BUDGET=$(DEMO_TEXT_BUDGET) bash data/demo.sh $(DEMO)
+
+# Tools, library, headers, CMake package, pkg-config file, man pages and bash
+# completion under PREFIX; DESTDIR stages them (make install DESTDIR=/tmp/stage).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build bench-deps
 	BIN=$(BUILD) bash bench/run.sh

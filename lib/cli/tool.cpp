@@ -1,6 +1,7 @@
 #include "cli/tool.hpp"
 
 #include <hdf5.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <opencv2/core.hpp>
 
 #include <algorithm>
@@ -35,11 +36,13 @@ static CLI::Validator number_check(bool allow_zero) {
 CLI::Validator positive() { return number_check(false); }
 CLI::Validator non_negative() { return number_check(true); }
 
-std::string version_string() {
+std::string version_string(const std::string& tool) {
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
-  return std::string("sslkit ") + SSLKIT_VERSION + " (HDF5 " + std::to_string(maj) + "." + std::to_string(min) +
-         "." + std::to_string(rel) + ", OpenCV " + CV_VERSION + ")";
+  // GNU's "PROGRAM (PACKAGE) VERSION": what help2man reads for the man pages.
+  return tool + " (sslkit) " + SSLKIT_VERSION + "\nHDF5 " + std::to_string(maj) + "." + std::to_string(min) +
+         "." + std::to_string(rel) + ", OpenCV " + CV_VERSION + ", oneDNN " + std::to_string(dnnl_version()->major) +
+         "." + std::to_string(dnnl_version()->minor) + "." + std::to_string(dnnl_version()->patch);
 }
 
 // One printable line, whatever a library or a file put in the message:
@@ -79,7 +82,7 @@ static std::string shell_quote(const std::string& s) {
 }
 
 Tool::Tool(std::string name, const std::string& description) : name_(std::move(name)), app_(description, name_) {
-  app_.set_version_flag("--version", version_string());
+  app_.set_version_flag("--version", version_string(name_));
   app_.option_defaults()->always_capture_default();
   app_.failure_message([this](const CLI::App*, const CLI::Error& e) {
     return name_ + ": error: " + e.what() + "\nTry '" + name_ + " --help' for more information.\n";

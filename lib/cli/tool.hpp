@@ -83,6 +83,7 @@ CLI::Validator non_negative();
 // Prints "TOOL: error: MESSAGE" to stderr.
 void print_error(const std::string& tool, const std::string& message);
 
-std::string version_string();
+// "ssl-import (sslkit) 0.1.0" and the versions of the libraries it runs on.
+std::string version_string(const std::string& tool);
 
 }  // namespace sslkit::cli

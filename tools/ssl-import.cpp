@@ -8,6 +8,7 @@
 #include "data/text_source.hpp"
 #include "data/audio_source.hpp"
 #include "data/image_source.hpp"
+#include "models/text_encoder.hpp"
 
 using namespace sslkit;
 
@@ -50,8 +51,10 @@ int main(int argc, char** argv) {
   txt->add_option("--vocab-size", text.vocab_size, "Vocabulary size of the SentencePiece model trained on the input")
       ->check(CLI::Range(6, 1 << 20));
   tool.add_input(*txt, "--tokenizer", text.tokenizer_path, "Use this SentencePiece .model instead of training one");
-  txt->add_option("--max-len", text.max_len, "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the longest)")
-      ->check(CLI::Range(2, 1 << 20));
+  txt->add_option("--max-len", text.max_len,
+                  "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the "
+                  "longest); at most the text encoders' " + std::to_string(models::kMaxTextPositions) + " positions")
+      ->check(CLI::Range(int64_t{2}, models::kMaxTextPositions));
   add_import_options(tool, *txt, opts);
   txt->final_callback([&] {
     text.vocab_size_given = txt->get_option("--vocab-size")->count() > 0;

@@ -60,9 +60,14 @@ bad 1 "d: is a folder, not a SentencePiece model" "$WORK/x.h5" \
 
 # ---- W4. --max-len pads only to the longest row (was 420 MB for 100 short lines) and
 # records what was asked; rows too long for an encoder fail naming the file (was "out of memory").
-ok ssl-import text "$P" --tokenizer "$WORK/spm.model" --max-len 1048576 -o "$WORK/ml.h5" --threads 1
+# --max-len is bounded by what a text encoder can take (models::kMaxTextPositions).
+bad 2 "--max-len: Value 1048576 not in range 2 to 8192" "$WORK/x.h5" \
+  ssl-import text "$P" --tokenizer "$WORK/spm.model" --max-len 1048576 -o "$WORK/x.h5" --threads 1
+ok ssl-import text "$P" --tokenizer "$WORK/spm.model" --max-len 8192 -o "$WORK/ml.h5" --threads 1
 check_eq "padded to the longest row" "$(h5get "$WORK/ml.h5" "f['tokens'].shape[1] == f['lengths'][:].max() < 64")" "True"
-check_eq "max_len recorded" "$(h5get "$WORK/ml.h5" "int(f['tokens'].attrs['max_len'])")" "1048576"
+check_eq "max_len recorded" "$(h5get "$WORK/ml.h5" "int(f['tokens'].attrs['max_len'])")" "8192"
+# A file that claims more (another tool's, or an older sslkit's) is refused before training.
+/usr/bin/python3 -c "import h5py; h5py.File('$WORK/ml.h5', 'r+')['tokens'].attrs['max_len'] = 1048576"
 bad 1 "ml.h5: imported with --max-len 1048576 \(its rows: up to [0-9]+ tokens\); the text encoders take at most 8192" "$WORK/x.h5" pretrain_text "$WORK/ml.h5"
 bad 1 "ml.h5: imported with --max-len 1048576" "" \
   ssl-finetune "$WORK/ml.h5" --eval "$WORK/ml.h5" --mode full --epochs 1 --threads 1

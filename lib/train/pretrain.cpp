@@ -52,6 +52,9 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
+// Epochs of a run given neither --epochs nor --time-budget.
+constexpr int kDefaultEpochs = 10;
+
 std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::Method& m, double lr, double wd,
                                               double beta2) {
   // The optimizer owns what the method says it trains (EMA targets are not).
@@ -124,9 +127,24 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
       throw UsageError(in.name() + ": is not the data " + o.resume + " was trained on (" + d.dump() +
                        "); resume continues one training on one file");
   }
-  if (o.given.count("--epochs") && o.epochs < int(config["epochs"]))
+  // A resumed run ends the way its training was planned: after its epochs
+  // (10 when neither was given) or its time budget, never switched over.
+  const int planned_epochs = config.value("epochs", 0);
+  const double planned_budget = config.value("time_budget", 0.0);
+  const bool by_time = planned_epochs == 0 && planned_budget > 0;
+  const int epochs = planned_epochs > 0 ? planned_epochs : kDefaultEpochs;
+  if (o.given.count("--time-budget") && o.time_budget > 0 && !by_time)
+    throw UsageError("--time-budget: " + o.resume + " trains for " + std::to_string(epochs) +
+                     " epochs; a resumed run ends as it was planned: give more --epochs");
+  if (o.given.count("--epochs") && o.epochs > 0 && by_time) {
+    char budget[32];
+    std::snprintf(budget, sizeof budget, "%g", planned_budget);
+    throw UsageError("--epochs: " + o.resume + " trains for a time budget of " + budget +
+                     " s; a resumed run ends as it was planned: give a longer --time-budget");
+  }
+  if (o.given.count("--epochs") && !by_time && o.epochs < epochs)
     throw UsageError("--epochs " + std::to_string(o.epochs) + " is fewer than the checkpoint's " +
-                     config["epochs"].dump() + "; a resumed run may only train longer");
+                     std::to_string(epochs) + "; a resumed run may only train longer");
 }
 
 // Held-out text for masked-LM evaluation: rows of the input carved off by
@@ -173,6 +191,7 @@ std::optional<HeldOut> hold_out(const io::DataReader& in, const io::DataReader* 
 
 void run_pretrain(const PretrainOptions& o) {
   if (o.batch < 2) throw UsageError("--batch must be at least 2");
+  check_run_length(o.given.count("--epochs") && o.epochs > 0, o.time_budget > 0);
   nn::init_engine();
   io::DataReader in(o.input);
   const bool text = in.modality() == io::Modality::text, audio = in.modality() == io::Modality::audio;
@@ -457,7 +476,7 @@ void run_pretrain(const PretrainOptions& o) {
   TrainLoop loop;
   loop.optimizer = opt.get();
   loop.schedule = {config["lr"], config["warmup"]};
-  loop.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : 10 * steps_per_epoch);
+  loop.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : kDefaultEpochs * steps_per_epoch);
   loop.budget.seconds = budget;
   loop.budget.seconds_done = extras.seconds;
   loop.budget.max_steps = o.max_steps;

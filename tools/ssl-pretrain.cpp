@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
                  /*rewritten_by=*/"-o");
   app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  tool.add_output(app, "--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file",
+  tool.add_output(app, "--log-json", o.log_json, "Write per-step JSON lines (step, loss, lr, images/s) to this file ('-' for stdout): a fresh run replaces it, --resume appends",
                   /*binary=*/false);
   app.add_option("--eval-split", o.eval_split,
                  "Text: hold out this fraction of the rows (never trained on) and log masked-token accuracy and "

@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -22,6 +21,7 @@
 #include "core/progress.hpp"
 #include "io/data_file.hpp"
 #include "io/files.hpp"
+#include "io/log_file.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 #include "models/encoders.hpp"
@@ -491,14 +491,15 @@ void run_pretrain(const PretrainOptions& o) {
     extras.loss.push_back(r.loss);
     extras.lr.push_back(static_cast<float>(r.lr));
   });
-  std::ofstream log;
+  // A resumed run continues its log; a fresh one replaces what the file
+  // held, so one log is one run (docs/tools.md).
+  std::optional<io::LogFile> log;
   auto log_line = [&](json line) {
     line["run_id"] = config["run_id"];
-    log << line.dump() << "\n" << std::flush;
+    log->line(line.dump());
   };
   if (!o.log_json.empty()) {
-    log.open(o.log_json, std::ios::app);
-    if (!log) throw Error(o.log_json, "cannot open for appending");
+    log.emplace(o.log_json, o.resume.empty() ? io::LogStart::replace : io::LogStart::append);
     loop.after_step.push_back([&](const StepReport& r) {
       json line{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}};
       if (audio)
@@ -561,7 +562,7 @@ void run_pretrain(const PretrainOptions& o) {
                   static_cast<long long>(step + 1), seconds, acc.knn200, acc.knn20, monitor->queries(),
                   o.monitor.c_str());
     note(line);
-    if (log.is_open())
+    if (log)
       log_line({{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}});
   };
   if (monitor)
@@ -599,7 +600,7 @@ void run_pretrain(const PretrainOptions& o) {
     std::snprintf(line, sizeof line, "after %lld steps: held-out masked accuracy %.4f, perplexity %.1f (train %.4f, %.1f)",
                   static_cast<long long>(step + 1), h.accuracy, h.perplexity, t.accuracy, t.perplexity);
     note(line);
-    if (log.is_open())
+    if (log)
       log_line({{"step", step}, {"eval_accuracy", h.accuracy}, {"eval_perplexity", h.perplexity},
                 {"train_accuracy", t.accuracy}, {"train_perplexity", t.perplexity}});
   };

@@ -47,5 +47,86 @@ bad 2 "--epochs 5 is fewer than the checkpoint's 10" "$WORK/x.h5" \
 ok train --resume "$WORK/ep.h5" --epochs 3 --max-steps 1 -o "$WORK/x.h5"
 ok train --resume "$WORK/tb.h5" --time-budget 90 --max-steps 1 -o "$WORK/x.h5"
 
+# ---- Item 9. A fresh run replaces its --log-json; --resume appends to it.
+ok train --max-steps 3 -o "$WORK/r1.h5" --log-json "$WORK/run.jsonl"
+ok train --max-steps 2 -o "$WORK/r2.h5" --log-json "$WORK/run.jsonl"
+check_eq "a fresh run's log: its own lines only" "$(whole_lines "$WORK/run.jsonl")" "2"
+check_eq "run ids in a fresh run's log" "$(run_ids "$WORK/run.jsonl")" "1"
+grep -q "\"run_id\":\"$(model_run_id "$WORK/r2.h5")\"" "$WORK/run.jsonl" || fail "the log is not r2.h5's run"
+ok ssl-info "$WORK/run.jsonl"
+check_eq "runs listed by ssl-info" "$(grep -c '^log: ' "$WORK/ok.out")" "1"
+ok train --resume "$WORK/r2.h5" --max-steps 2 -o "$WORK/r2.h5" --log-json "$WORK/run.jsonl"
+check_eq "a resumed run appends" "$(whole_lines "$WORK/run.jsonl")" "4"
+check_eq "steps of the resumed log" "$(grep -o '"step":[0-9]*' "$WORK/run.jsonl" | cut -d: -f2 | tr '\n' ' ')" "0 1 2 3 "
+check_eq "one run after a resume" "$(run_ids "$WORK/run.jsonl")" "1"
+# Replaced whole, by rename: a run that fails before its first line leaves the old log as it was.
+before=$(sum "$WORK/run.jsonl")
+bad 2 "--recon" "$WORK/x.h5" train --max-steps 2 --recon "$WORK/r.png" --log-json "$WORK/run.jsonl" -o "$WORK/x.h5"
+check_eq "log kept by a run that never stepped" "$(sum "$WORK/run.jsonl")" "$before"
+[ -z "$(ls -A "$WORK" | grep '\.tmp-' || true)" ] || fail "temp file left: $(ls -A "$WORK")"
+# A symlinked log: its target is replaced, the link stays.
+ln -s run.jsonl "$WORK/link.jsonl"
+ok train --max-steps 1 -o "$WORK/x.h5" --log-json "$WORK/link.jsonl"
+[ -L "$WORK/link.jsonl" ] || fail "--log-json through a symlink replaced the link"
+check_eq "log through a symlink" "$(whole_lines "$WORK/run.jsonl")" "1"
+# '-' is stdout, as for every other output.
+rm -f "$WORK/-"
+( cd "$WORK" && ssl-pretrain tr.h5 --batch 16 --threads 1 --max-steps 2 -o x.h5 --log-json - >stdout.jsonl 2>err ) ||
+  fail "--log-json -: $(cat "$WORK/err")"
+[ -e "$WORK/-" ] && fail "--log-json - wrote a file named '-'"
+check_eq "--log-json - on stdout" "$(whole_lines "$WORK/stdout.jsonl")" "2"
+
+# ---- Item 8. Writes that fail: an error naming the file, never a short file.
+# A file size limit (ulimit -f, SIGXFSZ ignored so the write returns EFBIG)
+# cuts a write in the middle: no root needed.
+limited() {  # KB CMD...: CMD under a file size limit of KB kilobytes
+  local kb=$1; shift
+  ( trap '' XFSZ; ulimit -f "$kb"; "$@" )
+}
+toolarge="File too large"
+# The log: whole lines up to the limit, then an error naming it.
+bad 1 "^ssl-pretrain: error: .*cut.jsonl: write failed: $toolarge" "$WORK/x.h5" \
+  limited 1 ssl-pretrain "$WORK/tr.h5" --batch 16 --threads 1 --max-steps 20 -o "$WORK/x.h5" --log-json "$WORK/cut.jsonl"
+n=$(whole_lines "$WORK/cut.jsonl")
+[[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "log cut by a size limit: $n"
+cp "$WORK/cut.jsonl" "$WORK/cut0.jsonl"
+ok train --max-steps 1 -o "$WORK/c.h5"
+bad 1 "cut.jsonl: write failed: $toolarge" "" \
+  limited 1 ssl-pretrain "$WORK/tr.h5" --resume "$WORK/c.h5" --threads 1 --max-steps 20 -o "$WORK/c2.h5" --log-json "$WORK/cut.jsonl"
+[ -e "$WORK/c2.h5" ] && fail "model written by a run whose log failed"
+n=$(whole_lines "$WORK/cut.jsonl")
+[[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "appended log cut by a size limit: $n"
+
+# A full disk (a tiny tmpfs, as test_nothing_lost.sh).
+FULL="$WORK/full-disk"
+mkdir -p "$FULL"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=200k tmpfs "$FULL" 2>/dev/null; then
+  trap 'umount "$FULL" 2>/dev/null; rm -rf "$WORK"' EXIT
+  nospace="No space left on device"
+  cp "$WORK/cut0.jsonl" "$FULL/old.jsonl"
+  oldsum=$(sum "$FULL/old.jsonl")
+  # Nothing free at all: the first line of a log fails.
+  dd if=/dev/zero of="$FULL/fill2" bs=1k 2>/dev/null
+  bad 1 "^ssl-pretrain: error: .*new.jsonl: write failed: $nospace" "$WORK/x.h5" \
+    train --max-steps 2 -o "$WORK/x.h5" --log-json "$FULL/new.jsonl"
+  [ -e "$FULL/new.jsonl" ] && fail "a log left on a full disk"
+  # Appending: the lines that fit in the file's last page go in, then the
+  # error; whole lines only, the old ones untouched.
+  bad 1 "^ssl-pretrain: error: .*old.jsonl: write failed: $nospace" "$WORK/c3.h5" \
+    ssl-pretrain "$WORK/tr.h5" --resume "$WORK/c.h5" --threads 1 --max-steps 30 -o "$WORK/c3.h5" --log-json "$FULL/old.jsonl"
+  n=$(whole_lines "$FULL/old.jsonl")
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "log appended to on a full disk: $n"
+  check_eq "old lines kept on a full disk" "$(head -c "$(stat -c %s "$WORK/cut0.jsonl")" "$FULL/old.jsonl" | sha256sum | cut -d' ' -f1)" "$oldsum"
+  oldsum=$(sum "$FULL/old.jsonl")
+  bad 1 "^ssl-pretrain: error: .*old.jsonl: write failed: $nospace" "$WORK/x.h5" \
+    train --max-steps 2 -o "$WORK/x.h5" --log-json "$FULL/old.jsonl"
+  check_eq "log replaced on a full disk" "$(sum "$FULL/old.jsonl")" "$oldsum"
+  left=$(ls -A "$FULL" | grep -v '^fill2\?$' | grep -v '^old.jsonl$' || true)
+  [ -z "$left" ] || fail "files left behind on a full disk: $left"
+  umount "$FULL"
+  trap 'rm -rf "$WORK"' EXIT
+else
+  echo "skipped: full-disk cases (need root to mount a small tmpfs)"
+fi
 
 finish

@@ -96,6 +96,17 @@ bad 1 "cut.jsonl: write failed: $toolarge" "" \
 [ -e "$WORK/c2.h5" ] && fail "model written by a run whose log failed"
 n=$(whole_lines "$WORK/cut.jsonl")
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "appended log cut by a size limit: $n"
+# ssl-embed's npy and csv: cut in the first write, or in the last one (the
+# short .npy that used to be committed, exit 0).
+ok ssl-embed "$WORK/m.h5" "$WORK/g.h5" --threads 1 --format npy -o "$WORK/full.npy"
+ok ssl-embed "$WORK/m.h5" "$WORK/g.h5" --threads 1 --format csv -o "$WORK/full.csv"
+npy_kb=$(( $(stat -c %s "$WORK/full.npy") / 1024 ))
+for fmt in npy csv; do
+  for kb in 2 $((npy_kb - 4)); do
+    bad 1 "^ssl-embed: error: .*x\.$fmt: write failed: $toolarge" "$WORK/x.$fmt" \
+      limited $kb ssl-embed "$WORK/m.h5" "$WORK/g.h5" --threads 1 --format $fmt -o "$WORK/x.$fmt"
+  done
+done
 
 # A full disk (a tiny tmpfs, as test_nothing_lost.sh).
 FULL="$WORK/full-disk"
@@ -105,6 +116,12 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=200k tmpfs "$FULL" 2>/dev/null; 
   nospace="No space left on device"
   cp "$WORK/cut0.jsonl" "$FULL/old.jsonl"
   oldsum=$(sum "$FULL/old.jsonl")
+  # 40 KB free: less than the embeddings, more than a few log lines.
+  dd if=/dev/zero of="$FULL/fill" bs=1k count=156 2>/dev/null
+  for fmt in npy csv; do
+    bad 1 "^ssl-embed: error: .*o\.$fmt: write failed: $nospace" "$FULL/o.$fmt" \
+      ssl-embed "$WORK/m.h5" "$WORK/g.h5" --threads 1 --format $fmt -o "$FULL/o.$fmt"
+  done
   # Nothing free at all: the first line of a log fails.
   dd if=/dev/zero of="$FULL/fill2" bs=1k 2>/dev/null
   bad 1 "^ssl-pretrain: error: .*new.jsonl: write failed: $nospace" "$WORK/x.h5" \

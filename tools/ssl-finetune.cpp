@@ -38,14 +38,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cosine", "euclidean"}));
   app.add_option("--label-fraction", o.label_fraction, "Use a stratified fraction of the training labels")
       ->check(cli::positive() & CLI::Range(0.0, 1.0));
-  app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30)")
+  app.add_option("--epochs", o.epochs, "Epochs of the linear probe (100) or of full fine-tuning (30; not with --time-budget)")
                      ->check(CLI::Range(1, 100000));
   app.add_option("--arch", full.arch,
                  "full without --model: train this encoder from scratch (the baseline): convnet-s, convnet-m, resnet18, vit-mini, "
                  "vit-tiny; bert-tiny, bert-mini for text, w2v-mini, w2v-tiny for audio (the defaults there)")
       ->check(CLI::IsMember(models::arch_names()));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
-  app.add_option("--time-budget", full.time_budget, "full: seconds of training instead of --epochs")
+  app.add_option("--time-budget", full.time_budget, "full: seconds of training instead of --epochs (not with --epochs)")
       ->check(cli::non_negative());
   app.add_option("--lr", full.lr, "full: learning rate of the head (AdamW, warmup then cosine; 1e-2, a ViT 1e-3)")
       ->check(cli::positive());

@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
                  "Encoder: convnet-s, convnet-m (twice as wide), resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4; mae's default) for images; "
                  "bert-tiny or bert-mini for text (the default there); w2v-mini or w2v-tiny for audio (the default there)")
       ->check(CLI::IsMember(models::arch_names()));
-  app.add_option("--epochs", o.epochs, "Epochs (0: until --time-budget, or 10 without one)")->check(CLI::Range(0, 100000));
-  app.add_option("--time-budget", o.time_budget, "Seconds of training; the schedule follows the elapsed time")
+  app.add_option("--epochs", o.epochs, "Epochs (10 unless --time-budget is given; the two exclude each other)")->check(CLI::Range(0, 100000));
+  app.add_option("--time-budget", o.time_budget, "Seconds of training instead of --epochs; the schedule follows the elapsed time")
       ->check(cli::non_negative());
   app.add_option("--batch", o.batch, "Images per step (text: sequences, 64 by default)")->check(CLI::Range(2, 65536));
   app.add_option("--lr", o.lr, "Peak learning rate")->check(cli::positive());
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
                  /*rewritten_by=*/"-o");
   app.add_option("--max-steps", o.max_steps, "Stop after this many steps of this run and write the model (resume later)")
       ->check(CLI::Range(int64_t{0}, INT64_MAX));
-  tool.add_output(app, "--log-json", o.log_json, "Append per-step JSON lines (step, loss, lr, images/s) to this file",
+  tool.add_output(app, "--log-json", o.log_json, "Write per-step JSON lines (step, loss, lr, images/s) to this file ('-' for stdout): a fresh run replaces it, --resume appends",
                   /*binary=*/false);
   app.add_option("--eval-split", o.eval_split,
                  "Text: hold out this fraction of the rows (never trained on) and log masked-token accuracy and "

@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "core/error.hpp"
@@ -23,35 +26,68 @@ namespace sslkit::train {
 
 namespace {
 
+// A stdio stream on an output's temp file whose every write is checked. A
+// failed write (a full disk, a file size limit) throws naming the output,
+// which is then never committed: fclose reports only its own last flush, so
+// an earlier write that failed with nothing left to flush at the end would
+// otherwise commit a short file.
+class CheckedOutput {
+ public:
+  explicit CheckedOutput(const std::string& path) : out_(path) {
+    f_ = std::fopen(out_.temp_path().c_str(), "wb");
+    if (!f_) throw Error(out_.name(), std::string("cannot write: ") + std::strerror(errno));
+  }
+  ~CheckedOutput() {
+    if (f_) std::fclose(f_);
+  }
+  CheckedOutput(const CheckedOutput&) = delete;
+  CheckedOutput& operator=(const CheckedOutput&) = delete;
+  void write(const void* data, size_t size, size_t count) {
+    if (std::fwrite(data, size, count, f_) != count) fail();
+  }
+  void print(const char* format, ...) __attribute__((format(printf, 2, 3))) {
+    va_list args;
+    va_start(args, format);
+    const int n = std::vfprintf(f_, format, args);
+    va_end(args);
+    if (n < 0) fail();
+  }
+  void commit() {
+    if (std::fflush(f_) != 0 || std::ferror(f_)) fail();
+    FILE* f = f_;
+    f_ = nullptr;
+    if (std::fclose(f) != 0) fail();
+    out_.commit();
+  }
+
+ private:
+  [[noreturn]] void fail() {
+    const std::string why = io::disk_error_text();
+    throw Error(out_.name(), "write failed" + (why.empty() ? std::string() : ": " + why));
+  }
+  io::OutputFile out_;
+  FILE* f_ = nullptr;
+};
+
 // Writes rows to .npy (numpy's format 1.0: magic, header dict, raw little-endian float32).
 class NpyWriter {
  public:
   NpyWriter(const std::string& path, int64_t n, const std::vector<hsize_t>& row) : out_(path) {
-    f_ = std::fopen(out_.temp_path().c_str(), "wb");
-    if (!f_) throw Error(path, "cannot write");
     std::string shape = std::to_string(n);
     for (hsize_t d : row) shape += ", " + std::to_string(d);
     std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
     while ((10 + header.size() + 1) % 64) header += ' ';
     header += '\n';
     const uint16_t len = static_cast<uint16_t>(header.size());
-    std::fwrite("\x93NUMPY\x01\x00", 1, 8, f_);
-    std::fwrite(&len, 2, 1, f_);
-    std::fwrite(header.data(), 1, header.size(), f_);
+    out_.write("\x93NUMPY\x01\x00", 1, 8);
+    out_.write(&len, 2, 1);
+    out_.write(header.data(), 1, header.size());
   }
-  ~NpyWriter() {
-    if (f_) std::fclose(f_);
-  }
-  void rows(const float* v, size_t count) { std::fwrite(v, 4, count, f_); }
-  void commit() {
-    if (std::fclose(f_) != 0) throw Error(out_.name(), "write failed");
-    f_ = nullptr;
-    out_.commit();
-  }
+  void rows(const float* v, size_t count) { out_.write(v, 4, count); }
+  void commit() { out_.commit(); }
 
  private:
-  io::OutputFile out_;
-  FILE* f_ = nullptr;
+  CheckedOutput out_;
 };
 
 // Sentence embeddings of every row of a text file, in batches.
@@ -186,8 +222,7 @@ void run_embed(const EmbedOptions& o) {
   const int64_t N = in.size();
   std::unique_ptr<io::DataWriter> h5;
   std::unique_ptr<NpyWriter> npy;
-  std::unique_ptr<io::OutputFile> csv_out;
-  FILE* csv = nullptr;
+  std::unique_ptr<CheckedOutput> csv;
   Progress progress("embed", N, text ? "sequences" : audio ? "clips" : "images");
   int64_t F = 0;  // audio --frames: frames per clip (each row is F x width)
   std::vector<int32_t> valid;
@@ -225,17 +260,15 @@ void run_embed(const EmbedOptions& o) {
       npy->rows(e.f32(), n * D);
     } else {
       if (!csv) {
-        csv_out = std::make_unique<io::OutputFile>(o.output);
-        csv = std::fopen(csv_out->temp_path().c_str(), "w");
-        if (!csv) throw Error(o.output, "cannot write");
-        std::fprintf(csv, "id,label");
-        for (int64_t d = 0; d < D; ++d) std::fprintf(csv, ",e%ld", static_cast<long>(d));
-        std::fprintf(csv, "\n");
+        csv = std::make_unique<CheckedOutput>(o.output);
+        csv->print("id,label");
+        for (int64_t d = 0; d < D; ++d) csv->print(",e%ld", static_cast<long>(d));
+        csv->print("\n");
       }
       for (int64_t i = 0; i < n; ++i) {
-        std::fprintf(csv, "%ld,%d", static_cast<long>(ids[i]), labels[i]);
-        for (int64_t d = 0; d < D; ++d) std::fprintf(csv, ",%.7g", e.f32()[i * D + d]);
-        std::fprintf(csv, "\n");
+        csv->print("%ld,%d", static_cast<long>(ids[i]), labels[i]);
+        for (int64_t d = 0; d < D; ++d) csv->print(",%.7g", e.f32()[i * D + d]);
+        csv->print("\n");
       }
     }
     progress.advance(n);
@@ -246,10 +279,7 @@ void run_embed(const EmbedOptions& o) {
   progress.finish();
   if (h5) h5->commit();
   if (npy) npy->commit();
-  if (csv) {
-    if (std::fclose(csv) != 0) throw Error(o.output, "write failed");
-    csv_out->commit();
-  }
+  if (csv) csv->commit();
 }
 
 }  // namespace sslkit::train

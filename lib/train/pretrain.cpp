@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -22,6 +21,7 @@
 #include "core/progress.hpp"
 #include "io/data_file.hpp"
 #include "io/files.hpp"
+#include "io/log_file.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 #include "models/encoders.hpp"
@@ -51,6 +51,9 @@ namespace sslkit::train {
 using json = nlohmann::ordered_json;
 
 namespace {
+
+// Epochs of a run given neither --epochs nor --time-budget.
+constexpr int kDefaultEpochs = 10;
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const std::string& name, methods::Method& m, double lr, double wd,
                                               double beta2) {
@@ -124,9 +127,24 @@ void check_resume_options(const PretrainOptions& o, const json& config, const io
       throw UsageError(in.name() + ": is not the data " + o.resume + " was trained on (" + d.dump() +
                        "); resume continues one training on one file");
   }
-  if (o.given.count("--epochs") && o.epochs < int(config["epochs"]))
+  // A resumed run ends the way its training was planned: after its epochs
+  // (10 when neither was given) or its time budget, never switched over.
+  const int planned_epochs = config.value("epochs", 0);
+  const double planned_budget = config.value("time_budget", 0.0);
+  const bool by_time = planned_epochs == 0 && planned_budget > 0;
+  const int epochs = planned_epochs > 0 ? planned_epochs : kDefaultEpochs;
+  if (o.given.count("--time-budget") && o.time_budget > 0 && !by_time)
+    throw UsageError("--time-budget: " + o.resume + " trains for " + std::to_string(epochs) +
+                     " epochs; a resumed run ends as it was planned: give more --epochs");
+  if (o.given.count("--epochs") && o.epochs > 0 && by_time) {
+    char budget[32];
+    std::snprintf(budget, sizeof budget, "%g", planned_budget);
+    throw UsageError("--epochs: " + o.resume + " trains for a time budget of " + budget +
+                     " s; a resumed run ends as it was planned: give a longer --time-budget");
+  }
+  if (o.given.count("--epochs") && !by_time && o.epochs < epochs)
     throw UsageError("--epochs " + std::to_string(o.epochs) + " is fewer than the checkpoint's " +
-                     config["epochs"].dump() + "; a resumed run may only train longer");
+                     std::to_string(epochs) + "; a resumed run may only train longer");
 }
 
 // Held-out text for masked-LM evaluation: rows of the input carved off by
@@ -173,6 +191,7 @@ std::optional<HeldOut> hold_out(const io::DataReader& in, const io::DataReader* 
 
 void run_pretrain(const PretrainOptions& o) {
   if (o.batch < 2) throw UsageError("--batch must be at least 2");
+  check_run_length(o.given.count("--epochs") && o.epochs > 0, o.time_budget > 0);
   nn::init_engine();
   io::DataReader in(o.input);
   const bool text = in.modality() == io::Modality::text, audio = in.modality() == io::Modality::audio;
@@ -457,7 +476,7 @@ void run_pretrain(const PretrainOptions& o) {
   TrainLoop loop;
   loop.optimizer = opt.get();
   loop.schedule = {config["lr"], config["warmup"]};
-  loop.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : 10 * steps_per_epoch);
+  loop.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : kDefaultEpochs * steps_per_epoch);
   loop.budget.seconds = budget;
   loop.budget.seconds_done = extras.seconds;
   loop.budget.max_steps = o.max_steps;
@@ -472,14 +491,15 @@ void run_pretrain(const PretrainOptions& o) {
     extras.loss.push_back(r.loss);
     extras.lr.push_back(static_cast<float>(r.lr));
   });
-  std::ofstream log;
+  // A resumed run continues its log; a fresh one replaces what the file
+  // held, so one log is one run (docs/tools.md).
+  std::optional<io::LogFile> log;
   auto log_line = [&](json line) {
     line["run_id"] = config["run_id"];
-    log << line.dump() << "\n" << std::flush;
+    log->line(line.dump());
   };
   if (!o.log_json.empty()) {
-    log.open(o.log_json, std::ios::app);
-    if (!log) throw Error(o.log_json, "cannot open for appending");
+    log.emplace(o.log_json, o.resume.empty() ? io::LogStart::replace : io::LogStart::append);
     loop.after_step.push_back([&](const StepReport& r) {
       json line{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}};
       if (audio)
@@ -542,7 +562,7 @@ void run_pretrain(const PretrainOptions& o) {
                   static_cast<long long>(step + 1), seconds, acc.knn200, acc.knn20, monitor->queries(),
                   o.monitor.c_str());
     note(line);
-    if (log.is_open())
+    if (log)
       log_line({{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}});
   };
   if (monitor)
@@ -580,7 +600,7 @@ void run_pretrain(const PretrainOptions& o) {
     std::snprintf(line, sizeof line, "after %lld steps: held-out masked accuracy %.4f, perplexity %.1f (train %.4f, %.1f)",
                   static_cast<long long>(step + 1), h.accuracy, h.perplexity, t.accuracy, t.perplexity);
     note(line);
-    if (log.is_open())
+    if (log)
       log_line({{"step", step}, {"eval_accuracy", h.accuracy}, {"eval_perplexity", h.perplexity},
                 {"train_accuracy", t.accuracy}, {"train_perplexity", t.perplexity}});
   };

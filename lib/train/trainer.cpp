@@ -24,6 +24,12 @@ double schedule_fraction(const Budget& b, int64_t step, double seconds) {
   return b.seconds > 0 ? std::min(1.0, seconds / b.seconds) : 0.0;
 }
 
+void check_run_length(bool epochs_given, bool time_budget_given) {
+  if (epochs_given && time_budget_given)
+    throw UsageError("--epochs and --time-budget both say when training ends: give one of them (the learning-rate "
+                     "schedule follows the steps of the epochs or the seconds of the budget)");
+}
+
 namespace {
 
 bool all_finite(const nn::Tensor& x) {

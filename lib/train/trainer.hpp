@@ -33,6 +33,11 @@ struct Budget {
   int64_t max_steps = 0;
 };
 
+// The one rule of ssl-pretrain and ssl-finetune: a run ends after its
+// epochs or when its time budget is spent, never whichever comes first (the
+// schedule follows one of them). Usage error when both are given.
+void check_run_length(bool epochs_given, bool time_budget_given);
+
 // What each after-step hook sees.
 struct StepReport {
   int64_t step;            // the step just taken (0-based, global)

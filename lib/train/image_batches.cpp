@@ -110,10 +110,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
     in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", s.sorted, pixels.data());
     ids = in_.ids_at(s.sorted);
   }
-  const int nviews = spec_.rotation ? 1 : spec_.views;
-  // Views at --view-size (EMP-SSL's crops may be smaller than the images).
-  // The first global_views at the images' own size (multi-crop).
-  const int G = spec_.rotation ? 0 : std::min(spec_.global_views, nviews);
+  // Multi-crop: global_views at the images' own size first, then the
+  // --views crops at --view-size (EMP-SSL's crops may be smaller than the
+  // images). The global views come on top of the crops, as the help says.
+  const int G = spec_.rotation ? 0 : spec_.global_views;
+  const int nviews = spec_.rotation ? 1 : G + spec_.views;
   const int vh = spec_.view_size > 0 ? spec_.view_size : h_, vw = spec_.view_size > 0 ? spec_.view_size : w_;
   std::vector<nn::Tensor> views;
   for (int v = 0; v < nviews; ++v) views.emplace_back(v < G ? nn::Shape{B, h_, w_, c_} : nn::Shape{B, vh, vw, c_}, nn::DType::f32);

@@ -62,6 +62,7 @@ class ImageBatches {
   const io::DataReader& in_;
   ImageBatchSpec spec_;
   bool use_views_ = false;
+  bool pretext_from_file_ = false;  // rotation: targets from the input's /pretext_labels (ssl-augment --recipe rotation)
   bool masks_from_file_ = false;  // MAE: the input's /mask (ssl-mask --scheme patch)
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
   std::unique_ptr<EpochOrder> order_;

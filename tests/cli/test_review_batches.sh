@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 24's review, the batch sources and what they feed: ssl-augment's
 # rotation views pretrain with --method rotation (their /pretext_labels are
-# the targets), and a views file without them is refused naming it.
+# the targets), a views file without them is refused naming it, and
+# ssl-info counts a model's trained parameters, not its EMA target twice.
 # Each block failed before its fix.
 . "$TESTS/cli/lib.sh"
 IDX="$DATA/idx/fashion-120-images-idx3-ubyte.gz"
@@ -26,4 +27,24 @@ ok ssl-augment "$WORK/g.h5" --recipe simclr -o "$WORK/sim.h5"
 expect_error 1 "sim.h5: holds /views without /pretext_labels" "$WORK/x.h5" \
   ssl-pretrain "$WORK/sim.h5" --method rotation --batch 16 --max-steps 1 --threads 1 -o "$WORK/x.h5"
 
+# ---- 11. ssl-info's parameter count: the trained parameters, the EMA target apart.
+# What the optimizer trains is what AdamW keeps a first moment of.
+trained_in() { h5get "$1" 'sum(f["optimizer"][n].size for n in f["optimizer"] if n.startswith("adam_m."))'; }
+stored_in() { h5get "$1" 'sum(f["params"][n].size for n in f["params"])'; }
+for m in byol simclr; do
+  ok ssl-pretrain "$WORK/g.h5" --method $m --batch 16 --max-steps 1 --threads 1 -o "$WORK/$m.h5"
+  ok ssl-info "$WORK/$m.h5" --json
+  cp "$WORK/ok.out" "$WORK/$m.json"
+  got=$(/usr/bin/python3 -c "import json; s=json.load(open('$WORK/$m.json'))['summary']; print(s['parameters'], s.get('ema_target_parameters', 0))")
+  want="$(trained_in "$WORK/$m.h5") $(( $(stored_in "$WORK/$m.h5") - $(trained_in "$WORK/$m.h5") ))"
+  check_eq "$m parameters, EMA target" "$got" "$want"
+done
+[ "$(trained_in "$WORK/byol.h5")" -lt "$(stored_in "$WORK/byol.h5")" ] || fail "byol stores an EMA target beside its parameters"
+ok ssl-info "$WORK/byol.h5"
+grep -Eq "^  EMA target +[0-9]+ " "$WORK/ok.out" || fail "ssl-info says the EMA target apart"
+# Through stdin as well (the reader takes the spooled file, named as stdin).
+ssl-info - --json < "$WORK/byol.h5" > "$WORK/stdin.json" || fail "ssl-info - on a model"
+check_eq "byol parameters through stdin" \
+  "$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/stdin.json'))['summary']['parameters'])")" \
+  "$(trained_in "$WORK/byol.h5")"
 finish

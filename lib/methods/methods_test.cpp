@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include "mask/schemes.hpp"
@@ -125,6 +126,49 @@ TEST_CASE("emp multi-crop: full-size views and small crops in one batch train (o
   const auto [mixed_before, mixed_after] = loss_before_after_step(*m, mixed);
   CHECK(std::isfinite(mixed_before));
   CHECK(mixed_after < mixed_before);
+}
+
+// Every method of the registry, not a list written here: the optimizer owns
+// every parameter but the declared EMA targets, and the declaration is
+// true: on image methods the loss gives a gradient to every parameter but
+// exactly those (an undeclared target would be decayed by AdamW, a declared
+// trained part never trained).
+TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targets - every registry method") {
+  for (const auto& info : methods::method_registry()) {
+    const std::string name = info.name;
+    CAPTURE(name);
+    methods::MethodParams p;
+    p.num_classes = 4;
+    p.hidden_dim = 32;
+    p.proj_dim = 16;
+    p.queue = 32;
+    if (info.mask_ratio > 0) p.arch = "vit-mini";
+    if (!trains_on(info, "image")) p.arch = trains_on(info, "text") ? "bert-tiny" : "w2v-tiny";
+    p.vocab_size = 24;  // text methods
+    p.max_len = 8;
+    Rng rng(1);
+    auto m = methods::make_method(name, p, rng);
+    std::set<const nn::Var*> frozen;
+    for (nn::Module* t : m->ema_targets())
+      for (auto& [n, q] : t->named_parameters()) frozen.insert(q);
+    const auto owned = methods::trainable_parameters(*m);
+    CHECK(owned.size() + frozen.size() == m->named_parameters().size());
+    for (const nn::Var* q : owned) CHECK(frozen.count(q) == 0);
+    if (!trains_on(info, "image")) continue;  // the gradient check needs an image batch
+    const bool labelled = info.rotation || name == "supervised";
+    methods::Batch b = toy_batch(labelled ? 1 : info.views, labelled);
+    if (info.mask_ratio > 0)
+      for (int i = 0; i < 16; ++i) {
+        const auto mask = mask::mask_patches(9, info.mask_ratio, rng);
+        b.patch_mask.insert(b.patch_mask.end(), mask.begin(), mask.end());
+      }
+    m->set_training(true);
+    m->loss(b).backward();
+    for (auto& [n, q] : m->named_parameters()) {
+      CAPTURE(n);
+      CHECK(q->grad().defined() == (frozen.count(q) == 0));
+    }
+  }
 }
 
 TEST_CASE("supervised classifier: logits have one column per class and unknown names are usage errors") {

@@ -67,13 +67,19 @@ ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 -o "$WORK/ck.h5"
 before=$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)
 ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 400 --checkpoint-every 1 -o "$WORK/ck.h5" -q &
 pid=$!
-for _ in $(seq 100); do
-  [ "$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)" != "$before" ] && break
+# The kill must come after the run has rewritten the checkpoint at least
+# once (else it tests the untouched old file): wait for that, up to a minute.
+rewritten=0
+for _ in $(seq 600); do
+  [ "$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)" != "$before" ] && { rewritten=1; break; }
   sleep 0.1
 done
+[ "$rewritten" = 1 ] || fail "the checkpoint was never rewritten before kill -9: nothing was tested"
 sleep 0.3
 kill -9 $pid; wait $pid 2>/dev/null
 ok ssl-info "$WORK/ck.h5"
+# What survives is the killed run's own complete checkpoint, not the old file.
+check_eq "checkpoint of the killed run" "$(h5get "$WORK/ck.h5" '__import__("json").loads(f["config"][0])["epochs"]')" "400"
 ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/ck.h5" --max-steps 1 -o "$WORK/ck2.h5"
 
 # Bad input: one line, exit 1 (files) or 2 (usage).

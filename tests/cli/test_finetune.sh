@@ -44,10 +44,13 @@ expect_error 2 "--knn-metric goes with --mode knn" "" \
   ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode linear --knn-metric euclidean
 
 # Full fine-tuning from the pretrained encoder and from scratch.
-ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 2 --batch 16 \
+# Above chance by a margin: the commonest of the 31 test images' classes is
+# 4 (0.13); 5 epochs from this simclr model scored 0.35-0.55 over seeds 0-5
+# (2 epochs: 0.16-0.42, too close to chance to check).
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 5 --batch 16 \
    -o "$WORK/ft.h5" --metrics "$WORK/ft.json" --plot "$WORK/ft.png"
 grep -q "fine-tuned encoder" "$WORK/ok.out" || fail "full mode report"
-check_eq "full metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
+check_eq "full metrics, accuracy >= 0.25" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0.25 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
 check_eq "fine-tuned model config" "$(h5get "$WORK/ft.h5" '__import__("json").loads(f["config"][0])["method"]')" "supervised"
 [ -s "$WORK/ft.png" ] || fail "confusion plot"
 # Titled, the class names on both axes: wider and taller than the 560-pixel grid of 10 classes.

@@ -17,6 +17,7 @@
 #include "info/preview.hpp"
 #include "info/run_curves.hpp"
 #include "io/data_file.hpp"
+#include "io/model_file.hpp"
 
 namespace sslkit::info {
 
@@ -161,43 +162,35 @@ json describe_other(hid_t file, const std::string& name, const std::string& form
 }
 
 // What a person wants first of a model file: what was trained, on what,
-// how far and how long. Read straight from the file's datasets.
-json model_summary(hid_t file, const std::string& name) {
+// how far and how long. Read through io::ModelReader, the one model-file
+// reader; a part the file lacks is left out of the summary.
+json model_summary(const io::ModelReader& r) {
   json s = json::object();
-  auto exists = [&](const char* path) { return H5Lexists(file, path, H5P_DEFAULT) > 0; };
-  json config = json::object();
-  if (exists("config")) {
-    io::Handle d(H5Dopen2(file, "config", H5P_DEFAULT), H5Dclose);
-    auto v = io::read_strings(d, name + ": /config");
-    if (!v.empty()) config = json::parse(v[0], nullptr, /*allow_exceptions=*/false);
-    if (config.is_discarded()) throw Error(name, "/config is not JSON");
-  }
+  json config = json::parse(r.config(), nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object()) throw Error(r.name(), "/config is not JSON");
   for (const char* k : {"method", "arch", "precision"})
     if (config.contains(k)) s[k] = config[k];
   if (config.contains("data")) s["data"] = config["data"];
   if (config.contains("finetuned_from")) s["finetuned_from"] = config["finetuned_from"];
-  if (exists("params")) {
-    io::Handle g(H5Gopen2(file, "params", H5P_DEFAULT), H5Gclose);
-    H5G_info_t gi;
-    int64_t count = 0;
-    if (H5Gget_info(g, &gi) >= 0)
-      for (hsize_t i = 0; i < gi.nlinks; ++i) {
-        char buf[256];
-        if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
-        io::Handle d(H5Dopen2(g, buf, H5P_DEFAULT), H5Dclose);
-        if (!d.valid()) continue;
-        io::Handle sp(H5Dget_space(d), H5Sclose);
-        count += H5Sget_simple_extent_npoints(sp);
-      }
-    s["parameters"] = count;
+  const std::vector<std::string> params = r.names("params");
+  if (!params.empty()) {
+    int64_t stored = 0;
+    for (const std::string& n : params) {
+      int64_t count = 1;
+      for (int64_t d : r.shape("params", n)) count *= d;
+      stored += count;
+    }
+    // The model's size is what the optimizer trains; an EMA target (BYOL's,
+    // MoCo's) is a second copy that follows it, reported apart. Files from
+    // before /state/trained_parameters count everything they store.
+    const int64_t trained = r.has("state", "trained_parameters") ? r.ints("trained_parameters").at(0) : stored;
+    s["parameters"] = trained;
+    if (stored > trained) s["ema_target_parameters"] = stored - trained;
   }
   auto state_int = [&](const char* key) -> json {
-    const std::string path = std::string("state/") + key;
-    if (!exists("state") || H5Lexists(file, path.c_str(), H5P_DEFAULT) <= 0) return nullptr;
-    io::Handle d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
-    int64_t v = 0;
-    if (H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) < 0) return nullptr;
-    return v;
+    if (!r.has("state", key)) return nullptr;
+    const std::vector<int64_t> v = r.ints(key);
+    return v.empty() ? json() : json(v[0]);
   };
   s["steps"] = state_int("step");
   s["epochs"] = state_int("epoch");
@@ -205,15 +198,8 @@ json model_summary(hid_t file, const std::string& name) {
   if (!ms.is_null()) s["training_seconds"] = ms.get<int64_t>() / 1000.0;
   // The last value of a /train series, or null.
   auto last_of = [&](const char* name) -> json {
-    const std::string path = std::string("train/") + name;
-    if (!exists("train") || H5Lexists(file, path.c_str(), H5P_DEFAULT) <= 0) return nullptr;
-    io::Handle d(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
-    io::Handle sp(H5Dget_space(d), H5Sclose);
-    const hssize_t n = H5Sget_simple_extent_npoints(sp);
-    if (n <= 0) return nullptr;
-    std::vector<float> v(n);
-    if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) return nullptr;
-    return v.back();
+    const std::vector<float> v = r.series(name);
+    return v.empty() ? json() : json(v.back());
   };
   if (json loss = last_of("loss"); !loss.is_null()) s["final_loss"] = loss;
   // Masked language models scored on held-out text (ssl-pretrain --eval-split/--eval).
@@ -236,6 +222,8 @@ void print_text(const json& j, std::ostream& out) {
     show("method", s.value("method", json()));
     show("encoder", s.value("arch", json()));
     show("parameters", s.value("parameters", json()));
+    if (s.contains("ema_target_parameters"))
+      show("EMA target", s["ema_target_parameters"].dump() + " (a moving average of the above, not trained)");
     show("precision", s.value("precision", json()));
     show("steps", s.value("steps", json()));
     show("epochs", s.value("epochs", json()));
@@ -430,12 +418,13 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
       if (!texts.empty()) j["preview"] = texts;
     }
   } else if (format == io::kModelFormatName) {
-    json summary = model_summary(file, input->name());
+    const io::ModelReader model(std::move(file), input->name());
+    json summary = model_summary(model);
     // A model's preview is its training curves.
     if (!opts.preview.empty()) run_curves({input->path()}, opts, out);
-    j = describe_other(file, input->name(), format);
+    j = describe_other(model.root(), input->name(), format);
     j["summary"] = summary;
-    if (opts.verify) j["verify"] = verify_model(file, input->name());
+    if (opts.verify) j["verify"] = verify_model(model.root(), input->name());
   } else {
     throw Error(input->name(), "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
   }

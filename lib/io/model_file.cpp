@@ -112,6 +112,11 @@ ModelReader::ModelReader(const std::string& path) : name_(display_name(path)) {
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }
 
+ModelReader::ModelReader(Handle file, std::string name) : name_(std::move(name)), file_(std::move(file)) {
+  if (file_format(file_) != kModelFormatName)
+    throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
+}
+
 std::string ModelReader::config() const {
   if (H5Lexists(file_, "config", H5P_DEFAULT) <= 0) throw Error(name_, "missing /config");
   Handle d(H5Dopen2(file_, "config", H5P_DEFAULT), H5Dclose);
@@ -155,6 +160,15 @@ StoredTensor ModelReader::tensor(const std::string& group, const std::string& na
   t.values.resize(n);
   read_all(d, H5T_NATIVE_FLOAT, t.values.data(), name_, group + "/" + name);
   return t;
+}
+
+std::vector<int64_t> ModelReader::shape(const std::string& group, const std::string& name) const {
+  if (!has(group, name)) throw Error(name_, "missing " + group + "/" + name);
+  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
+  Handle d = check_id(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open " + group + "/" + name);
+  std::vector<int64_t> out;
+  for (auto s : describe_dataset(d, group + "/" + name).shape) out.push_back(static_cast<int64_t>(s));
+  return out;
 }
 
 std::vector<int64_t> ModelReader::ints(const std::string& name) const {

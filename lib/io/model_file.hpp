@@ -46,11 +46,17 @@ class ModelWriter {
 class ModelReader {
  public:
   explicit ModelReader(const std::string& path);
+  // A model file already open (ssl-info's, which may be spooled stdin),
+  // named `name` in errors.
+  ModelReader(Handle file, std::string name);
   const std::string& name() const { return name_; }
+  hid_t root() const { return file_; }
   std::string config() const;
   bool has(const std::string& group, const std::string& name) const;
   std::vector<std::string> names(const std::string& group) const;
   StoredTensor tensor(const std::string& group, const std::string& name) const;
+  // The shape of a tensor without reading its values.
+  std::vector<int64_t> shape(const std::string& group, const std::string& name) const;
   std::vector<int64_t> ints(const std::string& name) const;
   std::vector<float> series(const std::string& name) const;
   // /<name> as uint8; empty when the file has none.

@@ -20,6 +20,24 @@ TEST_CASE("convnet-s has the reference parameter count and output shape") {
   CHECK(y.shape() == Shape{3, 128});
 }
 
+TEST_CASE("convnet-m (the image default) is convnet-s at twice the width - count and output shape") {
+  init_engine();
+  Rng rng(1);
+  // Through the --arch name, so the name's width is what is checked.
+  auto net = models::make_encoder("convnet-m", 1, rng);
+  // conv weights 1*64*9 + 64*64*9 + 64*128*9 + 128*128*9 + 128*256*9 = 553536,
+  // batchnorm 2 x (64 + 64 + 128 + 128 + 256) = 1280.
+  CHECK(net->parameter_count() == 554816);
+  CHECK(net->named_buffers().size() == 10);
+  CHECK(net->out_dim() == 256);
+  NoGrad ng;
+  net->set_training(false);
+  Var y = net->forward(Var(random_tensor({3, 28, 28, 1}, 2)));
+  CHECK(y.shape() == Shape{3, 256});
+  // Any input size: global pooling (emp's 14-pixel crops).
+  CHECK(net->forward(Var(random_tensor({2, 14, 14, 1}, 3))).shape() == Shape{2, 256});
+}
+
 TEST_CASE("resnet-18 with the CIFAR stem has torchvision's parameter count") {
   init_engine();
   Rng rng(1);

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
+#include "methods/method.hpp"
 
 namespace sslkit::train {
 
@@ -31,6 +32,14 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
   w.ints("step", {x.step});
   w.ints("epoch", {x.epoch});
   w.ints("milliseconds", {static_cast<int64_t>(x.seconds * 1000)});
+  // How many of /params the optimizer trains: the rest are EMA targets
+  // (BYOL's, MoCo's), which ssl-info must not count as the model's size.
+  // Declared by the method, as the optimizer chooses them, not by name.
+  if (auto* method = dynamic_cast<methods::Method*>(&model)) {
+    int64_t trained = 0;
+    for (const nn::Var* p : methods::trainable_parameters(*method)) trained += p->value().numel();
+    w.ints("trained_parameters", {trained});
+  }
   std::vector<int64_t> rng(x.rng_state.begin(), x.rng_state.end());
   w.ints("rng", rng);
   w.series("loss", x.loss);

@@ -22,6 +22,18 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     c_ = static_cast<int>(info.shape.back());
     stored_views_ = use_views_ ? static_cast<int>(info.shape[1]) : 1;
   }
+  if (use_views_ && spec_.rotation) {
+    // RotNet on ssl-augment's rotation views: the target of a stored view is
+    // its /pretext_labels entry; without them there is nothing to predict.
+    std::lock_guard<std::mutex> l(io::hdf5_mutex());
+    if (!in.has("/pretext_labels"))
+      throw Error(in.name(), "holds /views without /pretext_labels, so --method rotation has no rotation to predict "
+                             "(make it with ssl-augment --recipe rotation, or pretrain on the images)");
+    if (in.info("/pretext_labels").shape != std::vector<hsize_t>{in.size(), static_cast<hsize_t>(stored_views_)})
+      throw Error(in.name(), "/pretext_labels does not hold one label per stored view ([N," +
+                                 std::to_string(stored_views_) + "])");
+    pretext_from_file_ = true;
+  }
   if (spec_.rows.empty()) {
     spec_.rows.resize(in.size());
     std::iota(spec_.rows.begin(), spec_.rows.end(), size_t{0});
@@ -105,15 +117,21 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   const std::vector<size_t>& at = s.at;
   std::vector<uint8_t> pixels(s.sorted.size() * row_px);
   std::vector<int64_t> ids;
+  std::vector<int32_t> stored_pretext;  // rotation on stored views: [rows, stored views]
   {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", s.sorted, pixels.data());
     ids = in_.ids_at(s.sorted);
+    if (pretext_from_file_) {
+      stored_pretext.resize(s.sorted.size() * stored_views_);
+      in_.read_at<int32_t>("/pretext_labels", s.sorted, stored_pretext.data());
+    }
   }
-  const int nviews = spec_.rotation ? 1 : spec_.views;
-  // Views at --view-size (EMP-SSL's crops may be smaller than the images).
-  // The first global_views at the images' own size (multi-crop).
-  const int G = spec_.rotation ? 0 : std::min(spec_.global_views, nviews);
+  // Multi-crop: global_views at the images' own size first, then the
+  // --views crops at --view-size (EMP-SSL's crops may be smaller than the
+  // images). The global views come on top of the crops, as the help says.
+  const int G = spec_.rotation ? 0 : spec_.global_views;
+  const int nviews = spec_.rotation ? 1 : G + spec_.views;
   const int vh = spec_.view_size > 0 ? spec_.view_size : h_, vw = spec_.view_size > 0 ? spec_.view_size : w_;
   std::vector<nn::Tensor> views;
   for (int v = 0; v < nviews; ++v) views.emplace_back(v < G ? nn::Shape{B, h_, w_, c_} : nn::Shape{B, vh, vw, c_}, nn::DType::f32);
@@ -131,7 +149,15 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
     for (int v = 0; v < nviews; ++v) {
       cv::Mat out;
       if (use_views_) {
-        out = cv::Mat(h_, w_, c_ == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(img + (v % stored_views_) * px));
+        int stored = v % stored_views_;
+        if (pretext_from_file_) {
+          // One stored rotation per image and step, seeded like a drawn view,
+          // so every rotation is seen and a resumed run draws the same.
+          Rng rng(spec_.seed, static_cast<uint64_t>(id) + 1, static_cast<uint64_t>(epoch) * 64 + v + 1);
+          stored = static_cast<int>(rng.below(static_cast<uint64_t>(stored_views_)));
+          target = stored_pretext[at[r] * stored_views_ + stored];
+        }
+        out = cv::Mat(h_, w_, c_ == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(img + stored * px));
       } else {
         cv::Mat src(h_, w_, c_ == 1 ? CV_8UC1 : CV_8UC3, const_cast<uint8_t*>(img));
         Rng rng(spec_.seed, static_cast<uint64_t>(id) + 1, static_cast<uint64_t>(epoch) * 64 + v + 1);
@@ -149,6 +175,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
     }
     targets[r] = target;
   }
+  if (pretext_from_file_)
+    for (int r = 0; r < B; ++r)
+      if (targets[r] < 0 || targets[r] > 3)
+        throw Error(in_.name(), "/pretext_labels of image " + std::to_string(ids[at[r]]) + " is " +
+                                    std::to_string(targets[r]) + ", not a rotation 0..3");
   if (with_targets) b.targets = std::move(targets);
   for (auto& t : views) b.views.push_back(t.to(spec_.dtype));
   if (spec_.patch_ratio > 0) {

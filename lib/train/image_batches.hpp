@@ -21,10 +21,10 @@ struct ImageBatchSpec {
   int batch = 256;
   uint64_t seed = 0;
   float mean = 0.5f, stdev = 0.25f;
-  int views = 2;                 // augmented views per image
+  int views = 2;                 // augmented views per image (with global_views: the crops)
   int view_size = 0;             // side of each view in pixels (0: the images' own); square
-  // Multi-crop: the first global_views of the views are made at the images'
-  // own size with global_recipe, the rest at view_size with recipe.
+  // Multi-crop: global_views more views, made at the images' own size with
+  // global_recipe and put before the `views` crops (at view_size, recipe).
   int global_views = 0;
   augment::Recipe global_recipe;
   bool rotation = false;         // one rotated view per image; its index is the target
@@ -62,6 +62,7 @@ class ImageBatches {
   const io::DataReader& in_;
   ImageBatchSpec spec_;
   bool use_views_ = false;
+  bool pretext_from_file_ = false;  // rotation: targets from the input's /pretext_labels (ssl-augment --recipe rotation)
   bool masks_from_file_ = false;  // MAE: the input's /mask (ssl-mask --scheme patch)
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
   std::unique_ptr<EpochOrder> order_;

@@ -60,6 +60,35 @@ TEST_CASE("image batches: the same views inline or on a thread - in any thread c
   CHECK(!std::equal(a.f32(), a.f32() + a.numel(), inline_run[0].views[1].value().f32()));
 }
 
+// --global-views adds full-size views to the --views crops (the help and
+// docs/tools.md): G full-size views first, then V crops at view_size,
+// also when G >= V (which once made every view full-size).
+TEST_CASE("image batches: multi-crop - global views come on top of the crops - views and sizes counted") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  io::DataReader in(import_fashion(dir));
+  struct Case {
+    int crops, global;
+  };
+  for (Case c : {Case{4, 0}, Case{4, 2}, Case{2, 2}, Case{2, 3}}) {
+    CAPTURE(c.crops);
+    CAPTURE(c.global);
+    train::ImageBatchSpec spec;
+    spec.batch = 4;
+    spec.seed = 1;
+    spec.views = c.crops;
+    spec.view_size = 14;
+    spec.global_views = c.global;
+    spec.global_recipe = augment::make_recipe("crop(1,1,1,1)");
+    spec.recipe = augment::make_recipe("crop(0.25,0.25,1,1)");
+    train::ImageBatches batches(in, spec);
+    methods::Batch b = batches.next();
+    REQUIRE(b.views.size() == static_cast<size_t>(c.crops + c.global));
+    for (int v = 0; v < c.global; ++v) CHECK(b.views[v].value().shape() == nn::Shape{4, 28, 28, 1});
+    for (int v = c.global; v < c.global + c.crops; ++v) CHECK(b.views[v].value().shape() == nn::Shape{4, 14, 14, 1});
+  }
+}
+
 TEST_CASE("image batches: multi-crop - global views at the images' size with their recipe - crops at view_size") {
   nn::init_engine();
   testing::ScratchDir dir;
@@ -69,7 +98,7 @@ TEST_CASE("image batches: multi-crop - global views at the images' size with the
   spec.seed = 3;
   spec.mean = 0;
   spec.stdev = 1;
-  spec.views = 5;
+  spec.views = 3;
   spec.view_size = 14;
   spec.global_views = 2;
   // The whole image, never flipped: the global views are the images themselves.

@@ -152,26 +152,6 @@ TEST_CASE("trainer: a NaN loss from a NaN batch names the data and not the learn
                        Error);
 }
 
-TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targets") {
-  nn::init_engine();
-  for (const char* name : {"byol", "moco", "simclr", "simsiam"}) {
-    CAPTURE(name);
-    methods::MethodParams p;
-    p.hidden_dim = 32;
-    p.proj_dim = 16;
-    p.queue = 32;
-    Rng rng(1);
-    auto m = methods::make_method(name, p, rng);
-    size_t frozen = 0;
-    for (nn::Module* t : m->ema_targets()) frozen += t->named_parameters().size();
-    const auto owned = methods::trainable_parameters(*m);
-    CHECK(owned.size() + frozen == m->named_parameters().size());
-    for (nn::Module* t : m->ema_targets())
-      for (auto& [n, q] : t->named_parameters()) CHECK(std::find(owned.begin(), owned.end(), q) == owned.end());
-    CHECK((std::string(name) == "byol" || std::string(name) == "moco") == (frozen > 0));
-  }
-}
-
 TEST_CASE("ema_update refuses modules of different structure instead of truncating") {
   Rng rng(1);
   nn::Linear a(2, 3, rng), b(2, 3, rng);

@@ -44,10 +44,13 @@ expect_error 2 "--knn-metric goes with --mode knn" "" \
   ssl-finetune "$WORK/tr.h5" --raw-pixels --eval "$WORK/te.h5" --mode linear --knn-metric euclidean
 
 # Full fine-tuning from the pretrained encoder and from scratch.
-ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 2 --batch 16 \
+# Above chance by a margin: the commonest of the 31 test images' classes is
+# 4 (0.13); 5 epochs from this simclr model scored 0.35-0.55 over seeds 0-5
+# (2 epochs: 0.16-0.42, too close to chance to check).
+ok ssl-finetune "$WORK/tr.h5" --model "$WORK/m.h5" --mode full --eval "$WORK/te.h5" --epochs 5 --batch 16 \
    -o "$WORK/ft.h5" --metrics "$WORK/ft.json" --plot "$WORK/ft.png"
 grep -q "fine-tuned encoder" "$WORK/ok.out" || fail "full mode report"
-check_eq "full metrics" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
+check_eq "full metrics, accuracy >= 0.25" "$(/usr/bin/python3 -c "import json; j=json.load(open('$WORK/ft.json')); print(j['mode'], j['selected']['init'] == '$WORK/m.h5', 0.25 <= j['accuracy'] <= 1, len(j['confusion']))")" "full True True 10"
 check_eq "fine-tuned model config" "$(h5get "$WORK/ft.h5" '__import__("json").loads(f["config"][0])["method"]')" "supervised"
 [ -s "$WORK/ft.png" ] || fail "confusion plot"
 # Titled, the class names on both axes: wider and taller than the 560-pixel grid of 10 classes.
@@ -67,13 +70,19 @@ ok ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 1 -o "$WORK/ck.h5"
 before=$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)
 ssl-pretrain "$WORK/tr.h5" --batch 16 --epochs 400 --checkpoint-every 1 -o "$WORK/ck.h5" -q &
 pid=$!
-for _ in $(seq 100); do
-  [ "$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)" != "$before" ] && break
+# The kill must come after the run has rewritten the checkpoint at least
+# once (else it tests the untouched old file): wait for that, up to a minute.
+rewritten=0
+for _ in $(seq 600); do
+  [ "$(sha256sum "$WORK/ck.h5" | cut -d' ' -f1)" != "$before" ] && { rewritten=1; break; }
   sleep 0.1
 done
+[ "$rewritten" = 1 ] || fail "the checkpoint was never rewritten before kill -9: nothing was tested"
 sleep 0.3
 kill -9 $pid; wait $pid 2>/dev/null
 ok ssl-info "$WORK/ck.h5"
+# What survives is the killed run's own complete checkpoint, not the old file.
+check_eq "checkpoint of the killed run" "$(h5get "$WORK/ck.h5" '__import__("json").loads(f["config"][0])["epochs"]')" "400"
 ok ssl-pretrain "$WORK/tr.h5" --resume "$WORK/ck.h5" --max-steps 1 -o "$WORK/ck2.h5"
 
 # Bad input: one line, exit 1 (files) or 2 (usage).

@@ -91,7 +91,10 @@ ssl-embed "$WORK/simclr.h5" "$WORK/tr.h5" -o - -q | ssl-finetune - --eval "$WORK
   || fail "ssl-embed | ssl-finetune"
 grep -q '^accuracy' "$WORK/pipe.out" || fail "ssl-finetune from a pipe prints the accuracy"
 ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --k 20 --knn-temperature 0.07 --metrics "$WORK/m.json"
-check_eq "metrics accuracy in [0,1]" "$(/usr/bin/python3 -c "import json; a=json.load(open('$WORK/m.json'))['accuracy']; print(0 <= a <= 1)")" "True"
+# Above chance by a margin: on these 31 test images the commonest class is
+# 4 (0.13); simclr after one epoch scored 0.26-0.48 over seeds 0-5 on 1 and
+# 2 threads; constant embeddings score 0.10.
+check_eq "kNN accuracy above chance (>= 0.22)" "$(/usr/bin/python3 -c "import json; a=json.load(open('$WORK/m.json'))['accuracy']; print(0.22 <= a <= 1)")" "True"
 ok ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode linear --epochs 5 --plot "$WORK/c.png"
 ok ssl-finetune "$WORK/tr.h5" --eval "$WORK/te.h5" --raw-pixels --mode knn --k 5
 grep -q "raw pixels" "$WORK/ok.out" || fail "raw-pixel baseline output"

@@ -196,6 +196,18 @@ double clip_grad_norm(const std::vector<Var*>& params, double max_norm) {
 void ema_update(Module& target, Module& online, double tau) {
   auto t = target.named_parameters(), o = online.named_parameters();
   if (t.size() != o.size()) SSLKIT_FAIL(std::string("EMA between modules of different structure"));
+  // Every pair is checked before the first write: the loop below walks the
+  // target's numel() over the online tensor, so a pair of equal count but
+  // another shape would read past it, and a partial update cannot be undone.
+  for (size_t i = 0; i < t.size(); ++i) {
+    const Tensor &tv = t[i].second->value(), &ov = o[i].second->value();
+    if (tv.shape() != ov.shape())
+      SSLKIT_FAIL("EMA target parameter " + t[i].first + " has shape " + shape_str(tv.shape()) + ", its online " +
+                  o[i].first + " " + shape_str(ov.shape()));
+    if (tv.dtype() != DType::f32 || ov.dtype() != DType::f32)
+      SSLKIT_FAIL("EMA target parameter " + t[i].first + " is " + dtype_name(tv.dtype()) + " and its online " +
+                  o[i].first + " " + dtype_name(ov.dtype()) + "; EMA runs on f32 master weights");
+  }
   const float a = static_cast<float>(tau), b = static_cast<float>(1 - tau);
   for (size_t i = 0; i < t.size(); ++i) {
     float* tw = t[i].second->value().f32();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/layers.hpp"
 #include "nn/optim.hpp"
@@ -94,4 +95,34 @@ TEST_CASE("decay groups leave biases and norm parameters undecayed") {
   auto g = decay_groups(m, 1e-4);
   CHECK(g[0].params.size() == 2);  // the two linear weights
   CHECK(g[1].params.size() == 3);  // batchnorm weight and bias, last linear bias
+}
+
+TEST_CASE("ema_update refuses modules of different structure instead of truncating") {
+  Rng rng(1);
+  Linear a(2, 3, rng), b(2, 3, rng);
+  MLP c({2, 3, 3}, rng);
+  CHECK_NOTHROW(ema_update(a, b, 0.9));
+  CHECK_THROWS_AS(ema_update(a, c, 0.9), Error);
+}
+
+TEST_CASE("ema_update refuses parameters of the same count but another shape - naming the parameter") {
+  // Linear(2, 3) and Linear(3, 2) both hold two parameters, and their weights
+  // hold six numbers each, but the target's bias has 3 where the online one
+  // has 2: pairing them by count alone would read past the online bias.
+  Rng rng(1);
+  Linear target(2, 3, rng), online(3, 2, rng);
+  const float bias0 = target.bias.value().f32()[0];
+  CHECK_THROWS_WITH_AS(ema_update(target, online, 0.9), doctest::Contains("EMA target parameter weight has shape"),
+                       Error);
+  // Nothing is half-updated: the check runs before the first write.
+  CHECK(target.bias.value().f32()[0] == bias0);
+  Linear flat(6, 1, rng), tall(1, 6, rng);
+  CHECK_THROWS_WITH_AS(ema_update(flat, tall, 0.9), doctest::Contains("weight"), Error);
+}
+
+TEST_CASE("ema_update refuses a pair of parameters of different dtypes") {
+  Rng rng(1);
+  Linear target(2, 3, rng), online(2, 3, rng);
+  online.bias.value() = online.bias.value().to(DType::bf16);
+  CHECK_THROWS_WITH_AS(ema_update(target, online, 0.9), doctest::Contains("EMA target parameter bias is f32"), Error);
 }

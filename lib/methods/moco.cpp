@@ -31,7 +31,6 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
       }
       for (int64_t j = 0; j < p.proj_dim; ++j) queue_.f32()[i * p.proj_dim + j] /= static_cast<float>(std::sqrt(s));
     }
-    ptr_ = nn::Tensor::zeros({1});
   }
   MoCo(const MoCo& o)
       : nn::ModuleImpl<MoCo, Method>(o), proj_(o.proj_), key_proj_(o.key_proj_), queue_(o.queue_), ptr_(o.ptr_),
@@ -53,10 +52,9 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
     nn::ema_update(key_proj_, proj_, m_);
     // Enqueue the batch's keys, overwriting the oldest.
     const int64_t K = queue_.dim(0), D = queue_.dim(1), n = keys_.dim(0);
-    int64_t p = static_cast<int64_t>(ptr_.f32()[0]);
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < D; ++j) queue_.f32()[((p + i) % K) * D + j] = keys_.f32()[i * D + j];
-    ptr_.f32()[0] = static_cast<float>((p + n) % K);
+      for (int64_t j = 0; j < D; ++j) queue_.f32()[((ptr_ + i) % K) * D + j] = keys_.f32()[i * D + j];
+    ptr_ = (ptr_ + n) % K;
   }
   Var project(const Var& f) override { return proj_.forward(f); }
   void visit(nn::ModuleVisitor& v) override {
@@ -65,13 +63,16 @@ class MoCo : public nn::ModuleImpl<MoCo, Method> {
     v.module("key_encoder", *key_enc_);
     v.module("key_projector", key_proj_);
     v.buffer("queue", queue_);
-    v.buffer("queue_ptr", ptr_);
+    v.index("queue_ptr", ptr_, queue_.dim(0));
   }
 
  private:
   nn::MLP proj_, key_proj_;
   std::unique_ptr<models::Encoder> key_enc_;
-  nn::Tensor queue_, ptr_, keys_;
+  nn::Tensor queue_, keys_;
+  // The next queue row to overwrite: an integer, as the reference's
+  // torch.long (a float pointer is exact only up to 2^24 rows).
+  int64_t ptr_ = 0;
   float t_;
   double m_;
 };

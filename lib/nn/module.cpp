@@ -18,9 +18,13 @@ namespace {
 struct Collect : ModuleVisitor {
   std::vector<std::pair<std::string, Var*>> params;
   std::vector<std::pair<std::string, Tensor*>> buffers;
+  std::vector<NamedIndex> indices;
   std::vector<Module*> modules;
   void param(const std::string& name, Var& v) override { params.emplace_back(prefix + name, &v); }
   void buffer(const std::string& name, Tensor& t) override { buffers.emplace_back(prefix + name, &t); }
+  void index(const std::string& name, int64_t& value, int64_t size) override {
+    indices.push_back({prefix + name, &value, size});
+  }
   void module(const std::string& name, Module& m) override {
     modules.push_back(&m);
     ModuleVisitor::module(name, m);
@@ -45,6 +49,8 @@ std::vector<Var*> Module::parameters() {
 
 std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() { return collect(*this).buffers; }
 
+std::vector<NamedIndex> Module::named_indices() { return collect(*this).indices; }
+
 int64_t Module::parameter_count() {
   int64_t n = 0;
   for (auto* p : parameters()) n += p->value().numel();
@@ -62,10 +68,12 @@ void Module::zero_grad() {
 
 void Module::copy_from(Module& other) {
   auto a = collect(*this), b = collect(other);
-  if (a.params.size() != b.params.size() || a.buffers.size() != b.buffers.size())
+  if (a.params.size() != b.params.size() || a.buffers.size() != b.buffers.size() ||
+      a.indices.size() != b.indices.size())
     SSLKIT_FAIL(std::string("copy_from between modules of different structure"));
   for (size_t i = 0; i < a.params.size(); ++i) a.params[i].second->value() = b.params[i].second->value().clone();
   for (size_t i = 0; i < a.buffers.size(); ++i) *a.buffers[i].second = b.buffers[i].second->clone();
+  for (size_t i = 0; i < a.indices.size(); ++i) *a.indices[i].value = *b.indices[i].value;
 }
 
 void deep_copy_tensors(Module& m) {

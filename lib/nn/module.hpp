@@ -16,11 +16,26 @@ namespace sslkit::nn {
 
 class Module;
 
+// An integer position a module keeps (ModuleVisitor::index), by dotted path.
+struct NamedIndex {
+  std::string name;
+  int64_t* value;
+  int64_t size;  // valid values are 0 .. size - 1
+};
+
 class ModuleVisitor {
  public:
   virtual ~ModuleVisitor() = default;
   virtual void param(const std::string& name, Var& v) = 0;
   virtual void buffer(const std::string& name, Tensor& t) { (void)name; (void)t; }
+  // An integer position in [0, size) kept between steps (MoCo's queue
+  // pointer). Not a buffer: tensors are floats, exact only up to 2^24, and
+  // checkpoints store these as int64.
+  virtual void index(const std::string& name, int64_t& value, int64_t size) {
+    (void)name;
+    (void)value;
+    (void)size;
+  }
   // Called for each child module; the default walks into it with the name as prefix.
   virtual void module(const std::string& name, Module& m);
   std::string prefix;
@@ -37,12 +52,13 @@ class Module {
   std::vector<std::pair<std::string, Var*>> named_parameters();
   std::vector<Var*> parameters();
   std::vector<std::pair<std::string, Tensor*>> named_buffers();
+  std::vector<NamedIndex> named_indices();
   int64_t parameter_count();
   // Training mode of this module and all children (batchnorm, dropout).
   void set_training(bool on);
   bool training() const { return training_; }
   void zero_grad();
-  // Copies every parameter and buffer value from `other` (same structure).
+  // Copies every parameter, buffer and index from `other` (same structure).
   void copy_from(Module& other);
 
  protected:

@@ -1,6 +1,8 @@
 #include "train/checkpoint.hpp"
 
+#include <cmath>
 #include <cstring>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
@@ -23,11 +25,38 @@ static void get(const io::ModelReader& r, const std::string& group, const std::s
   t = f.to(t.dtype());
 }
 
+// An index (nn::ModuleVisitor::index) from /state/<name>, or, in a model
+// file written before indices were integers, from the float32 buffer of
+// that name; either way it must name one of its `size` positions.
+static void get_index(const io::ModelReader& r, const nn::NamedIndex& ix) {
+  const std::string where = std::string(r.has("state", ix.name) ? "state/" : "buffers/") + ix.name;
+  double v = 0;
+  if (r.has("state", ix.name)) {
+    const auto ints = r.ints(ix.name);
+    if (ints.size() != 1) throw Error(r.name(), where + " holds " + std::to_string(ints.size()) + " values, not one");
+    v = static_cast<double>(ints[0]);
+  } else if (r.has("buffers", ix.name)) {
+    const auto old = r.tensor("buffers", ix.name);
+    if (old.values.size() != 1) throw Error(r.name(), where + " has shape " + nn::shape_str(old.shape) + ", not [1]");
+    v = old.values[0];
+    std::ostringstream shown;
+    shown << v;
+    if (!std::isfinite(v) || v != std::floor(v)) throw Error(r.name(), where + " is " + shown.str() + ", not a whole number");
+  } else {
+    throw Error(r.name(), "has no state/" + ix.name + " (a model of another method?)");
+  }
+  if (v < 0 || v >= static_cast<double>(ix.size))
+    throw Error(r.name(), where + " is " + std::to_string(static_cast<int64_t>(v)) + ", outside 0.." +
+                              std::to_string(ix.size - 1));
+  *ix.value = static_cast<int64_t>(v);
+}
+
 void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& x, io::Commit when) {
   io::ModelWriter w(path, when);
   w.set_config(x.config);
   for (auto& [name, p] : model.named_parameters()) put(w, "params", name, p->value());
   for (auto& [name, b] : model.named_buffers()) put(w, "buffers", name, *b);
+  for (const auto& ix : model.named_indices()) w.ints(ix.name, {*ix.value});
   for (auto& [name, t] : x.optimizer) put(w, "optimizer", name, *t);
   w.ints("step", {x.step});
   w.ints("epoch", {x.epoch});
@@ -54,6 +83,7 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
   io::ModelReader r(path);
   for (auto& [name, p] : model.named_parameters()) get(r, "params", name, p->value());
   for (auto& [name, b] : model.named_buffers()) get(r, "buffers", name, *b);
+  for (const auto& ix : model.named_indices()) get_index(r, ix);
   std::string config = r.config();
   if (x) {
     for (auto& [name, t] : x->optimizer) get(r, "optimizer", name, *t);
@@ -79,6 +109,10 @@ void load_checkpoint_part(const std::string& path, const std::string& prefix, nn
     get(r, "params", prefix + name, p->value());
   }
   for (auto& [name, b] : part.named_buffers()) get(r, "buffers", prefix + name, *b);
+  for (auto ix : part.named_indices()) {
+    ix.name = prefix + ix.name;
+    get_index(r, ix);
+  }
 }
 
 void load_checkpoint_prefix(const std::string& path, const std::string& prefix, nn::Module& model) {
@@ -91,6 +125,8 @@ void load_checkpoint_prefix(const std::string& path, const std::string& prefix, 
   }
   for (auto& [name, b] : model.named_buffers())
     if (wanted(name)) get(r, "buffers", name, *b);
+  for (const auto& ix : model.named_indices())
+    if (wanted(ix.name)) get_index(r, ix);
 }
 
 }  // namespace sslkit::train

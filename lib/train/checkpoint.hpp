@@ -31,7 +31,10 @@ struct CheckpointExtras {
 // later failure); the default appears with the run's other outputs.
 void save_checkpoint(const std::string& path, nn::Module& model, const CheckpointExtras& extras,
                      io::Commit when = io::Commit::with_run);
-// Loads parameters and buffers into `model` (names and shapes must match)
+// Module indices (MoCo's queue pointer) go to /state/<path> as int64; a
+// model file from before keeps them as float32 buffers, read and checked
+// to be a whole number in range.
+// Loads parameters, buffers and indices into `model` (names and shapes must match)
 // and fills `extras` (optimizer tensors must already exist with the right
 // shapes; they are overwritten). Returns the config JSON.
 std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* extras = nullptr);

@@ -396,15 +396,20 @@ void DataReader::validate_frames() {
     throw Error(name(), "/frames counts the frames of per-frame embeddings, but there is no /embeddings [N,F,D] "
                         "(ssl-embed --frames writes the pair)");
   const int64_t frames = static_cast<int64_t>(info("/embeddings").shape[1]);
+  for_each_int32("/frames", [&](int32_t v, size_t row) {
+    if (v < 0 || v > frames)
+      throw Error(name(), "/frames: " + std::to_string(v) + " frames at row " + std::to_string(row) + " outside the 0.." +
+                              std::to_string(frames) + " of /embeddings");
+  });
+}
+
+void DataReader::for_each_int32(const std::string& dataset, const std::function<void(int32_t, size_t)>& fn) const {
   std::vector<int32_t> block;
   for (size_t start = 0; start < n_; start += 65536) {
     const size_t count = std::min<size_t>(65536, n_ - start);
     block.resize(count);
-    read<int32_t>("/frames", start, count, block.data());
-    for (size_t r = 0; r < count; ++r)
-      if (block[r] < 0 || block[r] > frames)
-        throw Error(name(), "/frames: " + std::to_string(block[r]) + " frames at row " + std::to_string(start + r) +
-                                " outside the 0.." + std::to_string(frames) + " of /embeddings");
+    read<int32_t>(dataset, start, count, block.data());
+    for (size_t r = 0; r < count; ++r) fn(block[r], start + r);
   }
 }
 
@@ -415,18 +420,13 @@ void DataReader::validate_labels() {
   if (!has("/labels")) return;
   const auto names = class_names();
   const int64_t classes = names.empty() ? kMaxClasses : static_cast<int64_t>(names.size());
-  std::vector<int32_t> block;
-  for (size_t start = 0; start < n_; start += 65536) {
-    const size_t count = std::min<size_t>(65536, n_ - start);
-    block.resize(count);
-    read<int32_t>("/labels", start, count, block.data());
-    for (size_t r = 0; r < count; ++r)
-      if (block[r] < -1 || block[r] >= classes)
-        throw Error(name(), "label " + std::to_string(block[r]) + " at row " + std::to_string(start + r) +
-                                " is outside the " + std::to_string(classes) + " classes" +
-                                (names.empty() ? " a file without class names may have" : " of its class names") +
-                                " (0.." + std::to_string(classes - 1) + ", or -1 for none)");
-  }
+  for_each_int32("/labels", [&](int32_t v, size_t row) {
+    if (v < -1 || v >= classes)
+      throw Error(name(), "label " + std::to_string(v) + " at row " + std::to_string(row) + " is outside the " +
+                              std::to_string(classes) + " classes" +
+                              (names.empty() ? " a file without class names may have" : " of its class names") +
+                              " (0.." + std::to_string(classes - 1) + ", or -1 for none)");
+  });
 }
 
 void DataReader::check_read(const std::string& name, DType t) const {

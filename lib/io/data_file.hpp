@@ -1,6 +1,7 @@
 // Reading and writing SSL-HDF5 data files in batches of rows, so memory
 // stays flat however many samples a file holds.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -132,6 +133,9 @@ class DataReader {
   bool frame_embeddings(const std::string& name, const DatasetInfo& i) const;
   void validate_frames();
   void check_read(const std::string& name, DType t) const;
+  // fn(value, row) for every row of an int32 [N] dataset, read in blocks so
+  // memory stays flat whatever N.
+  void for_each_int32(const std::string& dataset, const std::function<void(int32_t, size_t)>& fn) const;
   std::string name_of(const std::string& dataset) const { return name() + ": " + dataset; }
   std::unique_ptr<InputFile> input_;
   Handle file_;

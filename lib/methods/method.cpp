@@ -17,35 +17,108 @@ std::unique_ptr<Method> rotation(const MethodParams& p, Rng& r) { return make_cl
 std::unique_ptr<Method> supervised(const MethodParams& p, Rng& r) { return make_classifier(p, r, false); }
 }  // namespace
 
+namespace {
+// Options two methods share are written once.
+OptionSpec temperature_option() {
+  return {.flag = "--temperature", .key = "temperature", .type = OptionSpec::Type::real, .fallback = 0.2,
+          .help = "Temperature of NT-Xent / InfoNCE", .min = 0, .open_min = true, .defines_training = true};
+}
+}  // namespace
+
 const std::vector<MethodInfo>& method_registry() {
+  using D = RunDefaults;
   static const std::vector<MethodInfo> table = {
-      // name        modality  summary                                                    views rot   pretrain recipe
-      {"simclr", "image audio", "SimCLR: NT-Xent between two views of each image (or clip)", 2, false, true, "simclr", make_simclr},
-      {"moco", "image", "MoCo v2: InfoNCE against a queue from an EMA key encoder", 2, false, true, "mocov2", make_moco},
-      {"byol", "image", "BYOL: predict an EMA target's projection of the other view", 2, false, true, "byol", byol},
-      {"simsiam", "image", "SimSiam: BYOL without the EMA target (stop-gradient)", 2, false, true, "simclr", simsiam},
-      {"barlow", "image", "Barlow Twins: cross-correlation of two views towards identity", 2, false, true, "simclr", barlow},
-      {"vicreg", "image", "VICReg: invariance, variance and covariance terms", 2, false, true, "simclr", vicreg},
-      {"emp", "image", "EMP-SSL: many crops of each image (--views, 16), total coding rate plus each crop's cosine to its image's crop mean",
-       16, false, true, "crop(0.25,0.25,1,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)", make_emp,
+      {.name = "simclr", .modality = "image audio", .summary = "SimCLR: NT-Xent between two views of each image (or clip)",
+       .views = 2, .rotation = false, .pretrain = true, .make = make_simclr, .defaults = D{.recipe = "simclr"},
+       .options = {temperature_option()}},
+      {.name = "moco", .modality = "image", .summary = "MoCo v2: InfoNCE against a queue from an EMA key encoder",
+       .views = 2, .rotation = false, .pretrain = true, .make = make_moco, .defaults = D{.recipe = "mocov2"},
+       .options = {temperature_option()}},
+      {.name = "byol", .modality = "image", .summary = "BYOL: predict an EMA target's projection of the other view",
+       .views = 2, .rotation = false, .pretrain = true, .make = byol, .defaults = D{.recipe = "byol"}},
+      {.name = "simsiam", .modality = "image", .summary = "SimSiam: BYOL without the EMA target (stop-gradient)",
+       .views = 2, .rotation = false, .pretrain = true, .make = simsiam, .defaults = D{.recipe = "simclr"}},
+      {.name = "barlow", .modality = "image", .summary = "Barlow Twins: cross-correlation of two views towards identity",
+       .views = 2, .rotation = false, .pretrain = true, .make = barlow, .defaults = D{.recipe = "simclr"}},
+      {.name = "vicreg", .modality = "image", .summary = "VICReg: invariance, variance and covariance terms",
+       .views = 2, .rotation = false, .pretrain = true, .make = vicreg, .defaults = D{.recipe = "simclr"}},
+      {.name = "emp", .modality = "image",
+       .summary = "EMP-SSL: many crops of each image (--views, 16), total coding rate plus each crop's cosine to its "
+                  "image's crop mean",
+       .views = 16, .rotation = false, .pretrain = true, .make = make_emp,
        // convnet-m: at 150 s it probed 0.889 linear against convnet-s's 0.884
-       // after 300 s (docs/methods.md). EMP-SSL's 100 images a step, and its
-       // projector 8 and 2 times its encoder's 512 features wide (4096, 1024)
-       // at the same ratios for convnet-s's 128 (the screened setting).
-       0, "convnet-m", 100, 8 * 128, 2 * 128, true},
-      {"rotation", "image", "RotNet: predict which of four rotations an image got", 1, true, true, "rotation", rotation},
-      {"mae", "image", "MAE: a ViT encodes a quarter of the patches, a light decoder predicts the pixels of the rest (vit-mini, vit-tiny)",
-       1, false, true, "crop(0.2,1) flip(0.5)", make_mae, 0.75, "vit-mini"},
-      {"mlm", "text", "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
-       0, false, true, "", make_mlm},
-      {"wav2vec", "audio", "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, w2v-tiny)",
-       0, false, true, "", make_wav2vec},
-      {"supervised", "image audio", "an encoder and a linear classifier on labels (what full fine-tuning trains)", 1, false,
-       false, "crop(0.8,1) flip(0.5)", supervised},
-      {"text-supervised", "text", "a text encoder and a linear classifier on labels (full fine-tuning of text)", 0,
-       false, false, "", make_text_classifier},
+       // after 300 s (docs/methods.md). EMP-SSL's 100 images a step.
+       .defaults = D{.arch = "convnet-m", .batch = 100,
+                     .recipe = "crop(0.25,0.25,1,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)"},
+       // Its projector 8 and 2 times convnet-s's 128 features wide (1024,
+       // 256): EMP-SSL's ratios to its encoder's 512 (4096, 1024), the
+       // screened setting.
+       .hidden_dim = 8 * 128, .proj_dim = 2 * 128, .crops = true},
+      {.name = "rotation", .modality = "image", .summary = "RotNet: predict which of four rotations an image got",
+       .views = 1, .rotation = true, .pretrain = true, .make = rotation, .defaults = D{.recipe = "rotation"}},
+      {.name = "mae", .modality = "image",
+       .summary = "MAE: a ViT encodes a quarter of the patches, a light decoder predicts the pixels of the rest "
+                  "(vit-mini, vit-tiny)",
+       .views = 1, .rotation = false, .pretrain = true, .make = make_mae,
+       // MAE's recipe: lr 1.5e-4 x batch / 256, weight decay 0.05, AdamW
+       // betas (0.9, 0.95), its crop and flip.
+       .defaults = D{.arch = "vit-mini", .lr_per_256 = 1.5e-4, .weight_decay = 0.05, .adam_beta2 = 0.95,
+                     .recipe = "crop(0.2,1) flip(0.5)"},
+       .mask_ratio = 0.75,
+       .options = {{.flag = "--norm-pix-loss", .key = "norm_pix", .type = OptionSpec::Type::flag, .fallback = true,
+                    .help = "Predict each hidden patch normalised by its own mean and std (MAE's norm_pix_loss; "
+                            "--no-norm-pix-loss: the raw pixels)",
+                    .defines_training = true, .negatable = true}}},
+      {.name = "mlm", .modality = "text",
+       .summary = "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
+       .views = 0, .rotation = false, .pretrain = true, .make = make_mlm},
+      {.name = "wav2vec", .modality = "audio",
+       .summary = "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, "
+                  "w2v-tiny)",
+       .views = 0, .rotation = false, .pretrain = true, .make = make_wav2vec,
+       // fairseq's Adam (betas 0.9, 0.98), lr 5e-4 and weight decay 0.01.
+       .defaults = D{.lr = 5e-4, .weight_decay = 0.01, .adam_beta2 = 0.98}},
+      {.name = "supervised", .modality = "image audio",
+       .summary = "an encoder and a linear classifier on labels (what full fine-tuning trains)", .views = 1,
+       .rotation = false, .pretrain = false, .make = supervised},
+      {.name = "text-supervised", .modality = "text",
+       .summary = "a text encoder and a linear classifier on labels (full fine-tuning of text)", .views = 0,
+       .rotation = false, .pretrain = false, .make = make_text_classifier},
   };
   return table;
+}
+
+const RunDefaults& modality_defaults(const std::string& modality) {
+  // Images: emp, the fastest learner measured (docs/methods.md). Text: BERT's
+  // masked LM on bert-mini, BERT's weight decay, 64 sequences a step (256
+  // took 7 s a step on 2 cores). Audio: wav2vec 2.0 on w2v-mini, 32 one-second
+  // clips a step (fairseq: 1.4 M samples a GPU; w2v-mini takes about 0.35 s a
+  // step of 32 in bf16 on 2 cores with AMX), clips augmented by the audio recipe.
+  static const RunDefaults image{.method = "emp"};
+  static const RunDefaults text{.method = "mlm", .arch = "bert-mini", .batch = 64, .weight_decay = 0.01};
+  static const RunDefaults audio{.method = "wav2vec", .arch = "w2v-mini", .batch = 32, .recipe = "audio"};
+  if (modality == "image") return image;
+  if (modality == "text") return text;
+  if (modality == "audio") return audio;
+  throw UsageError("no ssl-pretrain defaults for " + modality + " files");
+}
+
+nlohmann::ordered_json to_json(const RunDefaults& d) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("method", d.method);
+  put("arch", d.arch);
+  put("batch", d.batch);
+  put("lr", d.lr);
+  put("lr_per_256", d.lr_per_256);
+  put("weight_decay", d.weight_decay);
+  put("adam_beta2", d.adam_beta2);
+  put("warmup", d.warmup);
+  put("recipe", d.recipe);
+  put("views", d.views);
+  return j;
 }
 
 std::vector<std::string> pretrain_method_names() {
@@ -82,6 +155,16 @@ std::unique_ptr<Method> make_method(const std::string& name, const MethodParams&
   return method_info(name).make(p, rng);
 }
 
+namespace {
+// Keys MethodParams holds as fields (write_params writes them all).
+bool known_param(const std::string& key) {
+  static const std::set<std::string> keys = {"arch",  "in_channels", "temperature", "queue",    "momentum",
+                                             "proj_dim", "hidden_dim", "num_classes", "vocab_size", "max_len",
+                                             "norm_pix", "patch",     "pool"};
+  return keys.count(key) > 0;
+}
+}  // namespace
+
 void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["arch"] = p.arch;
   c["in_channels"] = p.in_channels;
@@ -96,6 +179,7 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["norm_pix"] = p.norm_pix;
   c["patch"] = p.patch;
   c["pool"] = p.pool;
+  for (const auto& [k, v] : p.own.items()) c[k] = v;
 }
 
 MethodParams read_params(const nlohmann::ordered_json& c) {
@@ -113,6 +197,12 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
   p.norm_pix = c.value("norm_pix", p.norm_pix);
   p.patch = c.value("patch", p.patch);
   p.pool = c.value("pool", p.pool);
+  // The options the method's row declares beyond the fields above.
+  const std::string method = c.value("method", std::string());
+  for (const auto& m : method_registry())
+    if (method == m.name)
+      for (const OptionSpec& o : m.options)
+        if (c.contains(o.key) && !known_param(o.key)) p.own[o.key] = c[o.key];
   return p;
 }
 

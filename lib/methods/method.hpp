@@ -2,6 +2,8 @@
 // targets where it has them); given a batch of views it returns the loss.
 // It never sees a file: the trainer hands it batches.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,6 +59,9 @@ struct MethodParams {
   bool norm_pix = true;        // mae: targets normalised per patch (MAE's norm_pix_loss)
   int64_t patch = 4;           // vit: patch side in pixels
   std::string pool = "cls";    // vit: features from the class token, or the mean of the patch tokens
+  // The method's own hyperparameters (its registry row's options) by their
+  // /config keys, for methods whose settings have no field above.
+  nlohmann::ordered_json own = nlohmann::ordered_json::object();
 };
 
 class Method : public nn::Module {

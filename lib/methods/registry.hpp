@@ -7,12 +7,33 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/option_spec.hpp"
 #include "methods/method.hpp"
 
 namespace sslkit::methods {
+
+// A method's or a modality's own defaults: each field that is set replaces
+// the tool's default when the user did not choose (train/pretrain_config
+// resolves them: the user's choice, then the modality's, then the method's,
+// then the tool's option table). Written with designated initializers.
+struct RunDefaults {
+  std::optional<std::string> method;   // modalities only: what a file of it trains with
+  std::optional<std::string> arch;     // encoder preset
+  std::optional<int64_t> batch;        // samples a step
+  std::optional<double> lr;            // peak learning rate
+  std::optional<double> lr_per_256;    // or this x batch / 256 (MAE's rule)
+  std::optional<double> weight_decay;
+  std::optional<double> adam_beta2;    // AdamW's second beta
+  std::optional<double> warmup;        // fraction of training
+  std::optional<std::string> recipe;   // augmentation recipe
+  std::optional<int64_t> views;        // crops per image (methods that take --views)
+};
+// The set fields under their /config keys ("arch", "lr_per_256", ...).
+nlohmann::ordered_json to_json(const RunDefaults& d);
 
 struct MethodInfo {
   const char* name;
@@ -21,18 +42,20 @@ struct MethodInfo {
   int views;                    // augmented views per image in a batch
   bool rotation;                // one rotated view per image, its index the target
   bool pretrain;                // offered by ssl-pretrain (supervised is not)
-  const char* recipe;           // default augmentation recipe
   std::unique_ptr<Method> (*make)(const MethodParams&, Rng&);
+  RunDefaults defaults;         // the method's own choices (encoder, batch, lr, recipe...)
   double mask_ratio = 0;        // patches hidden per image (MAE); 0: no patch masks
-  // The method's own defaults where they differ from the tool's (each used
-  // only when the user did not choose): nullptr / 0 keep ssl-pretrain's.
-  const char* arch = nullptr;   // image encoder (mae: vit-mini; emp: convnet-m)
-  int batch = 0;                // images a step
   int64_t hidden_dim = 0;       // projector widths (MethodParams' otherwise)
   int64_t proj_dim = 0;
   bool crops = false;           // takes --views crops of --view-size (emp); the others a fixed view count
+  // Hyperparameters of its own, offered by ssl-pretrain and refused for the
+  // methods that do not declare them; their values reach the method as
+  // MethodParams (the fields it has, or `own` under the option's key).
+  std::vector<OptionSpec> options;
 };
 
+// A modality's own defaults for ssl-pretrain ("image", "text", "audio").
+const RunDefaults& modality_defaults(const std::string& modality);
 const std::vector<MethodInfo>& method_registry();
 // The row of `name`; a usage error naming the choices when there is none.
 const MethodInfo& method_info(const std::string& name);

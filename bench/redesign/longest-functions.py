@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""The longest function bodies in lib/ (issue 24's figure): lines from a
+definition's first line to its closing brace, tests excluded. A definition
+is a line at the file's top level (namespaces do not count as levels) that
+opens a brace after a parameter list. Usage: longest-functions.py [ROOT] [N]"""
+import pathlib
+import re
+import sys
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+top = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+rows = []
+for path in sorted((root / "lib").glob("*/*.cpp")):
+    if path.name.endswith("_test.cpp"):
+        continue
+    lines = path.read_text().splitlines()
+    depth, start, name, ns = 0, None, None, 0
+    for i, line in enumerate(lines):
+        code = re.sub(r'"(\\.|[^"\\])*"|\'(\\.|[^\'\\])*\'|//.*', "", line)
+        if depth == ns and start is None:
+            if re.match(r"\s*(inline\s+)?namespace\b.*\{\s*$", code):
+                ns += 1
+                depth += 1
+                continue
+            if "(" in code and "{" in code and not code.lstrip().startswith(("struct", "class", "enum", "}")) \
+                    and not code.rstrip().endswith(";"):
+                start, name = i, code.strip()
+        depth += code.count("{") - code.count("}")
+        if depth < ns:
+            ns = depth
+        if start is not None and depth == ns:
+            rows.append((i - start + 1, f"{path.relative_to(root)}:{start + 1}", name[:90]))
+            start = None
+rows.sort(reverse=True)
+for n, where, name in rows[:top]:
+    print(f"{n:5d}  {where}  {name}")

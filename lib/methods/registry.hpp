@@ -28,14 +28,19 @@ struct MethodInfo {
   // only when the user did not choose): nullptr / 0 keep ssl-pretrain's.
   const char* arch = nullptr;   // image encoder (mae: vit-mini; emp: convnet-m)
   int batch = 0;                // images a step
-  int64_t hidden_dim = 0;       // projector widths (MethodParams' otherwise)
-  int64_t proj_dim = 0;
+  int64_t hidden_per_feature = 0;  // projector widths as multiples of the encoder's
+  int64_t proj_per_feature = 0;    // features (size_projector); 0 keeps MethodParams'
   bool crops = false;           // takes --views crops of --view-size (emp); the others a fixed view count
 };
 
 const std::vector<MethodInfo>& method_registry();
 // The row of `name`; a usage error naming the choices when there is none.
 const MethodInfo& method_info(const std::string& name);
+// A new run's projector widths from the row's multiples of the feature width
+// of the encoder `p` names, so a wider encoder gets a wider projector
+// (nothing when the row has none). Only for a new run: the widths then go to
+// /config, and a model file is rebuilt from the widths stored there.
+void size_projector(const MethodInfo& m, MethodParams& p);
 // True when `m` trains on files of that modality ("image", "text", "audio").
 bool trains_on(const MethodInfo& m, const std::string& modality);
 // What it trains on, for messages: "image", "image or audio".

@@ -304,8 +304,7 @@ void run_pretrain(const PretrainOptions& o) {
                         o.given.count("--global-recipe")))
       throw UsageError("--views, --view-size and --global-views go with --method emp (" + o.method + " takes " +
                        std::to_string(info.views) + " view" + (info.views == 1 ? "" : "s") + " of each image)");
-    if (info.hidden_dim) mp.hidden_dim = info.hidden_dim;
-    if (info.proj_dim) mp.proj_dim = info.proj_dim;
+    methods::size_projector(info, mp);
     // MAE's recipe unless told: lr 1.5e-4 x batch / 256, weight decay 0.05,
     // AdamW betas (0.9, 0.95).
     const bool mae = o.method == "mae";

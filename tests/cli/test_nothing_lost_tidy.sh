@@ -14,4 +14,16 @@ ok ssl-pretrain "$WORK/g.h5" --method simclr --batch 10 --epochs 1 --warmup 0.25
 check_eq "warmup lr per step: (k + 1) / 3 of --lr, then --lr" \
   "$(h5get "$WORK/w.h5" '[round(float(v) / 0.01, 4) for v in f["train/lr"][:4]]')" "[0.3333, 0.6667, 1.0, 1.0]"
 
+# ---- 2. emp's projector is 4, 4 and 1 times the encoder's features wide
+# (it was 1024, 1024, 256 whatever the encoder: 2x and 0.5x on resnet18).
+ok ssl-pretrain "$WORK/g.h5" --method emp --views 2 --batch 4 --max-steps 1 --threads 1 -o "$WORK/emp-m.h5"
+ok ssl-pretrain "$WORK/g.h5" --method emp --arch resnet18 --views 2 --batch 4 --max-steps 1 --threads 1 \
+  -o "$WORK/emp-r18.h5"
+widths='(lambda c: (c["arch"], c["hidden_dim"], c["proj_dim"]))(__import__("json").loads(f["config"][0]))'
+check_eq "emp on convnet-m (256 features), the measured widths" "$(h5get "$WORK/emp-m.h5" "$widths")" "('convnet-m', 1024, 256)"
+check_eq "emp on resnet18 (512 features)" "$(h5get "$WORK/emp-r18.h5" "$widths")" "('resnet18', 2048, 512)"
+check_eq "resnet18 projector's last layer" "$(h5get "$WORK/emp-r18.h5" 'f["params/projector.layers.2.weight"].shape')" "(512, 2048)"
+ok ssl-embed "$WORK/emp-r18.h5" "$WORK/g.h5" --layer projector -o "$WORK/emp-r18-e.h5"
+check_eq "projector embeddings" "$(h5get "$WORK/emp-r18-e.h5" 'f["embeddings"].shape')" "(120, 512)"
+
 finish

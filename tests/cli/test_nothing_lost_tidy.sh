@@ -26,4 +26,14 @@ check_eq "resnet18 projector's last layer" "$(h5get "$WORK/emp-r18.h5" 'f["param
 ok ssl-embed "$WORK/emp-r18.h5" "$WORK/g.h5" --layer projector -o "$WORK/emp-r18-e.h5"
 check_eq "projector embeddings" "$(h5get "$WORK/emp-r18-e.h5" 'f["embeddings"].shape')" "(120, 512)"
 
+# ---- 3. /state/rng was written (always empty) and read, never used: new
+# files have none; a file that has one (every file before 2026-12-05) still
+# loads, embeds and resumes.
+check_eq "new model files hold no /state/rng" "$(h5get "$WORK/w.h5" '"rng" in f["state"]')" "False"
+cp "$WORK/w.h5" "$WORK/old.h5"
+/usr/bin/python3 -c "import h5py, numpy as np; f = h5py.File('$WORK/old.h5', 'a'); 'rng' in f['state'] or f.create_dataset('state/rng', data=np.zeros(0, np.int64))"
+ok ssl-embed "$WORK/old.h5" "$WORK/g.h5" -o "$WORK/old-e.h5"
+ok ssl-pretrain "$WORK/g.h5" --resume "$WORK/old.h5" --max-steps 1 --threads 1 -o "$WORK/old-resumed.h5"
+check_eq "resumed from a file with /state/rng" "$(h5get "$WORK/old-resumed.h5" 'int(f["state/step"][0])')" "5"
+
 finish

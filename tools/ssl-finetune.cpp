@@ -7,7 +7,7 @@
 #include "eval/probe.hpp"
 #include "train/embed.hpp"
 #include "train/finetune.hpp"
-#include "train/probe.hpp"
+#include "train/run_probe.hpp"
 
 using namespace sslkit;
 

@@ -8,7 +8,7 @@
 #include "cli/tool.hpp"
 #include "info/describe.hpp"
 #include "info/run_curves.hpp"
-#include "train/fill_mask.hpp"
+#include "info/fill_mask.hpp"
 #include "train/reconstruct.hpp"
 
 using namespace sslkit;
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       return;
     }
     if (sentence.empty()) return info::run_info(opts, std::cout);
-    const train::FillMask f = train::fill_mask(opts.input, sentence, top_k);
+    const info::FillMask f = info::fill_mask(opts.input, sentence, top_k);
     if (opts.json) {
       nlohmann::ordered_json j, masks = nlohmann::ordered_json::array();
       j["file"] = opts.input == "-" ? "stdin" : opts.input;

@@ -10,18 +10,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "core/error.hpp"
-#include "core/log.hpp"
 #include "core/rng.hpp"
 #include "io/picture.hpp"
 #include "io/data_file.hpp"
-#include "nn/engine.hpp"
-#include "nn/layers.hpp"
 #include "nn/ops.hpp"
-#include "nn/optim.hpp"
 
 namespace sslkit::eval {
 

@@ -3,7 +3,7 @@
 // on cosine similarity, votes exp(sim/T), or a plain majority on Euclidean
 // distance), accuracy, per-class accuracy and a confusion matrix, and the
 // report files. The linear probe trains, so it
-// lives in lib/train/probe on the one trainer.
+// lives in lib/train/run_probe on the one trainer.
 #pragma once
 #include <cstdint>
 #include <string>

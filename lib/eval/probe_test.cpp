@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
-
 #include "core/rng.hpp"
 #include "eval/probe.hpp"
 #include "nn/engine.hpp"

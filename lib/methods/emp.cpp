@@ -22,6 +22,9 @@ class EMP : public nn::ModuleImpl<EMP, Method> {
   EMP(const MethodParams& p, Rng& rng) {
     encoder_ = make_image_encoder(p, rng);
     const int64_t d = encoder_->out_dim();
+    // The widths as given, not recomputed from d: a new run's come from the
+    // registry row's multiples of d (size_projector), a stored model's from
+    // its /config (files from before 2026-12-05: 1024 and 256 on any encoder).
     proj_ = nn::MLP({d, p.hidden_dim, p.hidden_dim, p.proj_dim}, rng, true);
   }
   EMP(const EMP& o) : nn::ModuleImpl<EMP, Method>(o), proj_(o.proj_) {}

@@ -7,6 +7,7 @@
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
 #include "methods/registry.hpp"
+#include "nn/engine.hpp"
 #include "nn/optim.hpp"
 
 using namespace sslkit;
@@ -169,6 +170,51 @@ TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targ
       CHECK(q->grad().defined() == (frozen.count(q) == 0));
     }
   }
+}
+
+// Issue 24, defect 7: the row once gave absolute widths (1024, 256), 4x and
+// 1x on convnet-m but 2x and 0.5x on resnet18. Now a multiple of whatever
+// encoder runs, convnet-m's measured 1024, 256 unchanged.
+TEST_CASE("emp: the projector is 4 4 1 times the encoder's feature width - on convnet-m and resnet18 alike") {
+  nn::init_engine();
+  for (auto [arch, features] : {std::pair<std::string, int64_t>{"convnet-m", 256}, {"resnet18", 512}}) {
+    CAPTURE(arch);
+    methods::MethodParams p;
+    p.arch = arch;
+    methods::size_projector(methods::method_info("emp"), p);
+    CHECK(p.hidden_dim == 4 * features);
+    CHECK(p.proj_dim == features);
+    Rng rng(1);
+    auto m = methods::make_method("emp", p, rng);
+    std::vector<nn::Shape> widths;
+    for (auto& [name, q] : m->named_parameters())
+      if (name.rfind("projector.layers.", 0) == 0 && name.find(".weight") != std::string::npos)
+        widths.push_back(q->value().shape());
+    // Linear weights are [out, in].
+    CHECK(widths == std::vector<nn::Shape>{{4 * features, features}, {4 * features, 4 * features}, {features, 4 * features}});
+  }
+  // A model file is rebuilt from the widths in its /config, never resized:
+  // an emp model from before keeps its 1024, 256 on resnet18.
+  methods::MethodParams old;
+  old.arch = "resnet18";
+  old.hidden_dim = 1024;
+  old.proj_dim = 256;
+  nlohmann::ordered_json config;
+  methods::write_params(old, config);
+  const methods::MethodParams back = methods::read_params(config);
+  CHECK(back.hidden_dim == 1024);
+  CHECK(back.proj_dim == 256);
+  Rng rng(1);
+  auto m = methods::make_method("emp", back, rng);
+  int64_t last = 0;
+  for (auto& [name, q] : m->named_parameters())
+    if (name == "projector.layers.2.weight") last = q->value().shape()[0];
+  CHECK(last == 256);
+  // Methods without multiples keep MethodParams' widths.
+  methods::MethodParams simclr;
+  methods::size_projector(methods::method_info("simclr"), simclr);
+  CHECK(simclr.hidden_dim == methods::MethodParams{}.hidden_dim);
+  CHECK(simclr.proj_dim == methods::MethodParams{}.proj_dim);
 }
 
 TEST_CASE("supervised classifier: logits have one column per class and unknown names are usage errors") {

@@ -122,7 +122,7 @@ TEST_CASE("mlm: attention ignores padding - changing padded tokens changes no lo
   CHECK(m->loss(a).value().item() == doctest::Approx(m->loss(b).value().item()).epsilon(1e-6));
 }
 
-TEST_CASE("mlm: a tiny model memorises a tiny corpus - masked accuracy near 1") {
+TEST_CASE("mlm: a tiny model memorises a tiny corpus - most masked tokens right") {
   nn::init_engine();
   auto m = tiny_mlm(5);
   m->set_training(true);
@@ -164,7 +164,13 @@ TEST_CASE("mlm: a tiny model memorises a tiny corpus - masked accuracy near 1") 
       ++total;
     }
   CAPTURE(right);
-  CHECK(right >= 30);  // of 32
+  // From the measured spread, not a lucky seed: over 17 other seed pairs at
+  // one thread and these at two, 24 to 32 of 32 (mean 30.2, sd 2.3; before
+  // the warmup fix of issue 24, 17 to 32). These seeds give 31 at one thread
+  // and 24 at two (the thread count changes the order of the sums). The
+  // former threshold, 30, sat inside that noise; 22 is the mean less 3.5 sd
+  // and still over ten times chance (about 2 of 32 at 1 in 19 tokens).
+  CHECK(right >= 22);  // of 32
 }
 
 TEST_CASE("text pooling: the mean over each row's real tokens or its first token") {

@@ -45,8 +45,8 @@ struct MethodInfo {
   std::unique_ptr<Method> (*make)(const MethodParams&, Rng&);
   RunDefaults defaults;         // the method's own choices (encoder, batch, lr, recipe...)
   double mask_ratio = 0;        // patches hidden per image (MAE); 0: no patch masks
-  int64_t hidden_dim = 0;       // projector widths (MethodParams' otherwise)
-  int64_t proj_dim = 0;
+  int64_t hidden_per_feature = 0;  // projector widths as multiples of the encoder's
+  int64_t proj_per_feature = 0;    // features (size_projector); 0 keeps MethodParams'
   bool crops = false;           // takes --views crops of --view-size (emp); the others a fixed view count
   // Hyperparameters of its own, offered by ssl-pretrain and refused for the
   // methods that do not declare them; their values reach the method as
@@ -59,6 +59,11 @@ const RunDefaults& modality_defaults(const std::string& modality);
 const std::vector<MethodInfo>& method_registry();
 // The row of `name`; a usage error naming the choices when there is none.
 const MethodInfo& method_info(const std::string& name);
+// A new run's projector widths from the row's multiples of the feature width
+// of the encoder `p` names, so a wider encoder gets a wider projector
+// (nothing when the row has none). Only for a new run: the widths then go to
+// /config, and a model file is rebuilt from the widths stored there.
+void size_projector(const MethodInfo& m, MethodParams& p);
 // True when `m` trains on files of that modality ("image", "text", "audio").
 bool trains_on(const MethodInfo& m, const std::string& modality);
 // What it trains on, for messages: "image", "image or audio".

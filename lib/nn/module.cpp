@@ -66,16 +66,6 @@ void Module::zero_grad() {
   for (auto* p : parameters()) p->zero_grad();
 }
 
-void Module::copy_from(Module& other) {
-  auto a = collect(*this), b = collect(other);
-  if (a.params.size() != b.params.size() || a.buffers.size() != b.buffers.size() ||
-      a.indices.size() != b.indices.size())
-    SSLKIT_FAIL(std::string("copy_from between modules of different structure"));
-  for (size_t i = 0; i < a.params.size(); ++i) a.params[i].second->value() = b.params[i].second->value().clone();
-  for (size_t i = 0; i < a.buffers.size(); ++i) *a.buffers[i].second = b.buffers[i].second->clone();
-  for (size_t i = 0; i < a.indices.size(); ++i) *a.indices[i].value = *b.indices[i].value;
-}
-
 void deep_copy_tensors(Module& m) {
   struct Copier : ModuleVisitor {
     void param(const std::string&, Var& v) override { v = Var(v.value().clone(), v.requires_grad()); }

@@ -58,8 +58,6 @@ class Module {
   void set_training(bool on);
   bool training() const { return training_; }
   void zero_grad();
-  // Copies every parameter, buffer and index from `other` (same structure).
-  void copy_from(Module& other);
 
  protected:
   bool training_ = true;

@@ -114,7 +114,8 @@ Var total_coding_rate(const Var& z, float eps);
 // (EMP-SSL's Similarity_Loss, which the loss subtracts).
 Var crop_mean_cosine(const Var& z, int64_t crops);
 
-// ---- wav2vec 2.0 (ops_wav2vec.cpp, loss_wav2vec.cpp) ----
+// ---- wav2vec 2.0 (ops_group_norm.cpp, ops_arith.cpp, ops_replace_masked.cpp,
+// ops_gumbel.cpp, loss_wav2vec.cpp) ----
 // Group normalisation of x [N,T,C] (channels-last; PyTorch's GroupNorm on
 // [N,C,T]): the C channels split into `groups` of C/groups; each (sample,
 // group) is normalised over its T x C/groups values (biased variance), then

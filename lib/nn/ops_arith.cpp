@@ -1,6 +1,6 @@
-// Elementwise arithmetic, casts, reshape and reductions to a scalar: plain
-// OpenMP loops (memory-bound; a oneDNN binary primitive would not be faster
-// and would need its own descriptors per shape).
+// Elementwise arithmetic, casts, reshape, a gradient scale and reductions to
+// a scalar: plain OpenMP loops (memory-bound; a oneDNN binary primitive
+// would not be faster and would need its own descriptors per shape).
 #include "core/error.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/ops.hpp"
@@ -122,5 +122,18 @@ Var sum(const Var& xv) {
 }
 
 Var mean(const Var& x) { return scale(sum(x), 1.0f / static_cast<float>(x.value().numel())); }
+
+Var scale_grad(const Var& xv, float s) {
+  // The forward shares x's buffer, as reshape does: nothing writes into an
+  // op's output, and accumulate copies a shared gradient before adding.
+  return make_result(xv.value(), {xv}, [s](Node& nd) {
+    const Tensor& dy = nd.grad;
+    const int64_t n = dy.numel();
+    Tensor g(dy.shape(), dy.dtype());
+#pragma omp parallel for if (n > kParallel)
+    for (int64_t i = 0; i < n; ++i) store(g, i, load(dy, i) * s);
+    nd.inputs[0]->accumulate(g);
+  });
+}
 
 }  // namespace sslkit::nn

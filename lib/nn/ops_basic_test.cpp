@@ -1,5 +1,5 @@
 // Forward against naive double loops and finite-difference gradients for
-// linear, batchnorm, relu/gelu, pooling and the arithmetic ops.
+// linear, batchnorm, relu/gelu, pooling, the arithmetic ops and scale_grad.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -168,4 +168,29 @@ TEST_CASE("the tape accumulates gradients of a value used twice and frees the gr
   CHECK_FALSE(d.requires_grad());
   NoGrad ng;
   CHECK_FALSE(mul(x, x).requires_grad());
+}
+
+TEST_CASE("scale_grad is the identity forward and scales the gradient by s") {
+  init_engine();
+  Tensor x = random_tensor({2, 3, 4}, 8), r = random_tensor({2, 3, 4}, 9);
+  Var xv(x, true);
+  Var y = scale_grad(xv, 0.1f);
+  CHECK(y.value().to_vector() == x.to_vector());
+  y.backward(r);
+  auto g = xv.grad().to_vector(), rv = r.to_vector();
+  for (size_t i = 0; i < g.size(); ++i) CHECK(g[i] == doctest::Approx(0.1 * rv[i]).epsilon(1e-6));
+  // bf16 in, bf16 gradient out.
+  Var xb(x.to(DType::bf16), true);
+  Var yb = scale_grad(xb, 2.f);
+  CHECK(yb.dtype() == DType::bf16);
+  yb.backward(r.to(DType::bf16));
+  CHECK(xb.grad().dtype() == DType::bf16);
+  auto gb = xb.grad().to_vector(), rb = r.to(DType::bf16).to_vector();
+  for (size_t i = 0; i < gb.size(); ++i) CHECK(gb[i] == 2 * rb[i]);  // exact: a power of two
+}
+
+TEST_CASE("scale_grad adds into gradients its input already holds") {
+  init_engine();
+  check_backward_adds([](const std::vector<Var>& v) { return scale_grad(v[0], 0.1f); },
+                      {random_tensor({2, 3, 4}, 14)});
 }

@@ -166,33 +166,6 @@ std::vector<std::pair<std::string, Tensor*>> AdamW::state() {
 
 // ---- schedules and helpers
 
-double warmup_cosine(int64_t step, int64_t total, int64_t warmup, double base, double final_lr) {
-  if (warmup > 0 && step < warmup) return base * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (total <= warmup) return base;
-  double t = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(total - warmup));
-  return final_lr + (base - final_lr) * 0.5 * (1 + std::cos(M_PI * t));
-}
-
-double clip_grad_norm(const std::vector<Var*>& params, double max_norm) {
-  double total = 0;
-  for (auto* p : params) {
-    if (!p->grad().defined()) continue;
-    const float* g = p->grad().f32();
-    for (int64_t k = 0; k < p->grad().numel(); ++k) total += static_cast<double>(g[k]) * g[k];
-  }
-  total = std::sqrt(total);
-  if (total > max_norm && total > 0) {
-    const float s = static_cast<float>(max_norm / (total + 1e-6));
-    for (auto* p : params) {
-      if (!p->grad().defined()) continue;
-      p->grad() = p->grad().clone();
-      float* g = p->grad().f32();
-      for (int64_t k = 0; k < p->grad().numel(); ++k) g[k] *= s;
-    }
-  }
-  return total;
-}
-
 void ema_update(Module& target, Module& online, double tau) {
   auto t = target.named_parameters(), o = online.named_parameters();
   if (t.size() != o.size()) SSLKIT_FAIL(std::string("EMA between modules of different structure"));

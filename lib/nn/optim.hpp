@@ -82,10 +82,6 @@ class AdamW : public Optimizer {
   std::vector<std::vector<Tensor>> m_, v_;
 };
 
-// Linear warmup from 0 over `warmup` steps, then cosine from `base` to `final`.
-double warmup_cosine(int64_t step, int64_t total, int64_t warmup, double base, double final_lr = 0.0);
-// Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
-double clip_grad_norm(const std::vector<Var*>& params, double max_norm);
 // target = tau target + (1 - tau) online, parameter by parameter (buffers copied).
 void ema_update(Module& target, Module& online, double tau);
 // BYOL's schedule: tau rises from tau0 to 1 with a cosine over `total` steps.

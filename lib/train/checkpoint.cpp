@@ -69,8 +69,6 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
     for (const nn::Var* p : methods::trainable_parameters(*method)) trained += p->value().numel();
     w.ints("trained_parameters", {trained});
   }
-  std::vector<int64_t> rng(x.rng_state.begin(), x.rng_state.end());
-  w.ints("rng", rng);
   w.series("loss", x.loss);
   w.series("lr", x.lr);
   for (const auto& [name, values] : x.series) w.series(name, values);
@@ -90,8 +88,8 @@ std::string load_checkpoint(const std::string& path, nn::Module& model, Checkpoi
     x->step = r.ints("step").at(0);
     x->epoch = r.ints("epoch").at(0);
     x->seconds = r.has("state", "milliseconds") ? r.ints("milliseconds").at(0) / 1000.0 : 0.0;
-    auto rng = r.ints("rng");
-    x->rng_state.assign(rng.begin(), rng.end());
+    // Files written before 2026-12-05 hold an empty /state/rng (no run ever
+    // stored a generator there or read one back): ignored.
     x->loss = r.series("loss");
     x->lr = r.series("lr");
     for (const std::string& name : r.names("train"))

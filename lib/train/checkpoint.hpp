@@ -1,5 +1,5 @@
-// Saving and loading a module (and optionally optimizer state, step and RNG
-// state) as an sslkit model file. Values are stored as float32, which is
+// Saving and loading a module (and optionally optimizer state, step and
+// training series) as an sslkit model file. Values are stored as float32, which is
 // what the master weights are, so a round trip is bit-exact.
 #pragma once
 #include <map>
@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/rng.hpp"
 #include "io/files.hpp"
 #include "nn/module.hpp"
 
@@ -18,7 +17,6 @@ struct CheckpointExtras {
   std::vector<std::pair<std::string, nn::Tensor*>> optimizer;   // named optimizer state
   int64_t step = 0, epoch = 0;
   double seconds = 0;                                          // of training so far (a time budget resumes from it)
-  std::vector<uint64_t> rng_state;
   std::vector<float> loss, lr;                                 // per-step series
   // Further series under /train by name (held-out evaluation: its steps,
   // masked accuracy and perplexity), saved and restored whole.

@@ -457,8 +457,7 @@ PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const
   mp.temperature = config.value("temperature", mp.temperature);
   mp.norm_pix = config.value("norm_pix", mp.norm_pix);
   mp.patch = config.value("patch", mp.patch);
-  if (info.hidden_dim) mp.hidden_dim = info.hidden_dim;
-  if (info.proj_dim) mp.proj_dim = info.proj_dim;
+  methods::size_projector(info, mp);  // after the encoder's shape is set
   for (const OptionSpec& o : info.options) mp.own[o.key] = config[o.key];
   methods::write_params(mp, config);
   return {config, run_options(given)};

@@ -12,9 +12,9 @@
 
 namespace sslkit::train {
 
-double Schedule::lr(double f) const {
+double Schedule::lr(double f, double step) const {
   f = std::clamp(f, 0.0, 1.0);
-  if (warmup > 0 && f < warmup) return base_lr * (f + 1e-3) / warmup;
+  if (warmup > 0 && f < warmup) return base_lr * std::min(1.0, (f + step) / warmup);
   const double t = warmup >= 1 ? 1.0 : std::min(1.0, (f - warmup) / (1 - warmup));
   return final_lr + (base_lr - final_lr) * 0.5 * (1 + std::cos(M_PI * t));
 }
@@ -73,7 +73,8 @@ TrainResult train(const TrainLoop& t) {
       throw Interrupted(sig, t.subject + ": interrupted at step " + std::to_string(step) +
                                  (t.checkpoint ? "; checkpoint written, continue with --resume" : ""));
     }
-    const double fraction = schedule_fraction(b, step, spent), lr = t.schedule.lr(fraction);
+    const double fraction = schedule_fraction(b, step, spent),
+                 lr = t.schedule.lr(fraction, b.total_steps > 0 ? 1.0 / static_cast<double>(b.total_steps) : 0.0);
     t.optimizer->set_lr(lr);
     const auto ts = clock::now();
 

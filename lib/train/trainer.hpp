@@ -15,12 +15,19 @@ namespace sslkit::train {
 
 // Linear warmup over the first `warmup` fraction of training, then cosine
 // decay from `base_lr` to `final_lr`. The fraction is steps done over total
-// steps, or seconds spent over the time budget.
+// steps, or seconds spent over the time budget. Warmup never exceeds
+// `base_lr` and reaches it exactly where it ends.
 struct Schedule {
   double base_lr = 1e-3;
   double warmup = 0.05;
   double final_lr = 0;
-  double lr(double fraction) const;
+  // `step`: the fraction one step covers when it is known (1 / total steps).
+  // Warmup then gives the step at `fraction` the rate of the fraction at its
+  // end, so step k of W warmup steps runs at (k + 1) / W of the base, as
+  // llm.c and nanoGPT do: the first step is not wasted at 0 and the last
+  // runs at the base. Under a time budget a step's length is not known
+  // ahead (0): the plain fraction, as MAE's per-iteration schedule.
+  double lr(double fraction, double step = 0) const;
 };
 
 // When a run ends: after `total_steps` (> 0), or when `seconds` of training

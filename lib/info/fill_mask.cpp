@@ -1,4 +1,4 @@
-#include "train/fill_mask.hpp"
+#include "info/fill_mask.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,12 +11,12 @@
 #include "nn/engine.hpp"
 #include "train/trained_model.hpp"
 
-namespace sslkit::train {
+namespace sslkit::info {
 
 FillMask fill_mask(const std::string& model, const std::string& text, int top_k) {
   static const std::string kMask = "[MASK]";
   nn::init_engine();
-  TrainedModel t = load_trained_model(model);
+  train::TrainedModel t = train::load_trained_model(model);
   if (t.method_name != "mlm")
     throw UsageError(model + " is not a masked language model (method " + t.method_name + ")");
   const std::vector<uint8_t> bytes = io::ModelReader(model).bytes("tokenizer");
@@ -80,4 +80,4 @@ FillMask fill_mask(const std::string& model, const std::string& text, int top_k)
   return out;
 }
 
-}  // namespace sslkit::train
+}  // namespace sslkit::info

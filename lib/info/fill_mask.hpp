@@ -1,12 +1,15 @@
 // Looking inside a masked language model: the top-k tokens it predicts for
 // each [MASK] of a sentence, decoded with the tokenizer stored in the model
-// file (ssl-info MODEL --predict "the cat sat on the [MASK]").
+// file (ssl-info MODEL --predict "the cat sat on the [MASK]"). ssl-info's
+// inference, so it lives with info; it loads the model through lib/train,
+// which puts this file above train (nothing in train or below includes
+// lib/info).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace sslkit::train {
+namespace sslkit::info {
 
 struct MaskGuess {
   std::string piece;   // as the tokenizer spells it, the word-start mark shown as a space
@@ -23,4 +26,4 @@ struct FillMask {
 // as ssl-import frames records. Errors name `model`.
 FillMask fill_mask(const std::string& model, const std::string& text, int top_k);
 
-}  // namespace sslkit::train
+}  // namespace sslkit::info

@@ -1,4 +1,4 @@
-#include "train/probe.hpp"
+#include "train/run_probe.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,8 @@
-// ssl-finetune's probes on frozen features: the linear probe (multinomial
+// What `ssl-finetune --mode linear|knn` runs (named apart from lib/eval/probe,
+// which scores features and trains nothing): the linear probe (multinomial
 // logistic regression on standardised features, trained by the one trainer,
 // its L2 strength chosen on a held-out part of the labelled rows) and
-// weighted kNN (lib/eval), with the report files.
+// weighted kNN (lib/eval) on frozen features, with the report files.
 #pragma once
 #include <string>
 #include <vector>

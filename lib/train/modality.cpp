@@ -9,6 +9,11 @@
 
 namespace sslkit::train {
 
+// The implementations, one file each: modality_image.cpp, modality_text.cpp, modality_audio.cpp.
+const Modality& image_modality();
+const Modality& text_modality();
+const Modality& audio_modality();
+
 const Modality& modality_for(io::Modality m) {
   switch (m) {
     case io::Modality::image: return image_modality();

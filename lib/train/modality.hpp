@@ -4,7 +4,7 @@
 // and full fine-tuning's encoder, optimizer groups and defaults. ssl-embed,
 // ssl-finetune, the kNN monitor and the model loader call it through
 // modality_for() and never switch on the modality; a new modality is one
-// implementation file (modality_X.cpp) and its line in modality_for().
+// implementation file (modality_X.cpp) and its lines in modality.cpp.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -194,10 +194,5 @@ std::string scratch_arch(const FullFinetuneOptions& o, const std::string& modali
 // use: "--recipe augments training images; t.h5 is a text file".
 void refuse_option(const FullFinetuneOptions& o, const std::string& flag, const std::string& why);
 }  // namespace modality_detail
-
-// The implementations (modality_image.cpp, modality_text.cpp, modality_audio.cpp).
-const Modality& image_modality();
-const Modality& text_modality();
-const Modality& audio_modality();
 
 }  // namespace sslkit::train

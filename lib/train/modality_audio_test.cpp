@@ -39,7 +39,7 @@ TEST_CASE("audio modality: rows are clips with their lengths - features the mean
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_audio(dir));
-  const train::Modality& mod = train::audio_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::audio);
   auto m = audio_classifier();
   const int64_t T = static_cast<int64_t>(in.info("/audio").shape[1]);
   const methods::Batch b = mod.rows(in, {0, 2}, {0, 1, nn::DType::f32});
@@ -70,7 +70,7 @@ TEST_CASE("audio modality: the head loss is the classifier's own - image and tex
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_audio(dir));
-  const train::Modality& mod = train::audio_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::audio);
   auto m = audio_classifier();
   train::BatchPlan plan;
   plan.batch = 3;
@@ -95,7 +95,7 @@ TEST_CASE("audio modality: full fine-tuning refuses --recipe - --layer-decay and
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_audio(dir));
-  const train::Modality& mod = train::audio_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::audio);
   train::FullFinetuneOptions o;
   o.report.train = in.name();
   for (const char* flag : {"--recipe", "--layer-decay", "--pool"}) {

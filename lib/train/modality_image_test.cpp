@@ -38,7 +38,7 @@ TEST_CASE("image modality: rows are normalised pixels in the model's dtype - any
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_fashion(dir));
-  const train::Modality& mod = train::image_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::image);
   const methods::Batch all = mod.rows(in, {4, 5, 6}, {0.3f, 0.2f, nn::DType::f32});
   REQUIRE(all.views.size() == 1);
   CHECK(all.views[0].shape() == nn::Shape{3, 28, 28, 1});
@@ -59,7 +59,7 @@ TEST_CASE("image modality: features and the head loss are the classifier's own -
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_fashion(dir));
-  const train::Modality& mod = train::image_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::image);
   auto m = classifier();
   train::BatchPlan plan;
   plan.batch = 8;
@@ -92,12 +92,12 @@ TEST_CASE("image modality: full fine-tuning refuses ViT options on a convolution
   for (const char* flag : {"--pool", "--layer-decay"}) {
     o.given = {flag};
     o.pool = flag == std::string("--pool") ? "mean" : "";
-    CHECK_THROWS_AS(train::image_modality().plan_finetune(o, in, in), UsageError);
+    CHECK_THROWS_AS(train::modality_for(io::Modality::image).plan_finetune(o, in, in), UsageError);
   }
   o.given = {"--recipe"};
   o.pool.clear();
   o.recipe = "flip(0.5)";
-  const train::FinetunePlan p = train::image_modality().plan_finetune(o, in, in);
+  const train::FinetunePlan p = train::modality_for(io::Modality::image).plan_finetune(o, in, in);
   CHECK(p.batches.config.at("recipe") == "flip(0.5)");
   CHECK(p.method == "supervised");
   CHECK(p.layer_decay == 0);

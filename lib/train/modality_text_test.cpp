@@ -31,7 +31,7 @@ TEST_CASE("text modality: rows are the file's tokens computed in the precision a
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  const train::Modality& mod = train::text_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::text);
   const methods::Batch b = mod.rows(in, {1, 2, 7}, {0, 1, nn::DType::bf16});
   CHECK(b.tokens.rows == 3);
   CHECK(b.tokens.length == 24);
@@ -49,7 +49,7 @@ TEST_CASE("text modality: sentence features pooled as asked - the head loss is t
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  const train::Modality& mod = train::text_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::text);
   auto m = text_classifier(in);
   train::BatchPlan plan;
   plan.batch = 8;
@@ -84,7 +84,7 @@ TEST_CASE("text modality: full fine-tuning refuses --recipe and --layer-decay - 
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  const train::Modality& mod = train::text_modality();
+  const train::Modality& mod = train::modality_for(io::Modality::text);
   train::FullFinetuneOptions o;
   o.report.train = in.name();
   for (const char* flag : {"--recipe", "--layer-decay"}) {

@@ -6,6 +6,7 @@
 #include "io/test_util.hpp"
 #include "nn/engine.hpp"
 #include "train/finetune.hpp"
+#include "models/w2v.hpp"
 #include "train/modality.hpp"
 
 using namespace sslkit;
@@ -108,4 +109,18 @@ TEST_CASE("audio modality: full fine-tuning refuses --recipe - --layer-decay and
   const train::FinetunePlan p = mod.plan_finetune(o, in, in);
   CHECK(p.params.arch == "w2v-mini");
   CHECK(p.batches.batch == 32);
+}
+
+TEST_CASE("audio modality: pretraining batches carry span masks on the encoder's frame grid") {
+  testing::ScratchDir dir;
+  io::DataReader in(import_audio(dir));
+  train::BatchPlan plan;
+  plan.batch = 3;
+  plan.seed = 2;
+  plan.method = &methods::method_info("wav2vec");
+  plan.params.arch = "w2v-tiny";
+  const methods::Batch b = train::modality_for(io::Modality::audio).batches(in, plan)->next();
+  const int64_t frames = models::w2v_frames(models::w2v_shape("w2v-tiny"), static_cast<int64_t>(in.info("/audio").shape[1]));
+  CHECK(b.audio.frames == frames);
+  CHECK(b.audio.mask.size() == static_cast<size_t>(3 * frames));
 }

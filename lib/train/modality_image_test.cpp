@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/rng.hpp"
 #include "data/idx_source.hpp"
 #include "data/import.hpp"
@@ -101,4 +103,36 @@ TEST_CASE("image modality: full fine-tuning refuses ViT options on a convolution
   CHECK(p.batches.config.at("recipe") == "flip(0.5)");
   CHECK(p.method == "supervised");
   CHECK(p.layer_decay == 0);
+}
+
+TEST_CASE("image modality: pretraining batches follow the method - views - rotation targets and MAE's patch masks") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  io::DataReader in(import_fashion(dir));
+  const train::Modality& mod = train::modality_for(io::Modality::image);
+  train::BatchPlan plan;
+  plan.batch = 8;
+  plan.seed = 2;
+  plan.config = {{"normalize", {{"mean", 0.3}, {"std", 0.2}}}, {"recipe", "flip(0.5)"}, {"strength", 1.0}};
+  plan.method = &methods::method_info("simclr");
+  CHECK(mod.batches(in, plan)->next().views.size() == 2);
+  plan.method = &methods::method_info("rotation");
+  plan.config["recipe"] = plan.method->recipe;  // its rotations are the targets
+  const methods::Batch r = mod.batches(in, plan)->next();
+  REQUIRE(r.pretext.size() == 8);
+  CHECK(std::all_of(r.pretext.begin(), r.pretext.end(), [](int32_t t) { return t >= 0 && t < 4; }));
+  plan.config["recipe"] = "flip(0.5)";
+  plan.method = &methods::method_info("mae");
+  plan.params.patch = 4;
+  CHECK(mod.batches(in, plan)->next().patch_mask.size() == 8 * 7 * 7);
+  // ssl-pretrain's multi-crop keys: the crops at their size after the full-size views.
+  plan.method = &methods::method_info("emp");
+  plan.config["views"] = 3;
+  plan.config["view_size"] = 16;
+  plan.config["global_views"] = 1;
+  plan.config["global_recipe"] = "flip(0.5)";
+  const methods::Batch e = mod.batches(in, plan)->next();
+  REQUIRE(e.views.size() >= 2);
+  CHECK(e.views.front().shape()[1] == 28);
+  CHECK(e.views.back().shape()[1] == 16);
 }

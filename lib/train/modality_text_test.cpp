@@ -106,3 +106,15 @@ TEST_CASE("text modality: full fine-tuning refuses --recipe and --layer-decay - 
   CHECK(p.params.arch == "bert-mini");
   CHECK(!p.extras.tokenizer.empty());
 }
+
+TEST_CASE("text modality: pretraining batches are masked for MLM") {
+  testing::ScratchDir dir;
+  io::DataReader in(testing::import_sample_text(dir));
+  train::BatchPlan plan;
+  plan.batch = 8;
+  plan.seed = 2;
+  plan.method = &methods::method_info("mlm");
+  const methods::Batch b = train::modality_for(io::Modality::text).batches(in, plan)->next();
+  CHECK(b.tokens.rows == 8);
+  CHECK(std::any_of(b.tokens.labels.begin(), b.tokens.labels.end(), [](int32_t l) { return l != -100; }));
+}

@@ -50,18 +50,30 @@ nn::Var head_loss(const Modality& mod, methods::Method& m, const methods::Batch&
   return nn::cross_entropy(nn::cast(m.logits(mod.features(m, b, s)), nn::DType::f32), b.pretext);
 }
 
-void for_each_feature(const Modality& mod, methods::Method& m, const io::DataReader& in, const ModelInput& input,
-                      const FeatureSpec& s, bool normalize, int batch,
-                      const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip,
-                      std::vector<int32_t>* valid_frames) {
+namespace {
+
+// Every row of `in` as inference batches of at most `batch` rows (and the
+// modality's own limit): fn(batch, first row, rows).
+void for_each_batch(const Modality& mod, const io::DataReader& in, const ModelInput& input, int batch,
+                    const std::function<void(const methods::Batch&, int64_t, int64_t)>& fn) {
   const int64_t N = static_cast<int64_t>(in.size()), step = std::min(batch, mod.max_inference_batch());
-  if (frames_per_clip) *frames_per_clip = 0;
   std::vector<size_t> rows;
   for (int64_t first = 0; first < N; first += step) {
     const int64_t n = std::min(step, N - first);
     rows.resize(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) rows[i] = static_cast<size_t>(first + i);
-    const methods::Batch b = mod.rows(in, rows, input);
+    fn(mod.rows(in, rows, input), first, n);
+  }
+}
+
+}  // namespace
+
+void for_each_feature(const Modality& mod, methods::Method& m, const io::DataReader& in, const ModelInput& input,
+                      const FeatureSpec& s, bool normalize, int batch,
+                      const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip,
+                      std::vector<int32_t>* valid_frames) {
+  if (frames_per_clip) *frames_per_clip = 0;
+  for_each_batch(mod, in, input, batch, [&](const methods::Batch& b, int64_t first, int64_t n) {
     nn::Tensor e;
     {
       nn::NoGrad ng;
@@ -74,26 +86,20 @@ void for_each_feature(const Modality& mod, methods::Method& m, const io::DataRea
       e = e.reshape({n, e.numel() / n});
     }
     fn(e, first, n);
-  }
+  });
 }
 
 std::vector<int32_t> predict_classes(const Modality& mod, methods::Method& m, const io::DataReader& in,
                                      const ModelInput& input, const FeatureSpec& s) {
   std::vector<int32_t> pred(in.size());
-  const int64_t N = static_cast<int64_t>(in.size()), step = std::min(512, mod.max_inference_batch());
-  std::vector<size_t> rows;
-  for (int64_t first = 0; first < N; first += step) {
-    const int64_t n = std::min(step, N - first);
-    rows.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) rows[i] = static_cast<size_t>(first + i);
-    const methods::Batch b = mod.rows(in, rows, input);
+  for_each_batch(mod, in, input, 512, [&](const methods::Batch& b, int64_t first, int64_t n) {
     nn::NoGrad ng;
     const nn::Tensor logits = m.logits(mod.features(m, b, s)).value().to(nn::DType::f32);
     const int64_t K = logits.dim(1);
     for (int64_t i = 0; i < n; ++i)
       pred[first + i] = static_cast<int32_t>(std::max_element(logits.f32() + i * K, logits.f32() + (i + 1) * K) -
                                              (logits.f32() + i * K));
-  }
+  });
   return pred;
 }
 

@@ -76,6 +76,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   if (!(r.label_fraction > 0 && r.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
   if (r.raw_pixels || r.log_mel)
     throw UsageError(std::string(r.raw_pixels ? "--raw-pixels" : "--log-mel") + " does not go with --mode full (it trains an encoder)");
+  if (!r.model.empty() && o.given.count("--arch"))
+    throw UsageError("--arch chooses the encoder trained from scratch; " + r.model + " brings its own");
   check_run_length(o.given.count("--epochs") > 0, o.time_budget > 0);
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);

@@ -24,6 +24,8 @@ bad 2 "--layer-decay is MAE's layer-wise decay of a ViT; .*a.h5 holds audio" "" 
   ssl-finetune "$WORK/a.h5" --eval "$WORK/a.h5" --arch w2v-tiny $FT --layer-decay 0.5
 bad 2 "--pool cls: audio models pool by the mean" "" \
   ssl-finetune "$WORK/a.h5" --eval "$WORK/a.h5" --arch w2v-tiny $FT --pool cls
+bad 2 "--arch chooses the encoder trained from scratch; .*tm.h5 brings its own" "" \
+  ssl-finetune "$WORK/t.h5" --eval "$WORK/t.h5" --model "$WORK/tm.h5" --arch bert-mini $FT
 
 # ---- --pool applies to text: the head trains and predicts on what it names.
 ok ssl-finetune "$WORK/t.h5" --eval "$WORK/t.h5" --model "$WORK/tm.h5" $FT --metrics "$WORK/mean.json"

@@ -56,11 +56,12 @@ int main(int argc, char** argv) {
                  "pretrained model, 1 from scratch)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--pool", full.pool, "ViT: features from the class token (cls) or the mean of the patch tokens "
-                                      "(mean); default: the model's (cls for mae) for linear and knn, mean for full")
+                                      "(mean); default: the model's (cls for mae); text: mean over the real tokens "
+                                      "(default) or cls, in every mode; audio: mean only")
       ->check(CLI::IsMember({"cls", "mean"}));
   app.add_option("--weight-decay", full.weight_decay, "full: weight decay (not on biases and norm parameters; 0.05 for a ViT)")
       ->check(cli::non_negative());
-  app.add_option("--recipe", full.recipe, "full: augmentation of the training images");
+  app.add_option("--recipe", full.recipe, "full, images: augmentation of the training images");
   app.add_option("--precision", full.precision, "f32, bf16 or auto")->check(CLI::IsMember({"f32", "bf16", "auto"}));
   tool.add_output(app, "-o,--output", full.output, "full: write the fine-tuned model file here");
   tool.add_output(app, "--metrics", o.metrics, "Write metrics as JSON here", /*binary=*/false);

@@ -1,5 +1,6 @@
-// ssl-embed's logic: a trained encoder over an image file, in batches,
-// without a tape, writing /embeddings with ids and labels carried over.
+// ssl-embed's logic: a trained encoder over a file of its modality (the
+// features each modality gives: train/modality.hpp), in batches, without a
+// tape, writing /embeddings with ids and labels carried over.
 #pragma once
 #include <functional>
 #include <string>
@@ -25,22 +26,6 @@ struct EmbedOptions {
 };
 
 void run_embed(const EmbedOptions& opts);
-
-// The encoder (and optionally projector) of `m` over every image of `in`,
-// `batch` at a time, without a tape; fn(embeddings [n,D] f32, first row, n).
-void embed_batches(methods::Method& m, float mean, float stdev, const io::DataReader& in, const std::string& layer,
-                   bool normalize, nn::DType dt, int batch,
-                   const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn);
-
-// The audio encoder of `m` over every clip of `in` (/audio, /lengths),
-// `batch` at a time, without a tape: fn(embeddings [n, W] f32, first row,
-// n) with W the width (the mean over each clip's real frames), or frames x
-// width with `frames` (every frame; padding frames too). frames_per_clip
-// (frames a clip makes with `frames`, else 0) and valid_frames (appended,
-// per clip) when given.
-void embed_audio(methods::Method& m, const io::DataReader& in, bool frames, bool normalize, nn::DType dt, int batch,
-                 const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn, int64_t* frames_per_clip = nullptr,
-                 std::vector<int32_t>* valid_frames = nullptr);
 
 // A model's backbone features for a labelled file, in memory (what
 // ssl-finetune --model evaluates without an embeddings file in between).

@@ -6,18 +6,16 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "eval/probe.hpp"
-#include "train/trained_model.hpp"
 
 namespace sslkit::train {
 
 namespace {
 
-// Labelled rows of `in` (a seeded choice of at most `max` of them), their
-// pixels and labels.
-void load_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vector<uint8_t>& px,
-                   std::vector<int32_t>& y, int64_t row_bytes) {
+// Labelled rows of `in` (a seeded choice of at most `max` of them, in
+// ascending order) and their labels.
+void choose_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vector<size_t>& rows,
+                     std::vector<int32_t>& y) {
   const std::vector<int32_t> labels = in.labels();
-  std::vector<size_t> rows;
   for (size_t i = 0; i < labels.size(); ++i)
     if (labels[i] >= 0) rows.push_back(i);
   if (rows.empty()) throw UsageError(in.name() + " has no labels; --monitor scores kNN accuracy with labelled images");
@@ -25,8 +23,6 @@ void load_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vec
   rng.shuffle(rows);
   rows.resize(std::min(rows.size(), max));
   std::sort(rows.begin(), rows.end());
-  px.resize(rows.size() * static_cast<size_t>(row_bytes));
-  in.read_at<uint8_t>("/images", rows, px.data());
   for (size_t r : rows) y.push_back(labels[r]);
 }
 
@@ -34,33 +30,38 @@ void load_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vec
 
 KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path, float mean, float stdev, uint64_t seed,
                        size_t max_bank, size_t max_queries)
-    : mean_(mean), stdev_(stdev) {
+    : train_(train), modality_(modality_for(train.modality())), mean_(mean), stdev_(stdev) {
   std::lock_guard<std::mutex> l(io::hdf5_mutex());
-  io::DataReader val(val_path);
-  for (const io::DataReader* f : {&train, static_cast<const io::DataReader*>(&val)})
+  val_ = std::make_unique<io::DataReader>(val_path);
+  const io::DataReader& val = *val_;
+  for (const io::DataReader* f : {&train, &val})
     if (f->modality() != io::Modality::image || !f->has("/images"))
       throw UsageError("--monitor scores image encoders: " + f->name() + " holds no /images");
   const auto shape = train.info("/images").shape;
-  h_ = static_cast<int64_t>(shape[1]), w_ = static_cast<int64_t>(shape[2]), c_ = static_cast<int64_t>(shape[3]);
   const auto vshape = val.info("/images").shape;  // rows may differ; each image's shape may not
   if (!std::equal(shape.begin() + 1, shape.end(), vshape.begin() + 1, vshape.end()))
     throw UsageError("--monitor " + val.name() + " holds images of another shape than " + train.name());
-  load_labelled(train, max_bank, seed, bank_px_, bank_y_, h_ * w_ * c_);
-  load_labelled(val, max_queries, seed + 1, query_px_, query_y_, h_ * w_ * c_);
+  choose_labelled(train, max_bank, seed, bank_rows_, bank_y_);
+  choose_labelled(val, max_queries, seed + 1, query_rows_, query_y_);
   classes_ = eval::num_classes(bank_y_, query_y_);
 }
 
-std::vector<float> KnnMonitor::embed(methods::Method& m, const std::vector<uint8_t>& px, size_t n, nn::DType dt,
-                                     int64_t* d) const {
+std::vector<float> KnnMonitor::embed(methods::Method& m, const io::DataReader& in, const std::vector<size_t>& rows,
+                                     nn::DType dt, int64_t* d) const {
   std::vector<float> out;
-  const int64_t row = h_ * w_ * c_, batch = 512;
-  for (size_t s = 0; s < n; s += batch) {
-    const int64_t k = std::min<int64_t>(batch, static_cast<int64_t>(n - s));
+  const size_t batch = 512;
+  const FeatureSpec spec{"backbone", "", false, dt};
+  for (size_t s = 0; s < rows.size(); s += batch) {
+    const std::vector<size_t> part(rows.begin() + s, rows.begin() + std::min(rows.size(), s + batch));
+    methods::Batch b;
+    {
+      std::lock_guard<std::mutex> l(io::hdf5_mutex());
+      b = modality_.rows(in, part, {mean_, stdev_, dt});
+    }
     nn::NoGrad ng;
-    const nn::Tensor x = normalize_images(px.data() + s * row, k, h_, w_, c_, mean_, stdev_);
-    const nn::Tensor f = m.encoder().forward(nn::Var(x.to(dt))).value().to(nn::DType::f32);
+    const nn::Tensor f = modality_.features(m, b, spec).value().to(nn::DType::f32);
     *d = f.dim(1);
-    out.insert(out.end(), f.f32(), f.f32() + k * f.dim(1));
+    out.insert(out.end(), f.f32(), f.f32() + f.numel());
   }
   return out;
 }
@@ -69,8 +70,8 @@ KnnMonitor::Scores KnnMonitor::score(methods::Method& m, nn::DType dt) const {
   const bool was_training = m.training();
   m.set_training(false);  // batchnorm's running statistics, as ssl-embed sees the encoder
   eval::Features bank, query;
-  bank.x = embed(m, bank_px_, bank_y_.size(), dt, &bank.d);
-  query.x = embed(m, query_px_, query_y_.size(), dt, &query.d);
+  bank.x = embed(m, train_, bank_rows_, dt, &bank.d);
+  query.x = embed(m, *val_, query_rows_, dt, &query.d);
   m.set_training(was_training);
   bank.n = static_cast<int64_t>(bank_y_.size());
   bank.y = bank_y_;

@@ -2,15 +2,18 @@
 // lightly's): every so many steps, the frozen encoder embeds a labelled
 // validation file and the training file's labelled rows, and each
 // validation image's 200 nearest training images (cosine, votes weighted by
-// exp(sim / 0.1)) predict its class. Images are loaded once, under the HDF5
-// lock, so scoring never reads a file the batch thread is reading.
+// exp(sim / 0.1)) predict its class. The rows are chosen once; each score
+// reads them through the file's modality (train/modality.hpp) under the
+// HDF5 lock, so scoring never reads a file a batch thread is reading.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
+#include "train/modality.hpp"
 
 namespace sslkit::train {
 
@@ -34,11 +37,14 @@ class KnnMonitor {
   size_t queries() const { return query_y_.size(); }
 
  private:
-  std::vector<float> embed(methods::Method& m, const std::vector<uint8_t>& px, size_t n, nn::DType dt, int64_t* d) const;
-  int64_t h_ = 0, w_ = 0, c_ = 0;
+  std::vector<float> embed(methods::Method& m, const io::DataReader& in, const std::vector<size_t>& rows, nn::DType dt,
+                           int64_t* d) const;
+  const io::DataReader& train_;
+  std::unique_ptr<io::DataReader> val_;
+  const Modality& modality_;
   float mean_, stdev_;
   int classes_ = 0;
-  std::vector<uint8_t> bank_px_, query_px_;
+  std::vector<size_t> bank_rows_, query_rows_;  // ascending
   std::vector<int32_t> bank_y_, query_y_;
 };
 

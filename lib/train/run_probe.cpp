@@ -11,6 +11,7 @@
 #include "nn/optim.hpp"
 #include "io/same_kind.hpp"
 #include "train/embed.hpp"
+#include "train/modality.hpp"
 #include "train/trained_model.hpp"
 #include "train/trainer.hpp"
 
@@ -134,6 +135,22 @@ eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te,
   return m;
 }
 
+namespace {
+
+// The features --raw-pixels or --log-mel ask for: the file's modality's
+// baseline when it is the one asked for; otherwise load_features says what
+// the file lacks.
+eval::Features baseline_features(const io::DataReader& in, const eval::FinetuneOptions& o) {
+  const std::string flag = o.raw_pixels ? "--raw-pixels" : "--log-mel";
+  if (in.modality() != io::Modality::embedding) {
+    const Modality& mod = modality_for(in.modality());
+    if (flag == mod.baseline_flag()) return mod.baseline_features(in);
+  }
+  return eval::load_features(in, o.raw_pixels, o.log_mel);
+}
+
+}  // namespace
+
 eval::Metrics run_probe(const eval::FinetuneOptions& o, const std::string& precision, const std::string& pool) {
   if (o.eval.empty()) throw UsageError("--eval TEST_FILE is required");
   nn::init_engine();
@@ -145,9 +162,12 @@ eval::Metrics run_probe(const eval::FinetuneOptions& o, const std::string& preci
     TrainedModel t = load_trained_model(o.model);
     tr = embed_features(t, o.model, tr_in, precision, pool);
     te = embed_features(t, o.model, te_in, precision, pool);
+  } else if (o.raw_pixels || o.log_mel) {
+    tr = baseline_features(tr_in, o);
+    te = baseline_features(te_in, o);
   } else {
-    tr = eval::load_features(tr_in, o.raw_pixels, o.log_mel);
-    te = eval::load_features(te_in, o.raw_pixels, o.log_mel);
+    tr = eval::load_features(tr_in, false, false);
+    te = eval::load_features(te_in, false, false);
   }
   std::string selected;
   eval::Metrics m = evaluate_probe(tr, te, o, &selected);

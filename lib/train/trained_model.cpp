@@ -13,8 +13,8 @@
 #include "core/error.hpp"
 #include "io/model_file.hpp"
 #include "methods/registry.hpp"
-#include "models/w2v.hpp"
 #include "train/checkpoint.hpp"
+#include "train/modality.hpp"
 
 namespace sslkit::train {
 
@@ -35,16 +35,16 @@ TrainedModel load_trained_model(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
+  // What it encodes, before anything is built from it: an arch this
+  // sslkit does not know is an error naming the file, not "text".
+  t.modality = model_modality(config, path);
   const methods::MethodParams mp = methods::read_params(config);
   Rng rng(0);
   t.method = methods::make_method(t.method_name, mp, rng);
   t.max_len = mp.max_len;
   load_checkpoint(path, *t.method);
   t.method->set_training(false);
-  t.modality = models::is_audio_arch(t.arch)             ? io::Modality::audio
-               : t.method->has_image_encoder()            ? io::Modality::image
-                                                         : io::Modality::text;
-  if (t.modality == io::Modality::text) t.tokenizer = io::ModelReader(path).bytes("tokenizer");
+  t.tokenizer = io::ModelReader(path).bytes("tokenizer");  // text models keep theirs; the others have none
   return t;
 }
 
@@ -57,23 +57,7 @@ void check_model_input(const TrainedModel& t, const std::string& model_path, con
     throw UsageError(in.name() + " is " + a(in.modality()) + " file; " + model_path + " is " + a(t.modality) +
                      " model (" + t.method_name + ")");
   }
-  if (t.modality == io::Modality::image) check_image_input(in, t.in_channels);
-  if (t.modality == io::Modality::text) {
-    // Token ids of another vocabulary embed without error and score as
-    // noise: the tokenizer must be the model's own, byte for byte.
-    if (!t.tokenizer.empty() && (!in.has("/tokenizer") || in.read_all<uint8_t>("/tokenizer") != t.tokenizer))
-      throw UsageError(in.name() + " was not tokenized with the tokenizer of " + model_path +
-                       " (import it with ssl-import text --tokenizer, the model's tokenizer)");
-    const int64_t length = static_cast<int64_t>(in.info("/tokens").shape[1]);
-    if (t.max_len > 0 && length > t.max_len)
-      throw UsageError(in.name() + " holds sequences of " + std::to_string(length) + " tokens; " + model_path +
-                       " encodes at most " + std::to_string(t.max_len) + " (import it with --max-len " +
-                       std::to_string(t.max_len) + ")");
-  }
-  if (t.modality == io::Modality::audio && t.sample_rate > 0 && in.sample_rate() != t.sample_rate)
-    throw UsageError(in.name() + " is audio at " + std::to_string(in.sample_rate()) + " Hz; " + model_path +
-                     " was trained at " + std::to_string(t.sample_rate) + " Hz (import it with --sample-rate " +
-                     std::to_string(t.sample_rate) + ")");
+  modality_for(t.modality).check_input(t, model_path, in);
 }
 
 std::pair<float, float> pixel_stats(const io::DataReader& in) {

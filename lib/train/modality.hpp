@@ -1,0 +1,198 @@
+// What differs per modality after the import, behind one interface (as
+// data::ImportSource is before it): the batches a run trains on, the rows a
+// model infers on, an encoder's pooled features, the model-vs-file check
+// and full fine-tuning's encoder, optimizer groups and defaults. ssl-embed,
+// ssl-finetune, the kNN monitor and the model loader call it through
+// modality_for() and never switch on the modality; a new modality is one
+// implementation file (modality_X.cpp) and its lines in modality.cpp.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/probe.hpp"
+#include "io/data_file.hpp"
+#include "methods/method.hpp"
+#include "methods/registry.hpp"
+#include "nn/optim.hpp"
+#include "train/checkpoint.hpp"
+#include "train/trained_model.hpp"
+
+namespace sslkit::train {
+
+struct FullFinetuneOptions;
+
+// A source of training batches (the trainer sees only these).
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual methods::Batch next() = 0;
+  virtual int64_t steps_per_epoch() const = 0;
+  // Seconds spent making batches (the profile's data time).
+  virtual double busy_seconds() const = 0;
+};
+
+// What a run's batches are: the fields every modality shares, and the run's
+// /config for the rest (images: normalize, views, view_size, global_views,
+// global_recipe, recipe, strength; audio: recipe), as ssl-pretrain records it.
+struct BatchPlan {
+  int batch = 64;
+  uint64_t seed = 0;
+  nn::DType dtype = nn::DType::f32;
+  int64_t first_step = 0;         // the global step of the first batch (resume)
+  std::vector<size_t> rows;       // rows to draw from (empty: every row)
+  // Fine-tuning: the file's labels as targets, the data as it is (no masks,
+  // one view). Empty: pretraining, the method's pretext (`method`) decides.
+  std::vector<int32_t> targets;
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
+  methods::MethodParams params;   // the encoder (audio: its frame grid; images: the MAE patch)
+  const methods::MethodInfo* method = nullptr;  // pretraining: views, rotation, mask ratio
+};
+
+// How rows of a file become what a model's encoder takes.
+struct ModelInput {
+  float mean = 0, stdev = 1;      // images: the pixel normalisation the model was trained with
+  nn::DType dtype = nn::DType::f32;
+};
+
+// Which features of an encoder: ssl-embed's options and their resolution.
+struct FeatureSpec {
+  std::string layer = "backbone";  // images: or "projector"
+  std::string pool;                // text: mean (default) or cls; ViT: cls or mean (default: the model's)
+  bool frames = false;             // audio: every frame [n, frames, width] instead of the mean
+  nn::DType dtype = nn::DType::f32;
+};
+
+// What full fine-tuning of a file builds, decided before anything trains.
+struct FinetunePlan {
+  methods::MethodParams params;    // the encoder; num_classes set by the caller
+  std::string method;              // the registry row trained ("supervised", "text-supervised")
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();  // kept in the model file beside the params
+  CheckpointExtras extras;         // text: the tokenizer
+  ModelInput input;
+  FeatureSpec features;            // what the head reads (text: --pool)
+  BatchPlan batches;               // rows, targets and seed are set by the caller
+  double lr = 0, weight_decay = 0;
+  double layer_decay = 0;          // > 0: MAE's layer-wise decay (ViT) instead of backbone_lr_scale
+  nlohmann::ordered_json report = nlohmann::ordered_json::object();  // the modality's own choices, for the report
+};
+
+class Modality {
+ public:
+  virtual ~Modality() = default;
+  virtual io::Modality kind() const = 0;
+  // What a row is, plural, for progress lines: "images", "sequences", "clips".
+  virtual const char* unit() const = 0;
+
+  // ---- Data
+  // The training batches of `in` under `plan` (the lead's ssl-pretrain calls
+  // this too: its batch-source branches become one line).
+  virtual std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const = 0;
+  // Rows `rows` (ascending, distinct) of `in` as one inference batch.
+  virtual methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows,
+                              const ModelInput& input) const = 0;
+  // Most rows an inference batch holds (attention and audio memory grow with it).
+  virtual int max_inference_batch() const = 0;
+
+  // ---- Models
+  // The model-vs-file check (ssl-embed, ssl-finetune --model and full):
+  // the same modality was checked by the caller; channels, tokenizer,
+  // sequence length, sample rate and frame count here. Usage error naming
+  // both files, or Error naming the data file.
+  virtual void check_input(const TrainedModel& t, const std::string& model_path, const io::DataReader& in) const = 0;
+  // Checks `s` against the model (UsageError naming the option and why) and
+  // applies what it sets on the encoder (a ViT's pooling); fills defaults.
+  virtual void prepare_features(methods::Method& m, FeatureSpec& s, const std::string& model_path) const = 0;
+  // The pooled features [n, width] of a batch (audio --frames: [n, frames,
+  // width]); `valid_frames` receives each clip's real frames with --frames.
+  virtual nn::Var features(methods::Method& m, const methods::Batch& b, const FeatureSpec& s,
+                           std::vector<int32_t>* valid_frames = nullptr) const = 0;
+  // The name of those features as ssl-embed records them ("backbone",
+  // "backbone-cls", "pool-mean"): files embedded apart must agree on it.
+  virtual std::string feature_name(methods::Method& m, const FeatureSpec& s) const = 0;
+  // The features a probe scores without a model, and the flag asking for
+  // them ("--raw-pixels", "--log-mel"; empty: none).
+  virtual const char* baseline_flag() const = 0;
+  virtual eval::Features baseline_features(const io::DataReader& in) const = 0;
+
+  // ---- Full fine-tuning
+  // The encoder (from --model, or --arch from scratch), its checks against
+  // both files, the options that apply (UsageError naming any that do not,
+  // and why) and the defaults of this modality.
+  virtual FinetunePlan plan_finetune(const FullFinetuneOptions& o, const io::DataReader& train,
+                                     const io::DataReader& test) const = 0;
+  // The pretrained encoder's weights into a freshly made `m`.
+  virtual void load_encoder(methods::Method& m, const std::string& model_path) const = 0;
+  // The optimizer's groups: the encoder slower than the new head ("head.").
+  virtual std::vector<nn::ParamGroup> finetune_groups(methods::Method& m, const FinetunePlan& p,
+                                                      double backbone_lr_scale) const = 0;
+};
+
+// The implementation of a modality; Error for one no step after the import
+// handles (embeddings files).
+const Modality& modality_for(io::Modality m);
+
+// What a model file encodes, from its config: its "modality" when it says
+// so, else what its encoder ("arch") encodes. An unknown one is an Error
+// naming `path`: never a silent default.
+io::Modality model_modality(const nlohmann::ordered_json& config, const std::string& path);
+
+// Full fine-tuning's head loss: cross-entropy of the classifier's logits on
+// the features the plan names (the method's own loss for its defaults).
+nn::Var head_loss(const Modality& mod, methods::Method& m, const methods::Batch& b, const FeatureSpec& s);
+
+// The encoder's features of every row of `in`, `batch` rows at a time
+// (at most the modality's max_inference_batch), without a tape, optionally
+// l2-normalised: fn(features [n, D] f32, first row, n); audio frames come
+// flattened [n, frames * width] with `frames_per_clip` set.
+void for_each_feature(const Modality& mod, methods::Method& m, const io::DataReader& in, const ModelInput& input,
+                      const FeatureSpec& s, bool normalize, int batch,
+                      const std::function<void(const nn::Tensor&, int64_t, int64_t)>& fn,
+                      int64_t* frames_per_clip = nullptr, std::vector<int32_t>* valid_frames = nullptr);
+
+// The classifier's class for every row of `in`.
+std::vector<int32_t> predict_classes(const Modality& mod, methods::Method& m, const io::DataReader& in,
+                                     const ModelInput& input, const FeatureSpec& s);
+
+// Shared pieces of the implementations.
+namespace modality_detail {
+// A batch source class (ImageBatches, TokenBatches, AudioBatches) as a BatchSource.
+template <class Source>
+class SourceOf : public BatchSource {
+ public:
+  template <class Spec>
+  SourceOf(const io::DataReader& in, Spec spec) : s_(in, std::move(spec)) {}
+  methods::Batch next() override { return s_.next(); }
+  int64_t steps_per_epoch() const override { return s_.steps_per_epoch(); }
+  double busy_seconds() const override { return s_.busy_seconds(); }
+
+ private:
+  Source s_;
+};
+// Rows `rows` of dataset `name` into out: one read of the range when they
+// are consecutive, else one read of the set.
+template <class T>
+void read_rows(const io::DataReader& in, const std::string& name, const std::vector<size_t>& rows, T* out) {
+  if (!rows.empty() && rows.back() - rows.front() + 1 == rows.size())
+    in.read<T>(name, rows.front(), rows.size(), out);
+  else
+    in.read_at<T>(name, rows, out);
+}
+// The head's groups ("head." parameters: weights decayed, biases not).
+void add_head_groups(methods::Method& m, double weight_decay, std::vector<nn::ParamGroup>& groups);
+// The run's batch count a step: --batch when given, else `default_batch`,
+// at most the labelled rows.
+int finetune_batch(const FullFinetuneOptions& o, int default_batch, size_t rows);
+// A from-scratch encoder's --arch: checked against the file when given,
+// else the modality's default.
+std::string scratch_arch(const FullFinetuneOptions& o, const std::string& modality, const std::string& fallback,
+                         const io::DataReader& train);
+// UsageError for a fine-tuning option given that this modality does not
+// use: "--recipe augments training images; t.h5 is a text file".
+void refuse_option(const FullFinetuneOptions& o, const std::string& flag, const std::string& why);
+}  // namespace modality_detail
+
+}  // namespace sslkit::train

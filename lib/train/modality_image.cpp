@@ -1,0 +1,176 @@
+// Images after the import: augmented views (ImageBatches), pixels
+// normalised as the model was trained, any image encoder's backbone or
+// projector features, raw pixels as the probe's baseline, and full
+// fine-tuning with a lower backbone rate (a ViT: MAE's layer-wise decay).
+#include <tuple>
+
+#include "augment/recipe.hpp"
+#include "core/error.hpp"
+#include "models/encoders.hpp"
+#include "models/vit.hpp"
+#include "train/finetune.hpp"
+#include "train/image_batches.hpp"
+#include "train/modality.hpp"
+
+namespace sslkit::train {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using namespace modality_detail;
+
+class ImageModality : public Modality {
+ public:
+  io::Modality kind() const override { return io::Modality::image; }
+  const char* unit() const override { return "images"; }
+
+  std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
+    const json& c = plan.config;
+    const double strength = c.value("strength", 1.0);
+    ImageBatchSpec spec;
+    spec.batch = plan.batch;
+    spec.seed = plan.seed;
+    spec.mean = c.at("normalize").at("mean");
+    spec.stdev = c.at("normalize").at("std");
+    spec.views = c.value("views", plan.method ? plan.method->views : 1);
+    spec.view_size = c.value("view_size", 0);
+    spec.global_views = c.value("global_views", 0);
+    if (spec.global_views > 0) spec.global_recipe = augment::make_recipe(c.at("global_recipe"), strength);
+    spec.rotation = plan.method && plan.method->rotation;
+    spec.recipe = augment::make_recipe(c.at("recipe"), strength);
+    spec.rows = plan.rows;
+    spec.targets = plan.targets;
+    spec.first_step = plan.first_step;
+    spec.dtype = plan.dtype;
+    spec.patch_ratio = plan.method ? plan.method->mask_ratio : 0;
+    spec.patch = static_cast<int>(plan.params.patch);
+    return std::make_unique<SourceOf<ImageBatches>>(in, std::move(spec));
+  }
+
+  methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {
+    const auto info = in.info("/images");
+    const int64_t n = static_cast<int64_t>(rows.size()), H = info.shape[1], W = info.shape[2], C = info.shape[3];
+    std::vector<uint8_t> px(static_cast<size_t>(n * H * W * C));
+    read_rows<uint8_t>(in, "/images", rows, px.data());
+    methods::Batch b;
+    b.views.emplace_back(normalize_images(px.data(), n, H, W, C, input.mean, input.stdev).to(input.dtype));
+    return b;
+  }
+  int max_inference_batch() const override { return 1 << 30; }
+
+  void check_input(const TrainedModel& t, const std::string&, const io::DataReader& in) const override {
+    check_image_input(in, t.in_channels);
+  }
+
+  void prepare_features(methods::Method& m, FeatureSpec& s, const std::string& model_path) const override {
+    if (s.frames) throw UsageError("--frames gives one embedding per audio frame; " + model_path + " is not an audio model");
+    if (!s.pool.empty()) models::set_vit_pool(m.encoder(), s.pool, model_path);
+  }
+
+  nn::Var features(methods::Method& m, const methods::Batch& b, const FeatureSpec& s,
+                   std::vector<int32_t>*) const override {
+    nn::Var f = m.encoder().forward(b.views.at(0));
+    return s.layer == "projector" ? m.project(f) : f;
+  }
+
+  std::string feature_name(methods::Method& m, const FeatureSpec& s) const override {
+    // What a ViT pools over is part of what its features are; a
+    // convolutional encoder has nothing to choose.
+    const auto* vit = dynamic_cast<const models::ViT*>(&m.encoder());
+    return vit ? s.layer + "-" + vit->pool() : s.layer;
+  }
+
+  const char* baseline_flag() const override { return "--raw-pixels"; }
+  eval::Features baseline_features(const io::DataReader& in) const override {
+    return eval::load_features(in, /*raw_pixels=*/true, /*log_mel=*/false);
+  }
+
+  FinetunePlan plan_finetune(const FullFinetuneOptions& o, const io::DataReader& tr,
+                             const io::DataReader& te) const override {
+    const eval::FinetuneOptions& r = o.report;
+    FinetunePlan p;
+    p.method = "supervised";
+    methods::MethodParams& mp = p.params;
+    if (!r.model.empty()) {
+      TrainedModel t = load_trained_model(r.model);
+      check_model_input(t, r.model, tr);
+      p.config = json::parse(t.config);
+      const methods::MethodParams from = methods::read_params(p.config);
+      mp.arch = t.arch;
+      mp.in_channels = t.in_channels;
+      mp.patch = from.patch;  // a ViT keeps its patches and pooling
+      mp.pool = from.pool;
+      p.input.mean = t.mean;
+      p.input.stdev = t.stdev;
+    } else {
+      if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
+      models::check_arch_modality(o.arch, "image", tr.name());
+      mp.arch = o.arch;
+      mp.in_channels = tr.info("/images").shape[3];
+      std::tie(p.input.mean, p.input.stdev) = pixel_stats(tr);
+      p.config = {{"normalize", {{"mean", p.input.mean}, {"std", p.input.stdev}}}};
+    }
+    check_image_input(tr, mp.in_channels);
+    check_image_input(te, mp.in_channels);
+
+    const bool vit = models::is_vit_arch(mp.arch);
+    if (!vit && o.given.count("--layer-decay"))
+      throw UsageError("--layer-decay goes with ViT encoders; " + mp.arch + " has --backbone-lr-scale");
+    if (vit && o.given.count("--backbone-lr-scale"))
+      throw UsageError("a ViT's backbone learns by --layer-decay (MAE's layer-wise decay), not --backbone-lr-scale");
+    if (!vit && o.given.count("--pool")) throw UsageError("--pool goes with ViT encoders; " + mp.arch + " is convolutional");
+    // A ViT: MAE's fine-tuning recipe unless told (weight decay 0.05, layer
+    // decay 0.75 for pretrained weights, none from scratch), the model's own
+    // pooling and AdamW at 3e-3 (measured: docs/methods.md).
+    if (vit && !o.pool.empty()) mp.pool = o.pool;
+    p.lr = vit && !o.given.count("--lr") ? 3e-3 : o.lr;
+    p.weight_decay = vit && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay;
+    if (vit) {
+      p.layer_decay = o.given.count("--layer-decay") || !r.model.empty() ? o.layer_decay : 1.0;
+      p.report["layer_decay"] = p.layer_decay;
+      p.report["pool"] = mp.pool;
+    } else {
+      p.report["backbone_lr_scale"] = o.backbone_lr_scale;
+    }
+    p.report["recipe"] = o.recipe;
+    // One augmented view of each image, its label the target; the last
+    // partial batch is dropped (batchnorm on a handful of rows is noise)
+    // unless the labelled set is smaller than one batch.
+    p.batches.config = {{"normalize", {{"mean", p.input.mean}, {"std", p.input.stdev}}},
+                        {"views", 1},
+                        {"recipe", o.recipe},
+                        {"strength", 1.0}};
+    p.batches.batch = o.batch;
+    return p;
+  }
+
+  void load_encoder(methods::Method& m, const std::string& model_path) const override {
+    load_checkpoint_part(model_path, "encoder.", m.encoder());
+  }
+
+  std::vector<nn::ParamGroup> finetune_groups(methods::Method& m, const FinetunePlan& p,
+                                              double backbone_lr_scale) const override {
+    // The backbone moves slower than the new head (measured at 1 % labels:
+    // head and backbone both at 1e-3 gave 0.739, the head at 1e-2 with the
+    // backbone at 1e-3 0.800); a ViT's layers slow down with depth from the
+    // head instead.
+    std::vector<nn::ParamGroup> groups;
+    if (p.layer_decay > 0) {
+      groups = models::vit_layer_groups(m.encoder(), p.weight_decay, p.layer_decay);
+    } else {
+      groups = nn::decay_groups(m.encoder(), p.weight_decay);
+      for (auto& g : groups) g.lr_scale = backbone_lr_scale;
+    }
+    add_head_groups(m, p.weight_decay, groups);
+    return groups;
+  }
+};
+
+}  // namespace
+
+const Modality& image_modality() {
+  static const ImageModality m;
+  return m;
+}
+
+}  // namespace sslkit::train

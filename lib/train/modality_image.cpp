@@ -37,7 +37,8 @@ class ImageModality : public Modality {
     spec.global_views = c.value("global_views", 0);
     if (spec.global_views > 0) spec.global_recipe = augment::make_recipe(c.at("global_recipe"), strength);
     spec.rotation = plan.method && plan.method->rotation;
-    spec.recipe = augment::make_recipe(c.at("recipe"), strength);
+    // A file of ssl-augment's views is used as it is: no recipe.
+    if (c.contains("recipe")) spec.recipe = augment::make_recipe(c.at("recipe"), strength);
     spec.rows = plan.rows;
     spec.targets = plan.targets;
     spec.first_step = plan.first_step;

@@ -117,7 +117,7 @@ TEST_CASE("image modality: pretraining batches follow the method - views - rotat
   plan.method = &methods::method_info("simclr");
   CHECK(mod.batches(in, plan)->next().views.size() == 2);
   plan.method = &methods::method_info("rotation");
-  plan.config["recipe"] = plan.method->recipe;  // its rotations are the targets
+  plan.config["recipe"] = *plan.method->defaults.recipe;  // its rotations are the targets
   const methods::Batch r = mod.batches(in, plan)->next();
   REQUIRE(r.pretext.size() == 8);
   CHECK(std::all_of(r.pretext.begin(), r.pretext.end(), [](int32_t t) { return t >= 0 && t < 4; }));

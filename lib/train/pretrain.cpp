@@ -3,47 +3,31 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <random>
-#include <numeric>
-#include <thread>
 
-#include "augment/recipe.hpp"
 #include "nn/profile.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/progress.hpp"
 #include "io/data_file.hpp"
 #include "io/files.hpp"
 #include "io/log_file.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
-#include "models/encoders.hpp"
-#include "models/text_encoder.hpp"
-#include "models/vit.hpp"
-#include "models/w2v.hpp"
-#include "augment/audio_ops.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
 #include "train/held_out_text.hpp"
+#include "train/modality.hpp"
 #include "train/pretrain_config.hpp"
 #include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
-#include "train/image_batches.hpp"
 #include "train/reconstruct.hpp"
-#include "train/masked_eval.hpp"
-#include "train/sequence_batches.hpp"
 #include "train/text_lengths.hpp"
-#include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
-#include "io/same_kind.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -88,67 +72,6 @@ json data_shape(const io::DataReader& in) {
   return in.info(in.has("/images") ? "/images" : "/views").shape;
 }
 
-// The batch source of the file's modality; the trainer sees only batches.
-struct BatchSource {
-  std::function<methods::Batch()> next;
-  int64_t steps_per_epoch = 0;
-  std::function<double()> busy_seconds;  // of batch preparation
-  std::shared_ptr<void> owner;
-};
-
-template <class Batches, class Spec>
-BatchSource source_of(const io::DataReader& in, const Spec& spec) {
-  auto b = std::make_shared<Batches>(in, spec);
-  return {[b] { return b->next(); }, b->steps_per_epoch(), [b] { return b->busy_seconds(); }, b};
-}
-
-BatchSource training_batches(const io::DataReader& in, const json& config, const methods::MethodInfo& info,
-                             const methods::MethodParams& mp, nn::DType dt, int64_t first_step,
-                             const std::vector<size_t>& rows) {
-  const int batch = config["batch"];
-  const uint64_t seed = config["seed"];
-  if (in.modality() == io::Modality::audio) {
-    const models::W2VShape shape = models::w2v_shape(mp.arch);
-    SequenceBatchSpec spec;
-    spec.batch = batch;
-    spec.seed = seed;
-    spec.dtype = dt;
-    spec.frames = models::w2v_frames(shape, data_shape(in)[1].get<int64_t>());
-    spec.frames_of = [shape](int64_t n) { return models::w2v_frames(shape, n); };
-    spec.audio_views = info.views;
-    if (info.views > 0) spec.audio_recipe = augment::make_audio_recipe(config["recipe"]);
-    spec.first_step = first_step;
-    return source_of<AudioBatches>(in, spec);
-  }
-  if (in.modality() == io::Modality::text) {
-    SequenceBatchSpec spec;
-    spec.batch = batch;
-    spec.seed = seed;
-    spec.dtype = dt;
-    spec.rows = rows;
-    spec.first_step = first_step;
-    return source_of<TokenBatches>(in, spec);
-  }
-  ImageBatchSpec spec;
-  spec.batch = batch;
-  spec.seed = seed;
-  spec.mean = config["normalize"]["mean"];
-  spec.stdev = config["normalize"]["std"];
-  spec.views = config.value("views", info.views);
-  spec.view_size = config.value("view_size", 0);
-  spec.global_views = config.value("global_views", 0);
-  const double strength = config.value("strength", 0.5);  // the simclr recipe's only
-  if (spec.global_views > 0) spec.global_recipe = augment::make_recipe(config["global_recipe"], strength);
-  spec.rotation = info.rotation;
-  // A file of ssl-augment's views is trained on as it is: no recipe.
-  if (config.contains("recipe")) spec.recipe = augment::make_recipe(config["recipe"], strength);
-  spec.first_step = first_step;
-  spec.dtype = dt;
-  spec.patch_ratio = info.mask_ratio;
-  spec.patch = static_cast<int>(mp.patch);
-  return source_of<ImageBatches>(in, spec);
-}
-
 // One pretraining run: what the resolved configuration says, built, with
 // the hooks around the trainer each added by one function.
 class PretrainRun {
@@ -177,7 +100,7 @@ class PretrainRun {
   std::unique_ptr<nn::Optimizer> opt_;
   CheckpointExtras extras_;
   std::unique_ptr<HeldOutText> held_;
-  BatchSource batches_;
+  std::unique_ptr<BatchSource> batches_;  // of the file's modality: the trainer sees only batches
   std::vector<std::string> history_;
   TrainLoop loop_;
   std::optional<io::LogFile> log_;
@@ -228,8 +151,16 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     extras_.tokenizer = data::Tokenizer::read_from(in).bytes();
   }
-  batches_ = training_batches(in, config_, *info_, mp_, dt_, extras_.step,
-                              held_ ? held_->train_rows() : std::vector<size_t>{});
+  BatchPlan batch_plan;
+  batch_plan.batch = config_["batch"];
+  batch_plan.seed = seed;
+  batch_plan.dtype = dt_;
+  batch_plan.first_step = extras_.step;
+  if (held_) batch_plan.rows = held_->train_rows();
+  batch_plan.config = config_;
+  batch_plan.params = mp_;
+  batch_plan.method = info_;
+  batches_ = modality_for(in.modality()).batches(in, batch_plan);
   history_ = [&] {
     std::lock_guard<std::mutex> l(io::hdf5_mutex());
     auto h = in.history();
@@ -241,8 +172,8 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   const double budget = config_["time_budget"];
   loop_.optimizer = opt_.get();
   loop_.schedule = {config_["lr"], config_["warmup"]};
-  loop_.budget.total_steps = epochs > 0 ? epochs * batches_.steps_per_epoch
-                                        : (budget > 0 ? 0 : kDefaultEpochs * batches_.steps_per_epoch);
+  const int64_t steps_per_epoch = batches_->steps_per_epoch();
+  loop_.budget.total_steps = epochs > 0 ? epochs * steps_per_epoch : (budget > 0 ? 0 : kDefaultEpochs * steps_per_epoch);
   loop_.budget.seconds = budget;
   loop_.budget.seconds_done = extras_.seconds;
   loop_.budget.max_steps = run_["--max-steps"];
@@ -250,7 +181,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   loop_.progress = "pretrain " + std::string(info_->name);
   loop_.subject = request.output;
   loop_.data = in.name();
-  loop_.next_batch = batches_.next;
+  loop_.next_batch = [this] { return batches_->next(); };
   loop_.loss = [this](const methods::Batch& b) { return method_->loss(b); };
   loop_.after_step.push_back([this](const StepReport& r) { method_->after_step(r.fraction); });
   loop_.after_step.push_back([this](const StepReport& r) {
@@ -403,7 +334,7 @@ void PretrainRun::save(int64_t step, double seconds) {
   x.config = config_.dump();
   x.optimizer = opt_->state();
   x.step = step;
-  x.epoch = step / batches_.steps_per_epoch;
+  x.epoch = step / batches_->steps_per_epoch();
   x.seconds = seconds;
   x.history = history_;
   std::lock_guard<std::mutex> l(io::hdf5_mutex());
@@ -422,7 +353,7 @@ void PretrainRun::train_and_save() {
   std::snprintf(line, sizeof line,
                 "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",
                 static_cast<long long>(r.step - extras_.step), r.seconds - extras_.seconds, 100 * r.wait_fraction,
-                100 * batches_.busy_seconds() / std::max(1e-9, r.seconds - extras_.seconds));
+                100 * batches_->busy_seconds() / std::max(1e-9, r.seconds - extras_.seconds));
   note(line);
   // SSLKIT_PROFILE=1: where the steps went, op by op.
   if (nn::profile_enabled())

@@ -37,7 +37,7 @@ and examples/pytorch/*.py, with D the backbone's width (128 convnet-s, 512 resne
 Monitor: every --monitor-every steps and once at the end, kNN accuracy of the frozen backbone (eval mode,
   the training precision) on all of --test, the first 10,000 training images as the bank, with lightly's
   knn_predict on L2-normalised features: k=200, T=0.1 (monitor_knn) and k=20, T=0.07 (monitor_knn20).
-  Timing as ssl-pretrain's --monitor (lib/train/pretrain.cpp): the periodic scores run in an after-step hook
+  Timing as ssl-pretrain's --monitor (lib/apps/pretrain.cpp): the periodic scores run in an after-step hook
   inside the timed loop, so they count against the budget; the final score runs after the budget, outside it.
   (sslkit's bank is a seeded random choice of 10,000 training rows, not the first 10,000.)
 --features-out PREFIX: the backbone's features (eval mode, fp32) of the train and test files as SSL-HDF5

@@ -1,6 +1,6 @@
 // ssl-embed: runs a trained encoder over an image, text or audio file and writes embeddings.
 #include "cli/tool.hpp"
-#include "train/embed.hpp"
+#include "apps/embed.hpp"
 
 using namespace sslkit;
 

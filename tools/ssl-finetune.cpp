@@ -5,9 +5,9 @@
 #include "cli/tool.hpp"
 #include "models/encoders.hpp"
 #include "eval/probe.hpp"
-#include "train/embed.hpp"
-#include "train/finetune.hpp"
-#include "train/run_probe.hpp"
+#include "apps/embed.hpp"
+#include "apps/finetune.hpp"
+#include "apps/run_probe.hpp"
 
 using namespace sslkit;
 

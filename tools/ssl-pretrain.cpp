@@ -4,8 +4,8 @@
 #include "cli/option_table.hpp"
 #include "cli/tool.hpp"
 #include "methods/registry.hpp"
-#include "train/pretrain.hpp"
-#include "train/pretrain_config.hpp"
+#include "apps/pretrain.hpp"
+#include "apps/pretrain_config.hpp"
 
 using namespace sslkit;
 

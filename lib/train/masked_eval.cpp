@@ -7,7 +7,7 @@
 #include "data/tokenizer.hpp"
 #include "mask/schemes.hpp"
 #include "nn/var.hpp"
-#include "train/sequence_batches.hpp"
+#include "batches/sequence_batches.hpp"
 
 namespace sslkit::train {
 

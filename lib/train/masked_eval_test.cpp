@@ -15,7 +15,7 @@
 #include "methods/method.hpp"
 #include "nn/engine.hpp"
 #include "train/masked_eval.hpp"
-#include "train/sequence_batches.hpp"
+#include "batches/sequence_batches.hpp"
 
 using namespace sslkit;
 

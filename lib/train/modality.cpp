@@ -5,7 +5,7 @@
 #include "core/error.hpp"
 #include "models/encoders.hpp"
 #include "nn/ops.hpp"
-#include "train/finetune.hpp"
+#include "train/finetune_options.hpp"
 
 namespace sslkit::train {
 

@@ -8,9 +8,9 @@
 #include "data/finite_clips.hpp"
 #include "models/encoders.hpp"
 #include "models/w2v.hpp"
-#include "train/finetune.hpp"
+#include "train/finetune_options.hpp"
 #include "train/modality.hpp"
-#include "train/sequence_batches.hpp"
+#include "batches/sequence_batches.hpp"
 
 namespace sslkit::train {
 

@@ -5,7 +5,7 @@
 #include "data/import.hpp"
 #include "io/test_util.hpp"
 #include "nn/engine.hpp"
-#include "train/finetune.hpp"
+#include "train/finetune_options.hpp"
 #include "models/w2v.hpp"
 #include "train/modality.hpp"
 

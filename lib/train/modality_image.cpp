@@ -8,8 +8,8 @@
 #include "core/error.hpp"
 #include "models/encoders.hpp"
 #include "models/vit.hpp"
-#include "train/finetune.hpp"
-#include "train/image_batches.hpp"
+#include "train/finetune_options.hpp"
+#include "batches/image_batches.hpp"
 #include "train/modality.hpp"
 
 namespace sslkit::train {

@@ -6,10 +6,10 @@
 #include "data/text_source.hpp"
 #include "data/tokenizer.hpp"
 #include "models/encoders.hpp"
-#include "train/finetune.hpp"
+#include "train/finetune_options.hpp"
 #include "train/modality.hpp"
-#include "train/sequence_batches.hpp"
-#include "train/text_lengths.hpp"
+#include "batches/sequence_batches.hpp"
+#include "batches/text_lengths.hpp"
 
 namespace sslkit::train {
 

@@ -5,7 +5,7 @@
 #include "core/rng.hpp"
 #include "data/tokenizer.hpp"
 #include "nn/engine.hpp"
-#include "train/finetune.hpp"
+#include "train/finetune_options.hpp"
 #include "train/modality.hpp"
 #include "train/test_util.hpp"
 

@@ -10,7 +10,7 @@
 #include "io/picture.hpp"
 #include "methods/registry.hpp"
 #include "nn/engine.hpp"
-#include "train/image_batches.hpp"
+#include "batches/image_batches.hpp"
 #include "train/trained_model.hpp"
 
 namespace sslkit::train {

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "train/pretrain_config.hpp"
+#include "apps/pretrain_config.hpp"
 
 using namespace sslkit;
 using json = nlohmann::ordered_json;

@@ -12,8 +12,8 @@
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
-#include "train/epoch_order.hpp"
-#include "train/prefetcher.hpp"
+#include "batches/epoch_order.hpp"
+#include "batches/prefetcher.hpp"
 
 namespace sslkit::train {
 

@@ -1,4 +1,4 @@
-#include "train/finetune.hpp"
+#include "apps/finetune.hpp"
 
 #include <nlohmann/json.hpp>
 

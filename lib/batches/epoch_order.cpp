@@ -1,4 +1,4 @@
-#include "train/epoch_order.hpp"
+#include "batches/epoch_order.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "train/pretrain.hpp"
+#include "apps/pretrain.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,11 +22,11 @@
 #include "train/checkpoint.hpp"
 #include "train/held_out_text.hpp"
 #include "train/modality.hpp"
-#include "train/pretrain_config.hpp"
+#include "apps/pretrain_config.hpp"
 #include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
 #include "train/reconstruct.hpp"
-#include "train/text_lengths.hpp"
+#include "batches/text_lengths.hpp"
 #include "data/tokenizer.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"

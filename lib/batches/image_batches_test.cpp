@@ -9,7 +9,7 @@
 #include "io/data_file.hpp"
 #include "io/test_util.hpp"
 #include "nn/engine.hpp"
-#include "train/image_batches.hpp"
+#include "batches/image_batches.hpp"
 
 using namespace sslkit;
 

@@ -8,7 +8,7 @@
 #include "io/data_file.hpp"
 #include "io/test_util.hpp"
 #include "train/test_util.hpp"
-#include "train/sequence_batches.hpp"
+#include "batches/sequence_batches.hpp"
 #include "models/w2v.hpp"
 #include "augment/audio_ops.hpp"
 

@@ -1,11 +1,6 @@
-// ssl-finetune --mode full: the whole encoder trained with a new linear
-// head on labelled images, text or audio (a lower learning rate for the
-// pretrained backbone), or the same encoder from random weights as the
-// supervised baseline; evaluated on a test file and written as a model file
-// ("supervised", "text-supervised") that ssl-embed and ssl-finetune read
-// like any other. One path for every modality: what differs is the
-// modality's (train/modality.hpp), which also refuses the options that do
-// not apply to it.
+// What ssl-finetune --mode full is asked: the tool's options, read by the
+// run (apps/finetune) and by each modality's plan of it (train/modality),
+// which takes its defaults and refuses what does not apply.
 #pragma once
 #include <set>
 #include <string>
@@ -28,7 +23,5 @@ struct FullFinetuneOptions {
   std::string command_line;
   std::set<std::string> given;     // options given on the command line ("--batch"): text has its own defaults
 };
-
-eval::Metrics run_full_finetune(const FullFinetuneOptions& opts);
 
 }  // namespace sslkit::train

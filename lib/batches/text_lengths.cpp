@@ -1,4 +1,4 @@
-#include "train/text_lengths.hpp"
+#include "batches/text_lengths.hpp"
 
 #include <unistd.h>
 

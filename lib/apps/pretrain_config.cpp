@@ -1,4 +1,4 @@
-#include "train/pretrain_config.hpp"
+#include "apps/pretrain_config.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 #include "io/data_file.hpp"
 #include "models/encoders.hpp"
 #include "models/vit.hpp"
-#include "train/text_lengths.hpp"
+#include "batches/text_lengths.hpp"
 #include "train/trainer.hpp"
 
 namespace sslkit::train {

@@ -1,4 +1,4 @@
-#include "train/embed.hpp"
+#include "apps/embed.hpp"
 
 #include <nlohmann/json.hpp>
 

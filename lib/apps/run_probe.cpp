@@ -1,4 +1,4 @@
-#include "train/run_probe.hpp"
+#include "apps/run_probe.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "nn/ops.hpp"
 #include "nn/optim.hpp"
 #include "io/same_kind.hpp"
-#include "train/embed.hpp"
+#include "apps/embed.hpp"
 #include "train/modality.hpp"
 #include "train/trained_model.hpp"
 #include "train/trainer.hpp"

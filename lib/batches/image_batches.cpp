@@ -1,4 +1,4 @@
-#include "train/image_batches.hpp"
+#include "batches/image_batches.hpp"
 
 #include <opencv2/core.hpp>
 

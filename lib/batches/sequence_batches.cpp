@@ -1,4 +1,4 @@
-#include "train/sequence_batches.hpp"
+#include "batches/sequence_batches.hpp"
 
 #include <algorithm>
 #include <numeric>

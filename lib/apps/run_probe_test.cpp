@@ -6,7 +6,7 @@
 
 #include "core/rng.hpp"
 #include "nn/engine.hpp"
-#include "train/run_probe.hpp"
+#include "apps/run_probe.hpp"
 
 using namespace sslkit;
 

@@ -48,7 +48,7 @@ TEST_CASE("w2v: waveforms standardised over each clip's real samples - padding s
 TEST_CASE("w2v: clip features are the mean of the real frames - what lies past a clip's end reaches nothing") {
   init_engine();
   Rng rng(2);
-  models::W2VEncoder e("w2v-tiny", rng);
+  models::W2VEncoder e(models::parse_arch("w2v-tiny"), rng);
   e.set_training(false);
   NoGrad ng;
   const int64_t T = 4000, F = models::w2v_frames(e.shape(), T);
@@ -92,7 +92,7 @@ TEST_CASE("w2v: the positional convolution (grouped - same padding) has finite-d
 TEST_CASE("w2v: context gradients reach the features and the mask embedding") {
   init_engine();
   Rng rng(4);
-  models::W2VEncoder e("w2v-tiny", rng);
+  models::W2VEncoder e(models::parse_arch("w2v-tiny"), rng);
   const Var x(random_tensor({1, 6, 32}, 7), true);
   const std::vector<uint8_t> mask{0, 1, 1, 0, 0, 0};
   Var out = sum(e.context(x, mask, {0, 0, 0, 0, 0, 1}));

@@ -82,8 +82,15 @@ std::unique_ptr<Method> make_method(const std::string& name, const MethodParams&
   return method_info(name).make(p, rng);
 }
 
+models::EncoderShape encoder_shape(const MethodParams& p) {
+  models::EncoderShape s = p.encoder ? *p.encoder : models::parse_arch(p.arch);
+  if (s.kind == models::EncoderKind::vit) s.patch = p.patch;
+  return s;
+}
+
 void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["arch"] = p.arch;
+  c["encoder"] = models::to_json(encoder_shape(p));
   c["in_channels"] = p.in_channels;
   c["temperature"] = p.temperature;
   c["queue"] = p.queue;
@@ -98,7 +105,7 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["pool"] = p.pool;
 }
 
-MethodParams read_params(const nlohmann::ordered_json& c) {
+MethodParams read_params(const nlohmann::ordered_json& c, const std::string& file) {
   MethodParams p;
   p.arch = c.value("arch", p.arch);
   p.in_channels = c.value("in_channels", p.in_channels);
@@ -113,6 +120,22 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
   p.norm_pix = c.value("norm_pix", p.norm_pix);
   p.patch = c.value("patch", p.patch);
   p.pool = c.value("pool", p.pool);
+  if (c.contains("encoder")) {
+    p.encoder = models::from_json(c["encoder"], file);
+    if (p.encoder->kind == models::EncoderKind::vit) {
+      if (c.contains("patch") && p.patch != p.encoder->patch)
+        throw Error(file, "/config patch " + std::to_string(p.patch) + " differs from encoder.patch " +
+                              std::to_string(p.encoder->patch));
+      p.patch = p.encoder->patch;
+    }
+  } else {
+    // A file from before shapes were data (release 0.1.0): its preset.
+    try {
+      p.encoder = encoder_shape(p);
+    } catch (const UsageError& e) {
+      throw Error(file, std::string("/config arch: ") + e.what());
+    }
+  }
   return p;
 }
 

@@ -35,7 +35,7 @@ TrainedModel load_trained_model(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
-  const methods::MethodParams mp = methods::read_params(config);
+  const methods::MethodParams mp = methods::read_params(config, path);
   Rng rng(0);
   t.method = methods::make_method(t.method_name, mp, rng);
   t.max_len = mp.max_len;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.add_option("--arch", o.arch,
                  "Encoder: convnet-s, convnet-m (twice as wide), resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4; mae's default) for images; "
                  "bert-tiny or bert-mini for text (the default there); w2v-mini or w2v-tiny for audio (the default there)")
-      ->check(CLI::IsMember(models::arch_names()));
+      ->check(CLI::Validator(models::arch_problem, "PRESET[:KEY=VALUE,...]"));
   app.add_option("--epochs", o.epochs, "Epochs (10 unless --time-budget is given; the two exclude each other)")->check(CLI::Range(0, 100000));
   app.add_option("--time-budget", o.time_budget, "Seconds of training instead of --epochs; the schedule follows the elapsed time")
       ->check(cli::non_negative());

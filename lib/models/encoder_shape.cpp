@@ -399,7 +399,9 @@ std::string arch_problem(const std::string& arch) {
     parse_arch(arch);
     return "";
   } catch (const UsageError& e) {
-    return e.what();
+    // CLI11 puts "--arch: " before it.
+    const std::string m = e.what();
+    return m.rfind("--arch ", 0) == 0 ? m.substr(7) : m;
   }
 }
 

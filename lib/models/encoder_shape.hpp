@@ -79,7 +79,8 @@ const std::vector<ArchPreset>& arch_presets();
 // of its numbers changed (keys: docs/tools.md; lists separated by '/').
 // UsageError naming the bad name, key or value.
 EncoderShape parse_arch(const std::string& arch);
-// "" when parse_arch(arch) succeeds, else its message (for CLI11's check()).
+// "" when parse_arch(arch) succeeds, else its message without the leading
+// "--arch " (for CLI11's check(), which names the option itself).
 std::string arch_problem(const std::string& arch);
 // The preset part of an --arch ("bert-mini" of "bert-mini:depth=2").
 std::string arch_preset_name(const std::string& arch);

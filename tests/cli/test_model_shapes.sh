@@ -69,11 +69,11 @@ check_eq "image: convnet embeddings" "$(npy_shape "$WORK/c.npy")" "(20, 16)"
 
 # Refusals: a bad key or value of --arch is a usage error naming it; a bad
 # shape in a model file is a data error naming the file and the key.
-expect_error 2 "--arch bert-mini:layers=2: 'layers' is not a key of a text encoder" "$WORK/x.h5" \
+expect_error 2 "error: --arch: bert-mini:layers=2: 'layers' is not a key of a text encoder" "$WORK/x.h5" \
   ssl-pretrain "$OLD/text.h5" --arch bert-mini:layers=2 $T -o "$WORK/x.h5"
-expect_error 2 "--arch vit-mini:heads=3: heads: 3 do not divide width 128" "$WORK/x.h5" \
+expect_error 2 "error: --arch: vit-mini:heads=3: heads: 3 do not divide width 128" "$WORK/x.h5" \
   ssl-pretrain "$OLD/images.h5" --method mae --arch vit-mini:heads=3 $T -o "$WORK/x.h5"
-expect_error 2 "--arch convnet-s:widths=8/x: widths=x is not an integer" "$WORK/x.h5" \
+expect_error 2 "error: --arch: convnet-s:widths=8/x: widths=x is not an integer" "$WORK/x.h5" \
   ssl-finetune "$OLD/images.h5" --eval "$OLD/images.h5" --mode full --arch convnet-s:widths=8/x -o "$WORK/x.h5"
 cp "$WORK/t.h5" "$WORK/bad.h5"
 set_conf "$WORK/bad.h5" 'c["encoder"]["heads"] = 3'

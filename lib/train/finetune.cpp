@@ -247,12 +247,13 @@ eval::Metrics run_audio_finetune(const FullFinetuneOptions& o, const io::DataRea
     TrainedModel t = load_trained_model(r.model);
     check_model_input(t, r.model, tr);
     mp.arch = t.arch;
+    mp.encoder = methods::read_params(json::parse(t.config), r.model).encoder;  // the model's whole shape
   } else {
     if (o.given.count("--arch")) models::check_arch_modality(o.arch, "audio", tr.name());
     mp.arch = o.given.count("--arch") ? o.arch : "w2v-mini";
   }
   for (const io::DataReader* f : {&tr, &te})
-    if (models::w2v_frames(models::w2v_shape(mp.arch), static_cast<int64_t>(f->info("/audio").shape[1])) < 1)
+    if (models::w2v_frames(methods::encoder_shape(mp), static_cast<int64_t>(f->info("/audio").shape[1])) < 1)
       throw Error(f->name(), "clips are shorter than one frame of the encoder (400 samples)");
   const std::vector<int32_t> ytr = tr.labels(), yte = te.labels();
   mp.num_classes = class_count(tr, te, ytr, yte);
@@ -304,7 +305,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     const methods::MethodParams from = methods::read_params(config);
     mp.arch = t.arch;
     mp.in_channels = t.in_channels;
-    mp.patch = from.patch;  // a ViT keeps its patches and pooling
+    mp.encoder = from.encoder;  // the model's whole shape; a ViT keeps its patches and pooling
+    mp.patch = from.patch;
     mp.pool = from.pool;
     mean = t.mean;
     stdev = t.stdev;

@@ -57,6 +57,10 @@ check_eq "audio: the shape in /config" "$(conf "$WORK/w.h5" '["encoder"]')" \
   '{"kind": "w2v", "conv": [{"channels": 16, "kernel": 10, "stride": 5}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}], "feature_norm": "group", "width": 64, "depth": 1, "heads": 2, "mlp": 256, "norm": "post", "eps": 1e-05, "position": "conv", "pos_kernel": 3, "pos_groups": 4}'
 ok ssl-embed "$WORK/w.h5" "$OLD/audio.h5" --threads 1 --format npy -o "$WORK/w.npy"
 check_eq "audio: embeddings" "$(npy_shape "$WORK/w.npy")" "(6, 64)"
+# Full fine-tuning builds the model's encoder from "encoder", not "arch".
+set_conf "$WORK/w.h5" 'c["arch"] = "w2v-tiny"'
+ok ssl-finetune "$OLD/audio.h5" --model "$WORK/w.h5" --eval "$OLD/audio.h5" --mode full --epochs 1 --threads 1
+ok ssl-finetune "$OLD/text.h5" --model "$WORK/t2.h5" --eval "$OLD/text.h5" --mode full --epochs 1 --threads 1
 ok ssl-pretrain "$OLD/images.h5" --method mae --arch vit-mini:width=32,depth=1,heads=2,norm=post,eps=1e-6 --patch 7 --batch 4 $T -o "$WORK/v.h5"
 check_eq "image: the ViT's shape in /config" "$(conf "$WORK/v.h5" '["encoder"]')" \
   '{"kind": "vit", "width": 32, "depth": 1, "heads": 2, "mlp": 128, "norm": "post", "eps": 1e-06, "position": "sincos", "patch": 7}'

@@ -66,6 +66,16 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return s;
 }
 
+// The keys --arch PRESET:key=value takes for a kind: the JSON's, but the
+// patch (--patch) and the extractor's layers as three lists.
+std::vector<std::string> arch_keys(EncoderKind kind) {
+  std::vector<std::string> out;
+  for (const auto& k : keys_of(kind))
+    if (k == "conv") out.insert(out.end(), {"conv_channels", "conv_kernels", "conv_strides"});
+    else if (k != "patch") out.push_back(k);
+  return out;
+}
+
 std::string num(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%g", v);
@@ -152,13 +162,15 @@ std::string arch_help(const std::string& modality) {
   std::string s = "Encoder: a preset";
   size_t width = 0;
   for (const auto& p : arch_presets()) width = std::max(width, p.name.size());
+  std::vector<std::string> keys;
   for (const auto& p : arch_presets()) {
     if (!modality.empty() && p.modality != modality) continue;
     s += "\n  " + p.name + std::string(width + 2 - p.name.size(), ' ') + p.description;
+    for (const auto& k : arch_keys(p.shape.kind))
+      if (k != "position" && std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   }
-  s += "\nor PRESET:key=value,... to change its numbers (e.g. bert-mini:depth=2,norm=post,eps=1e-12; "
-       "keys: widths, blocks, width, depth, heads, mlp, norm, eps, conv_channels, conv_kernels, conv_strides, "
-       "pos_kernel, pos_groups; lists separated by '/')";
+  s += "\nor PRESET:key=value,... to change its numbers (e.g. bert-mini:depth=2,norm=post,eps=1e-12; keys: " +
+       join(keys, ", ") + "; lists separated by '/')";
   return s;
 }
 
@@ -310,12 +322,7 @@ EncoderShape parse_arch(const std::string& arch) {
   EncoderShape s = preset->shape;
   if (name.size() == arch.size()) return s;
   const std::string where = "--arch " + arch + ": ";
-  std::vector<std::string> allowed = keys_of(s.kind);
-  allowed.erase(std::remove_if(allowed.begin(), allowed.end(),
-                               [](const std::string& k) { return k == "patch" || k == "conv"; }),
-                allowed.end());
-  if (s.kind == EncoderKind::w2v)
-    for (const char* k : {"conv_channels", "conv_kernels", "conv_strides"}) allowed.push_back(k);
+  const std::vector<std::string> allowed = arch_keys(s.kind);
 
   std::map<std::string, std::string> given;
   const std::string rest = arch.substr(name.size() + 1);

@@ -66,6 +66,8 @@ TEST_CASE("presets: names - modalities - the help - all from the one table") {
   const std::string text = arch_help("text"), all = arch_help();
   CHECK(text.find("bert-mini") != std::string::npos);
   CHECK(text.find("vit-tiny") == std::string::npos);
+  CHECK(text.find("widths") == std::string::npos);  // only the keys of text shapes
+  CHECK(text.find("keys: width, depth, heads, mlp, norm, eps;") != std::string::npos);
   for (const auto& p : arch_presets()) {
     CHECK(all.find("\n  " + p.name + " ") != std::string::npos);
     CHECK(all.find(p.description) != std::string::npos);

@@ -305,8 +305,8 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
     const methods::MethodParams from = methods::read_params(config);
     mp.arch = t.arch;
     mp.in_channels = t.in_channels;
-    mp.encoder = from.encoder;  // the model's whole shape; a ViT keeps its patches and pooling
-    mp.patch = from.patch;
+    mp.encoder = from.encoder;  // the model's whole shape
+    mp.patch = from.patch;  // a ViT keeps its patches and pooling
     mp.pool = from.pool;
     mean = t.mean;
     stdev = t.stdev;

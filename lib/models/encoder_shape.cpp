@@ -210,7 +210,7 @@ std::string shape_problem(const EncoderShape& s) {
     for (const auto& c : s.conv)
       if (c.channels != s.conv[0].channels) return "conv: every layer as wide as the first (its group norm)";
     if (s.feature_norm != "group") return "feature_norm: only group (after the first conv layer), not '" + s.feature_norm + "'";
-    if (s.pos_kernel < 1 || s.pos_kernel % 2 == 0) return "pos_kernel: an odd size, not " + std::to_string(s.pos_kernel);
+    if (s.pos_kernel < 1) return "pos_kernel: at least 1, not " + std::to_string(s.pos_kernel);
     if (s.pos_groups < 1 || s.width % s.pos_groups != 0)
       return "pos_groups: " + std::to_string(s.pos_groups) + " does not divide width " + std::to_string(s.width);
   }

@@ -112,8 +112,8 @@ TEST_CASE("shape JSON: a missing - unknown - or bad key is an Error naming the f
   w["conv"][1] = json{{"channels", 32}, {"kernel", 3}};
   CHECK(error_of(w).rfind("m.h5: /config encoder.conv: each layer is", 0) == 0);
   w = to_json(parse_arch("w2v-tiny"));
-  w["pos_kernel"] = 4;
-  CHECK(error_of(w) == "m.h5: /config encoder.pos_kernel: an odd size, not 4");
+  w["pos_kernel"] = 0;
+  CHECK(error_of(w) == "m.h5: /config encoder.pos_kernel: at least 1, not 0");
   CHECK(error_of(json::array()) == "m.h5: /config encoder: is not a JSON object");
 }
 

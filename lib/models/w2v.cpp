@@ -85,7 +85,7 @@ W2VEncoder::W2VEncoder(const EncoderShape& shape, Rng& rng)
       feature_norm(shape_.conv.back().channels, static_cast<float>(shape_.eps)),
       project_(shape_.conv.back().channels, shape_.width, rng) {
   const int64_t C = shape_.conv[0].channels, D = shape_.width, g = shape_.pos_groups, k = shape_.pos_kernel;
-  if (D % g != 0 || k % 2 == 0) throw UsageError("the position convolution needs an odd kernel and groups dividing the width");
+  if (D % g != 0 || k < 1) throw UsageError("the position convolution needs a kernel and groups dividing the width");
   int64_t in = 1;
   for (const auto& c : shape_.conv) {
     convs_.emplace_back(normal_tensor({c.channels, in, c.kernel}, std::sqrt(2.0 / static_cast<double>(in * c.kernel)), rng), true);
@@ -124,14 +124,27 @@ nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float gr
 
 nn::Var W2VEncoder::context(const nn::Var& features, const std::vector<uint8_t>& mask,
                             const std::vector<uint8_t>& padding) const {
-  const int64_t k = shape_.pos_kernel;
   nn::Var x = project_.forward(features);
   if (!mask.empty()) x = nn::replace_masked(x, mask, mask_emb);
   // Padding frames are zeroed before the position convolution, as fairseq
   // does, so what lies past a clip's end does not leak into its last frames.
   if (!padding.empty()) x = nn::replace_masked(x, padding, nn::Var(nn::Tensor::zeros({shape_.width})));
-  nn::Var pos = nn::gelu(nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups}));
-  return stack_.forward(nn::add(x, pos), padding);
+  return stack_.forward(nn::add(x, position_embedding(x)), padding);
+}
+
+nn::Var W2VEncoder::position_embedding(const nn::Var& x) const {
+  const int64_t k = shape_.pos_kernel;
+  nn::Var pos = nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
+  if (k % 2 == 0) {
+    // An even kernel padded k/2 on both sides gives one frame too many:
+    // drop the last, as Hugging Face's Wav2Vec2SamePadLayer does (wav2vec2-base: k = 128).
+    const int64_t B = pos.shape()[0], F = pos.shape()[1] - 1, D = pos.shape()[2];
+    std::vector<int32_t> rows;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t f = 0; f < F; ++f) rows.push_back(static_cast<int32_t>(b * (F + 1) + f));
+    pos = nn::reshape(nn::embedding(nn::reshape(pos, {B * (F + 1), D}), rows), {B, F, D});
+  }
+  return nn::gelu(pos);
 }
 
 std::vector<int32_t> W2VEncoder::valid_frames(const std::vector<int32_t>& lengths) const {

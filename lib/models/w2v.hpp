@@ -64,6 +64,10 @@ class W2VEncoder : public nn::ModuleImpl<W2VEncoder, Encoder> {
   nn::Var forward(const nn::Var& x) override;
   int64_t out_dim() const override { return shape_.width; }
   const EncoderShape& shape() const { return shape_; }
+  // The relative position embedding of frames x [B,F,D]: the grouped
+  // convolution over time (same padding; an even kernel drops the extra
+  // last frame, as Hugging Face does), then GELU.
+  nn::Var position_embedding(const nn::Var& x) const;
   // Valid frames per clip for lengths in samples.
   std::vector<int32_t> valid_frames(const std::vector<int32_t>& lengths) const;
   void visit(nn::ModuleVisitor& v) override;

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("--arch", full.arch,
                  "full without --model: train this encoder from scratch (the baseline): convnet-s, convnet-m, resnet18, vit-mini, "
                  "vit-tiny; bert-tiny, bert-mini for text, w2v-mini, w2v-tiny for audio (the defaults there)")
-      ->check(CLI::IsMember(models::arch_names()));
+      ->check(CLI::Validator(models::arch_problem, "PRESET[:KEY=VALUE,...]"));
   app.add_option("--batch", full.batch, "full: images per step (text: sequences, 64)")->check(CLI::Range(2, 65536));
   app.add_option("--time-budget", full.time_budget, "full: seconds of training instead of --epochs (not with --epochs)")
       ->check(cli::non_negative());

@@ -90,9 +90,9 @@ std::vector<PretrainRow> tool_rows() {
         .help = "The objective; a file's modality has its own default (below)", .choices = methods::pretrain_method_names(),
         .defines_training = true}, "", nullptr},
       {{.flag = "--arch", .key = "arch", .type = Type::text, .fallback = "convnet-s",
-        .help = "Encoder: convnet-s, convnet-m (twice as wide), resnet18 (CIFAR stem), vit-mini or vit-tiny (patch 4) "
-                "for images; bert-tiny or bert-mini for text; w2v-mini or w2v-tiny for audio",
-        .choices = models::arch_names(), .defines_training = true}, "", nullptr},
+        .help = models::arch_help(),
+        .check = models::arch_problem, .value_name = "PRESET[:KEY=VALUE,...]", .defines_training = true},
+       "", nullptr},
       {{.flag = "--epochs", .key = "epochs", .type = Type::integer, .fallback = 0,
         .help = "Epochs (10 unless --time-budget is given; the two exclude each other)", .min = 0, .max = 100000},
        "", nullptr},

@@ -53,6 +53,10 @@ OptionTable::OptionTable(Tool& tool, CLI::App& app, std::vector<OptionSpec> spec
       case OptionSpec::Type::text:
         slot.option = app.add_option(s.flag, slot.text, s.help);
         if (!s.choices.empty()) slot.option->check(CLI::IsMember(s.choices));
+        if (s.check) {
+          auto check = s.check;
+          slot.option->check(CLI::Validator([check](std::string& in) { return check(in); }, s.value_name));
+        }
         break;
       case OptionSpec::Type::flag:
         slot.option = app.add_flag(s.negatable ? s.flag + ",!--no-" + s.flag.substr(2) : s.flag, slot.flag, s.help);

@@ -6,6 +6,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct OptionSpec {
   double max = std::numeric_limits<double>::infinity();
   bool open_min = false;            // the range excludes min (positive numbers: > 0)
   std::vector<std::string> choices;  // accepted values of a text option (empty: any)
+  // Or a check of a text option's value: "" when it is good, else what is
+  // wrong (CLI11 puts the option's name before it); `value_name` in --help.
+  std::function<std::string(const std::string&)> check;
+  std::string value_name;
   bool defines_training = false;    // must agree with --resume's checkpoint
   bool negatable = false;           // flags: --no-X turns it off
   std::string rewritten_by;         // inputs: the one output option that may replace it (--resume by -o)

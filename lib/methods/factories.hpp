@@ -8,9 +8,10 @@
 
 namespace sslkit::methods {
 
-// The image encoder the parameters name (a ViT cut and pooled as they say).
+// The image (or audio) encoder of the parameters' shape (a ViT cut and
+// pooled as they say).
 inline std::unique_ptr<models::Encoder> make_image_encoder(const MethodParams& p, Rng& rng) {
-  return models::make_encoder(p.arch, p.in_channels, rng, {p.patch, p.pool});
+  return models::make_encoder(encoder_shape(p), p.in_channels, rng, p.pool);
 }
 
 std::unique_ptr<Method> make_simclr(const MethodParams& p, Rng& rng);

@@ -25,8 +25,10 @@ constexpr int64_t kDecoderWidth = 128, kDecoderDepth = 2, kDecoderHeads = 4;
 class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
  public:
   MaskedAutoencoder(const MethodParams& p, Rng& rng) : norm_pix_(p.norm_pix), dec_norm_(kDecoderWidth) {
-    if (!models::is_vit_arch(p.arch)) throw UsageError("--method mae needs a ViT encoder (vit-mini, vit-tiny), not " + p.arch);
-    auto vit = std::make_unique<models::ViT>(p.arch, p.in_channels, p.patch, rng);
+    const models::EncoderShape shape = encoder_shape(p);
+    if (shape.kind != models::EncoderKind::vit)
+      throw UsageError("--method mae needs a ViT encoder (" + models::preset_names_of(models::EncoderKind::vit) + "), not " + p.arch);
+    auto vit = std::make_unique<models::ViT>(shape, p.in_channels, rng);
     vit->set_pool(p.pool);
     vit_ = vit.get();
     encoder_ = std::move(vit);

@@ -170,13 +170,20 @@ namespace {
 bool known_param(const std::string& key) {
   static const std::set<std::string> keys = {"arch",  "in_channels", "temperature", "queue",    "momentum",
                                              "proj_dim", "hidden_dim", "num_classes", "vocab_size", "max_len",
-                                             "norm_pix", "patch",     "pool"};
+                                             "norm_pix", "patch",     "pool",       "encoder"};
   return keys.count(key) > 0;
 }
 }  // namespace
 
+models::EncoderShape encoder_shape(const MethodParams& p) {
+  models::EncoderShape s = p.encoder ? *p.encoder : models::parse_arch(p.arch);
+  if (s.kind == models::EncoderKind::vit) s.patch = p.patch;
+  return s;
+}
+
 void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   c["arch"] = p.arch;
+  c["encoder"] = models::to_json(encoder_shape(p));
   c["in_channels"] = p.in_channels;
   c["temperature"] = p.temperature;
   c["queue"] = p.queue;
@@ -192,7 +199,7 @@ void write_params(const MethodParams& p, nlohmann::ordered_json& c) {
   for (const auto& [k, v] : p.own.items()) c[k] = v;
 }
 
-MethodParams read_params(const nlohmann::ordered_json& c) {
+MethodParams read_params(const nlohmann::ordered_json& c, const std::string& file) {
   MethodParams p;
   p.arch = c.value("arch", p.arch);
   p.in_channels = c.value("in_channels", p.in_channels);
@@ -213,6 +220,23 @@ MethodParams read_params(const nlohmann::ordered_json& c) {
     if (method == m.name)
       for (const OptionSpec& o : m.options)
         if (c.contains(o.key) && !known_param(o.key)) p.own[o.key] = c[o.key];
+
+  if (c.contains("encoder")) {
+    p.encoder = models::from_json(c["encoder"], file);
+    if (p.encoder->kind == models::EncoderKind::vit) {
+      if (c.contains("patch") && p.patch != p.encoder->patch)
+        throw Error(file, "/config patch " + std::to_string(p.patch) + " differs from encoder.patch " +
+                              std::to_string(p.encoder->patch));
+      p.patch = p.encoder->patch;
+    }
+  } else {
+    // A file from before shapes were data (release 0.1.0): its preset.
+    try {
+      p.encoder = encoder_shape(p);
+    } catch (const UsageError& e) {
+      throw Error(file, std::string("/config arch: ") + e.what());
+    }
+  }
   return p;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,7 +47,9 @@ struct Batch {
 };
 
 struct MethodParams {
-  std::string arch = "convnet-s";
+  std::string arch = "convnet-s";  // the --arch: a preset, or PRESET:key=value,...
+  // The encoder's whole shape; unset: the shape `arch` names (encoder_shape()).
+  std::optional<models::EncoderShape> encoder;
   int64_t in_channels = 1;
   float temperature = 0.2f;    // simclr, moco
   int64_t queue = 4096;        // moco
@@ -130,6 +133,10 @@ class Method : public nn::Module {
 // The parameters the optimizer owns: every parameter but those of the EMA
 // targets, matched by identity.
 std::vector<nn::Var*> trainable_parameters(Method& m);
+
+// The encoder's shape: `encoder` when set, else parse_arch(arch); a ViT's
+// patch side is `patch` either way.
+models::EncoderShape encoder_shape(const MethodParams& p);
 
 // The method of that name from the registry (methods/registry.hpp).
 std::unique_ptr<Method> make_method(const std::string& name, const MethodParams& p, Rng& rng);

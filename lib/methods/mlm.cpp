@@ -15,9 +15,9 @@ namespace {
 class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
  public:
   MaskedLM(const MethodParams& p, Rng& rng)
-      : text_(p.arch, p.vocab_size, p.max_len, rng),
+      : text_(encoder_shape(p), p.vocab_size, p.max_len, rng),
         dense_(text_.width(), text_.width(), rng),
-        norm_(text_.width()),
+        norm_(text_.width(), static_cast<float>(text_.shape().eps)),
         bias_(nn::Tensor::zeros({p.vocab_size}), true) {}
   Var loss(const Batch& b) override {
     const TokenBatch& t = b.tokens;

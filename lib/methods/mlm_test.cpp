@@ -176,7 +176,7 @@ TEST_CASE("mlm: a tiny model memorises a tiny corpus - most masked tokens right"
 TEST_CASE("text pooling: the mean over each row's real tokens or its first token") {
   nn::init_engine();
   Rng rng(3);
-  models::TextEncoder enc("bert-tiny", kVocab, 8, rng);
+  models::TextEncoder enc(models::parse_arch("bert-tiny"), kVocab, 8, rng);
   const std::vector<int32_t> ids = {5, 6, 7, 0, 0, 0, 0, 0, 8, 9, 10, 11, 12, 13, 14, 15}, lengths = {3, 8};
   nn::NoGrad ng;
   const nn::Tensor h = enc.forward(ids, lengths, 8).value();

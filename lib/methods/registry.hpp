@@ -75,8 +75,10 @@ std::string pretrain_method_list();
 
 // A method's hyperparameters in the model file's /config JSON, written and
 // read in this one place (keys at the top level; a key an older file lacks
-// keeps its default).
+// keeps its default). The encoder's whole shape is "encoder"
+// (docs/format.md); a file without one (release 0.1.0) gets its "arch"
+// preset's. `file` names the model file in errors.
 void write_params(const MethodParams& p, nlohmann::ordered_json& config);
-MethodParams read_params(const nlohmann::ordered_json& config);
+MethodParams read_params(const nlohmann::ordered_json& config, const std::string& file = "");
 
 }  // namespace sslkit::methods

@@ -16,7 +16,7 @@ namespace {
 class TextClassifier : public nn::ModuleImpl<TextClassifier, Method> {
  public:
   TextClassifier(const MethodParams& p, Rng& rng)
-      : text_(p.arch, p.vocab_size, p.max_len, rng), head_(text_.width(), p.num_classes, rng) {}
+      : text_(encoder_shape(p), p.vocab_size, p.max_len, rng), head_(text_.width(), p.num_classes, rng) {}
   Var loss(const Batch& b) override {
     const TokenBatch& t = b.tokens;
     if (t.rows == 0) throw Error("text-supervised", "needs token sequences (a text file), not images");

@@ -36,11 +36,13 @@ constexpr double kTauStart = 2.0, kTauEnd = 0.5, kTauReachedAt = 0.7;
 class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
  public:
   Wav2Vec2(const MethodParams& p, Rng& rng) : rng_(rng.next(), 0x3A7) {
-    if (!models::is_audio_arch(p.arch)) throw UsageError("--method wav2vec needs an audio encoder (w2v-mini, w2v-tiny), not " + p.arch);
-    auto w = std::make_unique<models::W2VEncoder>(p.arch, rng);
+    const models::EncoderShape shape = encoder_shape(p);
+    if (shape.kind != models::EncoderKind::w2v)
+      throw UsageError("--method wav2vec needs an audio encoder (" + models::preset_names_of(models::EncoderKind::w2v) + "), not " + p.arch);
+    auto w = std::make_unique<models::W2VEncoder>(shape, rng);
     w2v_ = w.get();
     encoder_ = std::move(w);
-    const int64_t C = w2v_->shape().conv_channels, D = w2v_->out_dim(), E = D / 2;  // E: fairseq's final_dim
+    const int64_t C = w2v_->shape().conv.back().channels, D = w2v_->out_dim(), E = D / 2;  // E: fairseq's final_dim
     weight_proj_ = nn::Linear(C, kGroups * kEntries, rng);
     // fairseq: weight_proj N(0, 1), bias 0; codevectors U[0, 1).
     nn::Tensor wp({kGroups * kEntries, C}, nn::DType::f32), cb({kGroups * kEntries, E / kGroups}, nn::DType::f32);

@@ -1,13 +1,17 @@
-// Encoders: convnet-s (the reference encoder for 28x28 gray images) and
-// ResNet-18 with the CIFAR stem (3x3 conv1, stride 1, no max-pool), for 1-
-// or 3-channel input of any size. Input [N,H,W,C] in the compute dtype;
-// output [N,D] features.
+// Encoders built from a shape (encoder_shape.hpp: the presets and --arch):
+// the plain convnets (convnet-s, the reference encoder for 28x28 gray
+// images, and convnet-m) and ResNets with the CIFAR stem (3x3 conv1,
+// stride 1, no max-pool) for images of any channels and size, the ViTs
+// (vit.hpp) and the wav2vec 2.0 encoders (w2v.hpp). Input [N,H,W,C] in the
+// compute dtype; output [N,D] features. Text encoders are not Encoders
+// (text_encoder.hpp).
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/rng.hpp"
+#include "models/encoder_shape.hpp"
 #include "nn/layers.hpp"
 
 namespace sslkit::models {
@@ -25,41 +29,31 @@ struct VitOptions {
   std::string pool = "cls";  // features: the class token, or "mean" of the patch tokens
 };
 
-// "convnet-s", "resnet18", "vit-mini", "vit-tiny" (images) or "w2v-mini", "w2v-tiny"
-// (audio, in_channels ignored); UsageError for anything else.
-// Every --arch the tools accept: the image and audio encoders above and the
-// text encoders (text_encoder.hpp).
-const std::vector<std::string>& arch_names();
-
-// What an --arch encodes: "image", "text" or "audio". The one place that
-// knows, so every message about a wrong --arch says the same thing.
-// UsageError for a name that is not an --arch.
-std::string arch_modality(const std::string& arch);
-// The --arch names for files of `modality`, for messages: "bert-tiny, bert-mini".
-std::string arch_names_for(const std::string& modality);
-// UsageError unless `arch` encodes `modality` ("image", "text", "audio")
-// files: "--arch w2v-tiny is an audio encoder; text.h5 is a text file
-// (bert-tiny, bert-mini)". `file` names the input.
-void check_arch_modality(const std::string& arch, const std::string& modality, const std::string& file);
-
+// The image or audio encoder of a shape (a text shape is a UsageError: text
+// encoders are built by the text methods); `pool` is a ViT's ("cls" or
+// "mean"). in_channels is ignored for audio.
+std::unique_ptr<Encoder> make_encoder(const EncoderShape& shape, int64_t in_channels, Rng& rng,
+                                      const std::string& pool = "cls");
+// The same for an --arch (parse_arch), a ViT cut and pooled as `vit` says.
 std::unique_ptr<Encoder> make_encoder(const std::string& arch, int64_t in_channels, Rng& rng, const VitOptions& vit = {});
 
-// conv3x3(C->32)+BN+ReLU, conv3x3(32->32)+BN+ReLU, maxpool2,
-// conv3x3(32->64)+BN+ReLU, conv3x3(64->64)+BN+ReLU, maxpool2,
-// conv3x3(64->128)+BN+ReLU, global average pool -> 128 (convnet-s).
-// `width` multiplies every layer's channels: convnet-m is width 2 (256
-// features, about four times the multiply-adds).
+// 3x3 conv+BN+ReLU layers of the given widths, a 2x2 max-pool after every
+// second layer but the last, global average pool. convnet-s: 32, 32, 64,
+// 64, 128 (pools after layers 1 and 3, 128 features); convnet-m twice as
+// wide (256 features, about four times the multiply-adds).
 class ConvNetS : public nn::ModuleImpl<ConvNetS, Encoder> {
  public:
+  ConvNetS(int64_t in_channels, const std::vector<int64_t>& widths, Rng& rng);
+  // convnet-s with every width times `width` (2: convnet-m).
   ConvNetS(int64_t in_channels, Rng& rng, int64_t width = 1);
   nn::Var forward(const nn::Var& x) override;
-  int64_t out_dim() const override { return 128 * width_; }
+  int64_t out_dim() const override { return widths_.back(); }
   void visit(nn::ModuleVisitor& v) override;
 
  private:
   std::vector<nn::Conv2d> convs;
   std::vector<nn::BatchNorm> norms;
-  int64_t width_ = 1;
+  std::vector<int64_t> widths_;
 };
 
 struct BasicBlock {
@@ -68,18 +62,28 @@ struct BasicBlock {
   bool has_down = false;
 };
 
-class ResNet18 : public nn::ModuleImpl<ResNet18, Encoder> {
+// A ResNet of basic blocks: stage s has blocks[s] blocks of widths[s]
+// channels, the first of each stage after the first striding by 2;
+// torchvision's names. resnet18: widths 64..512, 2 blocks a stage.
+class ResNet : public nn::ModuleImpl<ResNet, Encoder> {
  public:
-  ResNet18(int64_t in_channels, Rng& rng);
+  ResNet(int64_t in_channels, const std::vector<int64_t>& widths, const std::vector<int64_t>& blocks, Rng& rng);
   nn::Var forward(const nn::Var& x) override;
-  int64_t out_dim() const override { return kOutDim; }
+  int64_t out_dim() const override { return out_dim_; }
   void visit(nn::ModuleVisitor& v) override;
-  static constexpr int64_t kOutDim = 512;
 
  private:
+  int64_t out_dim_ = 0;
+  std::vector<int64_t> stage_blocks_;
   nn::Conv2d conv1;
   nn::BatchNorm bn1;
   std::vector<BasicBlock> blocks;
+};
+
+// resnet18 (the preset's shape).
+class ResNet18 : public ResNet {
+ public:
+  ResNet18(int64_t in_channels, Rng& rng);
 };
 
 }  // namespace sslkit::models

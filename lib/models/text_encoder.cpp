@@ -8,24 +8,29 @@
 
 namespace sslkit::models {
 
-TextEncoderShape text_encoder_shape(const std::string& arch) {
-  if (arch == "bert-tiny") return {128, 2, 2, 4};
-  if (arch == "bert-mini") return {256, 4, 4, 4};
-  throw UsageError("--arch for text must be bert-tiny or bert-mini, not '" + arch + "'");
+EncoderShape text_encoder_shape(const std::string& arch) {
+  if (!is_text_arch(arch)) throw UsageError("--arch for text must be " + arch_names_for("text") + ", not '" + arch + "'");
+  return parse_arch(arch);
 }
 
-TextEncoder::TextEncoder(const std::string& arch, int64_t vocab, int64_t max_len, Rng& rng)
-    : tokens(vocab, text_encoder_shape(arch).width, rng),
-      positions(max_len, text_encoder_shape(arch).width, rng),
-      shape_(text_encoder_shape(arch)),
-      max_len_(max_len),
-      final_(shape_.width) {
+namespace {
+const EncoderShape& checked_text(const EncoderShape& s) {
+  SSLKIT_CHECK(s.kind == EncoderKind::text, "a text encoder built from a " + kind_name(s.kind) + " shape");
+  return s;
+}
+}  // namespace
+
+TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_len, Rng& rng)
+    : tokens(vocab, checked_text(shape).width, rng),
+      positions(max_len, shape.width, rng),
+      shape_(shape),
+      max_len_(max_len) {
   // BERT initialises embeddings with std 0.02, not N(0, 1).
   for (nn::Embedding* e : {&tokens, &positions}) {
     float* w = e->table.value().f32();
     for (int64_t i = 0; i < e->table.value().numel(); ++i) w[i] *= 0.02f;
   }
-  for (int64_t i = 0; i < shape_.depth; ++i) blocks_.emplace_back(shape_.width, shape_.heads, rng, shape_.mlp);
+  stack_ = TransformerStack(shape_, rng);
 }
 
 nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths,
@@ -43,8 +48,7 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
       padding[r * length + k] = k >= lengths[r];
     }
   nn::Var x = nn::reshape(nn::cast(nn::add(tokens.forward(ids), positions.forward(pos)), dtype), {rows, length, D});
-  for (const auto& b : blocks_) x = b.forward(x, padding);
-  return final_.forward(nn::reshape(x, {rows * length, D}));
+  return nn::reshape(stack_.forward(x, padding), {rows * length, D});
 }
 
 nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls) {
@@ -60,8 +64,7 @@ nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths,
 void TextEncoder::visit(nn::ModuleVisitor& v) {
   v.module("tokens", tokens);
   v.module("positions", positions);
-  for (size_t i = 0; i < blocks_.size(); ++i) v.module("block" + std::to_string(i), blocks_[i]);
-  v.module("norm", final_);
+  stack_.visit(v);
 }
 
 }  // namespace sslkit::models

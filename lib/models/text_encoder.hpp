@@ -1,34 +1,36 @@
 // BERT-style text encoders: token embeddings plus learned position
-// embeddings, pre-LN transformer blocks whose attention ignores padding,
-// and a final layernorm. Pre-LN rather than BERT's post-LN: it trains
-// stably at the small batches and short warmups of a 2-core machine
-// (docs/methods.md).
+// embeddings and transformer blocks whose attention ignores padding, of the
+// shape's width, depth, heads, MLP and epsilon. The presets are pre-LN with a
+// final layernorm: it trains stably at the small batches and short warmups
+// of a 2-core machine (docs/methods.md); norm=post gives BERT's arrangement
+// (a layernorm on the embeddings, post-LN blocks).
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "models/encoder_shape.hpp"
+#include "models/transformer_stack.hpp"
 #include "nn/layers_transformer.hpp"
 
 namespace sslkit::models {
 
-struct TextEncoderShape {
-  int64_t width, depth, heads, mlp;
-};
-// bert-tiny: 2 layers, width 128, 2 heads, MLP 512; bert-mini: 4 layers,
-// width 256, 4 heads, MLP 1024. UsageError for another name.
-TextEncoderShape text_encoder_shape(const std::string& arch);
+using TextEncoderShape = EncoderShape;
+// The shape of a text --arch (bert-tiny, bert-mini, with or without keys);
+// UsageError for another.
+EncoderShape text_encoder_shape(const std::string& arch);
 // The most positions a text encoder learns (16 times BERT's 512): rows
 // longer than this are not what a BERT-style encoder with full attention
 // can train on.
 constexpr int64_t kMaxTextPositions = 8192;
-// True for the text encoders' names (bert-*).
+// True for an --arch whose preset is a text encoder (bert-*).
 inline bool is_text_arch(const std::string& arch) { return arch.rfind("bert-", 0) == 0; }
 
 class TextEncoder : public nn::ModuleImpl<TextEncoder> {
  public:
-  TextEncoder(const std::string& arch, int64_t vocab, int64_t max_len, Rng& rng);
+  // A shape of kind text.
+  TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_len, Rng& rng);
   // ids [rows, length] row-major, `lengths` real tokens per row (the rest is
   // padding): hidden states [rows * length, width], one row per token, in
   // `dtype` (the embeddings are cast to it; the tables stay f32 masters).
@@ -40,14 +42,14 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
   static nn::Var pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls);
   void visit(nn::ModuleVisitor& v) override;
   int64_t width() const { return shape_.width; }
+  const EncoderShape& shape() const { return shape_; }
   int64_t max_len() const { return max_len_; }
   nn::Embedding tokens, positions;
 
  private:
-  TextEncoderShape shape_;
+  EncoderShape shape_;
   int64_t max_len_;
-  std::vector<nn::TransformerBlock> blocks_;
-  nn::LayerNorm final_;
+  TransformerStack stack_;
 };
 
 }  // namespace sslkit::models

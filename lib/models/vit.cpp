@@ -7,12 +7,6 @@
 
 namespace sslkit::models {
 
-VitShape vit_shape(const std::string& arch) {
-  if (arch == "vit-tiny") return {192, 12, 3};
-  if (arch == "vit-mini") return {128, 6, 4};
-  throw UsageError("a ViT --arch is vit-tiny or vit-mini, not '" + arch + "'");
-}
-
 nn::Tensor sincos_2d(int64_t dim, int64_t gh, int64_t gw) {
   if (dim % 4 != 0) throw UsageError("sine-cosine position embeddings need a width divisible by 4");
   nn::Tensor t({gh * gw, dim}, nn::DType::f32);
@@ -32,13 +26,19 @@ nn::Tensor sincos_2d(int64_t dim, int64_t gh, int64_t gw) {
   return t;
 }
 
-ViT::ViT(const std::string& arch, int64_t in_channels, int64_t patch, Rng& rng)
-    : shape_(vit_shape(arch)),
-      patch_(patch),
+namespace {
+const EncoderShape& checked_vit(const EncoderShape& s) {
+  SSLKIT_CHECK(s.kind == EncoderKind::vit, "a ViT built from a " + kind_name(s.kind) + " shape");
+  if (s.patch < 1) throw UsageError("--patch must be at least 1");
+  return s;
+}
+}  // namespace
+
+ViT::ViT(const EncoderShape& shape, int64_t in_channels, Rng& rng)
+    : shape_(checked_vit(shape)),
+      patch_(shape.patch),
       in_channels_(in_channels),
-      embed_(in_channels, shape_.width, patch, rng, patch),
-      norm_(shape_.width) {
-  if (patch < 1) throw UsageError("--patch must be at least 1");
+      embed_(in_channels, shape_.width, shape.patch, rng, shape.patch) {
   // MAE: the class token N(0, 0.02).
   nn::Tensor c({1, shape_.width}, nn::DType::f32);
   for (int64_t i = 0; i < shape_.width; ++i) {
@@ -46,7 +46,7 @@ ViT::ViT(const std::string& arch, int64_t in_channels, int64_t patch, Rng& rng)
     c.f32()[i] = static_cast<float>(0.02 * std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2));
   }
   cls_ = nn::Var(c, true);
-  for (int64_t i = 0; i < shape_.depth; ++i) blocks_.emplace_back(shape_.width, shape_.heads, rng, 4);
+  stack_ = TransformerStack(shape_, rng);
 }
 
 std::pair<nn::Var, int64_t> ViT::tokens(const nn::Var& x) {
@@ -69,9 +69,7 @@ nn::Var ViT::encode(const nn::Var& patches, int64_t n, int64_t t) {
   const int64_t D = shape_.width;
   // The class token (its position embedding is MAE's zero row), first in each sequence.
   nn::Var cls = nn::reshape(nn::cast(nn::embedding(cls_, std::vector<int32_t>(n, 0)), patches.value().dtype()), {n, 1, D});
-  nn::Var h = nn::concat({cls, nn::reshape(patches, {n, t, D})}, 1);
-  for (const auto& b : blocks_) h = b.forward(h);
-  return nn::reshape(norm_.forward(nn::reshape(h, {n * (t + 1), D})), {n, t + 1, D});
+  return stack_.forward(nn::concat({cls, nn::reshape(patches, {n, t, D})}, 1));
 }
 
 void ViT::set_pool(const std::string& pool) {
@@ -139,8 +137,7 @@ std::vector<nn::ParamGroup> vit_layer_groups(Encoder& e, double weight_decay, do
 void ViT::visit(nn::ModuleVisitor& v) {
   v.module("patch_embed", embed_);
   v.param("cls_token", cls_);
-  for (size_t i = 0; i < blocks_.size(); ++i) v.module("block" + std::to_string(i), blocks_[i]);
-  v.module("norm", norm_);
+  stack_.visit(v);
 }
 
 }  // namespace sslkit::models

@@ -1,10 +1,9 @@
 // Vision Transformers as MAE builds them: a patch embedding (a strided
 // convolution), fixed 2-D sine-cosine position embeddings, a class token,
-// pre-LN transformer blocks and a final layernorm. vit-tiny: width 192,
-// depth 12, 3 heads; vit-mini: width 128, depth 6, 4 heads (sized to learn
-// in minutes on 2 cores). Patch side 4 by default (49 tokens for 28x28, 64
-// for 32x32); the position grid follows the input, so any size that the
-// patch divides works.
+// transformer blocks (pre-LN with a final layernorm, or post-LN) of the
+// shape's width, depth, heads, MLP and epsilon (presets: encoder_shape.hpp).
+// Patch side 4 by default (49 tokens for 28x28, 64 for 32x32); the position
+// grid follows the input, so any size that the patch divides works.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -12,17 +11,15 @@
 #include <utility>
 #include <vector>
 
+#include "models/encoder_shape.hpp"
 #include "models/encoders.hpp"
+#include "models/transformer_stack.hpp"
 #include "nn/layers_transformer.hpp"
 #include "nn/optim.hpp"
 
 namespace sslkit::models {
 
-struct VitShape {
-  int64_t width, depth, heads;
-};
-// UsageError for a name that is not a ViT.
-VitShape vit_shape(const std::string& arch);
+// True for an --arch whose preset is a ViT (vit-*, with or without keys).
 inline bool is_vit_arch(const std::string& arch) { return arch.rfind("vit-", 0) == 0; }
 
 // MAE's get_2d_sincos_pos_embed: [gh * gw, dim], row-major over the grid;
@@ -44,7 +41,8 @@ std::vector<nn::ParamGroup> vit_layer_groups(Encoder& vit, double weight_decay, 
 
 class ViT : public nn::ModuleImpl<ViT, Encoder> {
  public:
-  ViT(const std::string& arch, int64_t in_channels, int64_t patch, Rng& rng);
+  // A shape of kind vit (its patch the side of the patches).
+  ViT(const EncoderShape& shape, int64_t in_channels, Rng& rng);
   // Features [N, width] after the final norm: the class token's (MAE's
   // linear probe), or the mean of the patch tokens (MAE's fine-tuning).
   nn::Var forward(const nn::Var& x) override;
@@ -57,7 +55,7 @@ class ViT : public nn::ModuleImpl<ViT, Encoder> {
   nn::Var forward_visible(const nn::Var& x, const std::vector<int32_t>& keep, int64_t keep_count);
   int64_t out_dim() const override { return shape_.width; }
   int64_t patch() const { return patch_; }
-  const VitShape& shape() const { return shape_; }
+  const EncoderShape& shape() const { return shape_; }
   int64_t in_channels() const { return in_channels_; }
   void visit(nn::ModuleVisitor& v) override;
 
@@ -66,13 +64,12 @@ class ViT : public nn::ModuleImpl<ViT, Encoder> {
   std::pair<nn::Var, int64_t> tokens(const nn::Var& x);
   // [N, 1 + T, width] through the blocks and the final norm.
   nn::Var encode(const nn::Var& patches, int64_t n, int64_t t);
-  VitShape shape_;
+  EncoderShape shape_;
   int64_t patch_, in_channels_;
   std::string pool_ = "cls";
   nn::Conv2d embed_;
   nn::Var cls_;  // [1, width]
-  std::vector<nn::TransformerBlock> blocks_;
-  nn::LayerNorm norm_;
+  TransformerStack stack_;
 };
 
 }  // namespace sslkit::models

@@ -17,7 +17,7 @@ using namespace sslkit::nn;
 TEST_CASE("vit-mini: parameter count and class-token features on any grid the patch divides") {
   init_engine();
   Rng rng(1);
-  models::ViT v("vit-mini", 1, 4, rng);
+  models::ViT v(models::parse_arch("vit-mini"), 1, rng);
   // patch conv 2048 + 128, class token 128, 6 blocks of 198272 (attention 4 x 16512, two layernorms 512,
   // MLP 65664 + 65664), final norm 256: timm's ViT with these settings, its fixed position table aside.
   CHECK(v.parameter_count() == 1192192);
@@ -39,7 +39,7 @@ TEST_CASE("sincos_2d is MAE's table: column index in the first half - row in the
 TEST_CASE("vit: every patch through forward_visible gives forward's class token - hidden patches reach nothing") {
   init_engine();
   Rng rng(5);
-  models::ViT v("vit-mini", 1, 4, rng);
+  models::ViT v(models::parse_arch("vit-mini"), 1, rng);
   NoGrad ng;
   Tensor x = random_tensor({2, 16, 16, 1}, 6);
   std::vector<int32_t> all;
@@ -72,7 +72,7 @@ TEST_CASE("vit: every patch through forward_visible gives forward's class token 
 TEST_CASE("vit: mean pooling is the average of the normed patch tokens - not the class token") {
   init_engine();
   Rng rng(7);
-  models::ViT v("vit-mini", 1, 4, rng);
+  models::ViT v(models::parse_arch("vit-mini"), 1, rng);
   auto* ng = new NoGrad;
   Tensor x = random_tensor({2, 16, 16, 1}, 8);
   std::vector<int32_t> all;
@@ -99,7 +99,7 @@ TEST_CASE("vit: mean pooling is the average of the normed patch tokens - not the
 TEST_CASE("vit_layer_groups: MAE's layer-wise decay - patch embedding deepest - no decay on norms and the class token") {
   init_engine();
   Rng rng(9);
-  models::ViT v("vit-mini", 1, 4, rng);  // depth 6: layers 0..7
+  models::ViT v(models::parse_arch("vit-mini"), 1, rng);  // depth 6: layers 0..7
   const auto groups = models::vit_layer_groups(v, 0.05, 0.5);
   REQUIRE(groups.size() == 16);
   size_t params = 0;

@@ -30,20 +30,28 @@ nn::Var filled(int64_t n, float v) {
 
 }  // namespace
 
-W2VShape w2v_shape(const std::string& arch) {
-  const std::vector<int64_t> k{10, 3, 3, 3, 3, 2, 2}, s{5, 2, 2, 2, 2, 2, 2};
-  if (arch == "w2v-mini") return {128, k, s, 256, 4, 4, 4, 15, 16};
-  if (arch == "w2v-tiny") return {32, k, s, 64, 2, 2, 4, 5, 4};
-  throw UsageError("an audio --arch is w2v-mini or w2v-tiny, not '" + arch + "'");
+EncoderShape w2v_shape(const std::string& arch) {
+  if (!is_audio_arch(arch)) throw UsageError("an audio --arch is " + arch_names_for("audio") + ", not '" + arch + "'");
+  return parse_arch(arch);
 }
 
-int64_t w2v_frames(const W2VShape& s, int64_t samples) {
+int64_t w2v_frames(const EncoderShape& s, int64_t samples) {
   int64_t t = samples;
-  for (size_t i = 0; i < s.kernels.size(); ++i) {
-    if (t < s.kernels[i]) return 0;
-    t = (t - s.kernels[i]) / s.strides[i] + 1;
+  for (const auto& c : s.conv) {
+    if (t < c.kernel) return 0;
+    t = (t - c.kernel) / c.stride + 1;
   }
   return t;
+}
+
+// Samples in the receptive field of one frame.
+static int64_t w2v_receptive_field(const EncoderShape& s) {
+  int64_t field = 1, jump = 1;
+  for (const auto& c : s.conv) {
+    field += (c.kernel - 1) * jump;
+    jump *= c.stride;
+  }
+  return field;
 }
 
 nn::Tensor normalize_waveform(const nn::Tensor& wave, const std::vector<int32_t>& lengths) {
@@ -65,17 +73,23 @@ nn::Tensor normalize_waveform(const nn::Tensor& wave, const std::vector<int32_t>
   return out;
 }
 
-W2VEncoder::W2VEncoder(const std::string& arch, Rng& rng)
-    : shape_(w2v_shape(arch)),
-      feature_norm(shape_.conv_channels),
-      project_(shape_.conv_channels, shape_.width, rng),
-      final_(shape_.width) {
-  const int64_t C = shape_.conv_channels, D = shape_.width, g = shape_.pos_groups, k = shape_.pos_kernel;
-  if (D % g != 0 || k % 2 == 0) throw UsageError("the position convolution needs an odd kernel and groups dividing the width");
+namespace {
+const EncoderShape& checked_w2v(const EncoderShape& s) {
+  SSLKIT_CHECK(s.kind == EncoderKind::w2v && !s.conv.empty(), "a w2v encoder built from a " + kind_name(s.kind) + " shape");
+  return s;
+}
+}  // namespace
+
+W2VEncoder::W2VEncoder(const EncoderShape& shape, Rng& rng)
+    : shape_(checked_w2v(shape)),
+      feature_norm(shape_.conv.back().channels, static_cast<float>(shape_.eps)),
+      project_(shape_.conv.back().channels, shape_.width, rng) {
+  const int64_t C = shape_.conv[0].channels, D = shape_.width, g = shape_.pos_groups, k = shape_.pos_kernel;
+  if (D % g != 0 || k < 1) throw UsageError("the position convolution needs a kernel and groups dividing the width");
   int64_t in = 1;
-  for (int64_t kk : shape_.kernels) {
-    convs_.emplace_back(normal_tensor({C, in, kk}, std::sqrt(2.0 / static_cast<double>(in * kk)), rng), true);
-    in = C;
+  for (const auto& c : shape_.conv) {
+    convs_.emplace_back(normal_tensor({c.channels, in, c.kernel}, std::sqrt(2.0 / static_cast<double>(in * c.kernel)), rng), true);
+    in = c.channels;
   }
   gn_weight_ = filled(C, 1.0f);
   gn_bias_ = filled(C, 0.0f);
@@ -85,7 +99,7 @@ W2VEncoder::W2VEncoder(const std::string& arch, Rng& rng)
   nn::Tensor m({D}, nn::DType::f32);
   for (int64_t i = 0; i < D; ++i) m.f32()[i] = static_cast<float>(rng.uniform());
   mask_emb = nn::Var(m, true);
-  for (int64_t i = 0; i < shape_.depth; ++i) blocks_.emplace_back(D, shape_.heads, rng, shape_.mlp);
+  stack_ = TransformerStack(shape_, rng);
 }
 
 nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float grad_mult) const {
@@ -94,13 +108,14 @@ nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float gr
     throw Error("w2v", "expects waveforms [B,T] or [B,T,1], given " + nn::shape_str(s));
   nn::Var x = nn::cast(nn::reshape(wave, {s[0], s[1], 1}), dtype);
   if (w2v_frames(shape_, s[1]) < 1)
-    throw Error("w2v", "clips of " + std::to_string(s[1]) + " samples are shorter than one frame (400 samples)");
+    throw Error("w2v", "clips of " + std::to_string(s[1]) + " samples are shorter than one frame (" +
+                           std::to_string(w2v_receptive_field(shape_)) + " samples)");
   for (size_t i = 0; i < convs_.size(); ++i) {
-    const int64_t st = shape_.strides[i];
+    const int64_t st = shape_.conv[i].stride;
     x = nn::conv1d(x, convs_[i], nn::Var(), {{st}, {0}, {1}, 1});
     // The first layer's group norm has one group per channel: each channel
     // normalised over time (fairseq's extractor_mode "default").
-    if (i == 0) x = nn::group_norm(x, shape_.conv_channels, gn_weight_, gn_bias_);
+    if (i == 0) x = nn::group_norm(x, shape_.conv[0].channels, gn_weight_, gn_bias_);
     x = nn::gelu(x);
   }
   x = nn::cast(x, nn::DType::f32);
@@ -109,16 +124,27 @@ nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float gr
 
 nn::Var W2VEncoder::context(const nn::Var& features, const std::vector<uint8_t>& mask,
                             const std::vector<uint8_t>& padding) const {
-  const int64_t k = shape_.pos_kernel;
   nn::Var x = project_.forward(features);
   if (!mask.empty()) x = nn::replace_masked(x, mask, mask_emb);
   // Padding frames are zeroed before the position convolution, as fairseq
   // does, so what lies past a clip's end does not leak into its last frames.
   if (!padding.empty()) x = nn::replace_masked(x, padding, nn::Var(nn::Tensor::zeros({shape_.width})));
-  nn::Var pos = nn::gelu(nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups}));
-  x = nn::add(x, pos);
-  for (const auto& b : blocks_) x = b.forward(x, padding);
-  return final_.forward(x);
+  return stack_.forward(nn::add(x, position_embedding(x)), padding);
+}
+
+nn::Var W2VEncoder::position_embedding(const nn::Var& x) const {
+  const int64_t k = shape_.pos_kernel;
+  nn::Var pos = nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
+  if (k % 2 == 0) {
+    // An even kernel padded k/2 on both sides gives one frame too many:
+    // drop the last, as Hugging Face's Wav2Vec2SamePadLayer does (wav2vec2-base: k = 128).
+    const int64_t B = pos.shape()[0], F = pos.shape()[1] - 1, D = pos.shape()[2];
+    std::vector<int32_t> rows;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t f = 0; f < F; ++f) rows.push_back(static_cast<int32_t>(b * (F + 1) + f));
+    pos = nn::reshape(nn::embedding(nn::reshape(pos, {B * (F + 1), D}), rows), {B, F, D});
+  }
+  return nn::gelu(pos);
 }
 
 std::vector<int32_t> W2VEncoder::valid_frames(const std::vector<int32_t>& lengths) const {
@@ -171,8 +197,7 @@ void W2VEncoder::visit(nn::ModuleVisitor& v) {
   v.param("mask_emb", mask_emb);
   v.param("pos_conv.weight", pos_weight_);
   v.param("pos_conv.bias", pos_bias_);
-  for (size_t i = 0; i < blocks_.size(); ++i) v.module("block" + std::to_string(i), blocks_[i]);
-  v.module("norm", final_);
+  stack_.visit(v);
 }
 
 }  // namespace sslkit::models

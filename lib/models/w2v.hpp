@@ -1,11 +1,13 @@
-// The wav2vec 2.0 encoder for raw audio, sized for a 2-core machine
-// (w2v-mini): a convolutional feature encoder turns a waveform into latent
-// frames (kernels 10,3,3,3,3,2,2, strides 5,2,2,2,2,2,2: 320 samples = 20 ms
-// per frame at 16 kHz, receptive field 400 samples; group norm on the first
-// layer, GELU after each; no biases), a layer norm, a projection to the
-// transformer's width, a convolutional relative position embedding, and
-// pre-LN transformer blocks with a final layer norm (wav2vec 2.0 large's
-// layer_norm_first arrangement, which trains stably at small batches).
+// The wav2vec 2.0 encoder for raw audio, of any shape (presets sized for a
+// 2-core machine: w2v-mini, w2v-tiny): a convolutional feature encoder turns
+// a waveform into latent frames (the presets' kernels 10,3,3,3,3,2,2,
+// strides 5,2,2,2,2,2,2: 320 samples = 20 ms per frame at 16 kHz, receptive
+// field 400 samples; group norm on the first layer, GELU after each; no
+// biases), a layer norm, a projection to the transformer's width, a
+// convolutional relative position embedding, and transformer blocks: pre-LN
+// with a final layer norm (wav2vec 2.0 large's layer_norm_first
+// arrangement, which trains stably at small batches; the presets), or
+// post-LN with the norm before the blocks (wav2vec2-base's).
 // Departure from fairseq: the position convolution has no weight norm.
 // As an Encoder, forward() gives the mean over frames of the context, so the
 // image methods that only need features (simclr, supervised) train it too.
@@ -15,24 +17,20 @@
 #include <vector>
 
 #include "models/encoders.hpp"
+#include "models/encoder_shape.hpp"
+#include "models/transformer_stack.hpp"
 #include "nn/layers_transformer.hpp"
 
 namespace sslkit::models {
 
-struct W2VShape {
-  int64_t conv_channels;                  // every conv layer's width (fairseq: 512)
-  std::vector<int64_t> kernels, strides;  // of the conv layers
-  int64_t width, depth, heads, mlp;       // transformer (mlp: hidden = mlp x width)
-  int64_t pos_kernel, pos_groups;         // the position convolution (fairseq: 128, 16)
-};
-// w2v-mini: 128 conv channels, width 256, 4 blocks of 4 heads, position
-// kernel 15 in 16 groups (0.3 s of context at 50 frames/s); w2v-tiny (tests):
-// 32 channels, width 64, 2 blocks of 2 heads, kernel 5 in 4 groups.
-// UsageError for another name.
-W2VShape w2v_shape(const std::string& arch);
+using W2VShape = EncoderShape;
+// The shape of an audio --arch (w2v-mini, w2v-tiny, with or without keys;
+// encoder_shape.cpp has the presets' numbers). UsageError for another.
+EncoderShape w2v_shape(const std::string& arch);
+// True for an --arch whose preset is an audio encoder (w2v-*).
 inline bool is_audio_arch(const std::string& arch) { return arch.rfind("w2v-", 0) == 0; }
 // Latent frames the conv stack makes of `samples` samples (0 when too few).
-int64_t w2v_frames(const W2VShape& s, int64_t samples);
+int64_t w2v_frames(const EncoderShape& s, int64_t samples);
 
 // Each clip of `wave` [B,T] (f32) standardised over its first lengths[b]
 // samples (zero mean, unit variance: fairseq's normalize=True, the Hugging
@@ -41,7 +39,8 @@ nn::Tensor normalize_waveform(const nn::Tensor& wave, const std::vector<int32_t>
 
 class W2VEncoder : public nn::ModuleImpl<W2VEncoder, Encoder> {
  public:
-  W2VEncoder(const std::string& arch, Rng& rng);
+  // A shape of kind w2v.
+  W2VEncoder(const EncoderShape& shape, Rng& rng);
   // Latent features [B,F,C] (f32 out of `dtype` compute) of waveforms [B,T]
   // or [B,T,1] already normalised, before the layer norm; the feature
   // penalty is taken on these. grad_mult scales their gradient (fairseq's
@@ -64,21 +63,24 @@ class W2VEncoder : public nn::ModuleImpl<W2VEncoder, Encoder> {
   // sample) -> [B,D].
   nn::Var forward(const nn::Var& x) override;
   int64_t out_dim() const override { return shape_.width; }
-  const W2VShape& shape() const { return shape_; }
+  const EncoderShape& shape() const { return shape_; }
+  // The relative position embedding of frames x [B,F,D]: the grouped
+  // convolution over time (same padding; an even kernel drops the extra
+  // last frame, as Hugging Face does), then GELU.
+  nn::Var position_embedding(const nn::Var& x) const;
   // Valid frames per clip for lengths in samples.
   std::vector<int32_t> valid_frames(const std::vector<int32_t>& lengths) const;
   void visit(nn::ModuleVisitor& v) override;
   nn::Var mask_emb;  // [D], replaces masked frames
 
  private:
-  W2VShape shape_;
+  EncoderShape shape_;
   std::vector<nn::Var> convs_;  // [C, C_in, k], no bias
   nn::Var gn_weight_, gn_bias_; // the first layer's group norm
   nn::LayerNorm feature_norm;
   nn::Linear project_;
   nn::Var pos_weight_, pos_bias_;  // [D, D/groups, k]
-  std::vector<nn::TransformerBlock> blocks_;
-  nn::LayerNorm final_;
+  TransformerStack stack_;
 };
 
 }  // namespace sslkit::models

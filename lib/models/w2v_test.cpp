@@ -48,7 +48,7 @@ TEST_CASE("w2v: waveforms standardised over each clip's real samples - padding s
 TEST_CASE("w2v: clip features are the mean of the real frames - what lies past a clip's end reaches nothing") {
   init_engine();
   Rng rng(2);
-  models::W2VEncoder e("w2v-tiny", rng);
+  models::W2VEncoder e(models::parse_arch("w2v-tiny"), rng);
   e.set_training(false);
   NoGrad ng;
   const int64_t T = 4000, F = models::w2v_frames(e.shape(), T);
@@ -92,7 +92,7 @@ TEST_CASE("w2v: the positional convolution (grouped - same padding) has finite-d
 TEST_CASE("w2v: context gradients reach the features and the mask embedding") {
   init_engine();
   Rng rng(4);
-  models::W2VEncoder e("w2v-tiny", rng);
+  models::W2VEncoder e(models::parse_arch("w2v-tiny"), rng);
   const Var x(random_tensor({1, 6, 32}, 7), true);
   const std::vector<uint8_t> mask{0, 1, 1, 0, 0, 0};
   Var out = sum(e.context(x, mask, {0, 0, 0, 0, 0, 1}));
@@ -108,4 +108,62 @@ TEST_CASE("w2v: context gradients reach the features and the mask embedding") {
   double g = 0;
   for (int64_t d = 0; d < 64; ++d) g += std::fabs(e.mask_emb.grad().f32()[d]);
   CHECK(g > 0);
+}
+
+namespace {
+// The position embedding of x [1,F,D] by a double loop, from the
+// definition: Hugging Face pads k/2 frames on both sides, convolves (groups
+// of D/g channels) and, for an even k, drops the last output frame; GELU.
+std::vector<double> position_reference(const Tensor& x, const Tensor& w, const Tensor& b, int64_t k, int64_t g) {
+  const int64_t F = x.dim(1), D = x.dim(2), per = D / g;
+  std::vector<double> out(F * D);
+  for (int64_t t = 0; t < F; ++t)
+    for (int64_t o = 0; o < D; ++o) {
+      double s = b.f32()[o];
+      const int64_t group = o / per;
+      for (int64_t c = 0; c < per; ++c)
+        for (int64_t j = 0; j < k; ++j) {
+          const int64_t src = t + j - k / 2;
+          if (src >= 0 && src < F) s += w.f32()[(o * per + c) * k + j] * x.f32()[src * D + group * per + c];
+        }
+      out[t * D + o] = 0.5 * s * (1 + std::erf(s / std::sqrt(2.0)));
+    }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("w2v: the position convolution of an odd or even kernel (wav2vec2-base's 128) is Hugging Face's same padding") {
+  init_engine();
+  for (int64_t k : {3, 4, 5, 8}) {
+    CAPTURE(k);
+    Rng rng(3);
+    models::W2VEncoder e(models::parse_arch("w2v-tiny:pos_kernel=" + std::to_string(k)), rng);
+    const Tensor x = random_tensor({1, 9, 64}, 4);
+    NoGrad ng;
+    const Tensor y = e.position_embedding(Var(x)).value();
+    REQUIRE(y.shape() == Shape{1, 9, 64});
+    const Tensor* w = nullptr;
+    const Tensor* b = nullptr;
+    for (auto& [name, p] : e.named_parameters()) {
+      if (name == "pos_conv.weight") w = &p->value();
+      if (name == "pos_conv.bias") b = &p->value();
+    }
+    REQUIRE((w && b));
+    // A nonzero bias, so that a frame shifted by one would show.
+    for (int64_t i = 0; i < 64; ++i) const_cast<Tensor*>(b)->f32()[i] = 0.01f * static_cast<float>(i % 7);
+    const Tensor y2 = e.position_embedding(Var(x)).value();
+    const std::vector<double> want = position_reference(x, *w, *b, k, 4);
+    double err = 0;
+    for (int64_t i = 0; i < y2.numel(); ++i) err = std::max(err, std::fabs(y2.f32()[i] - want[i]));
+    CHECK(err < 1e-5);
+  }
+}
+
+TEST_CASE("w2v: an even position kernel has finite-difference gradients through the dropped frame") {
+  init_engine();
+  Rng rng(3);
+  const models::W2VEncoder e(models::parse_arch("w2v-tiny:width=8,heads=2,pos_kernel=4,pos_groups=2"), rng);
+  auto r = grad_check([&](const std::vector<Var>& v) { return e.position_embedding(v[0]); }, {random_tensor({2, 6, 8}, 1)});
+  INFO(r.worst);
+  CHECK(r.max_error < 2e-3);
 }

@@ -43,7 +43,7 @@ class AudioModality : public Modality {
     if (plan.targets.empty()) {
       // Pretraining: span masks on the encoder's own frame grid, and the
       // augmented views of a two-view method.
-      const models::W2VShape shape = models::w2v_shape(plan.params.arch);
+      const models::EncoderShape shape = methods::encoder_shape(plan.params);
       spec.frames = models::w2v_frames(shape, samples_of(in));
       spec.frames_of = [shape](int64_t n) { return models::w2v_frames(shape, n); };
       spec.audio_views = plan.method ? plan.method->views : 0;
@@ -125,11 +125,12 @@ class AudioModality : public Modality {
       TrainedModel t = load_trained_model(r.model);
       check_model_input(t, r.model, tr);
       mp.arch = t.arch;
+      mp.encoder = methods::read_params(json::parse(t.config), r.model).encoder;  // the model's whole shape
     } else {
       mp.arch = scratch_arch(o, "audio", "w2v-mini", tr);
     }
     for (const io::DataReader* f : {&tr, &te})
-      if (models::w2v_frames(models::w2v_shape(mp.arch), samples_of(*f)) < 1)
+      if (models::w2v_frames(methods::encoder_shape(mp), samples_of(*f)) < 1)
         throw Error(f->name(), "clips are shorter than one frame of the encoder (400 samples)");
     p.lr = o.lr;
     p.weight_decay = o.weight_decay;

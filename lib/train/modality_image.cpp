@@ -101,6 +101,7 @@ class ImageModality : public Modality {
       mp.in_channels = t.in_channels;
       mp.patch = from.patch;  // a ViT keeps its patches and pooling
       mp.pool = from.pool;
+      mp.encoder = from.encoder;  // the model's whole shape, not rebuilt from its arch
       p.input.mean = t.mean;
       p.input.stdev = t.stdev;
     } else {

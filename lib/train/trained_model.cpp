@@ -38,7 +38,7 @@ TrainedModel load_trained_model(const std::string& path) {
   // What it encodes, before anything is built from it: an arch this
   // sslkit does not know is an error naming the file, not "text".
   t.modality = model_modality(config, path);
-  const methods::MethodParams mp = methods::read_params(config);
+  const methods::MethodParams mp = methods::read_params(config, path);
   Rng rng(0);
   t.method = methods::make_method(t.method_name, mp, rng);
   t.max_len = mp.max_len;

@@ -100,7 +100,9 @@ expect_error 1 "nolabels.h5: has no labels to evaluate against" "" ssl-finetune 
 import h5py, json, shutil, sys
 shutil.copy(sys.argv[1], sys.argv[2])
 with h5py.File(sys.argv[2], "r+") as f:
-    c = json.loads(f["config"][0]); c["arch"] = "resnet18"; f["config"][0] = json.dumps(c)
+    # The encoder is built from /config's "encoder" (the whole shape), "arch" only names it.
+    c = json.loads(f["config"][0]); c["arch"] = "resnet18"
+    c["encoder"] = {"kind": "resnet", "widths": [64, 128, 256, 512], "blocks": [2, 2, 2, 2]}; f["config"][0] = json.dumps(c)
 PY
 expect_error 1 "bad.h5: .*params/" "$WORK/x.h5" ssl-embed "$WORK/bad.h5" "$WORK/te.h5" -o "$WORK/x.h5"
 expect_error 1 "not an sslkit model file" "" ssl-finetune "$WORK/tr.h5" --model "$WORK/tr.h5" --eval "$WORK/te.h5"

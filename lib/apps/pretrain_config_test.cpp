@@ -130,6 +130,8 @@ TEST_CASE("pretrain defaults: each modality's method and the file's facts in the
   CHECK(resolve({{"--method", "moco"}, {"--temperature", 0.5}}, images())["temperature"].get<double>() ==
         doctest::Approx(0.5));
   CHECK(resolve({{"--method", "mae"}, {"--norm-pix-loss", false}}, images())["norm_pix"] == false);
+  CHECK(resolve({{"--method", "moco"}, {"--queue", 1024}}, images())["queue"] == 1024);
+  CHECK(resolve({{"--method", "moco"}}, images())["queue"] == 4096);
 }
 
 TEST_CASE("pretrain options that do not apply to the run are refused naming the option and why") {
@@ -140,6 +142,7 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
   };
   const std::vector<Case> cases = {
       {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco; --method is byol"},
+      {{{"--method", "simclr"}, {"--queue", 1024}}, images(), "--queue goes with --method moco; --method is simclr"},
       {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco; --method is mlm"},
       {{{"--method", "simclr"}, {"--norm-pix-loss", true}}, images(), "--norm-pix-loss goes with --method mae; --method is simclr"},
       {{{"--method", "emp"}, {"--strength", 1.0}}, images(), "--strength sets the simclr recipe's color jitter; the recipe is crop"},

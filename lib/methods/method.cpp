@@ -8,6 +8,19 @@
 
 namespace sslkit::methods {
 
+// The factories, one per method file, declared beside the registry rows
+// that name them: a new method is its own file and its row here.
+std::unique_ptr<Method> make_simclr(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_moco(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_byol(const MethodParams& p, Rng& rng, bool simsiam);
+std::unique_ptr<Method> make_redundancy(const MethodParams& p, Rng& rng, bool vicreg);
+std::unique_ptr<Method> make_classifier(const MethodParams& p, Rng& rng, bool rotation);
+std::unique_ptr<Method> make_mlm(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng);
+
 namespace {
 std::unique_ptr<Method> byol(const MethodParams& p, Rng& r) { return make_byol(p, r, false); }
 std::unique_ptr<Method> simsiam(const MethodParams& p, Rng& r) { return make_byol(p, r, true); }
@@ -33,7 +46,10 @@ const std::vector<MethodInfo>& method_registry() {
        .options = {temperature_option()}},
       {.name = "moco", .modality = "image", .summary = "MoCo v2: InfoNCE against a queue from an EMA key encoder",
        .views = 2, .rotation = false, .pretrain = true, .make = make_moco, .defaults = D{.recipe = "mocov2"},
-       .options = {temperature_option()}},
+       .options = {temperature_option(),
+                   {.flag = "--queue", .key = "queue", .type = OptionSpec::Type::integer, .fallback = 4096,
+                    .help = "Negatives kept from earlier batches (MoCo v2: 65536 on ImageNet)", .min = 1,
+                    .max = 1 << 20}}},
       {.name = "byol", .modality = "image", .summary = "BYOL: predict an EMA target's projection of the other view",
        .views = 2, .rotation = false, .pretrain = true, .make = byol, .defaults = D{.recipe = "byol"}},
       {.name = "simsiam", .modality = "image", .summary = "SimSiam: BYOL without the EMA target (stop-gradient)",

@@ -23,7 +23,7 @@ std::unique_ptr<methods::Method> tiny_mlm(uint64_t seed = 1) {
   p.vocab_size = kVocab;
   p.max_len = 8;
   Rng rng(seed);
-  return methods::make_mlm(p, rng);
+  return methods::make_method("mlm", p, rng);
 }
 
 // Rows of 8 tokens: `lengths` real ones (ids 5..23), padding 0 after them.

@@ -37,6 +37,11 @@ ok ssl-pretrain "$WORK/img.h5" --method simclr --arch convnet-s --temperature 0.
   "${run[@]}" -o "$WORK/s.h5"
 check_eq "config" "$(h5get "$WORK/s.h5" '(lambda c: (round(c["temperature"], 4), c["strength"], c["adam_beta2"], c["recipe"]))(__import__("json").loads(f["config"][0]))')" \
   "(0.3, 1.0, 0.99, 'simclr')"
+# A method's own option reaches the method: MoCo's queue of 64 negatives.
+ok ssl-pretrain "$WORK/img.h5" --method moco --arch convnet-s --queue 64 "${run[@]}" -o "$WORK/moco.h5"
+check_eq "moco --queue" "$(h5get "$WORK/moco.h5" '[f[n].shape[0] for n in (lambda l: (f.visit(l.append), l)[1])([]) if n.endswith("queue") and isinstance(f[n], h5py.Dataset)]')" "[64]"
+expect_error 2 "--queue goes with --method moco; --method is byol" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/img.h5" --method byol --queue 64 "${run[@]}" -o "$WORK/x.h5"
 # The defaults that run are the ones --help states.
 ssl-pretrain --help >"$WORK/help" || fail "--help"
 grep -q -- "--lr .*\[default 0.001; mae 0.00015 x batch/256; wav2vec 0.0005\]" "$WORK/help" || fail "--help: --lr defaults"

@@ -267,10 +267,7 @@ void refuse(const PretrainRow& r, const std::string& why) {
 
 // Every option given applies to the run, or the run is refused.
 void check_applies(const json& given, const RunFacts& facts) {
-  for (const PretrainRow& r : pretrain_options()) {
-    if (!given.contains(r.spec.flag) || !r.unless) continue;
-    if (const std::string why = r.unless(facts); !why.empty()) refuse(r, why);
-  }
+  if (const std::string why = inapplicable(pretrain_options(), given, facts); !why.empty()) throw UsageError(why);
 }
 
 const methods::MethodInfo& checked_method(const std::string& name, const PretrainFile& file) {

@@ -48,13 +48,7 @@ struct RunFacts {
   bool given_option(const std::string& flag) const { return given.contains(flag); }
 };
 
-struct PretrainRow {
-  OptionSpec spec;
-  // The refusal's words: "--temperature" + " goes with --method simclr or moco".
-  std::string applies_to;
-  // Why it does not apply to this run ("" when it does); empty: every run.
-  std::function<std::string(const RunFacts&)> unless;
-};
+using PretrainRow = OptionRule<RunFacts>;
 
 // The table: the tool's own rows, then each method's options (registry).
 const std::vector<PretrainRow>& pretrain_options();

@@ -68,6 +68,7 @@ OptionTable::OptionTable(Tool& tool, CLI::App& app, std::vector<OptionSpec> spec
         slot.option = tool.add_output(app, s.flag, slot.text, s.help, s.binary);
         break;
     }
+    if (s.required) slot.option->required();
     // The help says each default, where a method or a modality has its own
     // too; CLI11's captured "=0" of an unset variable would mislead.
     slot.option->default_str("");

@@ -32,6 +32,32 @@ struct OptionSpec {
   bool negatable = false;           // flags: --no-X turns it off
   std::string rewritten_by;         // inputs: the one output option that may replace it (--resume by -o)
   bool binary = true;               // outputs: false for text a terminal may show
+  bool required = false;
 };
+
+// An option and to whom it applies: `unless(facts)` says why it does not
+// apply to a run ("" when it does; no function: every run), and the
+// refusal reads "FLAG APPLIES_TO; WHY" ("--k goes with --mode knn; --mode
+// is linear"), a usage error: an option is never parsed and then ignored.
+template <class Facts>
+struct OptionRule {
+  OptionSpec spec;
+  std::string applies_to;
+  std::function<std::string(const Facts&)> unless;
+};
+
+// The usage error of the first option in `given` (by flag) that does not
+// apply to the run `facts` describes; none when all do.
+template <class Facts>
+std::string inapplicable(const std::vector<OptionRule<Facts>>& rules, const nlohmann::ordered_json& given,
+                         const Facts& facts) {
+  for (const OptionRule<Facts>& r : rules) {
+    if (!given.contains(r.spec.flag) || !r.unless) continue;
+    // "-o,--output" is named as users write it most: "-o".
+    if (const std::string why = r.unless(facts); !why.empty())
+      return r.spec.flag.substr(0, r.spec.flag.find(',')) + " " + r.applies_to + "; " + why;
+  }
+  return "";
+}
 
 }  // namespace sslkit

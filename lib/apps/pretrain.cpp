@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <random>
 
@@ -66,7 +65,6 @@ std::string new_run_id() {
 }
 
 json data_shape(const io::DataReader& in) {
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   if (in.modality() == io::Modality::text) return in.info("/tokens").shape;
   if (in.modality() == io::Modality::audio) return in.info("/audio").shape;
   return in.info(in.has("/images") ? "/images" : "/views").shape;
@@ -148,7 +146,6 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
       config_["eval"] = held_->summary();
       note(held_->describe());
     }
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
     extras_.tokenizer = data::Tokenizer::read_from(in).bytes();
   }
   BatchPlan batch_plan;
@@ -162,7 +159,6 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   batch_plan.method = info_;
   batches_ = modality_for(in.modality()).batches(in, batch_plan);
   history_ = [&] {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
     auto h = in.history();
     h.push_back(request.command_line);
     return h;
@@ -337,7 +333,6 @@ void PretrainRun::save(int64_t step, double seconds) {
   x.epoch = step / batches_->steps_per_epoch();
   x.seconds = seconds;
   x.history = history_;
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   save_checkpoint(request_.output, *method_, x, io::Commit::now);
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
 
 #include "augment/recipe.hpp"
 #include "core/error.hpp"
@@ -21,7 +20,6 @@ using json = nlohmann::ordered_json;
 using Type = OptionSpec::Type;
 
 PretrainFile read_pretrain_file(const io::DataReader& in) {
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   PretrainFile f;
   f.name = in.name();
   f.modality = io::modality_name(in.modality());

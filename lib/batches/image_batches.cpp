@@ -12,20 +12,17 @@
 
 namespace sslkit::train {
 
-ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(in), spec_(std::move(spec)) {
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    use_views_ = !in.has("/images");
-    auto info = in.info(use_views_ ? "/views" : "/images");
-    h_ = static_cast<int>(info.shape[use_views_ ? 2 : 1]);
-    w_ = static_cast<int>(info.shape[use_views_ ? 3 : 2]);
-    c_ = static_cast<int>(info.shape.back());
-    stored_views_ = use_views_ ? static_cast<int>(info.shape[1]) : 1;
-  }
+ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec)
+    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
+  use_views_ = !in.has("/images");
+  const auto info = in.info(use_views_ ? "/views" : "/images");
+  h_ = static_cast<int>(info.shape[use_views_ ? 2 : 1]);
+  w_ = static_cast<int>(info.shape[use_views_ ? 3 : 2]);
+  c_ = static_cast<int>(info.shape.back());
+  stored_views_ = use_views_ ? static_cast<int>(info.shape[1]) : 1;
   if (use_views_ && spec_.rotation) {
     // RotNet on ssl-augment's rotation views: the target of a stored view is
     // its /pretext_labels entry; without them there is nothing to predict.
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (!in.has("/pretext_labels"))
       throw Error(in.name(), "holds /views without /pretext_labels, so --method rotation has no rotation to predict "
                              "(make it with ssl-augment --recipe rotation, or pretrain on the images)");
@@ -59,7 +56,6 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     }
   }
   if (spec_.patch_ratio > 0 && !use_views_) {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
     if (in.has("/mask")) {
       const auto d = in.dataset("/mask");
       const int64_t p = io::has_attr(d, "patch_size") ? io::attr_int(d, "patch_size") : -1;
@@ -86,8 +82,6 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec) : in_(
     }
   }
   order_ = std::make_unique<EpochOrder>(spec_.rows, spec_.batch, spec_.seed, in.name());
-  prefetch_ = std::make_unique<Prefetcher<Prepared>>([this](int64_t step) { return make(step); }, spec_.first_step,
-                                                     spec_.prefetch, in.name());
 }
 
 std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio) {
@@ -96,18 +90,13 @@ std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int
 }
 
 methods::Batch ImageBatches::next() {
-  Prepared p = prefetch_->next();
-  methods::Batch b;
-  for (auto& t : p.views) b.views.emplace_back(std::move(t));
-  b.pretext = std::move(p.targets);
-  b.patch_mask = std::move(p.patch_mask);
-  return b;
+  return steps_.next([this](int64_t step) { return make(step); });
 }
 
 // The batch of a global step: epoch = step / steps_per_epoch, a seeded
 // permutation per epoch, views seeded by (seed, sample id, epoch, view), so
 // a resumed run draws exactly what an uninterrupted one would have.
-ImageBatches::Prepared ImageBatches::make(int64_t step) {
+methods::Batch ImageBatches::make(int64_t step) {
   const int B = spec_.batch;
   const size_t px = static_cast<size_t>(h_) * w_ * c_, row_px = px * stored_views_;
   // One read for the batch: rows sorted, then put back in batch order.
@@ -118,14 +107,11 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   std::vector<uint8_t> pixels(s.sorted.size() * row_px);
   std::vector<int64_t> ids;
   std::vector<int32_t> stored_pretext;  // rotation on stored views: [rows, stored views]
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", s.sorted, pixels.data());
-    ids = in_.ids_at(s.sorted);
-    if (pretext_from_file_) {
-      stored_pretext.resize(s.sorted.size() * stored_views_);
-      in_.read_at<int32_t>("/pretext_labels", s.sorted, stored_pretext.data());
-    }
+  in_.read_at<uint8_t>(use_views_ ? "/views" : "/images", s.sorted, pixels.data());
+  ids = in_.ids_at(s.sorted);
+  if (pretext_from_file_) {
+    stored_pretext.resize(s.sorted.size() * stored_views_);
+    in_.read_at<int32_t>("/pretext_labels", s.sorted, stored_pretext.data());
   }
   // Multi-crop: global_views at the images' own size first, then the
   // --views crops at --view-size (EMP-SSL's crops may be smaller than the
@@ -135,13 +121,14 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
   const int vh = spec_.view_size > 0 ? spec_.view_size : h_, vw = spec_.view_size > 0 ? spec_.view_size : w_;
   std::vector<nn::Tensor> views;
   for (int v = 0; v < nviews; ++v) views.emplace_back(v < G ? nn::Shape{B, h_, w_, c_} : nn::Shape{B, vh, vw, c_}, nn::DType::f32);
-  Prepared b;
+  methods::Batch b;
   const bool with_targets = spec_.rotation || !spec_.targets.empty();
   std::vector<int32_t> targets(B, -1);
   // Each image's views depend only on (seed, id, epoch, view): any thread
-  // count gives the same batch. Inline, the trainer's threads do this
-  // between steps (a third thread beside oneDNN's would preempt them).
-#pragma omp parallel for schedule(dynamic, 8) if (spec_.prefetch == 0)
+  // count gives the same batch. The trainer's threads do this between
+  // steps. The loop reads no file (HDF5 is not thread-safe): every row it
+  // needs was read above.
+#pragma omp parallel for schedule(dynamic, 8)
   for (int r = 0; r < B; ++r) {
     const uint8_t* img = pixels.data() + at[r] * row_px;
     const int64_t id = ids[at[r]];
@@ -180,8 +167,8 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
       if (targets[r] < 0 || targets[r] > 3)
         throw Error(in_.name(), "/pretext_labels of image " + std::to_string(ids[at[r]]) + " is " +
                                     std::to_string(targets[r]) + ", not a rotation 0..3");
-  if (with_targets) b.targets = std::move(targets);
-  for (auto& t : views) b.views.push_back(t.to(spec_.dtype));
+  if (with_targets) b.pretext = std::move(targets);
+  for (auto& t : views) b.views.emplace_back(t.to(spec_.dtype));
   if (spec_.patch_ratio > 0) {
     // MAE's masks: the file's (an ssl-mask --scheme patch output), or one per
     // image and epoch seeded by (seed, sample id, epoch) like the views, so a
@@ -192,7 +179,6 @@ ImageBatches::Prepared ImageBatches::make(int64_t step) {
     std::vector<uint8_t> stored;
     if (masks_from_file_) {
       stored.resize(s.sorted.size() * L);
-      std::lock_guard<std::mutex> l(io::hdf5_mutex());
       in_.read_at<uint8_t>("/mask", s.sorted, stored.data());
     }
     for (int r = 0; r < B; ++r) {

@@ -1,6 +1,6 @@
 // Batches of images for the trainer: rows in EpochOrder, read one HDF5 call
 // per run of rows, augmented on the fly (or taken from ssl-augment views),
-// normalised and converted to the compute dtype on a Prefetcher thread. It
+// normalised and converted to the compute dtype when the trainer asks. It
 // knows nothing of the method: how many views, whether rotation targets,
 // which labels are targets, all come in the spec (from the registry).
 #pragma once
@@ -13,7 +13,7 @@
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
 #include "batches/epoch_order.hpp"
-#include "batches/prefetcher.hpp"
+#include "batches/timed_steps.hpp"
 
 namespace sslkit::train {
 
@@ -33,7 +33,6 @@ struct ImageBatchSpec {
   std::vector<int32_t> targets;  // per file row, the target of each image (labels); empty: none
   int64_t first_step = 0;        // the global step of the first batch (resume)
   nn::DType dtype = nn::DType::f32;
-  int prefetch = 0;              // 0: made between steps on the trainer's threads; N: a thread N batches ahead
   double patch_ratio = 0;        // > 0: a patch mask per image (MAE), this fraction of the grid hidden
   int patch = 4;                 // patch side in pixels for the mask grid
 };
@@ -44,20 +43,13 @@ std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int
 
 class ImageBatches {
  public:
-  // Every HDF5 call here holds io::hdf5_mutex().
   ImageBatches(const io::DataReader& in, ImageBatchSpec spec);
   methods::Batch next();
   int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
-  double busy_seconds() const { return prefetch_->busy_seconds(); }
+  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
-  // Tensors only: Vars are made on the trainer's thread, in next().
-  struct Prepared {
-    std::vector<nn::Tensor> views;
-    std::vector<int32_t> targets;
-    std::vector<uint8_t> patch_mask;
-  };
-  Prepared make(int64_t step);
+  methods::Batch make(int64_t step);
 
   const io::DataReader& in_;
   ImageBatchSpec spec_;
@@ -66,7 +58,7 @@ class ImageBatches {
   bool masks_from_file_ = false;  // MAE: the input's /mask (ssl-mask --scheme patch)
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
   std::unique_ptr<EpochOrder> order_;
-  std::unique_ptr<Prefetcher<Prepared>> prefetch_;  // last: its thread uses the rest
+  TimedSteps steps_;
 };
 
 }  // namespace sslkit::train

@@ -23,12 +23,11 @@ std::vector<size_t> all_rows(std::vector<size_t> rows, size_t n) {
 // True when `found(row values, its length)` holds for one of `rows`
 // (ascending) of the per-sample dataset `name` [N, width] of `in`; reads a
 // chunk of rows at a time and stops at the first. Lengths come from
-// /lengths when `with_lengths`, else are the width. Takes the HDF5 lock.
+// /lengths when `with_lengths`, else are the width.
 template <class T, class Found>
 bool any_row(const io::DataReader& in, const std::string& name, const std::vector<size_t>& rows, bool with_lengths,
              Found found) {
   constexpr size_t kChunk = 1024;
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   const size_t width = static_cast<size_t>(in.info(name).shape[1]);
   for (size_t i = 0; i < rows.size(); i += kChunk) {
     const std::vector<size_t> part(rows.begin() + i, rows.begin() + std::min(rows.size(), i + kChunk));
@@ -50,14 +49,12 @@ Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
 
 }  // namespace
 
-TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
-    length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
-    from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
-    if (spec_.mask_tokens && !from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
-  }
+TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec)
+    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
+  if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
+  length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
+  from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
+  if (spec_.mask_tokens && !from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
   // Masked modelling with nothing to predict would train on a zero loss at
   // every step without a word; found at the first row that has something.
   const std::vector<size_t> rows = all_rows(spec_.rows, in.size());
@@ -70,8 +67,6 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
       }))
     throw Error(in.name(), "no token can be masked: every row holds only special pieces ([CLS], [SEP], padding)");
   order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
-  prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
-                                                           spec_.prefetch, in.name());
 }
 
 methods::Batch TokenBatches::make(int64_t step) {
@@ -79,17 +74,13 @@ methods::Batch TokenBatches::make(int64_t step) {
   const std::vector<size_t>&rows = st.rows, &at = st.at, &sorted = st.sorted;
   const size_t L = static_cast<size_t>(length_), n = sorted.size();
   std::vector<int32_t> tokens(n * L), lengths(n), ids_in(from_file_ ? n * L : 0), labels_in(from_file_ ? n * L : 0);
-  std::vector<int64_t> ids;
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    in_.read_at<int32_t>("/tokens", sorted, tokens.data());
-    in_.read_at<int32_t>("/lengths", sorted, lengths.data());
-    if (from_file_) {
-      in_.read_at<int32_t>("/input_ids", sorted, ids_in.data());
-      in_.read_at<int32_t>("/mlm_labels", sorted, labels_in.data());
-    }
-    ids = in_.ids_at(sorted);
+  in_.read_at<int32_t>("/tokens", sorted, tokens.data());
+  in_.read_at<int32_t>("/lengths", sorted, lengths.data());
+  if (from_file_) {
+    in_.read_at<int32_t>("/input_ids", sorted, ids_in.data());
+    in_.read_at<int32_t>("/mlm_labels", sorted, labels_in.data());
   }
+  const std::vector<int64_t> ids = in_.ids_at(sorted);
   const int64_t epoch = st.epoch;
   methods::Batch b;
   methods::TokenBatch& t = b.tokens;
@@ -122,25 +113,18 @@ methods::Batch TokenBatches::make(int64_t step) {
 methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size_t>& sorted,
                                 const mask::Vocabulary& vocab, const mask::MlmParams& p, uint64_t seed, int64_t epoch) {
   methods::TokenBatch t;
-  std::vector<int32_t> tokens;
-  std::vector<int64_t> ids;
-  bool from_file = false;
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    from_file = in.has("/input_ids") && in.has("/mlm_labels");
-    t.length = static_cast<int64_t>(in.info("/tokens").shape[1]);
-    t.rows = static_cast<int64_t>(sorted.size());
-    tokens.resize(sorted.size() * t.length);
-    t.lengths.resize(sorted.size());
-    in.read_at<int32_t>("/tokens", sorted, tokens.data());
-    in.read_at<int32_t>("/lengths", sorted, t.lengths.data());
-    ids = in.ids_at(sorted);
-  }
+  const bool from_file = in.has("/input_ids") && in.has("/mlm_labels");
+  t.length = static_cast<int64_t>(in.info("/tokens").shape[1]);
+  t.rows = static_cast<int64_t>(sorted.size());
+  std::vector<int32_t> tokens(sorted.size() * t.length);
+  t.lengths.resize(sorted.size());
+  in.read_at<int32_t>("/tokens", sorted, tokens.data());
+  in.read_at<int32_t>("/lengths", sorted, t.lengths.data());
+  const std::vector<int64_t> ids = in.ids_at(sorted);
   const size_t L = static_cast<size_t>(t.length);
   t.ids.resize(sorted.size() * L);
   t.labels.resize(sorted.size() * L);
   if (from_file) {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
     in.read_at<int32_t>("/input_ids", sorted, t.ids.data());
     in.read_at<int32_t>("/mlm_labels", sorted, t.labels.data());
   }
@@ -155,23 +139,21 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
   return t;
 }
 
-AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : in_(in), spec_(std::move(spec)) {
+AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec)
+    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
   if (spec_.frame_samples < 1) throw UsageError("frame samples must be at least 1");
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
-    samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
-    frames_ = spec_.frames > 0 ? spec_.frames : mask::span_frames(static_cast<int>(samples_), spec_.frame_samples);
-    from_file_ = spec_.masks_from_file && in.has("/mask");
-    if (from_file_) {
-      const auto mi = in.info("/mask");
-      const int64_t fs = io::has_attr(in.dataset("/mask"), "frame_samples")
-                             ? io::attr_int(in.dataset("/mask"), "frame_samples") : spec_.frame_samples;
-      if (fs != spec_.frame_samples || static_cast<int64_t>(mi.shape[1]) != frames_)
-        throw Error(in.name(), "/mask is on a grid of " + std::to_string(mi.shape[1]) + " frames of " + std::to_string(fs) +
-                                   " samples; the encoder makes " + std::to_string(frames_) + " frames of " +
-                                   std::to_string(spec_.frame_samples));
-    }
+  if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
+  samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);
+  frames_ = spec_.frames > 0 ? spec_.frames : mask::span_frames(static_cast<int>(samples_), spec_.frame_samples);
+  from_file_ = spec_.masks_from_file && in.has("/mask");
+  if (from_file_) {
+    const auto mi = in.info("/mask");
+    const int64_t fs = io::has_attr(in.dataset("/mask"), "frame_samples")
+                           ? io::attr_int(in.dataset("/mask"), "frame_samples") : spec_.frame_samples;
+    if (fs != spec_.frame_samples || static_cast<int64_t>(mi.shape[1]) != frames_)
+      throw Error(in.name(), "/mask is on a grid of " + std::to_string(mi.shape[1]) + " frames of " + std::to_string(fs) +
+                                 " samples; the encoder makes " + std::to_string(frames_) + " frames of " +
+                                 std::to_string(spec_.frame_samples));
   }
   if (frames_ < 1) throw Error(in.name(), "clips are shorter than one frame");
   const std::vector<size_t> rows = all_rows(spec_.rows, in.size());
@@ -181,8 +163,6 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec) : i
     throw Error(in.name(), "its span masks (/mask of ssl-mask) hide no frame: nothing to predict "
                            "(mask it with --mask-prob or --min-masks above 0)");
   order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
-  prefetch_ = std::make_unique<Prefetcher<methods::Batch>>([this](int64_t s) { return make(s); }, spec_.first_step,
-                                                           spec_.prefetch, in.name());
 }
 
 methods::Batch AudioBatches::make(int64_t step) {
@@ -192,14 +172,10 @@ methods::Batch AudioBatches::make(int64_t step) {
   std::vector<float> audio(n * T);
   std::vector<int32_t> lengths(n);
   std::vector<uint8_t> file_mask(from_file_ ? n * F : 0);
-  std::vector<int64_t> ids;
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    in_.read_at<float>("/audio", sorted, audio.data());
-    in_.read_at<int32_t>("/lengths", sorted, lengths.data());
-    if (from_file_) in_.read_at<uint8_t>("/mask", sorted, file_mask.data());
-    ids = in_.ids_at(sorted);
-  }
+  in_.read_at<float>("/audio", sorted, audio.data());
+  in_.read_at<int32_t>("/lengths", sorted, lengths.data());
+  if (from_file_) in_.read_at<uint8_t>("/mask", sorted, file_mask.data());
+  const std::vector<int64_t> ids = in_.ids_at(sorted);
   const int64_t epoch = st.epoch;
   methods::Batch b;
   methods::AudioBatch& a = b.audio;

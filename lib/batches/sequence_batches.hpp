@@ -1,6 +1,6 @@
 // Batches of token sequences and of audio clips for the trainer, prepared
-// like image batches (EpochOrder, one HDF5 call per run of rows, a
-// Prefetcher thread) and as blind to the method. Masks come from the file
+// like image batches (EpochOrder, one HDF5 call per run of rows, made when
+// the trainer asks) and as blind to the method. Masks come from the file
 // when it has them (an ssl-mask output), else are drawn on the fly by
 // lib/mask, seeded by (seed, sample id, epoch): a new draw every epoch, as
 // RoBERTa's dynamic masking and wav2vec 2.0 do.
@@ -16,7 +16,7 @@
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
 #include "batches/epoch_order.hpp"
-#include "batches/prefetcher.hpp"
+#include "batches/timed_steps.hpp"
 
 namespace sslkit::train {
 
@@ -26,7 +26,6 @@ struct SequenceBatchSpec {
   std::vector<size_t> rows;      // rows to draw from (empty: every row)
   std::vector<int32_t> targets;  // per file row, a target (labels); empty: none
   int64_t first_step = 0;
-  int prefetch = 0;               // 0: made between steps; N: a background thread N batches ahead
   bool masks_from_file = true;   // use the file's masks when it has them
   bool mask_tokens = true;       // text: mask for MLM; false: the tokens as they are, no labels (fine-tuning)
   mask::MlmParams mlm;           // text
@@ -46,10 +45,12 @@ struct SequenceBatchSpec {
 class TokenBatches {
  public:
   TokenBatches(const io::DataReader& in, SequenceBatchSpec spec);
-  methods::Batch next() { return prefetch_->next(); }
+  methods::Batch next() {
+    return steps_.next([this](int64_t step) { return make(step); });
+  }
   int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
-  double busy_seconds() const { return prefetch_->busy_seconds(); }
+  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
   methods::Batch make(int64_t step);
@@ -59,7 +60,7 @@ class TokenBatches {
   bool from_file_ = false;
   mask::Vocabulary vocab_;
   std::unique_ptr<EpochOrder> order_;
-  std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;  // last: its thread uses the rest
+  TimedSteps steps_;
 };
 
 // Rows `sorted` (ascending, distinct) of text file `in`, in that order,
@@ -72,10 +73,12 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
 class AudioBatches {
  public:
   AudioBatches(const io::DataReader& in, SequenceBatchSpec spec);
-  methods::Batch next() { return prefetch_->next(); }
+  methods::Batch next() {
+    return steps_.next([this](int64_t step) { return make(step); });
+  }
   int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
-  double busy_seconds() const { return prefetch_->busy_seconds(); }
+  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
   methods::Batch make(int64_t step);
@@ -84,7 +87,7 @@ class AudioBatches {
   int64_t samples_ = 0, frames_ = 0;
   bool from_file_ = false;
   std::unique_ptr<EpochOrder> order_;
-  std::unique_ptr<Prefetcher<methods::Batch>> prefetch_;
+  TimedSteps steps_;
 };
 
 }  // namespace sslkit::train

@@ -24,7 +24,6 @@ TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any
   spec.seed = 3;
   spec.mlm.ratio = 0.3;
   spec.targets = in.labels();
-  spec.prefetch = 2;  // on a background thread; the resumed source below runs inline
   train::TokenBatches a(in, spec);
   const int64_t per_epoch = a.steps_per_epoch();
   REQUIRE(per_epoch >= 2);
@@ -45,7 +44,6 @@ TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any
   CHECK(selected > 0);
   // A resumed source starting at step 1 draws exactly what the first did.
   spec.first_step = 1;
-  spec.prefetch = 0;
   train::TokenBatches b(in, spec);
   methods::Batch again = b.next();
   CHECK(again.tokens.ids == run[1].tokens.ids);

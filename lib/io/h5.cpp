@@ -367,11 +367,6 @@ void read_row_set(hid_t dset, DType t, const std::vector<size_t>& rows, void* ou
   }
 }
 
-std::mutex& hdf5_mutex() {
-  static std::mutex m;
-  return m;
-}
-
 void write_rows(hid_t dset, DType t, size_t start, size_t count, const void* data, const std::string& subject) {
   if (count == 0) return;
   Handle mem;

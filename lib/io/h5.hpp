@@ -5,7 +5,6 @@
 #include <hdf5.h>
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,10 +21,6 @@ size_t dtype_size(DType t);
 hid_t native_type(DType t);   // for reads and writes
 hid_t file_type(DType t);     // little-endian standard type stored on disk
 DType classify(hid_t type);   // what a dataset or attribute holds
-
-// Debian's HDF5 is built without thread safety: every thread that calls
-// HDF5 while another may (a loader beside the trainer) holds this lock.
-std::mutex& hdf5_mutex();
 
 // Turns off HDF5's automatic error printing, once per process.
 void silence_hdf5_errors();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -21,7 +20,6 @@ namespace {
 // sequences the encoder is built for.
 std::unique_ptr<io::DataReader> open_eval_file(const io::DataReader& in, const std::string& path) {
   auto eval = std::make_unique<io::DataReader>(path);
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   if (eval->modality() != io::Modality::text)
     throw UsageError("--eval " + eval->name() + " is not a text file; " + in.name() + " is");
   io::check_same_tokenizer(in, *eval, "--eval " + eval->name());
@@ -77,11 +75,7 @@ void HeldOutText::check_something_to_score() const {
   if (maskable == 0)
     throw Error(file_->name(), where + "no token can be masked: the rows hold only special pieces ([CLS], "
                                        "[SEP], padding)");
-  bool own_masks = false;
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    own_masks = file_->has("/mlm_labels");
-  }
+  const bool own_masks = file_->has("/mlm_labels");
   throw Error(file_->name(), where + "the evaluation masks select none of its " + std::to_string(maskable) +
                                  " maskable tokens (" + (own_masks ? "its own masks, from ssl-mask" : "15 % are drawn") +
                                  "): nothing to score; give more rows");

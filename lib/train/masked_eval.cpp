@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 
 #include "data/tokenizer.hpp"
 #include "mask/schemes.hpp"
@@ -18,7 +17,6 @@ constexpr int64_t kEvalEpoch = int64_t{1} << 40;
 constexpr size_t kReadRows = 1024;  // rows per read when counting tokens
 
 mask::Vocabulary vocabulary(const io::DataReader& in) {
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   return mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
 }
 
@@ -75,15 +73,10 @@ int64_t maskable_tokens(const io::DataReader& in, const std::vector<size_t>& row
   int64_t count = 0;
   for (size_t i = 0; i < sorted.size(); i += kReadRows) {
     std::vector<size_t> part(sorted.begin() + i, sorted.begin() + std::min(sorted.size(), i + kReadRows));
-    std::vector<int32_t> tokens, lengths(part.size());
-    int64_t L = 0;
-    {
-      std::lock_guard<std::mutex> l(io::hdf5_mutex());
-      L = static_cast<int64_t>(in.info("/tokens").shape[1]);
-      tokens.resize(part.size() * L);
-      in.read_at<int32_t>("/tokens", part, tokens.data());
-      in.read_at<int32_t>("/lengths", part, lengths.data());
-    }
+    const int64_t L = static_cast<int64_t>(in.info("/tokens").shape[1]);
+    std::vector<int32_t> tokens(part.size() * L), lengths(part.size());
+    in.read_at<int32_t>("/tokens", part, tokens.data());
+    in.read_at<int32_t>("/lengths", part, lengths.data());
     for (size_t r = 0; r < part.size(); ++r)
       for (int64_t k = 0; k < std::clamp<int64_t>(lengths[r], 0, L); ++k) {
         const int32_t id = tokens[r * L + k];
@@ -98,19 +91,12 @@ MaskedScore unigram_baseline(const io::DataReader& in, const std::vector<size_t>
   const mask::Vocabulary vocab = vocabulary(in);
   std::vector<double> count(vocab.size, 1.0);  // add-one
   const std::vector<size_t> train = sorted_copy(train_rows);
-  int64_t L = 0;
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    L = static_cast<int64_t>(in.info("/tokens").shape[1]);
-  }
+  const int64_t L = static_cast<int64_t>(in.info("/tokens").shape[1]);
   for (size_t i = 0; i < train.size(); i += kReadRows) {
     std::vector<size_t> part(train.begin() + i, train.begin() + std::min(train.size(), i + kReadRows));
     std::vector<int32_t> tokens(part.size() * L), lengths(part.size());
-    {
-      std::lock_guard<std::mutex> l(io::hdf5_mutex());
-      in.read_at<int32_t>("/tokens", part, tokens.data());
-      in.read_at<int32_t>("/lengths", part, lengths.data());
-    }
+    in.read_at<int32_t>("/tokens", part, tokens.data());
+    in.read_at<int32_t>("/lengths", part, lengths.data());
     for (size_t r = 0; r < part.size(); ++r)
       for (int64_t k = 0; k < std::clamp<int64_t>(lengths[r], 0, L); ++k) {
         const int32_t id = tokens[r * L + k];

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
@@ -31,7 +30,6 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
   const size_t N = in.size(), n = std::min<size_t>(count, N);
   for (size_t i = 0; i < n; ++i) s.rows.push_back(i * N / n);  // spread over the file, sorted
   const int L = static_cast<int>((s.h / patch) * (s.w / patch));
-  std::lock_guard<std::mutex> l(io::hdf5_mutex());
   s.pixels.resize(n * s.h * s.w * s.c);
   in.read_at<uint8_t>("/images", s.rows, s.pixels.data());
   const std::vector<int64_t> ids = in.ids_at(s.rows);

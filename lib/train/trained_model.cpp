@@ -77,10 +77,7 @@ std::pair<float, float> pixel_stats(const io::DataReader& in) {
   }
   const std::vector<size_t> rows(chosen.begin(), chosen.end());
   std::vector<uint8_t> buf(row * n);
-  {
-    std::lock_guard<std::mutex> l(io::hdf5_mutex());
-    in.read_at<uint8_t>(name, rows, buf.data());
-  }
+  in.read_at<uint8_t>(name, rows, buf.data());
   double s = 0, s2 = 0;
   for (uint8_t v : buf) {
     s += v / 255.0;

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The longest function bodies in lib/ (issue 24's figure): lines from a
 definition's first line to its closing brace, tests excluded. A definition
-is a line at the file's top level (namespaces do not count as levels) that
-opens a brace after a parameter list. Usage: longest-functions.py [ROOT] [N]"""
+starts at the file's top level (namespaces do not count as levels) with a
+parameter list, on the line of its opening brace or up to 5 lines before
+it (signatures and constructor initializers that wrap).
+Usage: longest-functions.py [ROOT] [N]"""
 import pathlib
 import re
 import sys
@@ -14,17 +16,23 @@ for path in sorted((root / "lib").glob("*/*.cpp")):
     if path.name.endswith("_test.cpp"):
         continue
     lines = path.read_text().splitlines()
-    depth, start, name, ns = 0, None, None, 0
+    depth, ns, start, name, candidate = 0, 0, None, None, None
     for i, line in enumerate(lines):
         code = re.sub(r'"(\\.|[^"\\])*"|\'(\\.|[^\'\\])*\'|//.*', "", line)
         if depth == ns and start is None:
             if re.match(r"\s*(inline\s+)?namespace\b.*\{\s*$", code):
                 ns += 1
                 depth += 1
+                candidate = None
                 continue
-            if "(" in code and "{" in code and not code.lstrip().startswith(("struct", "class", "enum", "}")) \
-                    and not code.rstrip().endswith(";"):
-                start, name = i, code.strip()
+            stripped = code.strip()
+            if stripped.endswith(";") or stripped.startswith(("struct", "class", "enum", "}", "#", "template")):
+                candidate = None
+            elif "(" in code and (candidate is None or i - candidate[0] > 5):
+                candidate = (i, stripped)
+            if "{" in code and candidate is not None and i - candidate[0] <= 5:
+                start, name = candidate
+                candidate = None
         depth += code.count("{") - code.count("}")
         if depth < ns:
             ns = depth

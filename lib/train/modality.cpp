@@ -105,6 +105,17 @@ std::vector<int32_t> predict_classes(const Modality& mod, methods::Method& m, co
 
 namespace modality_detail {
 
+SequenceBatchSpec sequence_spec(const BatchPlan& plan) {
+  SequenceBatchSpec spec;
+  spec.batch = plan.batch;
+  spec.seed = plan.seed;
+  spec.dtype = plan.dtype;
+  spec.rows = plan.rows;
+  spec.first_step = plan.first_step;
+  spec.targets = plan.targets;
+  return spec;
+}
+
 void add_head_groups(methods::Method& m, double weight_decay, std::vector<nn::ParamGroup>& groups) {
   nn::ParamGroup head{{}, 1.0, weight_decay, false}, head_bias{{}, 1.0, 0.0, true};
   for (auto& [name, p] : m.named_parameters())

@@ -18,6 +18,7 @@
 #include "methods/method.hpp"
 #include "methods/registry.hpp"
 #include "nn/optim.hpp"
+#include "batches/sequence_batches.hpp"
 #include "train/checkpoint.hpp"
 #include "train/trained_model.hpp"
 
@@ -181,6 +182,8 @@ void read_rows(const io::DataReader& in, const std::string& name, const std::vec
   else
     in.read_at<T>(name, rows, out);
 }
+// The fields of a sequence batch spec (text, audio) every plan sets.
+SequenceBatchSpec sequence_spec(const BatchPlan& plan);
 // The head's groups ("head." parameters: weights decayed, biases not).
 void add_head_groups(methods::Method& m, double weight_decay, std::vector<nn::ParamGroup>& groups);
 // The run's batch count a step: --batch when given, else `default_batch`,

@@ -33,13 +33,7 @@ class AudioModality : public Modality {
   const char* unit() const override { return "clips"; }
 
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
-    SequenceBatchSpec spec;
-    spec.batch = plan.batch;
-    spec.seed = plan.seed;
-    spec.dtype = plan.dtype;
-    spec.rows = plan.rows;
-    spec.first_step = plan.first_step;
-    spec.targets = plan.targets;
+    SequenceBatchSpec spec = sequence_spec(plan);
     if (plan.targets.empty()) {
       // Pretraining: span masks on the encoder's own frame grid, and the
       // augmented views of a two-view method.

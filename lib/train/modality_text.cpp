@@ -26,13 +26,7 @@ class TextModality : public Modality {
   const char* unit() const override { return "sequences"; }
 
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
-    SequenceBatchSpec spec;
-    spec.batch = plan.batch;
-    spec.seed = plan.seed;
-    spec.dtype = plan.dtype;
-    spec.rows = plan.rows;
-    spec.first_step = plan.first_step;
-    spec.targets = plan.targets;
+    SequenceBatchSpec spec = sequence_spec(plan);
     spec.mask_tokens = plan.targets.empty();  // fine-tuning reads the tokens as they are
     return std::make_unique<SourceOf<TokenBatches>>(in, std::move(spec));
   }

@@ -108,4 +108,11 @@ expect_error 1 "bad.h5: .*params/" "$WORK/x.h5" ssl-embed "$WORK/bad.h5" "$WORK/
 expect_error 1 "not an sslkit model file" "" ssl-finetune "$WORK/tr.h5" --model "$WORK/tr.h5" --eval "$WORK/te.h5"
 expect_error 2 "goes with --mode full" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --arch resnet18
 expect_error 2 "-o writes a fine-tuned model" "" ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" -o "$WORK/y.h5"
+# Options the mode does not use, accepted and ignored before (issue 24, defect 4).
+expect_error 2 "^ssl-finetune: error: --lr goes with --mode full; --mode is linear$" "" \
+  ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --lr 0.5
+expect_error 2 "^ssl-finetune: error: --k goes with --mode knn; --mode is linear$" "" \
+  ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --k 5
+expect_error 2 "^ssl-finetune: error: --epochs goes with --mode linear or full; --mode is knn$" "" \
+  ssl-finetune "$WORK/etr.h5" --eval "$WORK/ete.h5" --mode knn --epochs 5
 finish

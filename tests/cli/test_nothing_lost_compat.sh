@@ -43,7 +43,7 @@ if [ -r "$FORT/computers" ]; then
     ssl-embed "$WORK/mlm.h5" "$WORK/otr.h5" -o "$WORK/x.h5" --threads 1
   for mode in linear knn; do
     expect_error 2 "otr.h5 was not tokenized with the tokenizer of .*mlm.h5" "" \
-      ssl-finetune "$WORK/otr.h5" --model "$WORK/mlm.h5" --eval "$WORK/ote.h5" --mode $mode --epochs 1 --threads 1
+      ssl-finetune "$WORK/otr.h5" --model "$WORK/mlm.h5" --eval "$WORK/ote.h5" --mode $mode $([ "$mode" = knn ] || echo --epochs 1) --threads 1
   done
   expect_error 2 "ote.h5 was not tokenized as .*text.h5" "" \
     ssl-finetune "$WORK/text.h5" --model "$WORK/mlm.h5" --eval "$WORK/ote.h5" --mode knn --threads 1

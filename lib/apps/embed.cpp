@@ -112,6 +112,63 @@ eval::Features embed_features(TrainedModel& t, const std::string& model, const i
   return f;
 }
 
+namespace {
+
+using EmbedRow = OptionRule<EmbedOptions>;
+
+const std::vector<EmbedRow>& embed_rows() {
+  using Type = OptionSpec::Type;
+  static const EmbedOptions d;
+  static const std::vector<EmbedRow> rows = {
+      {{.flag = "--layer", .type = Type::text, .fallback = d.layer, .help = "backbone or projector (image models)",
+        .choices = {"backbone", "projector"}}},
+      {{.flag = "--pool", .type = Type::text,
+        .help = "text: mean over the real tokens [default] or cls (the first token); ViT: cls (the class token, mae's "
+                "default) or mean of the patch tokens",
+        .choices = {"mean", "cls"}}},
+      {{.flag = "--normalize", .type = Type::flag, .help = "L2-normalise each embedding"}},
+      {{.flag = "--frames", .type = Type::flag,
+        .help = "audio: one embedding per 20 ms frame, [clips, frames, width] with /frames the real frames of each "
+                "clip (default: the mean over the real frames)"},
+       "writes [clips, frames, width]: --format h5 or npy",
+       [](const EmbedOptions& o) { return o.format == "csv" ? std::string("--format is csv") : std::string(); }},
+      {{.flag = "--format", .type = Type::text, .fallback = d.format,
+        .help = "h5 (SSL-HDF5), npy (numpy.load) or csv (id, label, one column per dimension)",
+        .choices = {"h5", "npy", "csv"}}},
+      {{.flag = "--batch", .type = Type::integer, .fallback = d.batch, .help = "Samples per batch", .min = 1,
+        .max = 65536}},
+      {{.flag = "--precision", .type = Type::text, .fallback = d.precision, .help = "f32, bf16 or auto",
+        .choices = {"f32", "bf16", "auto"}}},
+  };
+  return rows;
+}
+
+}  // namespace
+
+std::vector<OptionSpec> embed_option_specs() {
+  std::vector<OptionSpec> specs;
+  for (const EmbedRow& r : embed_rows()) {
+    OptionSpec s = r.spec;
+    if (!s.fallback.is_null())
+      s.help += " [default " + (s.fallback.is_string() ? s.fallback.get<std::string>() : s.fallback.dump()) + "]";
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
+EmbedOptions resolve_embed(const nlohmann::ordered_json& given) {
+  EmbedOptions o;
+  o.layer = given.value("--layer", o.layer);
+  o.pool = given.value("--pool", o.pool);
+  o.normalize = given.value("--normalize", o.normalize);
+  o.frames = given.value("--frames", o.frames);
+  o.format = given.value("--format", o.format);
+  o.batch = given.value("--batch", o.batch);
+  o.precision = given.value("--precision", o.precision);
+  if (const std::string why = inapplicable(embed_rows(), given, o); !why.empty()) throw UsageError(why);
+  return o;
+}
+
 void run_embed(const EmbedOptions& o) {
   if (o.layer != "backbone" && o.layer != "projector") throw UsageError("--layer must be backbone or projector");
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
@@ -129,7 +186,6 @@ void run_embed(const EmbedOptions& o) {
   spec.frames = o.frames;
   spec.dtype = dt;
   mod.prepare_features(*t.method, spec, o.model);
-  if (o.frames && o.format == "csv") throw UsageError("--frames writes [clips, frames, width]: --format h5 or npy");
   // What the features are: recorded with the embeddings, so files embedded
   // apart are compared only when they agree.
   const std::string layer = mod.feature_name(*t.method, spec);

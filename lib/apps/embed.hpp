@@ -5,6 +5,10 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/option_spec.hpp"
 #include "eval/probe.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
@@ -24,6 +28,14 @@ struct EmbedOptions {
   std::string precision = "auto";
   std::string command_line;
 };
+
+// ssl-embed's options, one table as ssl-pretrain's (a row per option);
+// what applies to a model (--pool, --layer, --frames) the model's modality
+// decides once it is loaded (train/modality.hpp).
+std::vector<OptionSpec> embed_option_specs();
+// Options given (by flag) -> the run's; UsageError for a pair the table
+// refuses (--frames with --format csv).
+EmbedOptions resolve_embed(const nlohmann::ordered_json& given);
 
 void run_embed(const EmbedOptions& opts);
 

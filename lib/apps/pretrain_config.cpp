@@ -243,12 +243,6 @@ std::vector<PretrainRow> method_rows() {
   return rows;
 }
 
-const PretrainRow& row_of(const std::string& flag) {
-  for (const PretrainRow& r : pretrain_options())
-    if (r.spec.flag == flag) return r;
-  SSLKIT_FAIL("no ssl-pretrain option " + flag);
-}
-
 // A default the run takes from the modality, else the method, else the
 // table (the rule of the header); null when none of them has one.
 json layered_default(const std::string& key, const methods::RunDefaults& modality, const methods::MethodInfo& m,

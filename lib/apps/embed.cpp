@@ -145,16 +145,7 @@ const std::vector<EmbedRow>& embed_rows() {
 
 }  // namespace
 
-std::vector<OptionSpec> embed_option_specs() {
-  std::vector<OptionSpec> specs;
-  for (const EmbedRow& r : embed_rows()) {
-    OptionSpec s = r.spec;
-    if (!s.fallback.is_null())
-      s.help += " [default " + (s.fallback.is_string() ? s.fallback.get<std::string>() : s.fallback.dump()) + "]";
-    specs.push_back(std::move(s));
-  }
-  return specs;
-}
+std::vector<OptionSpec> embed_option_specs() { return specs_with_defaults(embed_rows()); }
 
 EmbedOptions resolve_embed(const nlohmann::ordered_json& given) {
   EmbedOptions o;

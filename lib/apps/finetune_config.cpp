@@ -113,16 +113,7 @@ const std::vector<FinetuneRow>& finetune_options() {
   return table;
 }
 
-std::vector<OptionSpec> finetune_option_specs() {
-  std::vector<OptionSpec> specs;
-  for (const FinetuneRow& r : finetune_options()) {
-    OptionSpec s = r.spec;
-    if (!s.fallback.is_null() && s.type != Type::input && s.type != Type::output && s.type != Type::flag)
-      s.help += " [default " + (s.fallback.is_string() ? s.fallback.get<std::string>() : s.fallback.dump()) + "]";
-    specs.push_back(std::move(s));
-  }
-  return specs;
-}
+std::vector<OptionSpec> finetune_option_specs() { return specs_with_defaults(finetune_options()); }
 
 FullFinetuneOptions resolve_finetune(const json& given) {
   FullFinetuneOptions o;

@@ -46,6 +46,21 @@ struct OptionRule {
   std::function<std::string(const Facts&)> unless;
 };
 
+// The rules' specs to register, each help ending with "[default X]" where
+// the spec has a default of its own (not for files or flags).
+template <class Facts>
+std::vector<OptionSpec> specs_with_defaults(const std::vector<OptionRule<Facts>>& rules) {
+  std::vector<OptionSpec> specs;
+  for (const OptionRule<Facts>& r : rules) {
+    OptionSpec s = r.spec;
+    if (!s.fallback.is_null() && s.type != OptionSpec::Type::input && s.type != OptionSpec::Type::output &&
+        s.type != OptionSpec::Type::flag)
+      s.help += " [default " + (s.fallback.is_string() ? s.fallback.get<std::string>() : s.fallback.dump()) + "]";
+    specs.push_back(std::move(s));
+  }
+  return specs;
+}
+
 // The usage error of the first option in `given` (by flag) that does not
 // apply to the run `facts` describes; none when all do.
 template <class Facts>

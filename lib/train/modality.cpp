@@ -105,6 +105,13 @@ std::vector<int32_t> predict_classes(const Modality& mod, methods::Method& m, co
 
 namespace modality_detail {
 
+std::vector<nn::ParamGroup> backbone_and_head_groups(methods::Method& m, double weight_decay, double backbone_lr_scale) {
+  std::vector<nn::ParamGroup> groups = nn::decay_groups(m.encoder(), weight_decay);
+  for (auto& g : groups) g.lr_scale = backbone_lr_scale;
+  add_head_groups(m, weight_decay, groups);
+  return groups;
+}
+
 SequenceBatchSpec sequence_spec(const BatchPlan& plan) {
   SequenceBatchSpec spec;
   spec.batch = plan.batch;

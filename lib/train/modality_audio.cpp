@@ -140,10 +140,7 @@ class AudioModality : public Modality {
   std::vector<nn::ParamGroup> finetune_groups(methods::Method& m, const FinetunePlan& p,
                                               double backbone_lr_scale) const override {
     // The pretrained encoder moves slower than the new head, as for images.
-    std::vector<nn::ParamGroup> groups = nn::decay_groups(m.encoder(), p.weight_decay);
-    for (auto& g : groups) g.lr_scale = backbone_lr_scale;
-    add_head_groups(m, p.weight_decay, groups);
-    return groups;
+    return backbone_and_head_groups(m, p.weight_decay, backbone_lr_scale);
   }
 };
 

@@ -156,13 +156,8 @@ class ImageModality : public Modality {
     // head and backbone both at 1e-3 gave 0.739, the head at 1e-2 with the
     // backbone at 1e-3 0.800); a ViT's layers slow down with depth from the
     // head instead.
-    std::vector<nn::ParamGroup> groups;
-    if (p.layer_decay > 0) {
-      groups = models::vit_layer_groups(m.encoder(), p.weight_decay, p.layer_decay);
-    } else {
-      groups = nn::decay_groups(m.encoder(), p.weight_decay);
-      for (auto& g : groups) g.lr_scale = backbone_lr_scale;
-    }
+    if (p.layer_decay <= 0) return backbone_and_head_groups(m, p.weight_decay, backbone_lr_scale);
+    std::vector<nn::ParamGroup> groups = models::vit_layer_groups(m.encoder(), p.weight_decay, p.layer_decay);
     add_head_groups(m, p.weight_decay, groups);
     return groups;
   }

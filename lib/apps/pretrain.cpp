@@ -64,17 +64,11 @@ std::string new_run_id() {
   return b;
 }
 
-json data_shape(const io::DataReader& in) {
-  if (in.modality() == io::Modality::text) return in.info("/tokens").shape;
-  if (in.modality() == io::Modality::audio) return in.info("/audio").shape;
-  return in.info(in.has("/images") ? "/images" : "/views").shape;
-}
-
 // One pretraining run: what the resolved configuration says, built, with
 // the hooks around the trainer each added by one function.
 class PretrainRun {
  public:
-  PretrainRun(const PretrainRequest& request, io::DataReader& in, PretrainPlan plan);
+  PretrainRun(const PretrainRequest& request, io::DataReader& in, PretrainFile file, PretrainPlan plan);
   void add_log();
   void add_method_figures();
   void add_monitor();
@@ -89,6 +83,7 @@ class PretrainRun {
   io::DataReader& in_;
   json config_;
   const json run_;
+  const PretrainFile file_;
   const bool text_, audio_;
   const std::string resume_;
   const nn::DType dt_;
@@ -109,9 +104,9 @@ class PretrainRun {
   std::vector<AtEnd> after_save_;    // after the model is written
 };
 
-PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, PretrainPlan plan)
+PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, PretrainFile file, PretrainPlan plan)
     : request_(request), in_(in), config_(std::move(plan.config)), run_(std::move(plan.run)),
-      text_(in.modality() == io::Modality::text), audio_(in.modality() == io::Modality::audio),
+      file_(std::move(file)), text_(file_.modality == "text"), audio_(file_.modality == "audio"),
       resume_(run_["--resume"]), dt_(nn::resolve_precision(run_["--precision"])) {
   note(std::string("precision ") + nn::dtype_name(dt_) + " (" + nn::cpu_isa_name() + ")");
   if (!text_ && !audio_ && !config_.contains("normalize")) {
@@ -124,7 +119,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   if (!config_.contains("run_id")) config_["run_id"] = new_run_id();
   info_ = &methods::method_info(config_["method"]);
   mp_ = methods::read_params(config_);
-  if (text_) check_text_lengths(in, mp_, data_shape(in)[1].get<int64_t>(), config_["batch"].get<int64_t>());
+  if (text_) check_text_lengths(in, mp_, file_.shape[1].get<int64_t>(), config_["batch"].get<int64_t>());
   const uint64_t seed = config_["seed"];
   Rng init_rng(seed, 0x1417);
   method_ = methods::make_method(info_->name, mp_, init_rng);
@@ -202,7 +197,7 @@ void PretrainRun::add_log() {
   log_.emplace(path, resume_.empty() ? io::LogStart::replace : io::LogStart::append);
   const int batch = config_["batch"];
   const double clip_seconds =
-      audio_ ? data_shape(in_)[1].get<double>() / config_.value("sample_rate", int64_t{16000}) : 0.0;
+      audio_ ? file_.shape[1].get<double>() / config_.value("sample_rate", int64_t{16000}) : 0.0;
   loop_.after_step.push_back([this, batch, clip_seconds](const StepReport& r) {
     json line{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}};
     if (audio_)
@@ -366,7 +361,9 @@ void run_pretrain(const PretrainRequest& request) {
   const std::string resume = request.given.value("--resume", std::string());
   std::optional<json> resumed;
   if (!resume.empty()) resumed = json::parse(io::ModelReader(resume).config());
-  PretrainRun run(request, in, resolve_pretrain(request.given, read_pretrain_file(in), resumed ? &*resumed : nullptr, resume));
+  PretrainFile file = read_pretrain_file(in);  // the file's facts, read once
+  PretrainPlan plan = resolve_pretrain(request.given, file, resumed ? &*resumed : nullptr, resume);
+  PretrainRun run(request, in, std::move(file), std::move(plan));
   run.add_log();
   run.add_method_figures();
   run.add_monitor();

@@ -89,10 +89,4 @@ nlohmann::ordered_json OptionTable::given() const {
   return g;
 }
 
-CLI::Option* OptionTable::option(const std::string& flag) const {
-  for (const Slot& slot : slots_)
-    if (slot.spec.flag == flag) return slot.option;
-  return nullptr;
-}
-
 }  // namespace sslkit::cli

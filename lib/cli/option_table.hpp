@@ -20,7 +20,6 @@ class OptionTable {
   OptionTable(Tool& tool, CLI::App& app, std::vector<OptionSpec> specs);
   // The options given on the command line, by flag, in the table's order.
   nlohmann::ordered_json given() const;
-  CLI::Option* option(const std::string& flag) const;
 
  private:
   struct Slot {

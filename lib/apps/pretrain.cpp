@@ -19,14 +19,12 @@
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
 #include "train/checkpoint.hpp"
-#include "train/held_out_text.hpp"
+#include "train/held_out.hpp"
 #include "train/modality.hpp"
 #include "apps/pretrain_config.hpp"
 #include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
 #include "train/reconstruct.hpp"
-#include "batches/text_lengths.hpp"
-#include "data/tokenizer.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -73,7 +71,7 @@ class PretrainRun {
   void add_method_figures();
   void add_monitor();
   void add_reconstructions();
-  void add_held_out_text();
+  void add_held_out();
   void train_and_save();
 
  private:
@@ -84,7 +82,7 @@ class PretrainRun {
   json config_;
   const json run_;
   const PretrainFile file_;
-  const bool text_, audio_;
+  const Modality& modality_;
   const std::string resume_;
   const nn::DType dt_;
   const methods::MethodInfo* info_ = nullptr;
@@ -92,7 +90,7 @@ class PretrainRun {
   std::unique_ptr<methods::Method> method_;
   std::unique_ptr<nn::Optimizer> opt_;
   CheckpointExtras extras_;
-  std::unique_ptr<HeldOutText> held_;
+  std::unique_ptr<HeldOut> held_;  // null: the modality scores nothing held out
   std::unique_ptr<BatchSource> batches_;  // of the file's modality: the trainer sees only batches
   std::vector<std::string> history_;
   TrainLoop loop_;
@@ -106,20 +104,16 @@ class PretrainRun {
 
 PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, PretrainFile file, PretrainPlan plan)
     : request_(request), in_(in), config_(std::move(plan.config)), run_(std::move(plan.run)),
-      file_(std::move(file)), text_(file_.modality == "text"), audio_(file_.modality == "audio"),
+      file_(std::move(file)), modality_(modality_for(file_.modality)),
       resume_(run_["--resume"]), dt_(nn::resolve_precision(run_["--precision"])) {
   note(std::string("precision ") + nn::dtype_name(dt_) + " (" + nn::cpu_isa_name() + ")");
-  if (!text_ && !audio_ && !config_.contains("normalize")) {
-    auto [mean, stdev] = pixel_stats(in);
-    config_["normalize"] = {{"mean", mean}, {"std", stdev}};
-  }
+  modality_.prepare_pretrain(in, config_);
   config_["precision"] = nn::dtype_name(dt_);
   // Runs appending to one --log-json are told apart by this id on every
   // line; a resumed run keeps its checkpoint's, so its lines stay one run.
   if (!config_.contains("run_id")) config_["run_id"] = new_run_id();
   info_ = &methods::method_info(config_["method"]);
   mp_ = methods::read_params(config_);
-  if (text_) check_text_lengths(in, mp_, file_.shape[1].get<int64_t>(), config_["batch"].get<int64_t>());
   const uint64_t seed = config_["seed"];
   Rng init_rng(seed, 0x1417);
   method_ = methods::make_method(info_->name, mp_, init_rng);
@@ -130,19 +124,19 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
     load_checkpoint(resume_, *method_, &extras_);
     opt_->set_steps(extras_.step);
   }
-  if (text_) {
+  {
     // Held out of the input (fixed by the config, so a resumed run trains on
-    // the same rows) or another file with the same tokenizer.
+    // the same rows) or another file of the same kind (--eval).
     const std::string eval_arg = run_["--eval"];
     const std::string eval_file = !eval_arg.empty() ? eval_arg : config_.value("eval_file", std::string());
     if (!eval_file.empty()) config_["eval_file"] = eval_file;
-    held_ = std::make_unique<HeldOutText>(in, eval_file, config_.value("eval_split", 0.0), seed, config_["batch"]);
-    if (held_->active()) {
+    held_ = modality_.held_out(in, eval_file, config_.value("eval_split", 0.0), seed, config_["batch"]);
+    if (held_) {
       config_["eval"] = held_->summary();
       note(held_->describe());
     }
-    extras_.tokenizer = data::Tokenizer::read_from(in).bytes();
   }
+  modality_.model_extras(in, extras_);
   BatchPlan batch_plan;
   batch_plan.batch = config_["batch"];
   batch_plan.seed = seed;
@@ -152,7 +146,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   batch_plan.config = config_;
   batch_plan.params = mp_;
   batch_plan.method = info_;
-  batches_ = modality_for(in.modality()).batches(in, batch_plan);
+  batches_ = modality_.batches(in, batch_plan);
   history_ = [&] {
     auto h = in.history();
     h.push_back(request.command_line);
@@ -195,15 +189,10 @@ void PretrainRun::add_log() {
   const std::string path = run_["--log-json"];
   if (path.empty()) return;
   log_.emplace(path, resume_.empty() ? io::LogStart::replace : io::LogStart::append);
-  const int batch = config_["batch"];
-  const double clip_seconds =
-      audio_ ? file_.shape[1].get<double>() / config_.value("sample_rate", int64_t{16000}) : 0.0;
-  loop_.after_step.push_back([this, batch, clip_seconds](const StepReport& r) {
+  const double units_per_step = config_["batch"].get<double>() * file_.units_per_row;
+  loop_.after_step.push_back([this, units_per_step](const StepReport& r) {
     json line{{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}};
-    if (audio_)
-      line["audio_seconds_per_s"] = batch * clip_seconds / r.step_seconds;
-    else
-      line[text_ ? "sequences_per_s" : "images_per_s"] = batch / r.step_seconds;
+    line[file_.throughput_key] = units_per_step / r.step_seconds;
     line["wait_s"] = r.wait_seconds;
     line["seconds"] = r.seconds;
     for (const auto& [name, v] : method_->metrics()) line[name] = v;
@@ -290,26 +279,20 @@ void PretrainRun::add_reconstructions() {
   after_save_.push_back(draw);
 }
 
-// Masked accuracy and perplexity on the held-out rows and on as many
-// training rows, every --eval-every steps and at the end.
-void PretrainRun::add_held_out_text() {
-  if (!held_ || !held_->active()) return;
+// The held-out rows' scores (text: masked accuracy and perplexity, and the
+// same on as many training rows), every --eval-every steps and at the end.
+void PretrainRun::add_held_out() {
+  if (!held_) return;
   auto last = std::make_shared<int64_t>(-1);
   auto evaluate = [this, last](int64_t step, double) {
     if (step == *last) return;
     *last = step;
-    const HeldOutText::Scores s = held_->score(*method_, dt_);
-    for (auto [name, v] : {std::pair<const char*, double>{"eval_step", step}, {"eval_accuracy", s.held.accuracy},
-                           {"eval_perplexity", s.held.perplexity}, {"eval_train_accuracy", s.train.accuracy},
-                           {"eval_train_perplexity", s.train.perplexity}})
-      extras_.series[name].push_back(static_cast<float>(v));
-    char line[200];
-    std::snprintf(line, sizeof line, "after %lld steps: held-out masked accuracy %.4f, perplexity %.1f (train %.4f, %.1f)",
-                  static_cast<long long>(step + 1), s.held.accuracy, s.held.perplexity, s.train.accuracy,
-                  s.train.perplexity);
-    note(line);
-    log_line({{"step", step}, {"eval_accuracy", s.held.accuracy}, {"eval_perplexity", s.held.perplexity},
-              {"train_accuracy", s.train.accuracy}, {"train_perplexity", s.train.perplexity}});
+    const HeldOut::Scores s = held_->score(*method_, dt_, step);
+    for (const auto& [name, v] : s.series) extras_.series[name].push_back(static_cast<float>(v));
+    note(s.line);
+    json line{{"step", step}};
+    line.update(s.log);
+    log_line(std::move(line));
   };
   const int64_t every = run_["--eval-every"];
   if (every > 0)
@@ -368,7 +351,7 @@ void run_pretrain(const PretrainRequest& request) {
   run.add_method_figures();
   run.add_monitor();
   run.add_reconstructions();
-  run.add_held_out_text();
+  run.add_held_out();
   run.train_and_save();
 }
 

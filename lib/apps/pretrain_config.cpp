@@ -6,12 +6,10 @@
 
 #include "augment/recipe.hpp"
 #include "core/error.hpp"
-#include "data/text_source.hpp"
-#include "data/tokenizer.hpp"
 #include "io/data_file.hpp"
 #include "models/encoders.hpp"
 #include "models/vit.hpp"
-#include "batches/text_lengths.hpp"
+#include "train/modality.hpp"
 #include "train/trainer.hpp"
 
 namespace sslkit::train {
@@ -24,18 +22,7 @@ PretrainFile read_pretrain_file(const io::DataReader& in) {
   f.name = in.name();
   f.modality = io::modality_name(in.modality());
   f.samples = static_cast<int64_t>(in.size());
-  if (in.modality() == io::Modality::text) {
-    f.shape = in.info("/tokens").shape;
-    f.vocab_size = data::Tokenizer::read_from(in).vocab_size();
-    // The --max-len of the import, so held-out files imported apart fit.
-    f.max_len = data::text_max_len(in);
-  } else if (in.modality() == io::Modality::audio) {
-    f.shape = in.info("/audio").shape;
-    f.sample_rate = in.sample_rate();
-  } else if (in.modality() == io::Modality::image) {
-    f.views = !in.has("/images");
-    f.shape = in.info(f.views ? "/views" : "/images").shape;
-  }
+  modality_for(in.modality()).read_facts(in, f);  // a UsageError for an embeddings file
   return f;
 }
 
@@ -360,7 +347,7 @@ std::vector<OptionSpec> pretrain_option_specs() {
     if (r.spec.type == Type::flag) d = r.spec.fallback.get<bool>() ? "on" : "off";
     if (!r.spec.key.empty()) {
       for (const char* modality : {"image", "text", "audio"}) {
-        const json md = methods::to_json(methods::modality_defaults(modality));
+        const json md = methods::to_json(modality_for(modality).pretrain_defaults());
         if (md.contains(r.spec.key)) d += std::string(d.empty() ? "" : "; ") + modality + " files " + show(md[r.spec.key]);
       }
       for (const auto& m : methods::method_registry()) {
@@ -382,11 +369,9 @@ PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const
   if (given.contains("--eval") && given.contains("--eval-split"))
     throw UsageError("--eval and --eval-split exclude each other: score a held-out file or rows of this one");
   check_run_length(given.value("--epochs", 0) > 0, given.value("--time-budget", 0.0) > 0);
-  if (file.modality != "image" && file.modality != "text" && file.modality != "audio")
-    throw UsageError(file.name + " is an " + file.modality + " file; ssl-pretrain trains on image, text and audio files");
   if (resumed) return resume_plan(given, file, *resumed, resume);
 
-  const methods::RunDefaults& modality = methods::modality_defaults(file.modality);
+  const methods::RunDefaults& modality = modality_for(file.modality).pretrain_defaults();
   const methods::MethodInfo& info = checked_method(
       given.contains("--method") ? given["--method"].get<std::string>() : *modality.method, file);
   json config = json::object();
@@ -429,20 +414,16 @@ PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const
     }
   }
   check_applies(given, facts);  // the run options
-  if (file.modality == "image")
-    config["input_shape"] = {file.shape[file.views ? 2 : 1], file.shape[file.views ? 3 : 2]};
-  if (file.modality == "audio") config["sample_rate"] = file.sample_rate;
+  for (const auto& [key, value] : file.config.items()) config[key] = value;  // input_shape, sample_rate
   config["seed"] = given.value("--seed", uint64_t{0});
   config["data"] = {{"file", file.name}, {"samples", file.samples}, {"shape", file.shape}};
 
   // What the method is built from.
   methods::MethodParams mp;
   mp.arch = config["arch"];
-  if (file.modality == "image") mp.in_channels = file.shape.back();
-  if (file.modality == "text") {
-    mp.vocab_size = file.vocab_size;
-    mp.max_len = file.max_len;
-  }
+  if (file.in_channels > 0) mp.in_channels = file.in_channels;
+  if (file.vocab_size > 0) mp.vocab_size = file.vocab_size;
+  if (file.max_len > 0) mp.max_len = file.max_len;
   mp.temperature = config.value("temperature", mp.temperature);
   mp.norm_pix = config.value("norm_pix", mp.norm_pix);
   mp.patch = config.value("patch", mp.patch);

@@ -8,7 +8,7 @@
 // into the run's complete configuration: it trains nothing, so every
 // default and every refusal has a unit test (pretrain_config_test.cpp).
 // Defaults come, first to last: the user's choice, the modality's
-// (methods::modality_defaults), the method's (its registry row), the
+// (train::Modality::pretrain_defaults), the method's (its registry row), the
 // table's.
 #pragma once
 #include <nlohmann/json.hpp>
@@ -19,6 +19,7 @@
 
 #include "core/option_spec.hpp"
 #include "methods/registry.hpp"
+#include "train/modality.hpp"
 
 namespace sslkit::io {
 class DataReader;
@@ -26,17 +27,7 @@ class DataReader;
 
 namespace sslkit::train {
 
-// What resolution needs to know of the input file, read once.
-struct PretrainFile {
-  std::string name;            // the file, for messages
-  std::string modality;        // "image", "text", "audio" (anything else is refused)
-  bool views = false;          // images: ssl-augment's /views rather than /images
-  nlohmann::ordered_json shape = nlohmann::ordered_json::array();  // of /images, /views, /tokens or /audio
-  int64_t samples = 0;
-  int64_t sample_rate = 0;     // audio
-  int64_t vocab_size = 0;      // text: the tokenizer's vocabulary
-  int64_t max_len = 0;         // text: the import's --max-len
-};
+// What resolution needs to know of the input file (train/modality: PretrainFile), read once.
 PretrainFile read_pretrain_file(const io::DataReader& in);
 
 // What decides whether an option applies to a run.

@@ -22,6 +22,8 @@ train::PretrainFile images(bool views = false) {
   f.views = views;
   f.samples = 120;
   f.shape = views ? json{120, 2, 28, 28, 1} : json{120, 28, 28, 1};
+  f.config["input_shape"] = {28, 28};  // as ImageModality::read_facts writes them
+  f.in_channels = 1;
   return f;
 }
 
@@ -42,7 +44,7 @@ train::PretrainFile audio() {
   f.modality = "audio";
   f.samples = 10;
   f.shape = {10, 8000};
-  f.sample_rate = 16000;
+  f.config["sample_rate"] = 16000;
   return f;
 }
 

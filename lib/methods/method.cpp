@@ -104,21 +104,6 @@ const std::vector<MethodInfo>& method_registry() {
   return table;
 }
 
-const RunDefaults& modality_defaults(const std::string& modality) {
-  // Images: emp, the fastest learner measured (docs/methods.md). Text: BERT's
-  // masked LM on bert-mini, BERT's weight decay, 64 sequences a step (256
-  // took 7 s a step on 2 cores). Audio: wav2vec 2.0 on w2v-mini, 32 one-second
-  // clips a step (fairseq: 1.4 M samples a GPU; w2v-mini takes about 0.35 s a
-  // step of 32 in bf16 on 2 cores with AMX), clips augmented by the audio recipe.
-  static const RunDefaults image{.method = "emp"};
-  static const RunDefaults text{.method = "mlm", .arch = "bert-mini", .batch = 64, .weight_decay = 0.01};
-  static const RunDefaults audio{.method = "wav2vec", .arch = "w2v-mini", .batch = 32, .recipe = "audio"};
-  if (modality == "image") return image;
-  if (modality == "text") return text;
-  if (modality == "audio") return audio;
-  throw UsageError("no ssl-pretrain defaults for " + modality + " files");
-}
-
 nlohmann::ordered_json to_json(const RunDefaults& d) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   auto put = [&](const char* key, const auto& v) {

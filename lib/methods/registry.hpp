@@ -54,8 +54,6 @@ struct MethodInfo {
   std::vector<OptionSpec> options;
 };
 
-// A modality's own defaults for ssl-pretrain ("image", "text", "audio").
-const RunDefaults& modality_defaults(const std::string& modality);
 const std::vector<MethodInfo>& method_registry();
 // The row of `name`; a usage error naming the choices when there is none.
 const MethodInfo& method_info(const std::string& name);

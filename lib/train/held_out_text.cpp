@@ -95,8 +95,20 @@ std::string HeldOutText::describe() const {
   return line;
 }
 
-HeldOutText::Scores HeldOutText::score(methods::Method& m, nn::DType dtype) const {
-  return {evaluate_masked_lm(m, *file_, rows_, seed_, dtype), evaluate_masked_lm(m, in_, train_scored_, seed_, dtype)};
+HeldOut::Scores HeldOutText::score(methods::Method& m, nn::DType dtype, int64_t step) const {
+  const MaskedScore held = evaluate_masked_lm(m, *file_, rows_, seed_, dtype),
+                    train = evaluate_masked_lm(m, in_, train_scored_, seed_, dtype);
+  Scores s;
+  s.series = {{"eval_step", static_cast<double>(step)}, {"eval_accuracy", held.accuracy},
+              {"eval_perplexity", held.perplexity}, {"eval_train_accuracy", train.accuracy},
+              {"eval_train_perplexity", train.perplexity}};
+  s.log = {{"eval_accuracy", held.accuracy}, {"eval_perplexity", held.perplexity}, {"train_accuracy", train.accuracy},
+           {"train_perplexity", train.perplexity}};
+  char line[200];
+  std::snprintf(line, sizeof line, "after %lld steps: held-out masked accuracy %.4f, perplexity %.1f (train %.4f, %.1f)",
+                static_cast<long long>(step + 1), held.accuracy, held.perplexity, train.accuracy, train.perplexity);
+  s.line = line;
+  return s;
 }
 
 }  // namespace sslkit::train

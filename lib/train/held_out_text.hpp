@@ -13,26 +13,24 @@
 
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
+#include "train/held_out.hpp"
 #include "train/masked_eval.hpp"
 
 namespace sslkit::train {
 
-class HeldOutText {
+class HeldOutText : public HeldOut {
  public:
   static constexpr size_t kMaxRows = 2048;
   // Neither an --eval file nor a split: nothing is held out, active() is false.
   // Errors name the file when it has nothing to score.
   HeldOutText(const io::DataReader& in, const std::string& eval_file, double split, uint64_t seed, int batch);
   bool active() const { return file_ != nullptr; }
-  // The input's rows to train on (empty: all of them).
-  const std::vector<size_t>& train_rows() const { return train_rows_; }
+  const std::vector<size_t>& train_rows() const override { return train_rows_; }
   // What /config records: rows, masked tokens, the unigram baseline.
-  nlohmann::ordered_json summary() const;
-  std::string describe() const;
-  struct Scores {
-    MaskedScore held, train;
-  };
-  Scores score(methods::Method& m, nn::DType dtype) const;
+  nlohmann::ordered_json summary() const override;
+  std::string describe() const override;
+  // Masked accuracy and perplexity on the held-out rows and on as many training rows.
+  Scores score(methods::Method& m, nn::DType dtype, int64_t step) const override;
 
  private:
   void check_something_to_score() const;

@@ -6,6 +6,7 @@
 #include "models/encoders.hpp"
 #include "nn/ops.hpp"
 #include "train/finetune_options.hpp"
+#include "train/held_out.hpp"
 
 namespace sslkit::train {
 
@@ -23,6 +24,12 @@ const Modality& modality_for(io::Modality m) {
   }
   throw UsageError(std::string("an ") + io::modality_name(m) +
                    " file holds features already: it has no encoder input (give the images, text or audio)");
+}
+
+const Modality& modality_for(const std::string& name) {
+  const auto m = io::parse_modality(name);
+  if (!m) throw UsageError("no modality is called '" + name + "' (image, text, audio)");
+  return modality_for(*m);
 }
 
 io::Modality model_modality(const nlohmann::ordered_json& config, const std::string& path) {
@@ -44,6 +51,10 @@ io::Modality model_modality(const nlohmann::ordered_json& config, const std::str
   const auto m = io::parse_modality(name);
   SSLKIT_CHECK(m && *m != io::Modality::embedding, "arch_modality gave a modality io does not know");
   return *m;
+}
+
+std::unique_ptr<HeldOut> Modality::held_out(const io::DataReader&, const std::string&, double, uint64_t, int) const {
+  return nullptr;
 }
 
 nn::Var head_loss(const Modality& mod, methods::Method& m, const methods::Batch& b, const FeatureSpec& s) {

@@ -26,6 +26,29 @@ namespace sslkit::train {
 
 struct FullFinetuneOptions;
 
+// What a pretraining run needs to know of its input file, read once by the
+// file's modality (Modality::read_facts); the resolver (apps/pretrain_config)
+// and the run read only these, never the modality.
+struct PretrainFile {
+  std::string name;            // the file, for messages
+  std::string modality;        // "image", "text", "audio"
+  bool views = false;          // images: ssl-augment's /views rather than /images
+  nlohmann::ordered_json shape = nlohmann::ordered_json::array();  // of /images, /views, /tokens or /audio
+  int64_t samples = 0;
+  // What the file puts in a run's /config (images: input_shape; audio: sample_rate).
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
+  // The encoder's input as the file fixes it (0: not this modality's).
+  int64_t in_channels = 0;     // images
+  int64_t vocab_size = 0;      // text: the tokenizer's vocabulary
+  int64_t max_len = 0;         // text: the import's --max-len
+  // --log-json's throughput: its key and how many of its units a row is
+  // (audio: the clip's seconds).
+  std::string throughput_key = "samples_per_s";
+  double units_per_row = 1;
+};
+
+class HeldOut;
+
 // A source of training batches (the trainer sees only these).
 class BatchSource {
  public:
@@ -119,6 +142,23 @@ class Modality {
   virtual const char* baseline_flag() const = 0;
   virtual eval::Features baseline_features(const io::DataReader& in) const = 0;
 
+  // ---- Pretraining
+  // The facts of `in` a run is resolved from (name, modality and samples
+  // are filled by the caller).
+  virtual void read_facts(const io::DataReader& in, PretrainFile& f) const = 0;
+  // The defaults of a run on this modality's files, before the method's.
+  virtual const methods::RunDefaults& pretrain_defaults() const = 0;
+  // What a run adds to its /config from the file before a model is built
+  // (images: the pixel normalisation, unless resumed) and checks of the
+  // file against that model (text: sequence lengths); Error naming `in`.
+  virtual void prepare_pretrain(const io::DataReader& in, nlohmann::ordered_json& config) const = 0;
+  // What the model file keeps of the input beside the weights (text: the tokenizer).
+  virtual void model_extras(const io::DataReader& in, CheckpointExtras& x) const = 0;
+  // Rows scored as the run trains and never trained on (text: --eval or
+  // --eval-split's held-out rows); null when there are none.
+  virtual std::unique_ptr<HeldOut> held_out(const io::DataReader& in, const std::string& eval_file, double split,
+                                            uint64_t seed, int batch) const;
+
   // ---- Full fine-tuning
   // The encoder (from --model, or --arch from scratch), its checks against
   // both files, the options that apply (UsageError naming any that do not,
@@ -135,6 +175,8 @@ class Modality {
 // The implementation of a modality; Error for one no step after the import
 // handles (embeddings files).
 const Modality& modality_for(io::Modality m);
+// By name ("image", "text", "audio"): a UsageError for any other.
+const Modality& modality_for(const std::string& name);
 
 // What a model file encodes, from its config: its "modality" when it says
 // so, else what its encoder ("arch") encodes. An unknown one is an Error

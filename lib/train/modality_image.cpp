@@ -24,6 +24,26 @@ class ImageModality : public Modality {
   io::Modality kind() const override { return io::Modality::image; }
   const char* unit() const override { return "images"; }
 
+  void read_facts(const io::DataReader& in, PretrainFile& f) const override {
+    f.views = !in.has("/images");
+    f.shape = in.info(f.views ? "/views" : "/images").shape;
+    f.config["input_shape"] = {f.shape[f.views ? 2 : 1], f.shape[f.views ? 3 : 2]};
+    f.in_channels = f.shape.back();
+    f.throughput_key = "images_per_s";
+  }
+  const methods::RunDefaults& pretrain_defaults() const override {
+    // emp, the fastest learner measured (docs/methods.md).
+    static const methods::RunDefaults d{.method = "emp"};
+    return d;
+  }
+  void prepare_pretrain(const io::DataReader& in, json& config) const override {
+    // A resumed run keeps the normalisation it was trained with.
+    if (config.contains("normalize")) return;
+    auto [mean, stdev] = pixel_stats(in);
+    config["normalize"] = {{"mean", mean}, {"std", stdev}};
+  }
+  void model_extras(const io::DataReader&, CheckpointExtras&) const override {}
+
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
     const json& c = plan.config;
     const double strength = c.value("strength", 1.0);

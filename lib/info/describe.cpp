@@ -14,7 +14,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "info/curves.hpp"
-#include "info/preview.hpp"
+#include "train/modality.hpp"
 #include "info/run_curves.hpp"
 #include "io/data_file.hpp"
 #include "io/model_file.hpp"
@@ -414,7 +414,9 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
     j = describe_data(reader);
     if (opts.verify) j["verify"] = verify_data(reader);
     if (!opts.preview.empty()) {
-      auto texts = write_preview(reader, opts.preview, opts.preview_count);
+      if (reader.modality() == io::Modality::embedding)
+        throw UsageError("--preview is for image, audio and text files");
+      auto texts = train::modality_for(reader.modality()).preview(reader, opts.preview, opts.preview_count);
       if (!texts.empty()) j["preview"] = texts;
     }
   } else if (format == io::kModelFormatName) {

@@ -110,6 +110,10 @@ class Modality {
   virtual io::Modality kind() const = 0;
   // What a row is, plural, for progress lines: "images", "sequences", "clips".
   virtual const char* unit() const = 0;
+  // ssl-info --preview: the first `count` samples as a PNG at `png_path`
+  // (images: a grid, views across; audio: waveforms over spectrograms), or
+  // as lines returned (text: decoded). Error naming `in` when it is empty.
+  virtual std::vector<std::string> preview(const io::DataReader& in, const std::string& png_path, int count) const = 0;
 
   // ---- Data
   // The training batches of `in` under `plan` (the lead's ssl-pretrain calls

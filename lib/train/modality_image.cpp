@@ -2,10 +2,13 @@
 // normalised as the model was trained, any image encoder's backbone or
 // projector features, raw pixels as the probe's baseline, and full
 // fine-tuning with a lower backbone rate (a ViT: MAE's layer-wise decay).
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <tuple>
 
 #include "augment/recipe.hpp"
 #include "core/error.hpp"
+#include "io/picture.hpp"
 #include "models/encoders.hpp"
 #include "models/vit.hpp"
 #include "train/finetune_options.hpp"
@@ -19,10 +22,49 @@ namespace {
 using json = nlohmann::ordered_json;
 using namespace modality_detail;
 
+// Tiles: one sample per row with its views across when the file has views,
+// otherwise a square-ish grid. Small images are scaled up (nearest) so a
+// 28x28 digit is visible.
+void image_grid(const io::DataReader& r, const std::string& path, int count) {
+  bool views = !r.has("/images");
+  const std::string name = views ? "/views" : "/images";
+  auto info = r.info(name);
+  size_t n = std::min<size_t>(count, r.size());
+  if (n == 0) throw Error(r.name(), "no samples to preview");
+  int h = info.shape[views ? 2 : 1], w = info.shape[views ? 3 : 2], c = info.shape.back();
+  int v = views ? info.shape[1] : 1;
+  int scale = std::max(1, 64 / std::max(h, w));
+  int th = h * scale, tw = w * scale, pad = 2;
+  int cols = views ? v : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  int rows = views ? static_cast<int>(n) : static_cast<int>((n + cols - 1) / cols);
+  cv::Mat canvas(rows * (th + pad) + pad, cols * (tw + pad) + pad, CV_8UC3, cv::Scalar(40, 40, 40));
+  size_t per = static_cast<size_t>(v) * h * w * c;
+  std::vector<uint8_t> buf(per);
+  for (size_t i = 0; i < n; ++i) {
+    r.read<uint8_t>(name, i, 1, buf.data());
+    for (int k = 0; k < v; ++k) {
+      cv::Mat img(h, w, c == 1 ? CV_8UC1 : CV_8UC3, buf.data() + static_cast<size_t>(k) * h * w * c);
+      cv::Mat bgr, big;
+      if (c == 1) cv::cvtColor(img, bgr, cv::COLOR_GRAY2BGR);
+      else cv::cvtColor(img, bgr, cv::COLOR_RGB2BGR);
+      cv::resize(bgr, big, cv::Size(tw, th), 0, 0, cv::INTER_NEAREST);
+      int row = views ? static_cast<int>(i) : static_cast<int>(i) / cols;
+      int col = views ? k : static_cast<int>(i) % cols;
+      big.copyTo(canvas(cv::Rect(pad + col * (tw + pad), pad + row * (th + pad), tw, th)));
+    }
+  }
+  io::save_png(canvas, path);
+}
+
 class ImageModality : public Modality {
  public:
   io::Modality kind() const override { return io::Modality::image; }
   const char* unit() const override { return "images"; }
+
+  std::vector<std::string> preview(const io::DataReader& in, const std::string& png_path, int count) const override {
+    image_grid(in, png_path, count);
+    return {};
+  }
 
   void read_facts(const io::DataReader& in, PretrainFile& f) const override {
     f.views = !in.has("/images");

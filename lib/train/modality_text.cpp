@@ -21,10 +21,31 @@ using namespace modality_detail;
 
 int64_t width_of(const io::DataReader& in) { return static_cast<int64_t>(in.info("/tokens").shape[1]); }
 
+std::vector<std::string> decoded_text(const io::DataReader& r, int count) {
+  auto tok = data::Tokenizer::read_from(r);
+  size_t n = std::min<size_t>(count, r.size());
+  auto info = r.info("/tokens");
+  std::vector<int32_t> ids(info.shape[1]);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n; ++i) {
+    r.read<int32_t>("/tokens", i, 1, ids.data());
+    int32_t len = 0;
+    r.read<int32_t>("/lengths", i, 1, &len);
+    ids.resize(std::min<size_t>(len, info.shape[1]));
+    out.push_back(tok.decode(ids));
+    ids.resize(info.shape[1]);
+  }
+  return out;
+}
+
 class TextModality : public Modality {
  public:
   io::Modality kind() const override { return io::Modality::text; }
   const char* unit() const override { return "sequences"; }
+
+  std::vector<std::string> preview(const io::DataReader& in, const std::string&, int count) const override {
+    return decoded_text(in, count);
+  }
 
   void read_facts(const io::DataReader& in, PretrainFile& f) const override {
     f.shape = in.info("/tokens").shape;

@@ -30,6 +30,12 @@ ok ssl-import audio "$DATA/audio" --seconds 1 -o "$WORK/au.h5"
 ok ssl-info "$WORK/au.h5" --preview "$WORK/au.png"
 check_eq "audio preview height" "$(/usr/bin/python3 -c "import struct; print(struct.unpack('>II', open('$WORK/au.png','rb').read(24)[16:24]))")" "(808, 988)"
 
+# Text: the first samples decoded, in the report (no PNG is written).
+ok ssl-import text "$DATA/text/proverbs" --vocab-size 200 -o "$WORK/txt.h5"
+ssl-info "$WORK/txt.h5" --preview "$WORK/none.png" --preview-count 2 > "$WORK/txt.txt" || fail "text preview"
+check_eq "two samples decoded" "$(sed -n '/^samples:/,/^history:/p' "$WORK/txt.txt" | grep -c '^  ')" "2"
+[ ! -e "$WORK/none.png" ] || fail "a text preview wrote a PNG"
+
 # Bad input: exit 1 and one line naming the file.
 expect_error 1 "missing.h5: No such file" "" ssl-info "$WORK/missing.h5"
 printf 'plain text\n' > "$WORK/t.h5"

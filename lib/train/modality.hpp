@@ -20,6 +20,7 @@
 #include "nn/optim.hpp"
 #include "batches/sequence_batches.hpp"
 #include "train/checkpoint.hpp"
+#include "train/held_out.hpp"
 #include "train/trained_model.hpp"
 
 namespace sslkit::train {
@@ -47,7 +48,7 @@ struct PretrainFile {
   double units_per_row = 1;
 };
 
-class HeldOut;
+
 
 // A source of training batches (the trainer sees only these).
 class BatchSource {

@@ -124,3 +124,17 @@ TEST_CASE("audio modality: pretraining batches carry span masks on the encoder's
   CHECK(b.audio.frames == frames);
   CHECK(b.audio.mask.size() == static_cast<size_t>(3 * frames));
 }
+
+TEST_CASE("audio modality: a pretraining run's facts of the file - sample rate in the config - seconds as throughput") {
+  testing::ScratchDir dir;
+  io::DataReader in(import_audio(dir));
+  const train::Modality& mod = train::modality_for("audio");
+  train::PretrainFile f;
+  mod.read_facts(in, f);
+  CHECK(f.shape[1] == 8000);  // half a second at 16 kHz
+  CHECK(f.config["sample_rate"] == 16000);
+  CHECK(f.in_channels == 0);
+  CHECK(f.throughput_key == "audio_seconds_per_s");
+  CHECK(f.units_per_row == doctest::Approx(0.5));
+  CHECK(*mod.pretrain_defaults().method == "wav2vec");
+}

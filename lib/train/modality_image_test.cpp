@@ -136,3 +136,27 @@ TEST_CASE("image modality: pretraining batches follow the method - views - rotat
   CHECK(e.views.front().shape()[1] == 28);
   CHECK(e.views.back().shape()[1] == 16);
 }
+
+TEST_CASE("image modality: a pretraining run's facts of the file - shape - input size - channels - throughput unit") {
+  testing::ScratchDir dir;
+  io::DataReader in(import_fashion(dir));
+  const train::Modality& mod = train::modality_for("image");
+  train::PretrainFile f;
+  mod.read_facts(in, f);
+  CHECK_FALSE(f.views);
+  CHECK(f.shape == nlohmann::ordered_json{120, 28, 28, 1});
+  CHECK(f.config["input_shape"] == nlohmann::ordered_json{28, 28});
+  CHECK(f.in_channels == 1);
+  CHECK(f.vocab_size == 0);
+  CHECK(f.throughput_key == "images_per_s");
+  CHECK(f.units_per_row == 1);
+  // The pixel normalisation is the file's, and a resumed run keeps its own.
+  nlohmann::ordered_json config = nlohmann::ordered_json::object();
+  mod.prepare_pretrain(in, config);
+  CHECK(config["normalize"]["mean"].get<double>() > 0.1);
+  config["normalize"] = {{"mean", 0.5}, {"std", 0.25}};
+  mod.prepare_pretrain(in, config);
+  CHECK(config["normalize"]["mean"] == 0.5);
+  CHECK(mod.held_out(in, "", 0.0, 0, 8) == nullptr);
+  CHECK(*mod.pretrain_defaults().method == "emp");
+}

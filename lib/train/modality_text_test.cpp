@@ -118,3 +118,22 @@ TEST_CASE("text modality: pretraining batches are masked for MLM") {
   CHECK(b.tokens.rows == 8);
   CHECK(std::any_of(b.tokens.labels.begin(), b.tokens.labels.end(), [](int32_t l) { return l != -100; }));
 }
+
+TEST_CASE("text modality: a pretraining run's facts of the file - the tokenizer's vocabulary - held-out rows - the tokenizer kept") {
+  testing::ScratchDir dir;
+  io::DataReader in(testing::import_sample_text(dir));
+  const train::Modality& mod = train::modality_for("text");
+  train::PretrainFile f;
+  mod.read_facts(in, f);
+  CHECK(f.vocab_size == data::Tokenizer::read_from(in).vocab_size());
+  CHECK(f.max_len == 24);
+  CHECK(f.config.empty());
+  CHECK(f.throughput_key == "sequences_per_s");
+  CHECK(mod.held_out(in, "", 0.0, 0, 4) == nullptr);  // nothing asked: nothing held out
+  const auto held = mod.held_out(in, "", 0.25, 0, 4);
+  REQUIRE(held != nullptr);
+  CHECK(held->train_rows().size() + held->summary()["rows"].get<size_t>() == in.size());
+  train::CheckpointExtras x;
+  mod.model_extras(in, x);
+  CHECK(x.tokenizer == in.read_all<uint8_t>("/tokenizer"));
+}

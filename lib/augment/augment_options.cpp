@@ -55,8 +55,10 @@ std::vector<AugmentRow> rows() {
        "sets the length of audio views", audio},
       {{.flag = "--apply", .type = Type::flag, .fallback = false,
         .help = "Audio: write each clip's one augmented view in place of the original (a plain audio file)"},
-       "is for audio files", [](const AugmentFacts& f) {
-         return f.modality == "audio" ? std::string() : f.file + " is an " + f.modality + " file (image views are written as /views)";
+       "is for audio files",
+       [audio](const AugmentFacts& f) {
+         const std::string why = audio(f);
+         return why.empty() ? why : why + " (image views are written as /views)";
        }},
       {{.flag = "--preview", .type = Type::output,
         .help = "Images: PNG with the originals in the first column and their views beside them"},

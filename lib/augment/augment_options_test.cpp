@@ -96,8 +96,8 @@ TEST_CASE("augment options given are the run's values") {
   CHECK(i.size == 32);
   CHECK(i.preview == "p.png");
   CHECK(i.preview_count == 2);
-  const augment::AugmentOptions a =
-      augment::resolve_augment({{"--recipe", "gain(-6,6,p=1)"}, {"--apply", true}, {"--seconds", 0.25}}, "audio", "a.h5");
+  const augment::AugmentOptions a = augment::resolve_augment(
+      {{"--recipe", "gain(-6,6,p=1)"}, {"--apply", true}, {"--seconds", 0.25}}, "audio", "a.h5");
   CHECK(a.recipe == "gain(-6,6,p=1)");
   CHECK(a.apply);
   CHECK(a.seconds == doctest::Approx(0.25));

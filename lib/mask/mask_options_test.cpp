@@ -103,8 +103,9 @@ TEST_CASE("mask options given are the run's values") {
   CHECK(m.mlm.mask_replace == doctest::Approx(0.6));
   CHECK(m.mlm.random_replace == doctest::Approx(0.3));
   CHECK(m.show == 3);
-  const mask::MaskOptions b = mask::resolve_mask({{"--scheme", "block"}, {"--patch", 2}, {"--min-patches", 5},
-                                                  {"--min-aspect", 0.5}, {"--preview", "p.png"}, {"--preview-count", 3}});
+  const mask::MaskOptions b =
+      mask::resolve_mask({{"--scheme", "block"}, {"--patch", 2}, {"--min-patches", 5}, {"--min-aspect", 0.5},
+                          {"--preview", "p.png"}, {"--preview-count", 3}});
   CHECK(b.scheme == "block");
   CHECK(b.patch == 2);
   CHECK(b.block.min_patches == 5);

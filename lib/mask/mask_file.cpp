@@ -48,7 +48,8 @@ void mask_text(const io::DataReader& in, const MaskOptions& o) {
   auto d = out.dataset("/mask");
   io::set_attr_string(d, "scheme", "mlm");
   io::set_attr_double(d, "ratio", p.ratio);
-  io::set_attr_double(d, "mask_replace", p.mask_replace);
+  // Whole words: every selected piece becomes [MASK], whatever --replace says.
+  io::set_attr_double(d, "mask_replace", p.whole_word ? 1.0 : p.mask_replace);
   io::set_attr_double(d, "random_replace", p.whole_word ? 0.0 : p.random_replace);
   io::set_attr_int(d, "whole_word", p.whole_word ? 1 : 0);
   io::set_attr_int(d, "seed", static_cast<int64_t>(o.seed));

@@ -71,4 +71,8 @@ ok ssl-mask "$WORK/i.h5" --scheme block --patch 4 --min-patches 4 --min-aspect 0
 check_eq "block attributes" "$(h5get "$WORK/b.h5" 'int(f["mask"].attrs["min_patches"]), float(f["mask"].attrs["min_aspect"])')" "4 0.5"
 ok ssl-mask "$WORK/t.h5" --scheme mlm --replace 0.6,0.3 --threads 1 -o "$WORK/m.h5"
 check_eq "--replace" "$(h5get "$WORK/m.h5" 'float(f["mask"].attrs["mask_replace"]), float(f["mask"].attrs["random_replace"])')" "0.6 0.3"
+# --whole-word makes every selected piece [MASK]: the attributes say so.
+ok ssl-mask "$WORK/t.h5" --scheme mlm --whole-word --threads 1 -o "$WORK/w.h5"
+check_eq "--whole-word attributes" "$(h5get "$WORK/w.h5" 'float(f["mask"].attrs["mask_replace"]), float(f["mask"].attrs["random_replace"])')" "1.0 0.0"
+check_eq "--whole-word: every selected piece is [MASK]" "$(h5get "$WORK/w.h5" 'bool((f["input_ids"][:][f["mask"][:] == 1] == f["tokenizer"].attrs["mask_id"]).all())')" "True"
 finish

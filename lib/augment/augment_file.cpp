@@ -38,9 +38,8 @@ void write_preview(const std::vector<std::vector<cv::Mat>>& rows, const std::str
 }
 
 void augment_images(const io::DataReader& in, const AugmentOptions& o) {
-  if (o.apply) throw UsageError(in.name() + ": --apply is for audio files (image views are written as /views)");
   if (!in.has("/images")) throw Error(in.name(), "has no /images to augment");
-  const Recipe recipe = make_recipe(o.recipe.empty() ? "simclr" : o.recipe, o.strength);
+  const Recipe recipe = make_recipe(o.recipe, o.strength);
   const int V = o.views > 0 ? o.views : (recipe.rotation ? 4 : 2);
   auto info = in.info("/images");
   const int H = static_cast<int>(info.shape[1]), W = static_cast<int>(info.shape[2]), C = static_cast<int>(info.shape[3]);
@@ -100,7 +99,7 @@ void augment_images(const io::DataReader& in, const AugmentOptions& o) {
 }
 
 void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
-  const Recipe recipe = make_audio_recipe(o.recipe.empty() ? "audio" : o.recipe);
+  const Recipe recipe = make_audio_recipe(o.recipe);
   const int V = o.apply ? 1 : o.views > 0 ? o.views : 2;
   auto info = in.info("/audio");
   const int T = static_cast<int>(info.shape[1]);
@@ -166,23 +165,24 @@ void augment_audio(const io::DataReader& in, const AugmentOptions& o) {
     progress.advance(n);
   }
   progress.finish();
-  if (!o.preview.empty()) throw UsageError("--preview is for image files");
   out.commit();
 }
 
 }  // namespace
 
-void run_augment(const AugmentOptions& o) {
-  if (o.views < 0 || o.views > 64) throw UsageError("--views must be between 1 and 64 (0: the recipe's default)");
-  if (o.apply && o.views != 0 && o.views != 1) throw UsageError("--apply writes one view per clip: drop --views or pass 1");
-  io::DataReader in(o.input);
+void run_augment(const AugmentRequest& r) {
+  io::DataReader in(r.input);
   if (in.size() == 0) throw Error(in.name(), "has no samples");
-  switch (in.modality()) {
-    case io::Modality::image: augment_images(in, o); break;
-    case io::Modality::audio: augment_audio(in, o); break;
-    default: throw UsageError(in.name() + ": ssl-augment works on image and audio files, not " +
-                              io::modality_name(in.modality()));
-  }
+  if (in.modality() != io::Modality::image && in.modality() != io::Modality::audio)
+    throw UsageError(in.name() + ": ssl-augment works on image and audio files, not " +
+                     io::modality_name(in.modality()));
+  AugmentOptions o = resolve_augment(r.given, io::modality_name(in.modality()), in.name());
+  o.input = r.input;
+  o.output = r.output;
+  o.seed = r.seed;
+  o.command_line = r.command_line;
+  if (in.modality() == io::Modality::image) augment_images(in, o);
+  else augment_audio(in, o);
 }
 
 }  // namespace sslkit::augment

@@ -4,26 +4,25 @@
 // `apply`, an audio file's one view replaces each clip instead, so the
 // output is a plain audio file: how noisy or quiet data sets are made.
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 
+#include "augment/augment_options.hpp"
+
 namespace sslkit::augment {
 
-struct AugmentOptions {
+// The run as the tool hands it over: the files, the seed, the command line
+// and the table's options as given, resolved (augment_options) once the
+// input is open and its modality known.
+struct AugmentRequest {
   std::string input, output;
-  std::string recipe;        // empty: the modality's own (simclr for images, audio for audio)
-  int views = 0;            // 0 = the recipe's default (2; 4 for rotation)
-  double strength = 1.0;    // SimCLR color-jitter strength
-  int size = 0;             // output side (images); 0 = the input's
-  double seconds = 0;       // output length (audio); 0 = the input's
   uint64_t seed = 0;
-  bool apply = false;       // audio: one view written as /audio in place of the original
-  std::string preview;      // PNG: originals in the first column, views beside them
-  int preview_count = 8;
   std::string command_line;
-  size_t chunk = 256;       // samples per chunk (does not change the output)
+  nlohmann::ordered_json given;  // by flag
 };
 
-void run_augment(const AugmentOptions& opts);
+void run_augment(const AugmentRequest& request);
 
 }  // namespace sslkit::augment

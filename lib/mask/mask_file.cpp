@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <map>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -49,7 +48,8 @@ void mask_text(const io::DataReader& in, const MaskOptions& o) {
   auto d = out.dataset("/mask");
   io::set_attr_string(d, "scheme", "mlm");
   io::set_attr_double(d, "ratio", p.ratio);
-  io::set_attr_double(d, "mask_replace", p.mask_replace);
+  // Whole words: every selected piece becomes [MASK], whatever --replace says.
+  io::set_attr_double(d, "mask_replace", p.whole_word ? 1.0 : p.mask_replace);
   io::set_attr_double(d, "random_replace", p.whole_word ? 0.0 : p.random_replace);
   io::set_attr_int(d, "whole_word", p.whole_word ? 1 : 0);
   io::set_attr_int(d, "seed", static_cast<int64_t>(o.seed));
@@ -243,44 +243,9 @@ void mask_audio(const io::DataReader& in, const MaskOptions& o) {
   out.commit();
 }
 
-// Every option that belongs to some scheme; the common ones (-o, --seed,
-// --threads) are not here.
-const std::map<std::string, std::set<std::string>>& options_by_scheme() {
-  static const std::map<std::string, std::set<std::string>> table = {
-      {"mlm", {"--ratio", "--replace", "--whole-word", "--show"}},
-      {"patch", {"--ratio", "--patch", "--preview", "--preview-count"}},
-      {"block", {"--ratio", "--patch", "--min-patches", "--min-aspect", "--preview", "--preview-count"}},
-      {"span", {"--frame-samples", "--mask-prob", "--span", "--min-masks", "--preview", "--preview-count"}},
-  };
-  return table;
-}
-
-void check_scheme_options(const MaskOptions& o) {
-  const auto& reads = scheme_options(o.scheme);
-  for (const auto& [scheme, options] : options_by_scheme())
-    for (const auto& opt : options)
-      if (o.given.count(opt) && !reads.count(opt)) {
-        // These two had their own words before the table; keep them.
-        if (opt == "--show") throw UsageError("--show is for text (mlm); use --preview for images and audio");
-        if (opt == "--preview" && o.scheme == "mlm")
-          throw UsageError("--preview is for image and audio files; use --show N for text");
-        std::string list;
-        for (const auto& r : reads) list += (list.empty() ? "" : ", ") + r;
-        throw UsageError(opt + " is not an option of --scheme " + o.scheme + ", which reads " + list);
-      }
-}
-
 }  // namespace
 
-const std::set<std::string>& scheme_options(const std::string& scheme) {
-  auto it = options_by_scheme().find(scheme);
-  if (it == options_by_scheme().end()) throw UsageError("--scheme must be mlm, patch, block or span");
-  return it->second;
-}
-
 void run_mask(const MaskOptions& o) {
-  if (o.ratio > 1) throw UsageError("--ratio must be in [0, 1]");
-  check_scheme_options(o);
   io::DataReader in(o.input);
   const std::string modality = io::modality_name(in.modality());
   auto needs = [&](const char* kind) {
@@ -288,7 +253,6 @@ void run_mask(const MaskOptions& o) {
   };
   if (o.scheme == "mlm") {
     if (in.modality() != io::Modality::text) needs("text");
-    if (!o.preview.empty()) throw UsageError("--preview is for image and audio files; use --show N for text");
   } else if (o.scheme == "patch" || o.scheme == "block") {
     if (in.modality() != io::Modality::image) needs("image");
   } else if (o.scheme == "span") {
@@ -296,7 +260,6 @@ void run_mask(const MaskOptions& o) {
   } else {
     throw UsageError("--scheme must be mlm, patch, block or span");
   }
-  if (o.show > 0 && o.scheme != "mlm") throw UsageError("--show is for text (mlm); use --preview for images and audio");
   if (in.size() == 0) throw Error(in.name(), "has no samples");
   if (o.scheme == "mlm") mask_text(in, o);
   else if (o.scheme == "span") mask_audio(in, o);

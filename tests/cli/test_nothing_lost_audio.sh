@@ -109,11 +109,11 @@ bad 2 "--recipe simclr is an image recipe" "$WORK/x.h5" \
   ssl-augment "$WORK/a16.h5" --recipe simclr --apply --threads 1 -o "$WORK/x.h5"
 ok ssl-augment "$WORK/a16.h5" --apply --threads 1 -o "$WORK/def.h5"
 check_eq "audio's own recipe by default" "$(h5get "$WORK/def.h5" 'f["audio"].attrs["recipe"]')" "audio"
-bad 2 "--ratio is not an option of --scheme span" "$WORK/x.h5" \
+bad 2 "--ratio goes with --scheme mlm, patch or block; --scheme is span" "$WORK/x.h5" \
   ssl-mask "$WORK/a16.h5" --scheme span --ratio 0.5 --threads 1 -o "$WORK/x.h5"
-bad 2 "--whole-word is not an option of --scheme span" "$WORK/x.h5" \
+bad 2 "--whole-word goes with --scheme mlm; --scheme is span" "$WORK/x.h5" \
   ssl-mask "$WORK/a16.h5" --scheme span --whole-word --threads 1 -o "$WORK/x.h5"
-bad 2 "--span is not an option of --scheme patch" "$WORK/x.h5" \
+bad 2 "--span goes with --scheme span; --scheme is patch" "$WORK/x.h5" \
   ssl-mask "$WORK/a16.h5" --scheme patch --span 3 --threads 1 -o "$WORK/x.h5"
 ok ssl-mask "$WORK/a16.h5" --scheme span --mask-prob 0.1 --span 3 --threads 1 -o "$WORK/m.h5"
 

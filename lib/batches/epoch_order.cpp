@@ -6,7 +6,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 EpochOrder::EpochOrder(std::vector<size_t> rows, int batch, uint64_t seed, const std::string& subject)
     : rows_(std::move(rows)), batch_(batch), seed_(seed) {
@@ -37,4 +37,4 @@ EpochOrder::Step EpochOrder::step(int64_t step) {
   return s;
 }
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

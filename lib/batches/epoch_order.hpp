@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 class EpochOrder {
  public:
@@ -29,4 +29,4 @@ class EpochOrder {
   int64_t steps_per_epoch_ = 0, perm_epoch_ = -1;
 };
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

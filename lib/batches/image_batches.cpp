@@ -10,7 +10,7 @@
 #include "core/rng.hpp"
 #include "mask/schemes.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec)
     : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
@@ -194,4 +194,4 @@ methods::Batch ImageBatches::make(int64_t step) {
   return b;
 }
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

@@ -15,7 +15,7 @@
 #include "batches/epoch_order.hpp"
 #include "batches/timed_steps.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 struct ImageBatchSpec {
   int batch = 256;
@@ -61,4 +61,4 @@ class ImageBatches {
   TimedSteps steps_;
 };
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

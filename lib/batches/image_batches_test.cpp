@@ -29,7 +29,7 @@ TEST_CASE("image batches: the same views in any thread count - and a resumed sou
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_fashion(dir));
-  train::ImageBatchSpec spec;
+  batches::ImageBatchSpec spec;
   spec.batch = 16;
   spec.seed = 5;
   spec.recipe = augment::make_recipe("simclr", 0.5);
@@ -39,7 +39,7 @@ TEST_CASE("image batches: the same views in any thread count - and a resumed sou
     const int before = omp_get_max_threads();
     omp_set_num_threads(threads);
     spec.first_step = first;
-    train::ImageBatches b(in, spec);
+    batches::ImageBatches b(in, spec);
     std::vector<methods::Batch> out;
     for (int i = 0; i < n; ++i) out.push_back(b.next());
     omp_set_num_threads(before);
@@ -77,7 +77,7 @@ TEST_CASE("image batches: multi-crop - global views come on top of the crops - v
   for (Case c : {Case{4, 0}, Case{4, 2}, Case{2, 2}, Case{2, 3}}) {
     CAPTURE(c.crops);
     CAPTURE(c.global);
-    train::ImageBatchSpec spec;
+    batches::ImageBatchSpec spec;
     spec.batch = 4;
     spec.seed = 1;
     spec.views = c.crops;
@@ -85,7 +85,7 @@ TEST_CASE("image batches: multi-crop - global views come on top of the crops - v
     spec.global_views = c.global;
     spec.global_recipe = augment::make_recipe("crop(1,1,1,1)");
     spec.recipe = augment::make_recipe("crop(0.25,0.25,1,1)");
-    train::ImageBatches batches(in, spec);
+    batches::ImageBatches batches(in, spec);
     methods::Batch b = batches.next();
     REQUIRE(b.views.size() == static_cast<size_t>(c.crops + c.global));
     for (int v = 0; v < c.global; ++v) CHECK(b.views[v].value().shape() == nn::Shape{4, 28, 28, 1});
@@ -97,7 +97,7 @@ TEST_CASE("image batches: multi-crop - global views at the images' size with the
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_fashion(dir));
-  train::ImageBatchSpec spec;
+  batches::ImageBatchSpec spec;
   spec.batch = 8;
   spec.seed = 3;
   spec.mean = 0;
@@ -109,7 +109,7 @@ TEST_CASE("image batches: multi-crop - global views at the images' size with the
   spec.global_recipe = augment::make_recipe("crop(1,1,1,1)");
   // A quarter of the area at 14 x 14: windows of the image at its own scale.
   spec.recipe = augment::make_recipe("crop(0.25,0.25,1,1)");
-  train::ImageBatches batches(in, spec);
+  batches::ImageBatches batches(in, spec);
   methods::Batch b = batches.next();
   REQUIRE(b.views.size() == 5);
   CHECK(b.views[0].value().shape() == nn::Shape{8, 28, 28, 1});
@@ -141,13 +141,13 @@ TEST_CASE("image batches: MAE patch masks hide exactly 3 of 4 patches per image 
   nn::init_engine();
   testing::ScratchDir dir;
   io::DataReader in(import_fashion(dir));
-  train::ImageBatchSpec spec;
+  batches::ImageBatchSpec spec;
   spec.batch = 8;
   spec.seed = 2;
   spec.views = 1;
   spec.recipe = augment::make_recipe("crop(0.2,1) flip(0.5)", 1.0);
   spec.patch_ratio = 0.75;
-  train::ImageBatches a(in, spec);
+  batches::ImageBatches a(in, spec);
   std::vector<methods::Batch> run;
   for (int i = 0; i < 16; ++i) run.push_back(a.next());
   for (const auto& b : run) {
@@ -160,8 +160,8 @@ TEST_CASE("image batches: MAE patch masks hide exactly 3 of 4 patches per image 
   }
   CHECK(run[0].patch_mask != run[15].patch_mask);
   spec.first_step = 15;
-  train::ImageBatches resumed(in, spec);
+  batches::ImageBatches resumed(in, spec);
   CHECK(resumed.next().patch_mask == run[15].patch_mask);
   spec.patch = 5;  // 28 is not a multiple of 5
-  CHECK_THROWS_AS(train::ImageBatches(in, spec), UsageError);
+  CHECK_THROWS_AS(batches::ImageBatches(in, spec), UsageError);
 }

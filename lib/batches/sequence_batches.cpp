@@ -8,7 +8,7 @@
 #include "core/rng.hpp"
 #include "data/tokenizer.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 namespace {
 
@@ -219,4 +219,4 @@ methods::Batch AudioBatches::make(int64_t step) {
   return b;
 }
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

@@ -18,7 +18,7 @@
 #include "batches/epoch_order.hpp"
 #include "batches/timed_steps.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 struct SequenceBatchSpec {
   int batch = 64;
@@ -90,4 +90,4 @@ class AudioBatches {
   TimedSteps steps_;
 };
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

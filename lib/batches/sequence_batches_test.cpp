@@ -19,12 +19,12 @@ static const std::string kData = SSLKIT_DATA_DIR;
 TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any run - labels only where selected") {
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 8;
   spec.seed = 3;
   spec.mlm.ratio = 0.3;
   spec.targets = in.labels();
-  train::TokenBatches a(in, spec);
+  batches::TokenBatches a(in, spec);
   const int64_t per_epoch = a.steps_per_epoch();
   REQUIRE(per_epoch >= 2);
   std::vector<methods::Batch> run;
@@ -44,7 +44,7 @@ TEST_CASE("token batches: MLM masks drawn per epoch - the same for a step in any
   CHECK(selected > 0);
   // A resumed source starting at step 1 draws exactly what the first did.
   spec.first_step = 1;
-  train::TokenBatches b(in, spec);
+  batches::TokenBatches b(in, spec);
   methods::Batch again = b.next();
   CHECK(again.tokens.ids == run[1].tokens.ids);
   CHECK(again.tokens.labels == run[1].tokens.labels);
@@ -73,9 +73,9 @@ TEST_CASE("token batches: masks from an ssl-mask file are used as they are") {
     w.commit();
   }
   io::DataReader in(dir / "masked.h5");
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 4;
-  train::TokenBatches src(in, spec);
+  batches::TokenBatches src(in, spec);
   CHECK(src.masks_from_file());
   methods::Batch b = src.next();
   for (int64_t r = 0; r < b.tokens.rows; ++r) {
@@ -94,12 +94,12 @@ TEST_CASE("audio batches: samples - lengths and span masks on the frame grid - n
   data::AudioSource src(ao);
   data::run_import(src, o);
   io::DataReader in(o.output);
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 3;
   spec.frame_samples = 160;
   spec.span.span = 4;
   spec.span.mask_prob = 0.2;
-  train::AudioBatches batches(in, spec);
+  batches::AudioBatches batches(in, spec);
   methods::Batch b = batches.next();
   const methods::AudioBatch& a = b.audio;
   CHECK(a.rows == 3);
@@ -128,14 +128,14 @@ TEST_CASE("audio batches: masks on the encoder's frame grid - real frames as its
   data::run_import(src, o);
   io::DataReader in(o.output);
   const models::W2VShape shape = models::w2v_shape("w2v-mini");
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 6;
   spec.frames = models::w2v_frames(shape, 8000);
   spec.frames_of = [shape](int64_t n) { return models::w2v_frames(shape, n); };
   spec.span.span = 3;
   spec.audio_views = 2;
   spec.audio_recipe = augment::make_audio_recipe("audio");
-  train::AudioBatches batches(in, spec);
+  batches::AudioBatches batches(in, spec);
   methods::Batch b = batches.next();
   const methods::AudioBatch& a = b.audio;
   CHECK(a.frames == 24);
@@ -155,7 +155,7 @@ TEST_CASE("audio batches: masks on the encoder's frame grid - real frames as its
 TEST_CASE("batch sources: fewer rows than one batch is a clear error naming the file") {
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 100000;
-  CHECK_THROWS_WITH_AS(train::TokenBatches(in, spec), doctest::Contains("fewer samples than one batch"), Error);
+  CHECK_THROWS_WITH_AS(batches::TokenBatches(in, spec), doctest::Contains("fewer samples than one batch"), Error);
 }

@@ -8,7 +8,7 @@
 #include "core/error.hpp"
 #include "models/text_encoder.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 void check_text_lengths(const io::DataReader& in, const methods::MethodParams& mp, int64_t width, int64_t batch) {
   if (mp.max_len > models::kMaxTextPositions)
@@ -30,4 +30,4 @@ void check_text_lengths(const io::DataReader& in, const methods::MethodParams& m
   }
 }
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

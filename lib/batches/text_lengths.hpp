@@ -7,7 +7,7 @@
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 // Error naming `in` when a model of `mp` (arch, max_len: its learned
 // positions) cannot train on its rows of `width` tokens in batches of
@@ -16,4 +16,4 @@ namespace sslkit::train {
 // for the backward) larger than this machine's memory.
 void check_text_lengths(const io::DataReader& in, const methods::MethodParams& mp, int64_t width, int64_t batch);
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <utility>
 
-namespace sslkit::train {
+namespace sslkit::batches {
 
 class TimedSteps {
  public:
@@ -31,4 +31,4 @@ class TimedSteps {
   double busy_ = 0;
 };
 
-}  // namespace sslkit::train
+}  // namespace sslkit::batches

@@ -9,7 +9,7 @@
 using namespace sslkit;
 
 TEST_CASE("timed steps: consecutive global steps from the first - the time spent making them counted") {
-  train::TimedSteps steps(7);
+  batches::TimedSteps steps(7);
   std::vector<int64_t> made;
   for (int i = 0; i < 3; ++i)
     made.push_back(steps.next([](int64_t step) {

@@ -33,7 +33,7 @@ void for_masked_batches(const io::DataReader& in, const std::vector<size_t>& row
   const std::vector<size_t> sorted = sorted_copy(rows);
   for (size_t i = 0; i < sorted.size(); i += batch) {
     std::vector<size_t> part(sorted.begin() + i, sorted.begin() + std::min(sorted.size(), i + batch));
-    f(masked_rows(in, part, vocab, mask::MlmParams{}, seed, kEvalEpoch));
+    f(batches::masked_rows(in, part, vocab, mask::MlmParams{}, seed, kEvalEpoch));
   }
 }
 

@@ -44,7 +44,7 @@ TEST_CASE("masked eval: perplexity is exp of the loss on the same masked rows an
   // The same rows in one batch, masked the same way, through the loss.
   const mask::Vocabulary vocab = mask::vocabulary_of(data::Tokenizer::read_from(in), "t");
   methods::Batch b;
-  b.tokens = train::masked_rows(in, rows, vocab, mask::MlmParams{}, 7, int64_t{1} << 40);
+  b.tokens = batches::masked_rows(in, rows, vocab, mask::MlmParams{}, 7, int64_t{1} << 40);
   int64_t selected = 0;
   for (int32_t l : b.tokens.labels) selected += l != -100;
   CHECK(selected == s.tokens);
@@ -113,7 +113,7 @@ TEST_CASE("masked eval: the unigram baseline against a hand count") {
       if (top < 0 || count[v] > count[top]) top = v;
     }
   const mask::Vocabulary vocab = mask::vocabulary_of(tok, "t");
-  const methods::TokenBatch t = train::masked_rows(in, eval_rows, vocab, mask::MlmParams{}, 5, int64_t{1} << 40);
+  const methods::TokenBatch t = batches::masked_rows(in, eval_rows, vocab, mask::MlmParams{}, 5, int64_t{1} << 40);
   double nll = 0;
   int64_t hits = 0, n = 0;
   for (int32_t l : t.labels)
@@ -126,11 +126,11 @@ TEST_CASE("masked eval: the unigram baseline against a hand count") {
 TEST_CASE("token batches for fine-tuning: the tokens as they are and no labels") {
   testing::ScratchDir dir;
   io::DataReader in(testing::import_sample_text(dir));
-  train::SequenceBatchSpec spec;
+  batches::SequenceBatchSpec spec;
   spec.batch = 4;
   spec.mask_tokens = false;
   spec.targets = in.labels();
-  train::TokenBatches b(in, spec);
+  batches::TokenBatches b(in, spec);
   const methods::Batch batch = b.next();
   std::vector<int32_t> tokens(in.size() * 24);
   in.read<int32_t>("/tokens", 0, in.size(), tokens.data());

@@ -123,8 +123,8 @@ std::vector<nn::ParamGroup> backbone_and_head_groups(methods::Method& m, double 
   return groups;
 }
 
-SequenceBatchSpec sequence_spec(const BatchPlan& plan) {
-  SequenceBatchSpec spec;
+batches::SequenceBatchSpec sequence_spec(const BatchPlan& plan) {
+  batches::SequenceBatchSpec spec;
   spec.batch = plan.batch;
   spec.seed = plan.seed;
   spec.dtype = plan.dtype;

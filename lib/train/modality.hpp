@@ -230,7 +230,7 @@ void read_rows(const io::DataReader& in, const std::string& name, const std::vec
     in.read_at<T>(name, rows, out);
 }
 // The fields of a sequence batch spec (text, audio) every plan sets.
-SequenceBatchSpec sequence_spec(const BatchPlan& plan);
+batches::SequenceBatchSpec sequence_spec(const BatchPlan& plan);
 // The encoder's groups at `backbone_lr_scale` of the lr, then the head's.
 std::vector<nn::ParamGroup> backbone_and_head_groups(methods::Method& m, double weight_decay, double backbone_lr_scale);
 // The head's groups ("head." parameters: weights decayed, biases not).

@@ -132,7 +132,7 @@ class AudioModality : public Modality {
   void model_extras(const io::DataReader&, CheckpointExtras&) const override {}
 
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
-    SequenceBatchSpec spec = sequence_spec(plan);
+    batches::SequenceBatchSpec spec = sequence_spec(plan);
     if (plan.targets.empty()) {
       // Pretraining: span masks on the encoder's own frame grid, and the
       // augmented views of a two-view method.
@@ -142,7 +142,7 @@ class AudioModality : public Modality {
       spec.audio_views = plan.method ? plan.method->views : 0;
       if (spec.audio_views > 0) spec.audio_recipe = augment::make_audio_recipe(plan.config.at("recipe"));
     }
-    return std::make_unique<SourceOf<AudioBatches>>(in, std::move(spec));
+    return std::make_unique<SourceOf<batches::AudioBatches>>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {

@@ -89,7 +89,7 @@ class ImageModality : public Modality {
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
     const json& c = plan.config;
     const double strength = c.value("strength", 1.0);
-    ImageBatchSpec spec;
+    batches::ImageBatchSpec spec;
     spec.batch = plan.batch;
     spec.seed = plan.seed;
     spec.mean = c.at("normalize").at("mean");
@@ -107,7 +107,7 @@ class ImageModality : public Modality {
     spec.dtype = plan.dtype;
     spec.patch_ratio = plan.method ? plan.method->mask_ratio : 0;
     spec.patch = static_cast<int>(plan.params.patch);
-    return std::make_unique<SourceOf<ImageBatches>>(in, std::move(spec));
+    return std::make_unique<SourceOf<batches::ImageBatches>>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {

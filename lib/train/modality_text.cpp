@@ -61,7 +61,7 @@ class TextModality : public Modality {
     return d;
   }
   void prepare_pretrain(const io::DataReader& in, json& config) const override {
-    check_text_lengths(in, methods::read_params(config), width_of(in), config.at("batch").get<int64_t>());
+    batches::check_text_lengths(in, methods::read_params(config), width_of(in), config.at("batch").get<int64_t>());
   }
   void model_extras(const io::DataReader& in, CheckpointExtras& x) const override {
     x.tokenizer = data::Tokenizer::read_from(in).bytes();
@@ -74,9 +74,9 @@ class TextModality : public Modality {
   }
 
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
-    SequenceBatchSpec spec = sequence_spec(plan);
+    batches::SequenceBatchSpec spec = sequence_spec(plan);
     spec.mask_tokens = plan.targets.empty();  // fine-tuning reads the tokens as they are
-    return std::make_unique<SourceOf<TokenBatches>>(in, std::move(spec));
+    return std::make_unique<SourceOf<batches::TokenBatches>>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {
@@ -153,7 +153,7 @@ class TextModality : public Modality {
       if (width_of(*f) > mp.max_len)
         throw UsageError(f->name() + " holds sequences of " + std::to_string(width_of(*f)) +
                          " tokens; the model takes at most " + std::to_string(mp.max_len));
-    check_text_lengths(tr, mp, width_of(tr), o.given.count("--batch") ? o.batch : 64);
+    batches::check_text_lengths(tr, mp, width_of(tr), o.given.count("--batch") ? o.batch : 64);
     p.extras.tokenizer = tokenizer.bytes();
     // Mean pooling unless told: what ssl-embed gives by default and what
     // the linear probe scores; --pool cls trains on the first token.

@@ -34,7 +34,7 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
   in.read_at<uint8_t>("/images", s.rows, s.pixels.data());
   const std::vector<int64_t> ids = in.ids_at(s.rows);
   for (size_t i = 0; i < n; ++i) {
-    const std::vector<uint8_t> m = patch_mask_of(seed, ids[i], 0, L, ratio);
+    const std::vector<uint8_t> m = batches::patch_mask_of(seed, ids[i], 0, L, ratio);
     s.mask.insert(s.mask.end(), m.begin(), m.end());
   }
   return s;

@@ -13,7 +13,7 @@
 namespace sslkit::batches {
 
 ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec)
-    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
+    : BatchSource(in, spec.first_step), spec_(std::move(spec)) {
   use_views_ = !in.has("/images");
   const auto info = in.info(use_views_ ? "/views" : "/images");
   h_ = static_cast<int>(info.shape[use_views_ ? 2 : 1]);
@@ -87,10 +87,6 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec)
 std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio) {
   Rng rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5Cull + (static_cast<uint64_t>(epoch) << 16));
   return mask::mask_patches(patches, ratio, rng);
-}
-
-methods::Batch ImageBatches::next() {
-  return steps_.next([this](int64_t step) { return make(step); });
 }
 
 // The batch of a global step: epoch = step / steps_per_epoch, a seeded

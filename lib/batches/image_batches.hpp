@@ -12,8 +12,7 @@
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
-#include "batches/epoch_order.hpp"
-#include "batches/timed_steps.hpp"
+#include "batches/batch_source.hpp"
 
 namespace sslkit::batches {
 
@@ -41,24 +40,18 @@ struct ImageBatchSpec {
 // grid of `patches`): seeded by (seed, id, epoch); epoch 0 is ssl-mask's draw.
 std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio);
 
-class ImageBatches {
+class ImageBatches : public BatchSource {
  public:
   ImageBatches(const io::DataReader& in, ImageBatchSpec spec);
-  methods::Batch next();
-  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
-  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
-  methods::Batch make(int64_t step);
+  methods::Batch make(int64_t step) override;
 
-  const io::DataReader& in_;
   ImageBatchSpec spec_;
   bool use_views_ = false;
   bool pretext_from_file_ = false;  // rotation: targets from the input's /pretext_labels (ssl-augment --recipe rotation)
   bool masks_from_file_ = false;  // MAE: the input's /mask (ssl-mask --scheme patch)
   int h_ = 0, w_ = 0, c_ = 0, stored_views_ = 1;
-  std::unique_ptr<EpochOrder> order_;
-  TimedSteps steps_;
 };
 
 }  // namespace sslkit::batches

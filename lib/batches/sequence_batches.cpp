@@ -50,7 +50,7 @@ Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
 }  // namespace
 
 TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec)
-    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
+    : BatchSource(in, spec.first_step), spec_(std::move(spec)) {
   if (!in.has("/tokens")) throw Error(in.name(), "has no /tokens (a text file from ssl-import text is needed)");
   length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
   from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
@@ -140,7 +140,7 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
 }
 
 AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec)
-    : in_(in), spec_(std::move(spec)), steps_(spec_.first_step) {
+    : BatchSource(in, spec.first_step), spec_(std::move(spec)) {
   if (spec_.frame_samples < 1) throw UsageError("frame samples must be at least 1");
   if (!in.has("/audio")) throw Error(in.name(), "has no /audio (an audio file from ssl-import audio is needed)");
   samples_ = static_cast<int64_t>(in.info("/audio").shape[1]);

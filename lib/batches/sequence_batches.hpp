@@ -15,8 +15,7 @@
 #include "io/data_file.hpp"
 #include "mask/schemes.hpp"
 #include "methods/method.hpp"
-#include "batches/epoch_order.hpp"
-#include "batches/timed_steps.hpp"
+#include "batches/batch_source.hpp"
 
 namespace sslkit::batches {
 
@@ -42,25 +41,17 @@ struct SequenceBatchSpec {
 };
 
 // Text files (/tokens, /lengths, /tokenizer): ids, MLM labels and lengths.
-class TokenBatches {
+class TokenBatches : public BatchSource {
  public:
   TokenBatches(const io::DataReader& in, SequenceBatchSpec spec);
-  methods::Batch next() {
-    return steps_.next([this](int64_t step) { return make(step); });
-  }
-  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
-  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
-  methods::Batch make(int64_t step);
-  const io::DataReader& in_;
+  methods::Batch make(int64_t step) override;
   SequenceBatchSpec spec_;
   int64_t length_ = 0;
   bool from_file_ = false;
   mask::Vocabulary vocab_;
-  std::unique_ptr<EpochOrder> order_;
-  TimedSteps steps_;
 };
 
 // Rows `sorted` (ascending, distinct) of text file `in`, in that order,
@@ -70,24 +61,16 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
                                 const mask::Vocabulary& vocab, const mask::MlmParams& p, uint64_t seed, int64_t epoch);
 
 // Audio files (/audio, /lengths): samples, lengths and span masks.
-class AudioBatches {
+class AudioBatches : public BatchSource {
  public:
   AudioBatches(const io::DataReader& in, SequenceBatchSpec spec);
-  methods::Batch next() {
-    return steps_.next([this](int64_t step) { return make(step); });
-  }
-  int64_t steps_per_epoch() const { return order_->steps_per_epoch(); }
   bool masks_from_file() const { return from_file_; }
-  double busy_seconds() const { return steps_.busy_seconds(); }
 
  private:
-  methods::Batch make(int64_t step);
-  const io::DataReader& in_;
+  methods::Batch make(int64_t step) override;
   SequenceBatchSpec spec_;
   int64_t samples_ = 0, frames_ = 0;
   bool from_file_ = false;
-  std::unique_ptr<EpochOrder> order_;
-  TimedSteps steps_;
 };
 
 }  // namespace sslkit::batches

@@ -18,6 +18,7 @@
 #include "methods/method.hpp"
 #include "methods/registry.hpp"
 #include "nn/optim.hpp"
+#include "batches/batch_source.hpp"
 #include "batches/sequence_batches.hpp"
 #include "train/checkpoint.hpp"
 #include "train/held_out.hpp"
@@ -51,14 +52,7 @@ struct PretrainFile {
 
 
 // A source of training batches (the trainer sees only these).
-class BatchSource {
- public:
-  virtual ~BatchSource() = default;
-  virtual methods::Batch next() = 0;
-  virtual int64_t steps_per_epoch() const = 0;
-  // Seconds spent making batches (the profile's data time).
-  virtual double busy_seconds() const = 0;
-};
+using batches::BatchSource;
 
 // What a run's batches are: the fields every modality shares, and the run's
 // /config for the rest (images: normalize, views, view_size, global_views,
@@ -207,19 +201,6 @@ std::vector<int32_t> predict_classes(const Modality& mod, methods::Method& m, co
 
 // Shared pieces of the implementations.
 namespace modality_detail {
-// A batch source class (ImageBatches, TokenBatches, AudioBatches) as a BatchSource.
-template <class Source>
-class SourceOf : public BatchSource {
- public:
-  template <class Spec>
-  SourceOf(const io::DataReader& in, Spec spec) : s_(in, std::move(spec)) {}
-  methods::Batch next() override { return s_.next(); }
-  int64_t steps_per_epoch() const override { return s_.steps_per_epoch(); }
-  double busy_seconds() const override { return s_.busy_seconds(); }
-
- private:
-  Source s_;
-};
 // Rows `rows` of dataset `name` into out: one read of the range when they
 // are consecutive, else one read of the set.
 template <class T>

@@ -142,7 +142,7 @@ class AudioModality : public Modality {
       spec.audio_views = plan.method ? plan.method->views : 0;
       if (spec.audio_views > 0) spec.audio_recipe = augment::make_audio_recipe(plan.config.at("recipe"));
     }
-    return std::make_unique<SourceOf<batches::AudioBatches>>(in, std::move(spec));
+    return std::make_unique<batches::AudioBatches>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {

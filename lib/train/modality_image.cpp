@@ -107,7 +107,7 @@ class ImageModality : public Modality {
     spec.dtype = plan.dtype;
     spec.patch_ratio = plan.method ? plan.method->mask_ratio : 0;
     spec.patch = static_cast<int>(plan.params.patch);
-    return std::make_unique<SourceOf<batches::ImageBatches>>(in, std::move(spec));
+    return std::make_unique<batches::ImageBatches>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {

@@ -76,7 +76,7 @@ class TextModality : public Modality {
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
     batches::SequenceBatchSpec spec = sequence_spec(plan);
     spec.mask_tokens = plan.targets.empty();  // fine-tuning reads the tokens as they are
-    return std::make_unique<SourceOf<batches::TokenBatches>>(in, std::move(spec));
+    return std::make_unique<batches::TokenBatches>(in, std::move(spec));
   }
 
   methods::Batch rows(const io::DataReader& in, const std::vector<size_t>& rows, const ModelInput& input) const override {

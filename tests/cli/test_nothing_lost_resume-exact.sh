@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# A run is data: a resumed run is the run it continues. wav2vec's randomness
+# and Gumbel temperature survive a resume, the precision a run resolved to
+# is kept by its resume, and inputs given as pipes are read as '-' is.
+. "$TESTS/cli/lib.sh"
+ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/au.h5"
+
+# losses FILE: "step loss" of each training line of a --log-json file.
+losses() {
+  /usr/bin/python3 -c "
+import json, sys
+for l in open('$1'):
+    d = json.loads(l)
+    if 'loss' in d: print(d['step'], repr(d['loss']), repr(d.get('temperature')))"
+}
+
+# ---- 1. ssl-pretrain --method wav2vec --resume is exact: 6 clips in batches of 2,
+# 2 epochs (6 steps), stopped after 2 and resumed; steps 2..5 give the
+# uninterrupted run's losses (the distractors and Gumbel noise were drawn
+# from a generator the checkpoint lost, the temperature restarted at 2).
+W2V="--method wav2vec --arch w2v-tiny --batch 2 --epochs 2 --threads 1 --seed 3 --precision f32"
+ok ssl-pretrain "$WORK/au.h5" $W2V --log-json "$WORK/full.json" -o "$WORK/full.h5"
+ok ssl-pretrain "$WORK/au.h5" $W2V --max-steps 2 --log-json "$WORK/part.json" -o "$WORK/part.h5"
+ok ssl-pretrain "$WORK/au.h5" --resume "$WORK/part.h5" --threads 1 --precision f32 --log-json "$WORK/part.json" \
+  -o "$WORK/rest.h5"
+check_eq "wav2vec: 6 steps logged" "$(losses "$WORK/full.json" | wc -l)" "6"
+check_eq "wav2vec: resume reproduces the losses and temperatures" "$(losses "$WORK/part.json")" "$(losses "$WORK/full.json")"
+check_eq "wav2vec: resume reproduces train/loss" \
+  "$(h5get "$WORK/full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/rest.h5"'")["train/loss"][:])')" "True"
+
+finish

@@ -28,4 +28,18 @@ check_eq "wav2vec: resume reproduces the losses and temperatures" "$(losses "$WO
 check_eq "wav2vec: resume reproduces train/loss" \
   "$(h5get "$WORK/full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/rest.h5"'")["train/loss"][:])')" "True"
 
+# ---- 2. The precision a run resolved to is part of it: resumed without
+# --precision, the f32 run above stays f32 (was `auto` again: bf16 on a
+# machine with bf16 kernels, another run); given again, it is the user's.
+ok ssl-pretrain "$WORK/au.h5" --resume "$WORK/part.h5" --threads 1 --log-json "$WORK/kept.json" -o "$WORK/kept.h5"
+check_eq "precision kept by --resume" "$(h5get "$WORK/kept.h5" '__import__("json").loads(f["config"][0])["precision"]')" "f32"
+check_eq "f32 kept: the uninterrupted run's losses" "$(losses "$WORK/kept.json")" "$(losses "$WORK/full.json" | tail -n +3)"
+if grep -Eqw "avx512_bf16|amx_bf16" /proc/cpuinfo; then
+  ok ssl-pretrain "$WORK/au.h5" --resume "$WORK/part.h5" --threads 1 --precision bf16 --max-steps 1 -o "$WORK/b.h5"
+  check_eq "--precision given again wins" "$(h5get "$WORK/b.h5" '__import__("json").loads(f["config"][0])["precision"]')" "bf16"
+else
+  echo "skipped: --precision bf16 on resume (no bf16 kernels here)"
+fi
+ssl-pretrain --help | grep -q -- "--resume keeps the precision the run resolved to" || fail "--help: --precision on --resume"
+
 finish

@@ -9,6 +9,7 @@
 #include "io/data_file.hpp"
 #include "models/encoders.hpp"
 #include "models/vit.hpp"
+#include "nn/engine.hpp"
 #include "train/modality.hpp"
 #include "train/trainer.hpp"
 
@@ -104,7 +105,8 @@ std::vector<PretrainRow> tool_rows() {
         .help = "Linear warmup, as a fraction of training, then cosine decay", .min = 0, .max = 0.9,
         .defines_training = true}, "", nullptr},
       {{.flag = "--precision", .type = Type::text, .fallback = "auto",
-        .help = "f32, bf16 or auto (bf16 where oneDNN has bf16 kernels: AVX512-BF16 or AMX)",
+        .help = "f32, bf16 or auto (bf16 where oneDNN has bf16 kernels: AVX512-BF16 or AMX); --resume keeps the "
+                "precision the run resolved to unless given again",
         .choices = {"f32", "bf16", "auto"}}, "", nullptr},
       {{.flag = "--recipe", .key = "recipe", .type = Type::text, .fallback = "",
         .help = "Augmentation recipe: simclr, mocov2, byol, rotation, audio, or ops such as 'crop(0.2,1) flip(0.5)'",
@@ -323,7 +325,18 @@ PretrainPlan resume_plan(const json& given, const PretrainFile& file, const json
   check_resume(given, file, config, resume);
   if (given.contains("--epochs")) config["epochs"] = given["--epochs"];
   if (given.contains("--time-budget")) config["time_budget"] = given["--time-budget"];
-  return {config, run_options(given)};
+  PretrainPlan plan{config, run_options(given)};
+  // The precision the run resolved to (its /config "precision") is part of
+  // the run: `auto` resolved again, or on another machine, would continue
+  // another training. Given again, it is the user's choice.
+  if (!given.contains("--precision") && config.contains("precision")) {
+    const std::string kept = config["precision"];
+    if (kept == "bf16" && !nn::cpu_supports_bf16())
+      throw UsageError("--resume " + resume + " trained in bf16 and keeps it, but oneDNN has no bf16 kernels for " +
+                       nn::cpu_isa_name() + ": give --precision f32 to continue in f32");
+    plan.run["--precision"] = kept;
+  }
+  return plan;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "apps/pretrain_config.hpp"
+#include "nn/engine.hpp"
 
 using namespace sslkit;
 using json = nlohmann::ordered_json;
@@ -220,6 +221,26 @@ TEST_CASE("pretrain --resume: options that define the training must agree with t
   const json more = train::resolve_pretrain({{"--epochs", 5}}, images(), &c, "m.h5").config;
   CHECK(more["epochs"] == 5);
   CHECK(more["batch"] == 16);
+}
+
+TEST_CASE("pretrain --resume keeps the precision the run resolved to unless --precision is given again") {
+  json c = resolve({{"--method", "simclr"}, {"--batch", 16}}, images());
+  // Not given and no checkpoint: auto, resolved by the run.
+  CHECK(train::resolve_pretrain(json::object(), images()).run["--precision"] == "auto");
+  c["precision"] = "f32";  // as ssl-pretrain stores what `auto` or the user chose
+  CHECK(train::resolve_pretrain(json::object(), images(), &c, "m.h5").run["--precision"] == "f32");
+  CHECK(train::resolve_pretrain({{"--precision", "bf16"}}, images(), &c, "m.h5").run["--precision"] == "bf16");
+  CHECK(train::resolve_pretrain({{"--precision", "auto"}}, images(), &c, "m.h5").run["--precision"] == "auto");
+  c["precision"] = "bf16";
+  if (nn::cpu_supports_bf16()) {
+    CHECK(train::resolve_pretrain(json::object(), images(), &c, "m.h5").run["--precision"] == "bf16");
+  } else {
+    CHECK(refusal(json::object(), images(), &c).find("m.h5 trained in bf16 and keeps it") != std::string::npos);
+  }
+  CHECK(train::resolve_pretrain({{"--precision", "f32"}}, images(), &c, "m.h5").run["--precision"] == "f32");
+  // A checkpoint that names none (hand-made): auto.
+  c.erase("precision");
+  CHECK(train::resolve_pretrain(json::object(), images(), &c, "m.h5").run["--precision"] == "auto");
 }
 
 TEST_CASE("pretrain --help states each option's real defaults from the same data") {

@@ -185,7 +185,7 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     rc = kFailure;
   }
   if (rc != kOk) io::abandon_run();
-  io::remove_stdin_spool();
+  io::remove_input_spools();
   // Delayed write errors (a full disk) surface only here. A reader that
   // stopped early (ssl-info | head) is not an error for text, as for cat;
   // data written with -o - was checked when it was copied out.

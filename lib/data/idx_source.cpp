@@ -27,13 +27,15 @@ bool is_gzip(const std::string& path) {
 
 // Opens `path` for pread; a gzip file is decompressed into an unlinked temp
 // file first so that any sample can be read without holding them all.
+// A pipe (<(zcat ...)) is spooled first: it is read twice here.
 int open_raw(const std::string& path) {
-  if (!is_gzip(path)) {
-    int fd = open(path.c_str(), O_RDONLY);
+  const io::InputFile in(path);
+  if (!is_gzip(in.path())) {
+    int fd = open(in.path().c_str(), O_RDONLY);
     if (fd < 0) throw Error(path, std::strerror(errno));
     return fd;
   }
-  gzFile gz = gzopen(path.c_str(), "rb");
+  gzFile gz = gzopen(in.path().c_str(), "rb");
   if (!gz) throw Error(path, "cannot open gzip stream");
   gzbuffer(gz, 1 << 18);
   std::string tmp = io::make_temp("sslkit-idx");

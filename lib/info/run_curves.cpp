@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "io/files.hpp"
 
 namespace sslkit::info {
 
@@ -34,7 +35,9 @@ bool is_training_log(const std::string& path) {
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".jsonl" || ext == ".json") return true;
   if (path == "-") return false;
-  std::ifstream f(path, std::ios::binary);
+  // Through InputFile: sniffing a pipe (<(command)) would eat what it holds.
+  const io::InputFile in(path);
+  std::ifstream f(in.path(), std::ios::binary);
   char c = 0;
   while (f.get(c) && std::isspace(static_cast<unsigned char>(c))) {
   }
@@ -43,9 +46,10 @@ bool is_training_log(const std::string& path) {
 
 std::vector<RunCurves> read_training_log(const std::string& open_path, const std::string& display) {
   const std::string& path = display.empty() ? open_path : display;
-  std::ifstream f(open_path, std::ios::binary);
+  const io::InputFile in(open_path);  // a pipe: the spool is_training_log made
+  std::ifstream f(in.path(), std::ios::binary);
   if (!f) throw Error(path, std::strerror(errno));
-  if (std::filesystem::is_directory(open_path)) throw Error(path, std::strerror(EISDIR));
+  if (std::filesystem::is_directory(in.path())) throw Error(path, std::strerror(EISDIR));
   // Per run, by step, so a repeated step keeps its last line and the series come out in order.
   struct Points {
     std::map<int64_t, float> loss;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -151,19 +152,60 @@ void catch_interrupts() {
 int interrupt_requested() { return g_interrupt; }
 
 namespace {
-// A piped stdin, spooled once and kept for the run: a model or data file read
-// from "-" is opened more than once (its config, then its weights).
-std::string g_stdin_spool;
+// Inputs that can be read only once, from the start (a piped stdin, a FIFO
+// such as bash's <(command)), each spooled once and kept for the run, by
+// the path given ("-" for stdin): a model or data file is opened more than
+// once (its config, then its weights), and HDF5 seeks.
+std::map<std::string, std::string> g_spools;
+
+// Copies `fd` (read to its end) into a new temp file, kept for the run.
+std::string spool(int fd, const std::string& display, const char* stem) {
+  std::string path;
+  int out = make_temp_in(temp_dir(), stem, path);
+  try {
+    copy_fd(fd, out, display, path);
+  } catch (...) {
+    close(out);
+    remove_temp(path);
+    throw;
+  }
+  close(out);
+  return path;
+}
+
+// Named pipes and sockets: what a path reads once. Devices are read in
+// place (a tty is refused where it matters; /dev/zero would never end).
+bool read_once(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
 }  // namespace
 
-void remove_stdin_spool() {
-  if (!g_stdin_spool.empty()) remove_temp(g_stdin_spool);
-  g_stdin_spool.clear();
+void remove_input_spools() {
+  for (const auto& [given, path] : g_spools) remove_temp(path);
+  g_spools.clear();
 }
 
 InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
+  if (auto it = g_spools.find(path); it != g_spools.end()) {
+    open_path_ = it->second;
+    return;
+  }
   if (path != "-") {
     open_path_ = path;
+    if (!read_once(path)) return;
+    int fd;
+    while ((fd = open(path.c_str(), O_RDONLY)) < 0 && errno == EINTR) {
+      if (int sig = interrupt_requested()) throw Interrupted(sig, display_ + ": interrupted while waiting for a writer");
+    }
+    if (fd < 0) throw Error(display_, std::strerror(errno));
+    try {
+      open_path_ = g_spools[path] = spool(fd, display_, "sslkit-pipe");
+    } catch (...) {
+      close(fd);
+      throw;
+    }
+    close(fd);
     return;
   }
   struct stat st {};
@@ -171,22 +213,8 @@ InputFile::InputFile(const std::string& path) : display_(display_name(path)) {
     open_path_ = "/proc/self/fd/0";
     return;
   }
-  if (!g_stdin_spool.empty()) {
-    open_path_ = g_stdin_spool;
-    return;
-  }
   if (isatty(STDIN_FILENO)) throw UsageError("input is '-' but stdin is a terminal");
-  std::string spool;
-  int fd = make_temp_in(temp_dir(), "sslkit-stdin", spool);
-  try {
-    copy_fd(STDIN_FILENO, fd, display_, spool);
-  } catch (...) {
-    close(fd);
-    remove_temp(spool);
-    throw;
-  }
-  close(fd);
-  open_path_ = g_stdin_spool = spool;
+  open_path_ = g_spools[path] = spool(STDIN_FILENO, display_, "sslkit-stdin");
 }
 
 namespace {

@@ -10,7 +10,9 @@ namespace sslkit::io {
 // An input path ready to be opened by a library that needs a seekable file.
 // "-" is stdin: opened in place when it is a regular file, else spooled to a
 // temp file in $TMPDIR once per run (a model from "-" is opened more than
-// once), removed by remove_stdin_spool() or a fatal signal.
+// once), removed by remove_input_spools() or a fatal signal. A named pipe
+// (bash's <(command), mkfifo) is spooled the same way; other paths are
+// opened as they are.
 class InputFile {
  public:
   explicit InputFile(const std::string& path);
@@ -24,8 +26,8 @@ class InputFile {
   std::string open_path_, display_;
 };
 
-// Removes the spool of a piped stdin (end of a tool run).
-void remove_stdin_spool();
+// Removes the spools of piped inputs (end of a tool run).
+void remove_input_spools();
 
 // When an output's file appears at its destination.
 enum class Commit {

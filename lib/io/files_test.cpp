@@ -2,6 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <thread>
+
+#include <sys/stat.h>
 
 #include "core/error.hpp"
 #include "io/files.hpp"
@@ -58,6 +62,28 @@ TEST_CASE("input file: a plain path is used as it is") {
   InputFile in("/some/path.h5");
   CHECK(in.path() == "/some/path.h5");
   CHECK(in.name() == "/some/path.h5");
+}
+
+TEST_CASE("input file: a named pipe is read once into a spool that every later opening of the path reads") {
+  ScratchDir dir;
+  const std::string fifo = dir / "pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << "HDF5 bytes"; });
+  std::string spool;
+  {
+    InputFile first(fifo);
+    writer.join();
+    spool = first.path();
+    CHECK(spool != fifo);
+    CHECK(first.name() == fifo);
+    std::ifstream in(spool, std::ios::binary);
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "HDF5 bytes");
+  }
+  InputFile again(fifo);  // nobody writes the pipe again: the spool is kept
+  CHECK(again.path() == spool);
+  CHECK(sslkit::io::sha256_file(fifo) == sslkit::io::sha256_file(spool));
+  remove_input_spools();
+  CHECK_FALSE(std::filesystem::exists(spool));
 }
 
 TEST_CASE("sha256_file matches the published test vectors") {

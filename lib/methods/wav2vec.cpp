@@ -15,8 +15,13 @@
 // distractor is drawn at most once (fairseq draws 100 with replacement, so
 // on a 1 s clip with ~25 masked frames most repeat), so K is at most the
 // clip's masked frames less one.
+//
+// Resume is exact: the step's randomness (Gumbel noise, distractors) is
+// drawn from (the run's seed, the step) and nothing else, and the step and
+// the temperature the next step uses are state the model file keeps.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "methods/factories.hpp"
 #include "models/w2v.hpp"
@@ -32,10 +37,12 @@ constexpr int64_t kGroups = 2, kEntries = 64;  // fairseq: 2 x 320
 constexpr int64_t kDistractors = 100;
 constexpr float kLogitTemp = 0.1f, kDiversityWeight = 0.1f, kPenaltyWeight = 10.0f, kFeatureGradMult = 0.1f;
 constexpr double kTauStart = 2.0, kTauEnd = 0.5, kTauReachedAt = 0.7;
+constexpr uint64_t kStepStream = 0x3A7;
 
 class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
  public:
-  Wav2Vec2(const MethodParams& p, Rng& rng) : rng_(rng.next(), 0x3A7) {
+  Wav2Vec2(const MethodParams& p, Rng& rng)
+      : seed_(rng.next()), tau_(nn::Tensor::full({1}, static_cast<float>(kTauStart))) {
     const models::EncoderShape shape = encoder_shape(p);
     if (shape.kind != models::EncoderKind::w2v)
       throw UsageError("--method wav2vec needs an audio encoder (" + models::preset_names_of(models::EncoderKind::w2v) + "), not " + p.arch);
@@ -60,11 +67,14 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
   Wav2Vec2(const Wav2Vec2& o)
       : nn::ModuleImpl<Wav2Vec2, Method>(o), w2v_(dynamic_cast<models::W2VEncoder*>(encoder_.get())),
         weight_proj_(o.weight_proj_), codebook_(o.codebook_), project_q_(o.project_q_), final_proj_(o.final_proj_),
-        tau_(o.tau_), rng_(o.rng_), metrics_(o.metrics_) {}
+        seed_(o.seed_), step_(o.step_), tau_(o.tau_), metrics_(o.metrics_) {}
 
   Var loss(const Batch& b) override {
     const AudioBatch& a = b.audio;
     if (a.rows < 1 || !a.audio.defined()) throw Error("wav2vec", "needs audio clips");
+    // A pure function of (seed, step): a resumed run draws what the
+    // uninterrupted one drew, and K ranks could each draw their own part.
+    Rng rng(seed_, kStepStream, static_cast<uint64_t>(step_));
     const Var feats = w2v_->conv_features(Var(models::normalize_waveform(a.audio, a.lengths)), a.dtype,
                                           training() ? kFeatureGradMult : 1.0f);  // [B,F,C] f32
     const int64_t B = a.rows, F = feats.shape()[1], C = feats.shape()[2], D = w2v_->out_dim();
@@ -93,12 +103,12 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     // cache new ones every step (1.3 GB peak RSS over a 20-minute run).
     const Var c_all = nn::cast(final_proj_.forward(nn::reshape(ctx, {B * F, D})), nn::DType::f32);
     const Var logits_all = weight_proj_.forward(nn::reshape(normed, {B * F, C}));  // [B*F, G*V] f32
-    const Var onehot_all = nn::gumbel_softmax_st(logits_all, kGroups, static_cast<float>(tau_), training(), rng_);
+    const Var onehot_all = nn::gumbel_softmax_st(logits_all, kGroups, tau(), training(), rng);
     const Var q_all = project_q_.forward(codevectors(onehot_all));
     const Var c = nn::embedding(c_all, masked), q = nn::embedding(q_all, masked);  // [M, E]
     const Var logits = nn::embedding(logits_all, masked);                          // [M, G*V]
     int64_t K = 0;
-    const std::vector<int32_t> distractors = draw_distractors(clip_start, &K);
+    const std::vector<int32_t> distractors = draw_distractors(clip_start, rng, &K);
     double accuracy = 0;
     const Var contrastive = nn::contrastive_distractors(c, q, distractors, K, kLogitTemp, &accuracy);
     const Var diversity = nn::codebook_diversity(logits, kGroups);
@@ -111,8 +121,13 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     return nn::add(nn::add(contrastive, nn::scale(diversity, kDiversityWeight)), nn::scale(penalty, kPenaltyWeight));
   }
 
+  // The temperature of the next step follows the schedule's fraction at
+  // this one (a time budget's fraction is not a function of the step, so the
+  // temperature is kept, as the float the quantizer uses).
   void after_step(double fraction) override {
-    tau_ = std::max(kTauEnd, kTauStart * std::pow(kTauEnd / kTauStart, std::min(1.0, fraction / kTauReachedAt)));
+    ++step_;
+    tau_.f32()[0] = static_cast<float>(
+        std::max(kTauEnd, kTauStart * std::pow(kTauEnd / kTauStart, std::min(1.0, fraction / kTauReachedAt))));
   }
   std::vector<std::pair<std::string, double>> metrics() const override { return metrics_; }
   void visit(nn::ModuleVisitor& v) override {
@@ -121,6 +136,8 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     v.param("quantizer.codevectors", codebook_);
     v.module("project_q", project_q_);
     v.module("final_proj", final_proj_);
+    v.index("quantizer.step", step_, std::numeric_limits<int64_t>::max());
+    v.buffer("quantizer.temperature", tau_);
   }
 
  private:
@@ -137,7 +154,7 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
   // each at most once; K = min(100, fewest masked frames of a clip less one).
   // Clips with fewer than two masked frames have no distractor to offer:
   // their rows then point at themselves and are dropped from K's minimum.
-  std::vector<int32_t> draw_distractors(const std::vector<int64_t>& clip_start, int64_t* K_out) {
+  std::vector<int32_t> draw_distractors(const std::vector<int64_t>& clip_start, Rng& rng, int64_t* K_out) {
     int64_t K = kDistractors;
     for (size_t b = 0; b + 1 < clip_start.size(); ++b) {
       const int64_t n = clip_start[b + 1] - clip_start[b];
@@ -158,7 +175,7 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
             out[m * K + k] = static_cast<int32_t>(m);
             continue;
           }
-          const size_t j = k + rng_.below(others.size() - static_cast<size_t>(k));
+          const size_t j = k + rng.below(others.size() - static_cast<size_t>(k));
           std::swap(others[static_cast<size_t>(k)], others[j]);
           out[m * K + k] = others[static_cast<size_t>(k)];
         }
@@ -191,15 +208,18 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
                 {"accuracy", accuracy},
                 {"distractors", static_cast<double>(K)},
                 {"masked_frames", static_cast<double>(masked)},
-                {"temperature", tau_}};
+                {"temperature", tau()}};
   }
 
   models::W2VEncoder* w2v_ = nullptr;
   nn::Linear weight_proj_;
   Var codebook_;
   nn::Linear project_q_, final_proj_;
-  double tau_ = kTauStart;
-  Rng rng_;
+  float tau() const { return tau_.f32()[0]; }
+
+  uint64_t seed_ = 0;   // drawn from the run's seed when the model is built
+  int64_t step_ = 0;    // steps trained: the next loss() is for this one
+  nn::Tensor tau_;      // [1] f32: the Gumbel temperature of the next step
   std::vector<std::pair<std::string, double>> metrics_;
 };
 

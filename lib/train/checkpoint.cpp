@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "io/model_file.hpp"
 #include "methods/method.hpp"
 
@@ -80,9 +81,30 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
 std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* x) {
   io::ModelReader r(path);
   for (auto& [name, p] : model.named_parameters()) get(r, "params", name, p->value());
-  for (auto& [name, b] : model.named_buffers()) get(r, "buffers", name, *b);
-  for (const auto& ix : model.named_indices()) get_index(r, ix);
+  // State a model of these parameters keeps between steps that a file
+  // written before the state existed lacks (wav2vec's step and Gumbel
+  // temperature, 2026-12-05): the value the model was built with stands. A
+  // model of another method never gets here: its parameters differ.
+  std::vector<std::string> absent;
+  for (auto& [name, b] : model.named_buffers()) {
+    if (r.has("buffers", name))
+      get(r, "buffers", name, *b);
+    else
+      absent.push_back("buffers/" + name);
+  }
+  for (const auto& ix : model.named_indices()) {
+    if (r.has("state", ix.name) || r.has("buffers", ix.name))
+      get_index(r, ix);
+    else
+      absent.push_back("state/" + ix.name);
+  }
   std::string config = r.config();
+  if (x && !absent.empty()) {
+    std::string names;
+    for (const std::string& a : absent) names += (names.empty() ? "" : ", ") + a;
+    warn(r.name() + ": has no " + names + " (written by an older sslkit): the run resumes from their initial values, "
+         "not exactly where it stopped");
+  }
   if (x) {
     for (auto& [name, t] : x->optimizer) get(r, "optimizer", name, *t);
     x->step = r.ints("step").at(0);

@@ -32,8 +32,9 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
 // Module indices (MoCo's queue pointer) go to /state/<path> as int64; a
 // model file from before keeps them as float32 buffers, read and checked
 // to be a whole number in range.
-// Loads parameters, buffers and indices into `model` (names and shapes must match)
-// and fills `extras` (optimizer tensors must already exist with the right
+// Loads parameters, buffers and indices into `model` (names and shapes must match;
+// a buffer or index the file lacks, written before that state existed, keeps
+// the model's value, with a warning when resuming) and fills `extras` (optimizer tensors must already exist with the right
 // shapes; they are overwritten). Returns the config JSON.
 std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* extras = nullptr);
 // Loads only the parameters and buffers stored under `prefix` (e.g. a

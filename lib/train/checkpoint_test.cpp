@@ -8,6 +8,7 @@
 #include "models/encoders.hpp"
 #include "nn/engine.hpp"
 #include "io/model_file.hpp"
+#include "methods/method.hpp"
 #include "nn/layers.hpp"
 #include "train/checkpoint.hpp"
 
@@ -85,4 +86,45 @@ TEST_CASE("checkpoint: a shape mismatch is an error naming the tensor") {
   models::ConvNetS c(3, rng);  // 3 input channels: conv0.weight differs
   CHECK_THROWS_WITH_AS(train::load_checkpoint(dir / "m.h5", c), doctest::Contains("params/conv0.weight has shape"),
                        Error);
+}
+
+TEST_CASE("checkpoint: wav2vec's step and temperature round-trip - a file from before they were kept still loads") {
+  nn::init_engine();
+  testing::ScratchDir dir;
+  methods::MethodParams p;
+  p.arch = "w2v-tiny";
+  auto state = [](methods::Method& m) {
+    int64_t step = -1;
+    float tau = 0;
+    for (const auto& ix : m.named_indices())
+      if (ix.name == "quantizer.step") step = *ix.value;
+    for (auto& [name, b] : m.named_buffers())
+      if (name == "quantizer.temperature") tau = b->f32()[0];
+    return std::pair<int64_t, float>{step, tau};
+  };
+  Rng rng(1);
+  auto a = methods::make_method("wav2vec", p, rng);
+  a->after_step(0.0);
+  a->after_step(0.5);
+  const auto trained = state(*a);
+  CHECK(trained.first == 2);
+  CHECK(trained.second < 2.0f);
+  train::save_checkpoint(dir / "m.h5", *a, {});
+  Rng other(2);
+  auto b = methods::make_method("wav2vec", p, other);
+  train::load_checkpoint(dir / "m.h5", *b);
+  CHECK(state(*b) == trained);
+  {
+    // As files were written before: parameters only.
+    io::ModelWriter w(dir / "old.h5");
+    w.set_config(R"({"method": "wav2vec"})");
+    for (auto& [name, v] : a->named_parameters()) w.tensor("params", name, v->value().shape(), v->value().f32());
+    w.ints("step", {2});
+    w.commit();
+  }
+  Rng third(3);
+  auto c = methods::make_method("wav2vec", p, third);
+  train::load_checkpoint(dir / "old.h5", *c);
+  CHECK(state(*c) == std::pair<int64_t, float>{0, 2.0f});
+  CHECK(c->named_parameters()[0].second->value().to_vector() == a->named_parameters()[0].second->value().to_vector());
 }

@@ -14,7 +14,7 @@ same_losses() {
   local name=$1 file=$2; shift 2
   ok ssl-pretrain "$file" "$@" --threads 1 --seed 3 --precision f32 -o "$WORK/$name-full.h5"
   ok ssl-pretrain "$file" "$@" --threads 1 --seed 3 --precision f32 --max-steps 1 -o "$WORK/$name-part.h5"
-  # --precision again: a resumed run does not take it from the checkpoint.
+  # --precision again is allowed (a resumed run keeps the checkpoint's anyway).
   ok ssl-pretrain "$file" --resume "$WORK/$name-part.h5" --threads 1 --precision f32 -o "$WORK/$name-rest.h5"
   check_eq "$name: resume reproduces the loss curve" \
     "$(h5get "$WORK/$name-full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/$name-rest.h5"'")["train/loss"][:]) and len(f["train/loss"]) > 1')" "True"

@@ -51,7 +51,8 @@ OptionTable::OptionTable(Tool& tool, CLI::App& app, std::vector<OptionSpec> spec
         slot.option = app.add_option(s.flag, slot.real, s.help)->check(range_check(s));
         break;
       case OptionSpec::Type::text:
-        slot.option = app.add_option(s.flag, slot.text, s.help);
+        slot.option = s.repeatable ? app.add_option(s.flag, slot.texts, s.help)->allow_extra_args(false)
+                                   : app.add_option(s.flag, slot.text, s.help);
         if (!s.choices.empty()) slot.option->check(CLI::IsMember(s.choices));
         if (s.check) {
           auto check = s.check;
@@ -83,6 +84,10 @@ nlohmann::ordered_json OptionTable::given() const {
       case OptionSpec::Type::integer: g[slot.spec.flag] = slot.integer; break;
       case OptionSpec::Type::real: g[slot.spec.flag] = slot.real; break;
       case OptionSpec::Type::flag: g[slot.spec.flag] = slot.flag; break;
+      case OptionSpec::Type::text:
+        if (slot.spec.repeatable) g[slot.spec.flag] = slot.texts;
+        else g[slot.spec.flag] = slot.text;
+        break;
       default: g[slot.spec.flag] = slot.text; break;
     }
   }

@@ -28,6 +28,7 @@ class OptionTable {
     int64_t integer = 0;
     double real = 0;
     std::string text;
+    std::vector<std::string> texts;  // a repeatable text option's values
     bool flag = false;
   };
   std::list<Slot> slots_;  // a list: CLI11 and the tool keep pointers into each slot

@@ -33,6 +33,7 @@ struct OptionSpec {
   std::string rewritten_by;         // inputs: the one output option that may replace it (--resume by -o)
   bool binary = true;               // outputs: false for text a terminal may show
   bool required = false;
+  bool repeatable = false;          // text options: given any number of times, read as a list
 };
 
 // An option and to whom it applies: `unless(facts)` says why it does not

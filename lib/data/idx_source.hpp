@@ -9,6 +9,13 @@
 
 namespace sslkit::data {
 
+// ssl-import idx's files and options.
+struct IdxImportOptions {
+  std::string images;       // IDX images file
+  std::string labels;       // IDX labels file; empty: unlabeled
+  std::string class_names;  // comma-separated names of the label values 0, 1, ...
+};
+
 class IdxSource : public ImportSource {
  public:
   // `class_names` is an optional comma-separated list naming label values.

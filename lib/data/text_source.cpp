@@ -173,11 +173,8 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
   if (records_.empty()) throw Error(name_, "no samples found (no non-empty records)");
 
   if (!opts.tokenizer_path.empty()) {
+    // --vocab-size beside it is refused with the options (apps/import_options).
     tokenizer_.emplace(Tokenizer::from_file(opts.tokenizer_path));
-    if (opts.vocab_size_given)
-      throw UsageError("--vocab-size sizes a tokenizer trained on the input; --tokenizer " +
-                       io::display_name(opts.tokenizer_path) + " brings its own vocabulary of " +
-                       std::to_string(tokenizer_->vocab_size()) + " pieces (drop one of the two)");
   } else {
     try {
       tokenizer_.emplace(Tokenizer::train(records_, opts.vocab_size, thread_count(), import.seed));

@@ -15,7 +15,6 @@ struct TextImportOptions {
   std::vector<std::string> files;   // "-" is stdin
   std::string records = "auto";     // line | percent | auto (percent when a line is exactly "%")
   int vocab_size = 8000;            // when training the tokenizer
-  bool vocab_size_given = false;    // --vocab-size was given (a loaded tokenizer has its own)
   std::string tokenizer_path;       // a .model file instead of training
   int max_len = 128;                // longest row of /tokens, [CLS] and [SEP] included (longer ones are cut)
 };

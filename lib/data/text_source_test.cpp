@@ -194,7 +194,8 @@ TEST_CASE("text: rows are padded to the longest row and the --max-len asked is r
   CHECK(*std::max_element(lengths.begin(), lengths.end()) == static_cast<int32_t>(longest + 2));
 }
 
-TEST_CASE("text: a loaded tokenizer beside --vocab-size is a usage error") {
+TEST_CASE("text: a loaded tokenizer is read from its file") {
+  // (--vocab-size beside it is refused with the options: apps/import_options_test.)
   ScratchDir dir;
   TextImportOptions t;
   t.files = {kData + "/text/proverbs"};
@@ -202,9 +203,7 @@ TEST_CASE("text: a loaded tokenizer beside --vocab-size is a usage error") {
   auto bytes = src.tokenizer().bytes();
   write_file(dir / "tok.model", std::string(bytes.begin(), bytes.end()));
   t.tokenizer_path = dir / "tok.model";
-  CHECK_NOTHROW(TextSource(t, ImportOptions{}));
-  t.vocab_size_given = true;
-  CHECK_THROWS_AS(TextSource(t, ImportOptions{}), UsageError);
+  CHECK(TextSource(t, ImportOptions{}).tokenizer().vocab_size() == src.tokenizer().vocab_size());
 }
 
 TEST_CASE("text: bad input") {

@@ -398,7 +398,8 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
   auto input = std::make_unique<io::InputFile>(opts.input);
   // A log piped in is known only once stdin is spooled: its first byte is '{'.
   if (opts.input == "-" && is_training_log(input->path())) {
-    for (auto [given, option] : {std::pair{opts.json, "--json"}, std::pair{opts.verify, "--verify"}})
+    for (auto [given, option] : {std::pair{opts.json, "--json"}, std::pair{opts.verify, "--verify"},
+                                 std::pair{opts.preview_count > 0, "--preview-count"}})
       if (given) throw UsageError(std::string(option) + " describes one data or model file, not a JSON log");
     const std::vector<RunCurves> runs = read_training_log(input->path(), input->name());
     return report_curves(runs, std::vector<bool>(runs.size(), true), opts, out);
@@ -416,10 +417,15 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
     if (!opts.preview.empty()) {
       if (reader.modality() == io::Modality::embedding)
         throw UsageError("--preview is for image, audio and text files");
-      auto texts = train::modality_for(reader.modality()).preview(reader, opts.preview, opts.preview_count);
+      auto texts = train::modality_for(reader.modality())
+                       .preview(reader, opts.preview, opts.preview_count > 0 ? opts.preview_count : 64);
       if (!texts.empty()) j["preview"] = texts;
     }
   } else if (format == io::kModelFormatName) {
+    // A model's preview is its training curves, which have no samples to count.
+    if (opts.preview_count > 0)
+      throw UsageError("--preview-count counts the samples of a data file's --preview or of --reconstruct; " +
+                       input->name() + " is a model file");
     const io::ModelReader model(std::move(file), input->name());
     json summary = model_summary(model);
     // A model's preview is its training curves.

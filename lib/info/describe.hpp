@@ -11,7 +11,7 @@ struct InfoOptions {
   std::string input;
   bool json = false;
   std::string preview;      // PNG path for an image grid or waveforms; text is printed instead
-  int preview_count = 64;   // samples in the preview
+  int preview_count = 0;    // samples in a data file's preview; 0: not given (64)
   bool verify = false;      // read every sample of every dataset (checks the data, not only the schema)
   std::vector<std::string> references;  // "LABEL=ACCURACY" lines on a curves preview's accuracy panel
 };

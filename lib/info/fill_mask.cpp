@@ -1,7 +1,10 @@
 #include "info/fill_mask.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -78,6 +81,35 @@ FillMask fill_mask(const std::string& model, const std::string& text, int top_k)
   }
   out.filled = tok.decode(filled);
   return out;
+}
+
+void print_fill_mask(const std::string& model, const std::string& text, int top_k, bool json, std::ostream& out) {
+  const FillMask f = fill_mask(model, text, top_k);
+  if (json) {
+    nlohmann::ordered_json j, masks = nlohmann::ordered_json::array();
+    j["file"] = model == "-" ? "stdin" : model;
+    j["sentence"] = text;
+    for (const auto& m : f.masks) {
+      nlohmann::ordered_json guesses = nlohmann::ordered_json::array();
+      for (const auto& g : m) guesses.push_back({{"token", g.piece}, {"id", g.id}, {"probability", g.probability}});
+      masks.push_back(guesses);
+    }
+    j["masks"] = masks;
+    j["filled"] = f.filled;
+    // Tokens of invalid UTF-8 input decode to replacement characters, not an exception.
+    out << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << std::endl;
+    return;
+  }
+  for (size_t m = 0; m < f.masks.size(); ++m) {
+    out << "[MASK] " << m + 1 << ":";
+    for (const auto& g : f.masks[m]) {
+      char p[32];
+      std::snprintf(p, sizeof p, " %.3f", g.probability);
+      out << " \"" << g.piece << "\"" << p;
+    }
+    out << std::endl;
+  }
+  out << f.filled << std::endl;
 }
 
 }  // namespace sslkit::info

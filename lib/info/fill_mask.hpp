@@ -6,6 +6,7 @@
 // lib/info).
 #pragma once
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,9 @@ struct FillMask {
 // `text` holds [MASK] one or more times; it is framed by [CLS] ... [SEP]
 // as ssl-import frames records. Errors name `model`.
 FillMask fill_mask(const std::string& model, const std::string& text, int top_k);
+
+// ssl-info --predict: the guesses of `model` for `text`, a line per [MASK]
+// and the filled sentence, or as JSON.
+void print_fill_mask(const std::string& model, const std::string& text, int top_k, bool json, std::ostream& out);
 
 }  // namespace sslkit::info

@@ -24,9 +24,9 @@ ssl-info "$WORK/mlm.h5" --predict "a [MASK] in [MASK]" --top 2 --json >"$WORK/p.
 check_eq "--predict --json: masks x guesses" \
   "$($PY -c "import json,sys; j=json.load(open(sys.argv[1])); print(len(j['masks']), [len(m) for m in j['masks']], 'filled' in j)" "$WORK/p.json")" \
   "2 [2, 2] True"
-expect_error 2 "--preview does not go with --predict" "$WORK/p.png" \
+expect_error 2 "--preview draws .*; --predict only prints its guesses" "$WORK/p.png" \
   ssl-info "$WORK/mlm.h5" --predict "a [MASK]" --preview "$WORK/p.png"
-expect_error 2 "--verify does not go with --predict" "" ssl-info "$WORK/mlm.h5" --predict "a [MASK]" --verify
+expect_error 2 "--verify checks one data or model file; --predict only prints its guesses" "" ssl-info "$WORK/mlm.h5" --predict "a [MASK]" --verify
 expect_error 2 "--top counts the tokens listed by --predict" "" ssl-info "$WORK/mlm.h5" --top 3
 expect_error 2 "--reference draws on the training curves of --preview" "" \
   ssl-info "$WORK/run.jsonl" --reference "raw=0.5"

@@ -1,0 +1,171 @@
+#include "apps/import_options.hpp"
+
+#include <map>
+
+#include "core/error.hpp"
+#include "models/text_encoder.hpp"
+
+namespace sslkit::data {
+
+using json = nlohmann::ordered_json;
+using Type = OptionSpec::Type;
+
+namespace {
+
+// Why an option that needs `flag` beside it does not apply.
+std::function<std::string(const ImportFacts&)> needs(std::string flag, std::string why) {
+  return [flag, why](const ImportFacts& f) { return f.given.contains(flag) ? std::string() : why; };
+}
+
+std::vector<ImportRow> idx_rows() {
+  return {
+      {{.flag = "images", .type = Type::input, .help = "IDX images file, e.g. train-images-idx3-ubyte.gz",
+        .required = true}},
+      {{.flag = "labels", .type = Type::input, .help = "IDX labels file (optional)"}},
+      {{.flag = "--class-names", .type = Type::text,
+        .help = "Comma-separated class names for the label values 0, 1, ..."},
+       "names the values of the labels file", needs("labels", "no labels file is given")},
+  };
+}
+
+std::vector<ImportRow> image_rows() {
+  const ImageImportOptions d;
+  return {
+      {{.flag = "input", .type = Type::input,
+        .help = "Folder of images or class subfolders, or a list file of 'path [class]' lines", .required = true}},
+      {{.flag = "--size", .type = Type::integer,
+        .help = "Output side in pixels: shorter side resized, then center-cropped (default: the images' own size, "
+                "which all must share)",
+        .min = 1, .max = kMaxOutputSide}},
+      {{.flag = "--gray", .type = Type::flag, .fallback = d.gray, .help = "One gray channel instead of RGB"}},
+      {{.flag = "--fit", .type = Type::text, .fallback = d.fit, .help = "crop (keep aspect, center crop) or stretch",
+        .choices = {"crop", "stretch"}},
+       "says how images are resized to --size", needs("--size", "--size is not given: the images keep their size")},
+      {{.flag = "--skip-bad", .type = Type::flag, .fallback = d.skip_bad,
+        .help = "Skip and count unreadable images instead of failing"}},
+      {{.flag = "--background", .type = Type::text, .fallback = d.background,
+        .help = "What transparent pixels of PNG and WebP images with alpha are composited over: white, black, "
+                "gray or #RRGGBB (an icon's transparent pixels would otherwise come out black)"}},
+  };
+}
+
+std::vector<ImportRow> text_rows() {
+  const TextImportOptions d;
+  return {
+      {{.flag = "--records", .type = Type::text, .fallback = d.records,
+        .help = "line, percent (a line holding only % ends a record) or auto", .choices = {"line", "percent", "auto"}}},
+      {{.flag = "--vocab-size", .type = Type::integer, .fallback = d.vocab_size,
+        .help = "Vocabulary size of the SentencePiece model trained on the input", .min = 6, .max = 1 << 20},
+       "sizes a tokenizer trained on the input",
+       [](const ImportFacts& f) {
+         return f.given.contains("--tokenizer")
+                    ? "--tokenizer " + f.given["--tokenizer"].get<std::string>() + " brings its own vocabulary"
+                    : std::string();
+       }},
+      {{.flag = "--tokenizer", .type = Type::input,
+        .help = "Use this SentencePiece .model instead of training one"}},
+      {{.flag = "--max-len", .type = Type::integer, .fallback = d.max_len,
+        .help = "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the "
+                "longest); at most the text encoders' " + std::to_string(models::kMaxTextPositions) + " positions",
+        .min = 2, .max = static_cast<double>(models::kMaxTextPositions)}},
+  };
+}
+
+std::vector<ImportRow> audio_rows() {
+  const AudioImportOptions d;
+  return {
+      {{.flag = "input", .type = Type::input,
+        .help = "Folder of audio files or class subfolders, or a list file of 'path [class]' lines",
+        .required = true}},
+      {{.flag = "--sample-rate", .type = Type::integer, .fallback = d.sample_rate,
+        .help = "Output sample rate in Hz (clips are resampled to it)", .min = kMinSampleRate,
+        .max = kMaxSampleRate}},
+      {{.flag = "--seconds", .type = Type::real, .fallback = d.seconds,
+        .help = "Clip length: longer clips are cut, shorter ones zero-padded (0 = the longest clip)", .min = 0,
+        .max = 86400}},
+      {{.flag = "--skip-bad", .type = Type::flag, .fallback = d.skip_bad,
+        .help = "Skip and count files libsndfile cannot read instead of failing"}},
+  };
+}
+
+// What every source takes, after its own options.
+std::vector<ImportRow> shared_rows() {
+  return {
+      {{.flag = "--limit", .type = Type::integer, .fallback = 0,
+        .help = "Import at most this many samples (0 = all)", .min = 0}},
+      {{.flag = "--shuffle", .type = Type::flag, .fallback = false, .help = "Shuffle the samples (with --seed)"}},
+      {{.flag = "--split", .type = Type::real, .help = "Fraction held out into --split-output, stratified by label",
+        .min = 0, .max = 0.99}},
+      {{.flag = "--split-output", .type = Type::output, .help = "Output file for the held-out part"},
+       "takes the part --split holds out", needs("--split", "--split is not given")},
+      {{.flag = "--compress", .type = Type::flag, .fallback = false,
+        .help = "Deflate the sample datasets (smaller, slower to read)"}},
+  };
+}
+
+template <class T>
+void take(const json& given, const char* flag, T& into) {
+  if (given.contains(flag)) into = given[flag].get<T>();
+}
+
+}  // namespace
+
+const std::vector<std::string>& import_sources() {
+  static const std::vector<std::string> sources{"idx", "images", "text", "audio"};
+  return sources;
+}
+
+const std::vector<ImportRow>& import_options(const std::string& source) {
+  static const std::map<std::string, std::vector<ImportRow>> tables = [] {
+    std::map<std::string, std::vector<ImportRow>> t{
+        {"idx", idx_rows()}, {"images", image_rows()}, {"text", text_rows()}, {"audio", audio_rows()}};
+    for (auto& [name, rows] : t)
+      for (ImportRow& r : shared_rows()) rows.push_back(std::move(r));
+    return t;
+  }();
+  const auto it = tables.find(source);
+  if (it == tables.end()) throw UsageError("ssl-import has no source '" + source + "' (idx, images, text or audio)");
+  return it->second;
+}
+
+std::vector<OptionSpec> import_option_specs(const std::string& source) {
+  return specs_with_defaults(import_options(source));
+}
+
+ImportRun resolve_import(const std::string& source, const json& given) {
+  if (const std::string why = inapplicable(import_options(source), given, ImportFacts{given}); !why.empty())
+    throw UsageError(why);
+  ImportRun r;
+  r.source = source;
+  take(given, "--limit", r.import.limit);
+  take(given, "--shuffle", r.import.shuffle);
+  take(given, "--split", r.import.split);
+  take(given, "--split-output", r.import.split_output);
+  take(given, "--compress", r.import.compress);
+  check_outputs(r.import);
+  if (source == "idx") {
+    take(given, "images", r.idx.images);
+    take(given, "labels", r.idx.labels);
+    take(given, "--class-names", r.idx.class_names);
+  } else if (source == "images") {
+    take(given, "input", r.images.input);
+    take(given, "--size", r.images.size);
+    take(given, "--gray", r.images.gray);
+    take(given, "--fit", r.images.fit);
+    take(given, "--skip-bad", r.images.skip_bad);
+    take(given, "--background", r.images.background);
+  } else if (source == "text") {
+    take(given, "--records", r.text.records);
+    take(given, "--vocab-size", r.text.vocab_size);
+    take(given, "--tokenizer", r.text.tokenizer_path);
+    take(given, "--max-len", r.text.max_len);
+  } else {
+    take(given, "input", r.audio.input);
+    take(given, "--sample-rate", r.audio.sample_rate);
+    take(given, "--seconds", r.audio.seconds);
+    take(given, "--skip-bad", r.audio.skip_bad);
+  }
+  return r;
+}
+
+}  // namespace sslkit::data

@@ -101,11 +101,6 @@ std::vector<FinetuneRow> rows() {
   };
 }
 
-template <class T>
-void take(const json& given, const char* flag, T& into) {
-  if (given.contains(flag)) into = given[flag].get<T>();
-}
-
 }  // namespace
 
 const std::vector<FinetuneRow>& finetune_options() {
@@ -118,38 +113,38 @@ std::vector<OptionSpec> finetune_option_specs() { return specs_with_defaults(fin
 FullFinetuneOptions resolve_finetune(const json& given) {
   FullFinetuneOptions o;
   eval::FinetuneOptions& r = o.report;
-  take(given, "--mode", r.mode);
+  take_given(given, "--mode", r.mode);
   if (const std::string why = inapplicable(finetune_options(), given, FinetuneFacts{r.mode, given}); !why.empty())
     throw UsageError(why);
-  take(given, "--raw-pixels", r.raw_pixels);
-  take(given, "--log-mel", r.log_mel);
-  take(given, "--model", r.model);
+  take_given(given, "--raw-pixels", r.raw_pixels);
+  take_given(given, "--log-mel", r.log_mel);
+  take_given(given, "--model", r.model);
   if (!r.model.empty() && r.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
   if (!r.model.empty() && r.log_mel) throw UsageError("--model and --log-mel exclude each other");
   if (r.raw_pixels && r.log_mel) throw UsageError("--raw-pixels (images) and --log-mel (audio) exclude each other");
-  take(given, "--knn-metric", r.knn_metric);
+  take_given(given, "--knn-metric", r.knn_metric);
   if (r.knn_metric == "euclidean" && given.contains("--knn-temperature"))
     throw UsageError("--knn-temperature weights cosine votes; --knn-metric euclidean gives each neighbour one vote");
-  take(given, "--eval", r.eval);
-  take(given, "--k", r.k);
-  take(given, "--knn-temperature", r.knn_temperature);
-  take(given, "--label-fraction", r.label_fraction);
-  take(given, "--epochs", r.epochs);
-  take(given, "--metrics", r.metrics);
-  take(given, "--plot", r.plot);
-  take(given, "--title", r.title);
+  take_given(given, "--eval", r.eval);
+  take_given(given, "--k", r.k);
+  take_given(given, "--knn-temperature", r.knn_temperature);
+  take_given(given, "--label-fraction", r.label_fraction);
+  take_given(given, "--epochs", r.epochs);
+  take_given(given, "--metrics", r.metrics);
+  take_given(given, "--plot", r.plot);
+  take_given(given, "--title", r.title);
   if (r.mode == "full") o.epochs = given.contains("--epochs") ? r.epochs : 30;
-  take(given, "--arch", o.arch);
-  take(given, "--batch", o.batch);
-  take(given, "--time-budget", o.time_budget);
-  take(given, "--lr", o.lr);
-  take(given, "--backbone-lr-scale", o.backbone_lr_scale);
-  take(given, "--layer-decay", o.layer_decay);
-  take(given, "--pool", o.pool);
-  take(given, "--weight-decay", o.weight_decay);
-  take(given, "--recipe", o.recipe);
-  take(given, "--precision", o.precision);
-  take(given, "-o,--output", o.output);
+  take_given(given, "--arch", o.arch);
+  take_given(given, "--batch", o.batch);
+  take_given(given, "--time-budget", o.time_budget);
+  take_given(given, "--lr", o.lr);
+  take_given(given, "--backbone-lr-scale", o.backbone_lr_scale);
+  take_given(given, "--layer-decay", o.layer_decay);
+  take_given(given, "--pool", o.pool);
+  take_given(given, "--weight-decay", o.weight_decay);
+  take_given(given, "--recipe", o.recipe);
+  take_given(given, "--precision", o.precision);
+  take_given(given, "-o,--output", o.output);
   for (const auto& [flag, v] : given.items()) o.given.insert(flag == "-o,--output" ? "--output" : flag);
   return o;
 }

@@ -103,11 +103,6 @@ std::vector<ImportRow> shared_rows() {
   };
 }
 
-template <class T>
-void take(const json& given, const char* flag, T& into) {
-  if (given.contains(flag)) into = given[flag].get<T>();
-}
-
 }  // namespace
 
 const std::vector<std::string>& import_sources() {
@@ -137,33 +132,33 @@ ImportRun resolve_import(const std::string& source, const json& given) {
     throw UsageError(why);
   ImportRun r;
   r.source = source;
-  take(given, "--limit", r.import.limit);
-  take(given, "--shuffle", r.import.shuffle);
-  take(given, "--split", r.import.split);
-  take(given, "--split-output", r.import.split_output);
-  take(given, "--compress", r.import.compress);
+  take_given(given, "--limit", r.import.limit);
+  take_given(given, "--shuffle", r.import.shuffle);
+  take_given(given, "--split", r.import.split);
+  take_given(given, "--split-output", r.import.split_output);
+  take_given(given, "--compress", r.import.compress);
   check_outputs(r.import);
   if (source == "idx") {
-    take(given, "images", r.idx.images);
-    take(given, "labels", r.idx.labels);
-    take(given, "--class-names", r.idx.class_names);
+    take_given(given, "images", r.idx.images);
+    take_given(given, "labels", r.idx.labels);
+    take_given(given, "--class-names", r.idx.class_names);
   } else if (source == "images") {
-    take(given, "input", r.images.input);
-    take(given, "--size", r.images.size);
-    take(given, "--gray", r.images.gray);
-    take(given, "--fit", r.images.fit);
-    take(given, "--skip-bad", r.images.skip_bad);
-    take(given, "--background", r.images.background);
+    take_given(given, "input", r.images.input);
+    take_given(given, "--size", r.images.size);
+    take_given(given, "--gray", r.images.gray);
+    take_given(given, "--fit", r.images.fit);
+    take_given(given, "--skip-bad", r.images.skip_bad);
+    take_given(given, "--background", r.images.background);
   } else if (source == "text") {
-    take(given, "--records", r.text.records);
-    take(given, "--vocab-size", r.text.vocab_size);
-    take(given, "--tokenizer", r.text.tokenizer_path);
-    take(given, "--max-len", r.text.max_len);
+    take_given(given, "--records", r.text.records);
+    take_given(given, "--vocab-size", r.text.vocab_size);
+    take_given(given, "--tokenizer", r.text.tokenizer_path);
+    take_given(given, "--max-len", r.text.max_len);
   } else {
-    take(given, "input", r.audio.input);
-    take(given, "--sample-rate", r.audio.sample_rate);
-    take(given, "--seconds", r.audio.seconds);
-    take(given, "--skip-bad", r.audio.skip_bad);
+    take_given(given, "input", r.audio.input);
+    take_given(given, "--sample-rate", r.audio.sample_rate);
+    take_given(given, "--seconds", r.audio.seconds);
+    take_given(given, "--skip-bad", r.audio.skip_bad);
   }
   return r;
 }

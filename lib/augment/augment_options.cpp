@@ -72,11 +72,6 @@ std::vector<AugmentRow> rows() {
   };
 }
 
-template <class T>
-void take(const json& given, const char* flag, T& into) {
-  if (given.contains(flag)) into = given[flag].get<T>();
-}
-
 }  // namespace
 
 const std::vector<AugmentRow>& augment_options() {
@@ -97,13 +92,13 @@ AugmentOptions resolve_augment(const json& given, const std::string& modality, c
   if (const std::string why = inapplicable(augment_options(), given, AugmentFacts{modality, file, o.recipe, given});
       !why.empty())
     throw UsageError(why);
-  take(given, "--views", o.views);
-  take(given, "--strength", o.strength);
-  take(given, "--size", o.size);
-  take(given, "--seconds", o.seconds);
-  take(given, "--apply", o.apply);
-  take(given, "--preview", o.preview);
-  take(given, "--preview-count", o.preview_count);
+  take_given(given, "--views", o.views);
+  take_given(given, "--strength", o.strength);
+  take_given(given, "--size", o.size);
+  take_given(given, "--seconds", o.seconds);
+  take_given(given, "--apply", o.apply);
+  take_given(given, "--preview", o.preview);
+  take_given(given, "--preview-count", o.preview_count);
   return o;
 }
 

@@ -62,6 +62,13 @@ std::vector<OptionSpec> specs_with_defaults(const std::vector<OptionRule<Facts>>
   return specs;
 }
 
+// The value of `flag` into `into`, when the command line gave it (`given`
+// by flag, as cli::OptionTable::given() returns it); else `into` keeps its default.
+template <class T>
+void take_given(const nlohmann::ordered_json& given, const char* flag, T& into) {
+  if (given.contains(flag)) into = given[flag].get<T>();
+}
+
 // The usage error of the first option in `given` (by flag) that does not
 // apply to the run `facts` describes; none when all do.
 template <class Facts>

@@ -79,11 +79,6 @@ std::vector<InfoRow> rows() {
   };
 }
 
-template <class T>
-void take(const json& given, const char* flag, T& into) {
-  if (given.contains(flag)) into = given[flag].get<T>();
-}
-
 }  // namespace
 
 const std::vector<InfoRow>& info_options() {
@@ -104,14 +99,14 @@ InfoRun resolve_info(const json& given, const std::vector<std::string>& inputs, 
   run.inputs = inputs;
   InfoOptions& o = run.options;
   o.input = inputs[0];
-  take(given, "--json", o.json);
-  take(given, "--preview", o.preview);
-  take(given, "--preview-count", o.preview_count);
-  take(given, "--reference", o.references);
-  take(given, "--verify", o.verify);
-  take(given, "--predict", run.sentence);
-  take(given, "--top", run.top);
-  take(given, "--reconstruct", run.images);
+  take_given(given, "--json", o.json);
+  take_given(given, "--preview", o.preview);
+  take_given(given, "--preview-count", o.preview_count);
+  take_given(given, "--reference", o.references);
+  take_given(given, "--verify", o.verify);
+  take_given(given, "--predict", run.sentence);
+  take_given(given, "--top", run.top);
+  take_given(given, "--reconstruct", run.images);
   if (facts.curves()) {
     if (inputs.size() > 1 && o.preview.empty())
       throw UsageError("several files are drawn together as training curves: give --preview curves.png");

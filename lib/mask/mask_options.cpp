@@ -96,11 +96,6 @@ std::vector<MaskRow> rows() {
   };
 }
 
-template <class T>
-void take(const json& given, const char* flag, T& into) {
-  if (given.contains(flag)) into = given[flag].get<T>();
-}
-
 }  // namespace
 
 const std::vector<MaskRow>& mask_options() {
@@ -112,24 +107,24 @@ std::vector<OptionSpec> mask_option_specs() { return specs_with_defaults(mask_op
 
 MaskOptions resolve_mask(const json& given) {
   MaskOptions o;
-  take(given, "--scheme", o.scheme);
+  take_given(given, "--scheme", o.scheme);
   if (const std::string why = inapplicable(mask_options(), given, MaskFacts{o.scheme, given}); !why.empty())
     throw UsageError(why);
-  take(given, "--ratio", o.ratio);
+  take_given(given, "--ratio", o.ratio);
   if (given.contains("--replace") &&
       !parse_replace(given["--replace"].get<std::string>(), o.mlm.mask_replace, o.mlm.random_replace))
     throw UsageError("--replace must be two fractions M,R with M + R <= 1, e.g. 0.8,0.1");
-  take(given, "--whole-word", o.mlm.whole_word);
-  take(given, "--patch", o.patch);
-  take(given, "--min-patches", o.block.min_patches);
-  take(given, "--min-aspect", o.block.min_aspect);
-  take(given, "--frame-samples", o.frame_samples);
-  take(given, "--mask-prob", o.span.mask_prob);
-  take(given, "--span", o.span.span);
-  take(given, "--min-masks", o.span.min_masks);
-  take(given, "--preview", o.preview);
-  take(given, "--preview-count", o.preview_count);
-  take(given, "--show", o.show);
+  take_given(given, "--whole-word", o.mlm.whole_word);
+  take_given(given, "--patch", o.patch);
+  take_given(given, "--min-patches", o.block.min_patches);
+  take_given(given, "--min-aspect", o.block.min_aspect);
+  take_given(given, "--frame-samples", o.frame_samples);
+  take_given(given, "--mask-prob", o.span.mask_prob);
+  take_given(given, "--span", o.span.span);
+  take_given(given, "--min-masks", o.span.min_masks);
+  take_given(given, "--preview", o.preview);
+  take_given(given, "--preview-count", o.preview_count);
+  take_given(given, "--show", o.show);
   return o;
 }
 

@@ -254,10 +254,13 @@ void check_applies(const json& given, const RunFacts& facts) {
 const methods::MethodInfo& checked_method(const std::string& name, const PretrainFile& file) {
   const methods::MethodInfo& info = methods::method_info(name);
   if (info.pretrain && methods::trains_on(info, file.modality)) return info;
-  const std::string holds = file.modality == "text"    ? " is a text file"
-                            : file.modality == "audio" ? " holds audio (wav2vec, simclr)"
-                                                       : " holds images";
-  throw UsageError("--method " + name + " trains " + methods::modality_list(info) + " files; " + file.name + holds);
+  // "a.h5 holds audio (wav2vec, simclr)": what the file is, and what trains on it.
+  std::string methods_for_it;
+  for (const auto& m : methods::method_registry())
+    if (m.pretrain && methods::trains_on(m, file.modality))
+      methods_for_it += std::string(methods_for_it.empty() ? "" : ", ") + m.name;
+  throw UsageError("--method " + name + " trains " + methods::modality_list(info) + " files; " + file.name + " " +
+                   io::modality_phrase(modality_for(file.modality).kind()) + " (" + methods_for_it + ")");
 }
 
 // Equal values; numbers within float rounding (a temperature is stored as
@@ -359,9 +362,10 @@ std::vector<OptionSpec> pretrain_option_specs() {
     if (!r.spec.fallback.is_null() && r.spec.type != Type::flag) d = show(r.spec.fallback);
     if (r.spec.type == Type::flag) d = r.spec.fallback.get<bool>() ? "on" : "off";
     if (!r.spec.key.empty()) {
-      for (const char* modality : {"image", "text", "audio"}) {
-        const json md = methods::to_json(modality_for(modality).pretrain_defaults());
-        if (md.contains(r.spec.key)) d += std::string(d.empty() ? "" : "; ") + modality + " files " + show(md[r.spec.key]);
+      for (const Modality* mod : all_modalities()) {
+        const json md = methods::to_json(mod->pretrain_defaults());
+        if (md.contains(r.spec.key))
+          d += std::string(d.empty() ? "" : "; ") + io::modality_name(mod->kind()) + " files " + show(md[r.spec.key]);
       }
       for (const auto& m : methods::method_registry()) {
         if (!m.pretrain) continue;

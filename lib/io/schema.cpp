@@ -12,6 +12,16 @@ const char* modality_name(Modality m) {
   return "?";
 }
 
+const char* modality_phrase(Modality m) {
+  switch (m) {
+    case Modality::image: return "holds images";
+    case Modality::text: return "is a text file";
+    case Modality::audio: return "holds audio";
+    case Modality::embedding: return "holds embeddings";
+  }
+  return "?";
+}
+
 std::optional<Modality> parse_modality(const std::string& s) {
   for (auto m : {Modality::image, Modality::text, Modality::audio, Modality::embedding})
     if (s == modality_name(m)) return m;

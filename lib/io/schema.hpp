@@ -16,6 +16,8 @@ constexpr int kFormatVersion = 1;
 enum class Modality { image, text, audio, embedding };
 const char* modality_name(Modality m);
 std::optional<Modality> parse_modality(const std::string& s);
+// What messages say a file of `m` is: "holds images", "is a text file".
+const char* modality_phrase(Modality m);
 
 // One known dataset: its dtype, rank, whether its first axis is N (one row
 // per sample) and a short description of its axes for messages.

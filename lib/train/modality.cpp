@@ -26,6 +26,11 @@ const Modality& modality_for(io::Modality m) {
                    " file holds features already: it has no encoder input (give the images, text or audio)");
 }
 
+const std::vector<const Modality*>& all_modalities() {
+  static const std::vector<const Modality*> all{&image_modality(), &text_modality(), &audio_modality()};
+  return all;
+}
+
 const Modality& modality_for(const std::string& name) {
   const auto m = io::parse_modality(name);
   if (!m) throw UsageError("no modality is called '" + name + "' (image, text, audio)");

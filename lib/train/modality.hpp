@@ -174,6 +174,8 @@ class Modality {
 // The implementation of a modality; Error for one no step after the import
 // handles (embeddings files).
 const Modality& modality_for(io::Modality m);
+// Every modality a model can be trained on, in --help's order.
+const std::vector<const Modality*>& all_modalities();
 // By name ("image", "text", "audio"): a UsageError for any other.
 const Modality& modality_for(const std::string& name);
 

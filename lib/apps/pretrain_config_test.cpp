@@ -196,7 +196,9 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
 
 TEST_CASE("pretrain refuses a method or encoder that does not train the file and --epochs with --time-budget") {
   CHECK(refusal({{"--method", "mae"}}, audio()).rfind("--method mae trains image files; a.h5 holds audio", 0) == 0);
-  CHECK(refusal({{"--method", "mlm"}}, images()) == "--method mlm trains text files; img.h5 holds images (simclr, moco, byol, simsiam, barlow, vicreg, emp, rotation, mae)");
+  CHECK(refusal({{"--method", "mlm"}}, images()) ==
+        "--method mlm trains text files; img.h5 holds images (simclr, moco, byol, simsiam, barlow, vicreg, emp, "
+        "rotation, mae)");
   CHECK(refusal({{"--arch", "w2v-tiny"}}, text()).rfind("--arch w2v-tiny is an audio encoder; t.h5 is a text file", 0) == 0);
   CHECK(refusal({{"--epochs", 2}, {"--time-budget", 5.0}}, images()).find("--epochs") != std::string::npos);
   CHECK(refusal({{"--eval", "e.h5"}, {"--eval-split", 0.1}}, text()).rfind("--eval and --eval-split exclude", 0) == 0);

@@ -322,10 +322,11 @@ void PretrainRun::train_and_save() {
     for (const AtEnd& f : final_scores_) f(r.step - 1, r.seconds);
   save(r.step, r.seconds);
   for (const AtEnd& f : after_save_) f(r.step, r.seconds);
+  // Batches are made between steps on the trainer's threads (no loader
+  // thread), so the time waiting for data is the time making batches: one figure.
   char line[200];
-  std::snprintf(line, sizeof line,
-                "%lld steps in %.0f s; %.1f %% of step time waiting for data; batch preparation busy %.0f %% of the run",
-                static_cast<long long>(r.step - extras_.step), r.seconds - extras_.seconds, 100 * r.wait_fraction,
+  std::snprintf(line, sizeof line, "%lld steps in %.0f s; %.0f %% of it making batches",
+                static_cast<long long>(r.step - extras_.step), r.seconds - extras_.seconds,
                 100 * batches_->busy_seconds() / std::max(1e-9, r.seconds - extras_.seconds));
   note(line);
   // SSLKIT_PROFILE=1: where the steps went, op by op.

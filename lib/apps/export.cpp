@@ -4,6 +4,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "data/tokenizer.hpp"
 #include "io/model_file.hpp"
 #include "io/output_dir.hpp"
 #include "io/safetensors.hpp"
@@ -181,7 +182,8 @@ struct VitFacts {
 };
 
 VitFacts vit_facts(const Source& s, const std::string& to) {
-  if (s.shape.kind != EncoderKind::vit) unfit(s, to, "fits ViT encoders (vit-mini, vit-tiny)");
+  if (s.shape.kind != EncoderKind::vit)
+    unfit(s, to, to == "hf" ? "fits ViT, text and wav2vec 2.0 encoders (vit-*, bert-*, w2v-*)" : "fits ViT encoders (vit-mini, vit-tiny)");
   if (s.shape.norm != models::NormPlacement::pre)
     throw UsageError("--to " + to + " writes a pre-LN ViT; " + s.path + " has a post-LN encoder (" + s.arch + ")");
   const int64_t p = s.shape.patch;
@@ -189,6 +191,211 @@ VitFacts vit_facts(const Source& s, const std::string& to) {
     throw Error(s.path, "/config input_shape does not hold a grid of " + std::to_string(p) + "-pixel patches");
   return {s.shape.width, s.shape.depth, s.shape.heads, s.shape.mlp, p, s.height / p, s.width / p,
           s.in_channels, s.height, s.width, s.shape.eps};
+}
+
+// ---- Text and audio targets (Hugging Face).
+
+// The prefix of the encoder's tensors: text_encoder. (mlm, text-supervised) or encoder.
+std::string encoder_prefix(const Source& s) {
+  return s.reader.has("params", "text_encoder.tokens.table") ? "text_encoder." : "encoder.";
+}
+
+// A pre-LN text encoder is XLM-RoBERTa-XL's arrangement (no embedding norm,
+// a norm before attention and before the MLP, one after the last layer); a
+// post-LN one is BERT's (the embedding norm, a norm after each residual).
+void export_hf_text(const Source& s, io::OutputDir& out) {
+  const std::vector<uint8_t> tokenizer_bytes = s.reader.bytes("tokenizer");
+  if (tokenizer_bytes.empty()) throw Error(s.path, "a text model without /tokenizer: nothing to tokenize with");
+  const data::Tokenizer tok = data::Tokenizer::from_bytes(tokenizer_bytes, s.path + " /tokenizer");
+  const std::string e = encoder_prefix(s);
+  const bool bert = s.shape.norm == models::NormPlacement::post, mlm = s.method == "mlm";
+  const std::string base = mlm ? (bert ? "bert." : "roberta.") : "";
+  const io::StoredTensor words = s.get(e + "tokens.table"), positions = s.get(e + "positions.table");
+  const int64_t V = words.shape[0], D = words.shape[1], max_len = positions.shape[0], pad = tok.pad_id();
+  Tensors t;
+  t.add(base + "embeddings.word_embeddings.weight", words);
+  int64_t max_positions = max_len;
+  if (bert) {
+    t.add(base + "embeddings.position_embeddings.weight", positions);
+    t.layer(s, base + "embeddings.LayerNorm", e + "norm");
+  } else {
+    // RoBERTa counts positions from pad_id + 1 (real token k is row pad+1+k):
+    // the rows up to pad are never used by a real token and stay zero.
+    max_positions = pad + 1 + max_len;
+    std::vector<float> table(static_cast<size_t>((pad + 1) * D), 0.0f);
+    table.insert(table.end(), positions.values.begin(), positions.values.end());
+    t.add(base + "embeddings.position_embeddings.weight", {max_positions, D}, table);
+    t.layer(s, base + "encoder.LayerNorm", e + "norm");
+  }
+  t.add(base + "embeddings.token_type_embeddings.weight", {1, D}, std::vector<float>(static_cast<size_t>(D), 0.0f));
+  for (int64_t i = 0; i < s.shape.depth; ++i) {
+    const std::string to = base + "encoder.layer." + std::to_string(i), from = e + "block" + std::to_string(i);
+    t.layer(s, to + ".attention.self.query", from + ".attn.q");
+    t.layer(s, to + ".attention.self.key", from + ".attn.k");
+    t.layer(s, to + ".attention.self.value", from + ".attn.v");
+    t.layer(s, to + ".attention.output.dense", from + ".attn.out");
+    t.layer(s, to + ".intermediate.dense", from + ".fc1");
+    t.layer(s, to + ".output.dense", from + ".fc2");
+    t.layer(s, to + (bert ? ".attention.output.LayerNorm" : ".attention.self_attn_layer_norm"), from + ".ln1");
+    t.layer(s, to + (bert ? ".output.LayerNorm" : ".LayerNorm"), from + ".ln2");
+  }
+  // The MLM head: dense, GELU, norm, the decoder tied to the word embeddings (not written) plus a bias.
+  if (mlm) {
+    const std::string h = bert ? "cls.predictions." : "lm_head.";
+    t.layer(s, h + (bert ? "transform.dense" : "dense"), "head_dense");
+    t.layer(s, h + (bert ? "transform.LayerNorm" : "layer_norm"), "head_norm");
+    t.add(h + "bias", s.get("decoder_bias"));
+  }
+  const std::string model_class = bert ? (mlm ? "BertForMaskedLM" : "BertModel")
+                                       : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
+  const ordered_json config = {{"model_type", bert ? "bert" : "xlm-roberta-xl"},
+                               {"architectures", {model_class}},
+                               {"vocab_size", V},
+                               {"hidden_size", D},
+                               {"num_hidden_layers", s.shape.depth},
+                               {"num_attention_heads", s.shape.heads},
+                               {"intermediate_size", s.shape.mlp},
+                               {"hidden_act", "gelu"},
+                               {"hidden_dropout_prob", 0.0},
+                               {"attention_probs_dropout_prob", 0.0},
+                               {"max_position_embeddings", max_positions},
+                               {"type_vocab_size", 1},
+                               {"initializer_range", 0.02},
+                               {"layer_norm_eps", s.shape.eps},
+                               {"pad_token_id", pad},
+                               {"bos_token_id", tok.cls_id()},
+                               {"eos_token_id", tok.sep_id()},
+                               {"position_embedding_type", "absolute"},
+                               {"tie_word_embeddings", true}};
+  // sslkit's SentencePiece model with ALBERT's five special pieces: AlbertTokenizer reads it.
+  const ordered_json tokenizer_config = {{"tokenizer_class", "AlbertTokenizer"}, {"do_lower_case", false},
+                                         {"keep_accents", true},               {"remove_space", true},
+                                         {"model_max_length", max_len},        {"pad_token", tok.piece(pad)},
+                                         {"unk_token", tok.piece(tok.unk_id())}, {"cls_token", tok.piece(tok.cls_id())},
+                                         {"sep_token", tok.piece(tok.sep_id())}, {"mask_token", tok.piece(tok.mask_id())}};
+  const ordered_json special = {{"pad_token", tok.piece(pad)},          {"unk_token", tok.piece(tok.unk_id())},
+                                {"cls_token", tok.piece(tok.cls_id())}, {"sep_token", tok.piece(tok.sep_id())},
+                                {"mask_token", tok.piece(tok.mask_id())}};
+  const std::string loader = bert ? (mlm ? "BertForMaskedLM" : "BertModel") : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
+  const std::string readme =
+      "Hugging Face " + model_class + " (sslkit " + s.arch + ", " + s.method + ", " + (bert ? "post" : "pre") +
+      "-LN)\n\n```python\nfrom transformers import AutoTokenizer, " + loader + "\n"
+      "tokenizer = AutoTokenizer.from_pretrained(\"DIR\")  # AlbertTokenizer over sslkit's SentencePiece model\n"
+      "model = " + loader + ".from_pretrained(\"DIR\"" + (mlm ? "" : ", add_pooling_layer=False") + ")\n```\n\n"
+      "ssl-embed's feature is the mean of the last hidden state over the real tokens (attention_mask). "
+      "Sequences of at most " + std::to_string(max_len) + " tokens with [CLS] and [SEP]. AlbertTokenizer turns `` and '' "
+      "into \" and splits a piece ending in a digit before a comma: ids can differ from sslkit's there.\n";
+  out.write("model.safetensors", t.bytes());
+  out.write("config.json", json_text(config));
+  out.write("spiece.model", tokenizer_bytes);
+  out.write("tokenizer_config.json", json_text(tokenizer_config));
+  out.write("special_tokens_map.json", json_text(special));
+  out.write("README.md", readme);
+}
+
+// wav2vec 2.0: Wav2Vec2Model, or Wav2Vec2ForPreTraining with the quantizer
+// for a wav2vec model. A pre-LN encoder is HF's do_stable_layer_norm.
+void export_hf_w2v(const Source& s, io::OutputDir& out) {
+  const std::string e = encoder_prefix(s);
+  const bool pretraining = s.method == "wav2vec";
+  const std::string base = pretraining ? "wav2vec2." : "";
+  const models::EncoderShape& sh = s.shape;
+  const int64_t D = sh.width;
+  Tensors t;
+  for (size_t i = 0; i < sh.conv.size(); ++i)
+    t.add(base + "feature_extractor.conv_layers." + std::to_string(i) + ".conv.weight",
+          s.get(e + "conv" + std::to_string(i) + ".weight"));
+  t.layer(s, base + "feature_extractor.conv_layers.0.layer_norm", e + "conv0.norm");  // a GroupNorm, by HF's name
+  t.layer(s, base + "feature_projection.layer_norm", e + "feature_norm");
+  t.layer(s, base + "feature_projection.projection", e + "project");
+  t.add(base + "masked_spec_embed", s.get(e + "mask_emb"));
+  // HF keeps the position convolution under weight norm over dims (0, 1):
+  // weight = g * v / |v|, so v = W and g = |W| per tap is W again (to rounding).
+  const io::StoredTensor w = s.get(e + "pos_conv.weight");
+  const int64_t k = w.shape[2], rows = w.shape[0] * w.shape[1];
+  std::vector<float> g(static_cast<size_t>(k));
+  for (int64_t j = 0; j < k; ++j) {
+    double sum = 0;
+    for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(w.values[r * k + j]) * w.values[r * k + j];
+    g[j] = static_cast<float>(std::sqrt(sum));
+  }
+  t.add(base + "encoder.pos_conv_embed.conv.weight_g", {1, 1, k}, g);
+  t.add(base + "encoder.pos_conv_embed.conv.weight_v", w);
+  t.add(base + "encoder.pos_conv_embed.conv.bias", s.get(e + "pos_conv.bias"));
+  for (int64_t i = 0; i < sh.depth; ++i) {
+    const std::string to = base + "encoder.layers." + std::to_string(i), from = e + "block" + std::to_string(i);
+    for (const char* x : {"q", "k", "v"}) t.layer(s, to + ".attention." + x + "_proj", from + ".attn." + x);
+    t.layer(s, to + ".attention.out_proj", from + ".attn.out");
+    t.layer(s, to + ".layer_norm", from + ".ln1");
+    t.layer(s, to + ".final_layer_norm", from + ".ln2");
+    t.layer(s, to + ".feed_forward.intermediate_dense", from + ".fc1");
+    t.layer(s, to + ".feed_forward.output_dense", from + ".fc2");
+  }
+  t.layer(s, base + "encoder.layer_norm", e + "norm");
+  ordered_json conv_dim = ordered_json::array(), conv_kernel = ordered_json::array(), conv_stride = ordered_json::array();
+  for (const models::ConvLayer& c : sh.conv) {
+    conv_dim.push_back(c.channels);
+    conv_kernel.push_back(c.kernel);
+    conv_stride.push_back(c.stride);
+  }
+  ordered_json config = {{"model_type", "wav2vec2"},
+                         {"architectures", {pretraining ? "Wav2Vec2ForPreTraining" : "Wav2Vec2Model"}},
+                         {"conv_dim", conv_dim},
+                         {"conv_kernel", conv_kernel},
+                         {"conv_stride", conv_stride},
+                         {"conv_bias", false},
+                         {"feat_extract_norm", "group"},
+                         {"feat_extract_activation", "gelu"},
+                         {"hidden_size", D},
+                         {"num_hidden_layers", sh.depth},
+                         {"num_attention_heads", sh.heads},
+                         {"intermediate_size", sh.mlp},
+                         {"hidden_act", "gelu"},
+                         {"num_conv_pos_embeddings", sh.pos_kernel},
+                         {"num_conv_pos_embedding_groups", sh.pos_groups},
+                         {"do_stable_layer_norm", sh.norm == models::NormPlacement::pre},
+                         {"layer_norm_eps", sh.eps},
+                         {"hidden_dropout", 0.0},
+                         {"attention_dropout", 0.0},
+                         {"activation_dropout", 0.0},
+                         {"feat_proj_dropout", 0.0},
+                         {"final_dropout", 0.0},
+                         {"layerdrop", 0.0},
+                         {"mask_time_prob", 0.05}};
+  if (pretraining) {
+    // The quantizer's sizes from its tensors: G groups of V entries
+    // (methods/wav2vec.cpp kGroups, which the model file does not record).
+    constexpr int64_t kGroups = 2;
+    const io::StoredTensor codes = s.get("quantizer.codevectors");
+    const int64_t GV = codes.shape[0], per = codes.shape[1];
+    t.layer(s, "quantizer.weight_proj", "quantizer.weight_proj");
+    t.add("quantizer.codevectors", {1, GV, per}, codes.values);
+    t.layer(s, "project_q", "project_q");
+    t.layer(s, "project_hid", "final_proj");
+    config["num_codevector_groups"] = kGroups;
+    config["num_codevectors_per_group"] = GV / kGroups;
+    config["codevector_dim"] = kGroups * per;
+    config["proj_codevector_dim"] = s.get("project_q.weight").shape[0];
+  }
+  const ordered_json preprocessor = {{"feature_extractor_type", "Wav2Vec2FeatureExtractor"},
+                                     {"feature_size", 1},
+                                     {"sampling_rate", s.config.value("sample_rate", 16000)},
+                                     {"padding_value", 0.0},
+                                     {"padding_side", "right"},
+                                     {"do_normalize", true},
+                                     {"return_attention_mask", false}};
+  const std::string cls = pretraining ? "Wav2Vec2ForPreTraining" : "Wav2Vec2Model";
+  const std::string readme =
+      "Hugging Face " + cls + " (sslkit " + s.arch + ", " + s.method + ")\n\n```python\n"
+      "from transformers import Wav2Vec2FeatureExtractor, " + cls + "\n"
+      "extractor = Wav2Vec2FeatureExtractor.from_pretrained(\"DIR\")  # standardises each clip, as sslkit does\n"
+      "model = " + cls + ".from_pretrained(\"DIR\")\n```\n\n"
+      "ssl-embed's clip feature is the mean of last_hidden_state over the clip's frames. Compare clips of equal length "
+      "or one at a time: sslkit masks padded frames, HF's group-norm models expect no attention_mask.\n";
+  out.write("model.safetensors", t.bytes());
+  out.write("config.json", json_text(config));
+  out.write("preprocessor_config.json", json_text(preprocessor));
+  out.write("README.md", readme);
 }
 
 // [1, 1+L, dim]: a zero row for the class token, then the encoder's own
@@ -276,10 +483,8 @@ void export_timm(const Source& s, io::OutputDir& out) {
 }
 
 void export_hf(const Source& s, io::OutputDir& out) {
-  if (s.shape.kind == EncoderKind::text || s.shape.kind == EncoderKind::w2v)
-    throw UsageError("--to hf writes ViT encoders for now (text and wav2vec 2.0 targets are not written yet: --to "
-                     "safetensors keeps their weights under sslkit's names); " + s.path + " has " +
-                     kind_phrase(s.shape.kind) + " (" + s.arch + ")");
+  if (s.shape.kind == EncoderKind::text) return export_hf_text(s, out);
+  if (s.shape.kind == EncoderKind::w2v) return export_hf_w2v(s, out);
   const VitFacts f = vit_facts(s, "hf");
   const bool mae = s.method == "mae";
   if (mae && f.gh != f.gw)
@@ -369,8 +574,9 @@ const std::vector<ExportRow>& export_rows() {
   using Type = OptionSpec::Type;
   static const std::vector<ExportRow> rows = {
       {{.flag = "--to", .type = Type::text,
-        .help = "torchvision (resnet18, convnet-s/m), timm (vit-*), hf (vit-*: ViTModel, or ViTMAEForPreTraining for mae "
-                "models) or safetensors (every tensor under sslkit's names, any model)",
+        .help = "torchvision (resnet18, convnet-s/m), timm (vit-*), hf (vit-*: ViTModel, ViTMAEForPreTraining for mae; "
+                "bert-*: XLMRobertaXLModel/ForMaskedLM, BertModel/ForMaskedLM when post-LN; w2v-*: Wav2Vec2Model, "
+                "Wav2Vec2ForPreTraining for wav2vec) or safetensors (every tensor under sslkit's names, any model)",
         .choices = {"torchvision", "timm", "hf", "safetensors"}, .required = true}},
       {{.flag = "--force", .type = Type::flag, .help = "Replace the output directory when it exists and is not empty"}},
   };
@@ -383,7 +589,8 @@ const std::vector<std::pair<std::string, std::string>>& export_targets() {
   static const std::vector<std::pair<std::string, std::string>> t = {
       {"torchvision", "resnet18 as torchvision's ResNet, convnet-s/m as an nn.Sequential (features.N)"},
       {"timm", "vit-* as timm's VisionTransformer"},
-      {"hf", "vit-* as Hugging Face ViTModel, mae models as ViTMAEForPreTraining with the decoder"},
+      {"hf", "vit-* as Hugging Face ViTModel (mae: ViTMAEForPreTraining), bert-* as XLMRobertaXL or Bert (post-LN), "
+             "w2v-* as Wav2Vec2Model (wav2vec: Wav2Vec2ForPreTraining)"},
       {"safetensors", "every tensor of the model file under sslkit's names, with config.json"},
   };
   return t;

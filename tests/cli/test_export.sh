@@ -15,6 +15,12 @@ pre --method simclr --arch convnet-s -o "$WORK/convnet.h5"
 pre --method simclr --arch resnet18 -o "$WORK/resnet.h5"
 pre --method simclr --arch vit-mini:depth=2 -o "$WORK/vit.h5"
 pre --method mae --arch vit-mini:depth=2 -o "$WORK/mae.h5"
+ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 300 --max-len 32 -o "$WORK/t.h5"
+ok ssl-pretrain "$WORK/t.h5" --threads 1 --max-steps 1 --batch 16 --arch bert-tiny -o "$WORK/bert.h5"
+ok ssl-pretrain "$WORK/t.h5" --threads 1 --max-steps 1 --batch 16 --arch bert-tiny:norm=post,eps=1e-12 -o "$WORK/bert-post.h5"
+ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5"
+ok ssl-pretrain "$WORK/a.h5" --threads 1 --max-steps 1 --batch 3 --arch w2v-tiny:pos_kernel=4 -o "$WORK/w2v.h5"
+ok ssl-pretrain "$WORK/a.h5" --threads 1 --max-steps 1 --batch 3 --method simclr --arch w2v-tiny -o "$WORK/w2v-simclr.h5"
 
 cat >"$WORK/check.py" <<'PY'
 import json, struct, sys
@@ -84,9 +90,10 @@ elif target == "torchvision":
     step = int(f["state"]["step"][0])
     for n in names: want[n + ".num_batches_tracked"] = np.array(step, dtype=np.int64)
 else:
-    D, p = cfg["encoder"]["width"], cfg["encoder"]["patch"]
-    gh, gw = cfg["input_shape"][0] // p, cfg["input_shape"][1] // p
-    depth = cfg["encoder"]["depth"]
+    D, depth = cfg["encoder"]["width"], cfg["encoder"]["depth"]
+    if cfg["encoder"]["kind"] == "vit":
+        p = cfg["encoder"]["patch"]
+        gh, gw = cfg["input_shape"][0] // p, cfg["input_shape"][1] // p
     if target == "timm":
         want["cls_token"] = P["encoder.cls_token"].reshape(1, 1, D)
         want["pos_embed"] = sincos(D, gh, gw)
@@ -102,6 +109,64 @@ else:
         tc = json.load(open(f"{out}/config.json"))
         assert tc["model_args"]["embed_dim"] == D and tc["model_args"]["depth"] == depth, tc
         assert tc["model_args"]["global_pool"] == ("avg" if cfg["pool"] == "mean" else "token"), tc
+    elif target == "hf" and cfg["encoder"]["kind"] == "text":
+        bert, mlm = cfg["encoder"]["norm"] == "post", cfg["method"] == "mlm"
+        base = ("bert." if bert else "roberta.") if mlm else ""
+        e = "text_encoder."
+        V, D = P[e + "tokens.table"].shape
+        want[base + "embeddings.word_embeddings.weight"] = P[e + "tokens.table"]
+        pos = P[e + "positions.table"]
+        # the tokenizer's pad id is 0: RoBERTa's real token k reads row 1 + k
+        want[base + "embeddings.position_embeddings.weight"] = pos if bert else np.concatenate([np.zeros((1, D), np.float32), pos])
+        want[base + "embeddings.token_type_embeddings.weight"] = np.zeros((1, D), np.float32)
+        norm = "embeddings.LayerNorm" if bert else "encoder.LayerNorm"
+        for w in ("weight", "bias"): want[f"{base}{norm}.{w}"] = P[f"{e}norm.{w}"]
+        for i in range(depth):
+            for a, b in [("attention.self.query", "attn.q"), ("attention.self.key", "attn.k"), ("attention.self.value", "attn.v"),
+                         ("attention.output.dense", "attn.out"), ("intermediate.dense", "fc1"), ("output.dense", "fc2"),
+                         ("attention.output.LayerNorm" if bert else "attention.self_attn_layer_norm", "ln1"),
+                         ("output.LayerNorm" if bert else "LayerNorm", "ln2")]:
+                for w in ("weight", "bias"): want[f"{base}encoder.layer.{i}.{a}.{w}"] = P[f"{e}block{i}.{b}.{w}"]
+        if mlm:
+            h = "cls.predictions." if bert else "lm_head."
+            for a, b in [("transform.dense" if bert else "dense", "head_dense"), ("transform.LayerNorm" if bert else "layer_norm", "head_norm")]:
+                for w in ("weight", "bias"): want[f"{h}{a}.{w}"] = P[f"{b}.{w}"]
+            want[h + "bias"] = P["decoder_bias"]
+        hc = json.load(open(f"{out}/config.json"))
+        assert hc["model_type"] == ("bert" if bert else "xlm-roberta-xl") and hc["vocab_size"] == V, hc
+        assert hc["layer_norm_eps"] == cfg["encoder"]["eps"] and hc["pad_token_id"] == 0, hc
+        assert open(f"{out}/spiece.model", "rb").read() == f["tokenizer"][()].tobytes(), "spiece.model is not /tokenizer"
+    elif target == "hf" and cfg["encoder"]["kind"] == "w2v":
+        pt = cfg["method"] == "wav2vec"
+        base = "wav2vec2." if pt else ""
+        e = "encoder."
+        for i in range(len(cfg["encoder"]["conv"])):
+            want[f"{base}feature_extractor.conv_layers.{i}.conv.weight"] = P[f"{e}conv{i}.weight"]
+        for a, b in [("feature_extractor.conv_layers.0.layer_norm", "conv0.norm"), ("feature_projection.layer_norm", "feature_norm"),
+                     ("feature_projection.projection", "project"), ("encoder.pos_conv_embed.conv", "pos_conv"), ("encoder.layer_norm", "norm")]:
+            for w in ("weight", "bias"):
+                if a.endswith(".conv") and w == "weight": continue
+                want[f"{base}{a}.{w}"] = P[f"{e}{b}.{w}"]
+        W = P[e + "pos_conv.weight"]
+        want[base + "encoder.pos_conv_embed.conv.weight_v"] = W
+        g = np.sqrt((W.astype(np.float64) ** 2).sum(axis=(0, 1), keepdims=True)).astype(np.float32)
+        want[base + "encoder.pos_conv_embed.conv.weight_g"] = g
+        want[base + "masked_spec_embed"] = P[e + "mask_emb"]
+        for i in range(depth):
+            for a, b in [("attention.q_proj", "attn.q"), ("attention.k_proj", "attn.k"), ("attention.v_proj", "attn.v"),
+                         ("attention.out_proj", "attn.out"), ("layer_norm", "ln1"), ("final_layer_norm", "ln2"),
+                         ("feed_forward.intermediate_dense", "fc1"), ("feed_forward.output_dense", "fc2")]:
+                for w in ("weight", "bias"): want[f"{base}encoder.layers.{i}.{a}.{w}"] = P[f"{e}block{i}.{b}.{w}"]
+        if pt:
+            for a, b in [("quantizer.weight_proj", "quantizer.weight_proj"), ("project_q", "project_q"), ("project_hid", "final_proj")]:
+                for w in ("weight", "bias"): want[f"{a}.{w}"] = P[f"{b}.{w}"]
+            want["quantizer.codevectors"] = P["quantizer.codevectors"][None]
+        hc = json.load(open(f"{out}/config.json"))
+        assert hc["num_conv_pos_embeddings"] == cfg["encoder"]["pos_kernel"] and hc["do_stable_layer_norm"], hc
+        if pt:
+            assert hc["num_codevector_groups"] * hc["num_codevectors_per_group"] == P["quantizer.codevectors"].shape[0], hc
+        # weight norm: g * v / |v| gives the weight back
+        assert np.allclose(g * W / np.sqrt((W ** 2).sum(axis=(0, 1), keepdims=True)), W, atol=1e-6)
     elif target == "hf":
         mae = cfg["method"] == "mae"
         base = "vit." if mae else ""
@@ -135,7 +200,7 @@ for k, v in want.items():
     g = got[k]
     assert g.shape == v.shape, f"{k}: shape {g.shape}, want {v.shape}"
     assert g.dtype == v.dtype, f"{k}: dtype {g.dtype}, want {v.dtype}"
-    if "pos_embed" in k or "position_embeddings" in k:
+    if "pos_embed" in k or ("position_embeddings" in k and cfg["encoder"]["kind"] == "vit") or k.endswith("weight_g"):
         assert np.allclose(g, v, atol=1e-6, rtol=0), f"{k}: max diff {np.abs(g - v).max()}"
     else:
         assert np.array_equal(g, v), f"{k}: values differ"
@@ -160,6 +225,19 @@ check hf "$WORK/vit.h5" "$WORK/vit-hf"
 ok ssl-export "$WORK/mae.h5" -o "$WORK/mae-hf" --to hf
 check hf "$WORK/mae.h5" "$WORK/mae-hf"
 check_eq "hf files" "$(ls "$WORK/mae-hf" | tr '\n' ' ')" "README.md config.json model.safetensors preprocessor_config.json "
+for m in bert bert-post w2v w2v-simclr; do
+  ok ssl-export "$WORK/$m.h5" -o "$WORK/$m-hf" --to hf
+  check hf "$WORK/$m.h5" "$WORK/$m-hf"
+done
+check_eq "text hf files" "$(ls "$WORK/bert-hf" | tr '\n' ' ')" \
+  "README.md config.json model.safetensors special_tokens_map.json spiece.model tokenizer_config.json "
+grep -q '"XLMRobertaXLForMaskedLM"' "$WORK/bert-hf/config.json" || fail "pre-LN mlm is not XLMRobertaXLForMaskedLM"
+grep -q '"BertForMaskedLM"' "$WORK/bert-post-hf/config.json" || fail "post-LN mlm is not BertForMaskedLM"
+grep -q '"Wav2Vec2ForPreTraining"' "$WORK/w2v-hf/config.json" || fail "wav2vec is not Wav2Vec2ForPreTraining"
+grep -q '"Wav2Vec2Model"' "$WORK/w2v-simclr-hf/config.json" || fail "simclr audio is not Wav2Vec2Model"
+ok ssl-export "$WORK/bert.h5" -o "$WORK/bert-st" --to safetensors
+check safetensors "$WORK/bert.h5" "$WORK/bert-st"
+cmp -s "$WORK/bert-st/tokenizer.model" "$WORK/bert-hf/spiece.model" || fail "--to safetensors lacks the tokenizer"
 ok ssl-export "$WORK/mae.h5" -o "$WORK/mae-st" --to safetensors
 check safetensors "$WORK/mae.h5" "$WORK/mae-st"
 ok ssl-export "$WORK/resnet.h5" -o "$WORK/resnet-st" --to safetensors
@@ -191,7 +269,9 @@ expect_error 2 "ssl-export: error: --to timm fits ViT encoders .*convnet.h5 has 
   ssl-export "$WORK/convnet.h5" -o "$WORK/x" --to timm
 expect_error 2 "ssl-export: error: --to torchvision fits convnet and ResNet encoders .*vit.h5 has a ViT encoder" "$WORK/x" \
   ssl-export "$WORK/vit.h5" -o "$WORK/x" --to torchvision
-expect_error 2 "ssl-export: error: --to hf fits ViT encoders .*convnet.h5 has a convnet encoder" "$WORK/x" \
+expect_error 2 "ssl-export: error: --to timm fits ViT encoders .*bert.h5 has a text encoder \(bert-tiny\)" "$WORK/x" \
+  ssl-export "$WORK/bert.h5" -o "$WORK/x" --to timm
+expect_error 2 "ssl-export: error: --to hf fits ViT, text and wav2vec 2.0 encoders .*convnet.h5 has a convnet encoder" "$WORK/x" \
   ssl-export "$WORK/convnet.h5" -o "$WORK/x" --to hf
 expect_error 2 "--to: .*onnx" "$WORK/x" ssl-export "$WORK/vit.h5" -o "$WORK/x" --to onnx
 expect_error 2 "-o: a directory to write is needed, not stdout" "" ssl-export "$WORK/vit.h5" -o - --to hf

@@ -150,20 +150,21 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
       t.add("features." + std::to_string(index) + ".weight", s.get(conv + ".weight"));
       batch_norm(t, s, "features." + std::to_string(index + 1), bn, steps);
       const int64_t w = s.shape.widths[i];
-      layers += "    nn.Conv2d(" + std::to_string(in) + ", " + std::to_string(w) + ", 3, padding=1, bias=False), nn.BatchNorm2d(" +
+      layers += "            nn.Conv2d(" + std::to_string(in) + ", " + std::to_string(w) + ", 3, padding=1, bias=False), nn.BatchNorm2d(" +
                 std::to_string(w) + "), nn.ReLU(),\n";
       in = w;
       index += 3;
       if (i % 2 == 1 && i + 1 < L) {
-        layers += "    nn.MaxPool2d(2),\n";
+        layers += "            nn.MaxPool2d(2),\n";
         ++index;
       }
     }
     readme = "sslkit " + s.arch + " as a plain PyTorch module (no torchvision or timm model has its layout)\n\n```python\n"
              "import torch\nfrom torch import nn\nfrom safetensors.torch import load_file\n\n"
-             "model = nn.Module()\nmodel.features = nn.Sequential(\n" + layers +
-             "    nn.AdaptiveAvgPool2d(1), nn.Flatten())\nmodel.forward = model.features\n"
-             "model.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n";
+             "class ConvNet(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+             "        self.features = nn.Sequential(\n" + layers +
+             "            nn.AdaptiveAvgPool2d(1), nn.Flatten())\n\n    def forward(self, x):\n        return self.features(x)\n\n"
+             "model = ConvNet()\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n";
   } else {
     unfit(s, "torchvision", "fits convnet and ResNet encoders (convnet-s, convnet-m, resnet18)");
   }

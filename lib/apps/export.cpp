@@ -391,8 +391,10 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
       "from transformers import Wav2Vec2FeatureExtractor, " + cls + "\n"
       "extractor = Wav2Vec2FeatureExtractor.from_pretrained(\"DIR\")  # standardises each clip, as sslkit does\n"
       "model = " + cls + ".from_pretrained(\"DIR\")\n```\n\n"
-      "ssl-embed's clip feature is the mean of last_hidden_state over the clip's frames. Compare clips of equal length "
-      "or one at a time: sslkit masks padded frames, HF's group-norm models expect no attention_mask.\n";
+      "ssl-embed's clip feature is the mean of last_hidden_state over the clip's real frames. It is computed on clips "
+      "standardised over their real samples and zero-padded to the file's clip length, with padded frames masked: to get "
+      "the same numbers pass the padded batch with attention_mask (sample-level, 1 for real samples). The first layer's "
+      "group norm counts the padded frames, so a clip alone, unpadded, gives slightly different features.\n";
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(config));
   out.write("preprocessor_config.json", json_text(preprocessor));

@@ -21,6 +21,20 @@ ok ssl-pretrain "$WORK/t.h5" --threads 1 --max-steps 1 --batch 16 --arch bert-ti
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5"
 ok ssl-pretrain "$WORK/a.h5" --threads 1 --max-steps 1 --batch 3 --arch w2v-tiny:pos_kernel=4 -o "$WORK/w2v.h5"
 ok ssl-pretrain "$WORK/a.h5" --threads 1 --max-steps 1 --batch 3 --method simclr --arch w2v-tiny -o "$WORK/w2v-simclr.h5"
+# One step leaves a model near its initialisation (norm weights 1, biases 0,
+# BN statistics 0 and 1), where swapped norms or statistics would look
+# right: every tensor is redrawn first, so each name carries its own values.
+/usr/bin/python3 - "$WORK"/{convnet,resnet,vit,mae,bert,bert-post,w2v,w2v-simclr}.h5 <<'PY' || fail "randomising the models"
+import sys, h5py, numpy as np
+rng = np.random.default_rng(25)
+for path in sys.argv[1:]:
+    with h5py.File(path, "r+") as f:
+        for g in ("params", "buffers"):
+            for k in f.get(g, {}):
+                d = f[g][k]
+                v = rng.standard_normal(d.shape).astype(np.float32)
+                d[...] = np.abs(v) + 0.5 if k.endswith("running_var") else v
+PY
 
 cat >"$WORK/check.py" <<'PY'
 import json, struct, sys

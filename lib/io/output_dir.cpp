@@ -1,5 +1,6 @@
 #include "io/output_dir.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +55,7 @@ OutputDir::OutputDir(const std::string& path, bool replace, const std::vector<st
   std::string tmpl = (parent / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
   if (!mkdtemp(tmpl.data())) throw Error(path_, std::string("cannot create a temp directory beside it: ") + std::strerror(errno));
   temp_ = tmpl;
+  remove_on_signal(temp_);
 }
 
 OutputDir::~OutputDir() {
@@ -61,12 +63,25 @@ OutputDir::~OutputDir() {
     std::error_code ec;
     fs::remove_all(temp_, ec);
   }
+  forget();
+}
+
+void OutputDir::forget() {
+  for (const std::string& f : files_) keep_on_signal(f);
+  if (!temp_.empty()) keep_on_signal(temp_);
+  files_.clear();
 }
 
 std::string OutputDir::temp_path(const std::string& name) const { return (fs::path(temp_) / name).string(); }
 
 void OutputDir::write(const std::string& name, const std::vector<uint8_t>& bytes) {
   // Each file whole inside the temp directory; the directory is what commits with the run.
+  // Registered before it exists, so a signal at any moment leaves no file
+  // in the temp directory and the directory can go too.
+  if (std::find(files_.begin(), files_.end(), temp_path(name)) == files_.end()) {
+    remove_on_signal(temp_path(name));
+    files_.push_back(temp_path(name));
+  }
   try {
     write_file_atomic(temp_path(name), bytes, Commit::now);
   } catch (const Error& e) {
@@ -100,6 +115,7 @@ void OutputDir::commit() {
     throw Error(path_, std::string("cannot write: ") + std::strerror(errno));
   }
   done_ = true;
+  forget();
 }
 
 }  // namespace sslkit::io

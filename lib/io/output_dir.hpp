@@ -30,7 +30,9 @@ class OutputDir {
   void commit();
 
  private:
+  void forget();  // the temp paths are no longer removed on a signal
   std::string path_, temp_;
+  std::vector<std::string> files_;  // in the temp directory, removed on a signal
   bool replace_ = false, done_ = false;
 };
 

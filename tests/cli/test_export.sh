@@ -275,6 +275,17 @@ expect_error 2 "holder: holds the input .*m.h5; --force would delete it" "" \
 [ -s "$WORK/holder/m.h5" ] || fail "--force deleted the model it was reading"
 expect_error 2 "g.h5: exists and is not a directory" "" ssl-export "$WORK/vit.h5" -o "$WORK/convnet.h5/../g.h5" --to timm
 expect_error 2 "no such folder" "" ssl-export "$WORK/vit.h5" -o "$WORK/nowhere/x" --to timm
+# A signal while the directory is being made removes its temp directory: the
+# model comes through a FIFO nobody writes, so ssl-export waits in reading it
+# with the temp directory made.
+mkfifo "$WORK/model-fifo"
+ssl-export "$WORK/model-fifo" -o "$WORK/sig" --to hf 2>/dev/null &
+pid=$!
+for _ in $(seq 50); do ls -a "$WORK" | grep -q "^\.sig\.tmp-" && break; sleep 0.1; done
+ls -a "$WORK" | grep -q "^\.sig\.tmp-" || fail "no temp directory while the model was being read"
+kill -TERM "$pid"
+wait "$pid"
+ls -a "$WORK" | grep -q "sig" && fail "SIGTERM left $(ls -a "$WORK" | grep sig | tr '\n' ' ')"
 
 # ---- Bad input: one line, nothing written.
 expect_error 1 "ssl-export: error: .*missing.h5: No such file" "$WORK/x" ssl-export "$WORK/missing.h5" -o "$WORK/x" --to hf

@@ -456,7 +456,7 @@ void export_timm(const Source& s, io::OutputDir& out) {
   ordered_json args = {{"img_size", {f.H, f.W}},  {"patch_size", f.patch}, {"in_chans", f.C},
                        {"embed_dim", f.D},        {"depth", f.depth},      {"num_heads", f.heads},
                        {"mlp_ratio", f.mlp / f.D}, {"qkv_bias", true},     {"class_token", true},
-                       {"global_pool", pool},     {"fc_norm", false},      {"num_classes", 0}};
+                       {"global_pool", pool},     {"fc_norm", false}};
   ordered_json config = {
       {"architecture", "vit_base_patch16_224"},
       {"num_classes", 0},
@@ -474,8 +474,8 @@ void export_timm(const Source& s, io::OutputDir& out) {
       "from torch import nn\nfrom safetensors.torch import load_file\n\n"
       "args = json.load(open(\"config.json\"))[\"model_args\"]\n"
       "# sslkit's layer norms use eps " + eps + " (timm's default is 1e-6)\n"
-      "model = timm.create_model(\"vit_base_patch16_224\", pretrained=False, norm_layer=partial(nn.LayerNorm, eps=" + eps +
-      "), **args)\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n\n"
+      "model = timm.create_model(\"vit_base_patch16_224\", pretrained=False, num_classes=0,\n"
+      "                          norm_layer=partial(nn.LayerNorm, eps=" + eps + "), **args)\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n\n"
       "Input: float [N, " + std::to_string(f.C) + ", " + std::to_string(f.H) + ", " + std::to_string(f.W) +
       "], pixels in [0, 1] then (x - mean) / std from pretrained_cfg. `model(x)` gives the " +
       (pool == "avg" ? "mean of the normed patch tokens" : "class token") +

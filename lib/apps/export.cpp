@@ -15,8 +15,8 @@
 
 namespace sslkit::train {
 
-using nlohmann::ordered_json;
 using models::EncoderKind;
+using nlohmann::ordered_json;
 
 namespace {
 
@@ -59,7 +59,9 @@ struct Source {
 // The tensors of one safetensors file being assembled.
 struct Tensors {
   io::SafetensorsContent content;
-  void add(const std::string& name, const io::StoredTensor& t) { content.tensors.push_back(io::st_f32(name, t.shape, t.values)); }
+  void add(const std::string& name, const io::StoredTensor& t) {
+    content.tensors.push_back(io::st_f32(name, t.shape, t.values));
+  }
   void add(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
     content.tensors.push_back(io::st_f32(name, std::move(shape), v));
   }
@@ -86,7 +88,8 @@ const char* kind_phrase(EncoderKind k) {
 }
 
 [[noreturn]] void unfit(const Source& s, const std::string& to, const std::string& fits) {
-  throw UsageError("--to " + to + " " + fits + "; " + s.path + " has " + kind_phrase(s.shape.kind) + " (" + s.arch + ")");
+  throw UsageError("--to " + to + " " + fits + "; " + s.path + " has " + kind_phrase(s.shape.kind) + " (" + s.arch +
+                   ")");
 }
 
 std::string json_text(const ordered_json& j) { return j.dump(2) + "\n"; }
@@ -124,7 +127,8 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
     for (const std::string& name : s.reader.names("params")) {
       if (name.rfind("encoder.", 0) != 0) continue;
       const std::string n = name.substr(8);
-      if (n.size() > 7 && n.compare(n.size() - 7, 7, ".weight") == 0 && s.reader.has("buffers", name.substr(0, name.size() - 7) + ".running_mean"))
+      if (n.size() > 7 && n.compare(n.size() - 7, 7, ".weight") == 0 &&
+          s.reader.has("buffers", name.substr(0, name.size() - 7) + ".running_mean"))
         batch_norm(t, s, n.substr(0, n.size() - 7), name.substr(0, name.size() - 7), steps);
       else if (n.size() <= 5 || n.compare(n.size() - 5, 5, ".bias") != 0)
         t.add(n, s.get(name));
@@ -132,11 +136,14 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
     std::string blocks;
     for (int64_t b : s.shape.blocks) blocks += (blocks.empty() ? "" : ", ") + std::to_string(b);
     const bool is18 = s.shape.blocks == std::vector<int64_t>{2, 2, 2, 2};
-    readme = "torchvision ResNet (sslkit " + s.arch + ", CIFAR stem: 3x3 conv1, no max-pool, no fc)\n\n```python\n"
+    readme = "torchvision ResNet (sslkit " + s.arch +
+             ", CIFAR stem: 3x3 conv1, no max-pool, no fc)\n\n```python\n"
              "import torch, torchvision\nfrom torch import nn\nfrom safetensors.torch import load_file\n\n" +
              (is18 ? std::string("model = torchvision.models.resnet18()\n")
-                   : "from torchvision.models.resnet import ResNet, BasicBlock\nmodel = ResNet(BasicBlock, [" + blocks + "])\n") +
-             "model.conv1 = nn.Conv2d(" + std::to_string(C) + ", 64, 3, stride=1, padding=1, bias=False)\n"
+                   : "from torchvision.models.resnet import ResNet, BasicBlock\nmodel = ResNet(BasicBlock, [" + blocks +
+                         "])\n") +
+             "model.conv1 = nn.Conv2d(" + std::to_string(C) +
+             ", 64, 3, stride=1, padding=1, bias=False)\n"
              "model.maxpool = nn.Identity()\nmodel.fc = nn.Identity()\n"
              "model.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n";
   } else if (s.shape.kind == EncoderKind::convnet) {
@@ -150,8 +157,8 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
       t.add("features." + std::to_string(index) + ".weight", s.get(conv + ".weight"));
       batch_norm(t, s, "features." + std::to_string(index + 1), bn, steps);
       const int64_t w = s.shape.widths[i];
-      layers += "            nn.Conv2d(" + std::to_string(in) + ", " + std::to_string(w) + ", 3, padding=1, bias=False), nn.BatchNorm2d(" +
-                std::to_string(w) + "), nn.ReLU(),\n";
+      layers += "            nn.Conv2d(" + std::to_string(in) + ", " + std::to_string(w) +
+                ", 3, padding=1, bias=False), nn.BatchNorm2d(" + std::to_string(w) + "), nn.ReLU(),\n";
       in = w;
       index += 3;
       if (i % 2 == 1 && i + 1 < L) {
@@ -159,18 +166,23 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
         ++index;
       }
     }
-    readme = "sslkit " + s.arch + " as a plain PyTorch module (no torchvision or timm model has its layout)\n\n```python\n"
-             "import torch\nfrom torch import nn\nfrom safetensors.torch import load_file\n\n"
-             "class ConvNet(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-             "        self.features = nn.Sequential(\n" + layers +
-             "            nn.AdaptiveAvgPool2d(1), nn.Flatten())\n\n    def forward(self, x):\n        return self.features(x)\n\n"
-             "model = ConvNet()\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n";
+    readme =
+        "sslkit " + s.arch +
+        " as a plain PyTorch module (no torchvision or timm model has its layout)\n\n```python\n"
+        "import torch\nfrom torch import nn\nfrom safetensors.torch import load_file\n\n"
+        "class ConvNet(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.features = nn.Sequential(\n" +
+        layers +
+        "            nn.AdaptiveAvgPool2d(1), nn.Flatten())\n\n    def forward(self, x):\n        return "
+        "self.features(x)\n\n"
+        "model = ConvNet()\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n";
   } else {
     unfit(s, "torchvision", "fits convnet and ResNet encoders (convnet-s, convnet-m, resnet18)");
   }
-  readme += "\nInput: float [N, " + std::to_string(C) + ", H, W], pixels in [0, 1] then (x - " + std::to_string(s.mean) +
-            ") / " + std::to_string(s.stdev) + " (the normalisation it was trained with). Output: [N, " +
-            std::to_string(s.shape.widths.back()) + "] features, as ssl-embed's.\n";
+  readme += "\nInput: float [N, " + std::to_string(C) + ", H, W], pixels in [0, 1] then (x - " +
+            std::to_string(s.mean) + ") / " + std::to_string(s.stdev) +
+            " (the normalisation it was trained with). Output: [N, " + std::to_string(s.shape.widths.back()) +
+            "] features, as ssl-embed's.\n";
   out.write("model.safetensors", t.bytes());
   out.write("README.md", readme);
 }
@@ -184,14 +196,16 @@ struct VitFacts {
 
 VitFacts vit_facts(const Source& s, const std::string& to) {
   if (s.shape.kind != EncoderKind::vit)
-    unfit(s, to, to == "hf" ? "fits ViT, text and wav2vec 2.0 encoders (vit-*, bert-*, w2v-*)" : "fits ViT encoders (vit-mini, vit-tiny)");
+    unfit(s, to,
+          to == "hf" ? "fits ViT, text and wav2vec 2.0 encoders (vit-*, bert-*, w2v-*)"
+                     : "fits ViT encoders (vit-mini, vit-tiny)");
   if (s.shape.norm != models::NormPlacement::pre)
     throw UsageError("--to " + to + " writes a pre-LN ViT; " + s.path + " has a post-LN encoder (" + s.arch + ")");
   const int64_t p = s.shape.patch;
   if (s.height <= 0 || s.width <= 0 || s.height % p || s.width % p)
     throw Error(s.path, "/config input_shape does not hold a grid of " + std::to_string(p) + "-pixel patches");
-  return {s.shape.width, s.shape.depth, s.shape.heads, s.shape.mlp, p, s.height / p, s.width / p,
-          s.in_channels, s.height, s.width, s.shape.eps};
+  return {s.shape.width, s.shape.depth, s.shape.heads, s.shape.mlp, p,          s.height / p,
+          s.width / p,   s.in_channels, s.height,      s.width,     s.shape.eps};
 }
 
 // ---- Text and audio targets (Hugging Face).
@@ -247,8 +261,8 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
     t.layer(s, h + (bert ? "transform.LayerNorm" : "layer_norm"), "head_norm");
     t.add(h + "bias", s.get("decoder_bias"));
   }
-  const std::string model_class = bert ? (mlm ? "BertForMaskedLM" : "BertModel")
-                                       : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
+  const std::string model_class =
+      bert ? (mlm ? "BertForMaskedLM" : "BertModel") : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
   const ordered_json config = {{"model_type", bert ? "bert" : "xlm-roberta-xl"},
                                {"architectures", {model_class}},
                                {"vocab_size", V},
@@ -269,22 +283,35 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
                                {"position_embedding_type", "absolute"},
                                {"tie_word_embeddings", true}};
   // sslkit's SentencePiece model with ALBERT's five special pieces: AlbertTokenizer reads it.
-  const ordered_json tokenizer_config = {{"tokenizer_class", "AlbertTokenizer"}, {"do_lower_case", false},
-                                         {"keep_accents", true},               {"remove_space", true},
-                                         {"model_max_length", max_len},        {"pad_token", tok.piece(pad)},
-                                         {"unk_token", tok.piece(tok.unk_id())}, {"cls_token", tok.piece(tok.cls_id())},
-                                         {"sep_token", tok.piece(tok.sep_id())}, {"mask_token", tok.piece(tok.mask_id())}};
-  const ordered_json special = {{"pad_token", tok.piece(pad)},          {"unk_token", tok.piece(tok.unk_id())},
-                                {"cls_token", tok.piece(tok.cls_id())}, {"sep_token", tok.piece(tok.sep_id())},
+  const ordered_json tokenizer_config = {{"tokenizer_class", "AlbertTokenizer"},
+                                         {"do_lower_case", false},
+                                         {"keep_accents", true},
+                                         {"remove_space", true},
+                                         {"model_max_length", max_len},
+                                         {"pad_token", tok.piece(pad)},
+                                         {"unk_token", tok.piece(tok.unk_id())},
+                                         {"cls_token", tok.piece(tok.cls_id())},
+                                         {"sep_token", tok.piece(tok.sep_id())},
+                                         {"mask_token", tok.piece(tok.mask_id())}};
+  const ordered_json special = {{"pad_token", tok.piece(pad)},
+                                {"unk_token", tok.piece(tok.unk_id())},
+                                {"cls_token", tok.piece(tok.cls_id())},
+                                {"sep_token", tok.piece(tok.sep_id())},
                                 {"mask_token", tok.piece(tok.mask_id())}};
-  const std::string loader = bert ? (mlm ? "BertForMaskedLM" : "BertModel") : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
+  const std::string loader =
+      bert ? (mlm ? "BertForMaskedLM" : "BertModel") : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
   const std::string readme =
       "Hugging Face " + model_class + " (sslkit " + s.arch + ", " + s.method + ", " + (bert ? "post" : "pre") +
-      "-LN)\n\n```python\nfrom transformers import AutoTokenizer, " + loader + "\n"
+      "-LN)\n\n```python\nfrom transformers import AutoTokenizer, " + loader +
+      "\n"
       "tokenizer = AutoTokenizer.from_pretrained(\"DIR\")  # AlbertTokenizer over sslkit's SentencePiece model\n"
-      "model = " + loader + ".from_pretrained(\"DIR\"" + (mlm ? "" : ", add_pooling_layer=False") + ")\n```\n\n"
+      "model = " +
+      loader + ".from_pretrained(\"DIR\"" + (mlm ? "" : ", add_pooling_layer=False") +
+      ")\n```\n\n"
       "ssl-embed's feature is the mean of the last hidden state over the real tokens (attention_mask). "
-      "Sequences of at most " + std::to_string(max_len) + " tokens with [CLS] and [SEP]. AlbertTokenizer turns `` and '' "
+      "Sequences of at most " +
+      std::to_string(max_len) +
+      " tokens with [CLS] and [SEP]. AlbertTokenizer turns `` and '' "
       "into \" and splits a piece ending in a digit before a comma: ids can differ from sslkit's there.\n";
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(config));
@@ -333,7 +360,8 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
     t.layer(s, to + ".feed_forward.output_dense", from + ".fc2");
   }
   t.layer(s, base + "encoder.layer_norm", e + "norm");
-  ordered_json conv_dim = ordered_json::array(), conv_kernel = ordered_json::array(), conv_stride = ordered_json::array();
+  ordered_json conv_dim = ordered_json::array(), conv_kernel = ordered_json::array(),
+               conv_stride = ordered_json::array();
   for (const models::ConvLayer& c : sh.conv) {
     conv_dim.push_back(c.channels);
     conv_kernel.push_back(c.kernel);
@@ -387,13 +415,20 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
                                      {"return_attention_mask", false}};
   const std::string cls = pretraining ? "Wav2Vec2ForPreTraining" : "Wav2Vec2Model";
   const std::string readme =
-      "Hugging Face " + cls + " (sslkit " + s.arch + ", " + s.method + ")\n\n```python\n"
-      "from transformers import Wav2Vec2FeatureExtractor, " + cls + "\n"
+      "Hugging Face " + cls + " (sslkit " + s.arch + ", " + s.method +
+      ")\n\n```python\n"
+      "from transformers import Wav2Vec2FeatureExtractor, " +
+      cls +
+      "\n"
       "extractor = Wav2Vec2FeatureExtractor.from_pretrained(\"DIR\")  # standardises each clip, as sslkit does\n"
-      "model = " + cls + ".from_pretrained(\"DIR\")\n```\n\n"
+      "model = " +
+      cls +
+      ".from_pretrained(\"DIR\")\n```\n\n"
       "ssl-embed's clip feature is the mean of last_hidden_state over the clip's real frames. It is computed on clips "
-      "standardised over their real samples and zero-padded to the file's clip length, with padded frames masked: to get "
-      "the same numbers pass the padded batch with attention_mask (sample-level, 1 for real samples). The first layer's "
+      "standardised over their real samples and zero-padded to the file's clip length, with padded frames masked: to "
+      "get "
+      "the same numbers pass the padded batch with attention_mask (sample-level, 1 for real samples). The first "
+      "layer's "
       "group norm counts the padded frames, so a clip alone, unpadded, gives slightly different features.\n";
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(config));
@@ -453,30 +488,40 @@ void export_timm(const Source& s, io::OutputDir& out) {
   if (f.mlp % f.D != 0)
     throw UsageError("--to timm needs an MLP width that is a multiple of the width; " + s.path + " has " +
                      std::to_string(f.mlp) + " for " + std::to_string(f.D));
-  ordered_json args = {{"img_size", {f.H, f.W}},  {"patch_size", f.patch}, {"in_chans", f.C},
-                       {"embed_dim", f.D},        {"depth", f.depth},      {"num_heads", f.heads},
-                       {"mlp_ratio", f.mlp / f.D}, {"qkv_bias", true},     {"class_token", true},
-                       {"global_pool", pool},     {"fc_norm", false}};
-  ordered_json config = {
-      {"architecture", "vit_base_patch16_224"},
-      {"num_classes", 0},
-      {"num_features", f.D},
-      {"global_pool", pool},
-      {"model_args", args},
-      {"pretrained_cfg",
-       {{"tag", "sslkit"}, {"input_size", {f.C, f.H, f.W}}, {"mean", mean_std_list(s, s.mean)},
-        {"std", mean_std_list(s, s.stdev)}, {"interpolation", "bicubic"}, {"crop_pct", 1.0}, {"num_classes", 0}}},
-      {"sslkit", {{"arch", s.arch}, {"method", s.method}, {"layer_norm_eps", f.eps}}}};
+  ordered_json args = {{"img_size", {f.H, f.W}},   {"patch_size", f.patch}, {"in_chans", f.C},
+                       {"embed_dim", f.D},         {"depth", f.depth},      {"num_heads", f.heads},
+                       {"mlp_ratio", f.mlp / f.D}, {"qkv_bias", true},      {"class_token", true},
+                       {"global_pool", pool},      {"fc_norm", false}};
+  ordered_json config = {{"architecture", "vit_base_patch16_224"},
+                         {"num_classes", 0},
+                         {"num_features", f.D},
+                         {"global_pool", pool},
+                         {"model_args", args},
+                         {"pretrained_cfg",
+                          {{"tag", "sslkit"},
+                           {"input_size", {f.C, f.H, f.W}},
+                           {"mean", mean_std_list(s, s.mean)},
+                           {"std", mean_std_list(s, s.stdev)},
+                           {"interpolation", "bicubic"},
+                           {"crop_pct", 1.0},
+                           {"num_classes", 0}}},
+                         {"sslkit", {{"arch", s.arch}, {"method", s.method}, {"layer_norm_eps", f.eps}}}};
   char eps[32];
   std::snprintf(eps, sizeof eps, "%g", f.eps);
   const std::string readme =
-      "timm VisionTransformer (sslkit " + s.arch + ")\n\n```python\nimport json, timm, torch\nfrom functools import partial\n"
+      "timm VisionTransformer (sslkit " + s.arch +
+      ")\n\n```python\nimport json, timm, torch\nfrom functools import partial\n"
       "from torch import nn\nfrom safetensors.torch import load_file\n\n"
       "args = json.load(open(\"config.json\"))[\"model_args\"]\n"
-      "# sslkit's layer norms use eps " + eps + " (timm's default is 1e-6)\n"
+      "# sslkit's layer norms use eps " +
+      eps +
+      " (timm's default is 1e-6)\n"
       "model = timm.create_model(\"vit_base_patch16_224\", pretrained=False, num_classes=0,\n"
-      "                          norm_layer=partial(nn.LayerNorm, eps=" + eps + "), **args)\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n\n"
-      "Input: float [N, " + std::to_string(f.C) + ", " + std::to_string(f.H) + ", " + std::to_string(f.W) +
+      "                          norm_layer=partial(nn.LayerNorm, eps=" +
+      eps +
+      "), **args)\nmodel.load_state_dict(load_file(\"model.safetensors\"), strict=True)\nmodel.eval()\n```\n\n"
+      "Input: float [N, " +
+      std::to_string(f.C) + ", " + std::to_string(f.H) + ", " + std::to_string(f.W) +
       "], pixels in [0, 1] then (x - mean) / std from pretrained_cfg. `model(x)` gives the " +
       (pool == "avg" ? "mean of the normed patch tokens" : "class token") +
       ", as ssl-embed's. pos_embed is the fixed sine-cosine table of this image size.\n";
@@ -550,21 +595,25 @@ void export_hf(const Source& s, io::OutputDir& out) {
                                      {"do_normalize", true},
                                      {"image_mean", mean_std_list(s, s.mean)},
                                      {"image_std", mean_std_list(s, s.stdev)}};
-  const std::string load = mae ? "from transformers import ViTMAEForPreTraining\n"
-                                 "model = ViTMAEForPreTraining.from_pretrained(\"DIR\")\n"
-                                 "# the encoder alone: ViTMAEModel.from_pretrained(\"DIR\"), or ViTForImageClassification to fine-tune\n"
-                               : "from transformers import ViTModel\n"
-                                 "model = ViTModel.from_pretrained(\"DIR\", add_pooling_layer=False)  # sslkit has no pooler\n";
+  const std::string load =
+      mae ? "from transformers import ViTMAEForPreTraining\n"
+            "model = ViTMAEForPreTraining.from_pretrained(\"DIR\")\n"
+            "# the encoder alone: ViTMAEModel.from_pretrained(\"DIR\"), or ViTForImageClassification to fine-tune\n"
+          : "from transformers import ViTModel\n"
+            "model = ViTModel.from_pretrained(\"DIR\", add_pooling_layer=False)  # sslkit has no pooler\n";
   const std::string pool = s.config.value("pool", std::string("cls"));
-  const std::string readme =
-      "Hugging Face " + std::string(mae ? "ViTMAEForPreTraining" : "ViTModel") + " (sslkit " + s.arch + ", " + s.method +
-      ")\n\n```python\nimport torch\nfrom transformers import ViTImageProcessor\n" + load +
-      "processor = ViTImageProcessor.from_pretrained(\"DIR\")\n```\n\n"
-      "ssl-embed's features are " +
-      (pool == "mean" ? std::string("the mean of last_hidden_state[:, 1:]") : std::string("last_hidden_state[:, 0] (the class token)")) +
-      (mae ? ", from ViTMAEModel with mask_ratio=0 and noise=torch.arange(L).expand(N, L) (ViTMAE shuffles patches otherwise)" : "") +
-      ". position_embeddings is the fixed sine-cosine table of " + std::to_string(f.H) + "x" + std::to_string(f.W) +
-      " images.\n";
+  const std::string readme = "Hugging Face " + std::string(mae ? "ViTMAEForPreTraining" : "ViTModel") + " (sslkit " +
+                             s.arch + ", " + s.method +
+                             ")\n\n```python\nimport torch\nfrom transformers import ViTImageProcessor\n" + load +
+                             "processor = ViTImageProcessor.from_pretrained(\"DIR\")\n```\n\n"
+                             "ssl-embed's features are " +
+                             (pool == "mean" ? std::string("the mean of last_hidden_state[:, 1:]")
+                                             : std::string("last_hidden_state[:, 0] (the class token)")) +
+                             (mae ? ", from ViTMAEModel with mask_ratio=0 and noise=torch.arange(L).expand(N, L) "
+                                    "(ViTMAE shuffles patches otherwise)"
+                                  : "") +
+                             ". position_embeddings is the fixed sine-cosine table of " + std::to_string(f.H) + "x" +
+                             std::to_string(f.W) + " images.\n";
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(config));
   out.write("preprocessor_config.json", json_text(preprocessor));
@@ -576,11 +625,13 @@ using ExportRow = OptionRule<ExportOptions>;
 const std::vector<ExportRow>& export_rows() {
   using Type = OptionSpec::Type;
   static const std::vector<ExportRow> rows = {
-      {{.flag = "--to", .type = Type::text,
+      {{.flag = "--to",
+        .type = Type::text,
         .help = "torchvision (resnet18, convnet-s/m), timm (vit-*), hf (vit-*: ViTModel, ViTMAEForPreTraining for mae; "
                 "bert-*: XLMRobertaXLModel/ForMaskedLM, BertModel/ForMaskedLM when post-LN; w2v-*: Wav2Vec2Model, "
                 "Wav2Vec2ForPreTraining for wav2vec) or safetensors (every tensor under sslkit's names, any model)",
-        .choices = {"torchvision", "timm", "hf", "safetensors"}, .required = true}},
+        .choices = {"torchvision", "timm", "hf", "safetensors"},
+        .required = true}},
       {{.flag = "--force", .type = Type::flag, .help = "Replace the output directory when it exists and is not empty"}},
   };
   return rows;
@@ -592,8 +643,9 @@ const std::vector<std::pair<std::string, std::string>>& export_targets() {
   static const std::vector<std::pair<std::string, std::string>> t = {
       {"torchvision", "resnet18 as torchvision's ResNet, convnet-s/m as an nn.Sequential (features.N)"},
       {"timm", "vit-* as timm's VisionTransformer"},
-      {"hf", "vit-* as Hugging Face ViTModel (mae: ViTMAEForPreTraining), bert-* as XLMRobertaXL or Bert (post-LN), "
-             "w2v-* as Wav2Vec2Model (wav2vec: Wav2Vec2ForPreTraining)"},
+      {"hf",
+       "vit-* as Hugging Face ViTModel (mae: ViTMAEForPreTraining), bert-* as XLMRobertaXL or Bert (post-LN), "
+       "w2v-* as Wav2Vec2Model (wav2vec: Wav2Vec2ForPreTraining)"},
       {"safetensors", "every tensor of the model file under sslkit's names, with config.json"},
   };
   return t;
@@ -612,11 +664,16 @@ ExportOptions resolve_export(const nlohmann::ordered_json& given) {
 void run_export(const ExportOptions& o) {
   io::OutputDir out(o.output, o.force, {o.model});
   const Source s(o.model);
-  if (o.to == "safetensors") export_safetensors(s, out);
-  else if (o.to == "torchvision") export_torchvision(s, out);
-  else if (o.to == "timm") export_timm(s, out);
-  else if (o.to == "hf") export_hf(s, out);
-  else throw UsageError("--to must be torchvision, timm, hf or safetensors");
+  if (o.to == "safetensors")
+    export_safetensors(s, out);
+  else if (o.to == "torchvision")
+    export_torchvision(s, out);
+  else if (o.to == "timm")
+    export_timm(s, out);
+  else if (o.to == "hf")
+    export_hf(s, out);
+  else
+    throw UsageError("--to must be torchvision, timm, hf or safetensors");
   out.commit();
 }
 

@@ -53,7 +53,8 @@ OutputDir::OutputDir(const std::string& path, bool replace, const std::vector<st
   const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(parent, ec)) throw UsageError(shown + ": no such folder " + parent.string());
   std::string tmpl = (parent / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
-  if (!mkdtemp(tmpl.data())) throw Error(path_, std::string("cannot create a temp directory beside it: ") + std::strerror(errno));
+  if (!mkdtemp(tmpl.data()))
+    throw Error(path_, std::string("cannot create a temp directory beside it: ") + std::strerror(errno));
   temp_ = tmpl;
   remove_on_signal(temp_);
 }

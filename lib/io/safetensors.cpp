@@ -13,7 +13,8 @@
 
 namespace sslkit::io {
 
-static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian: a big-endian host would need swaps");
+static_assert(std::endian::native == std::endian::little,
+              "safetensors data is little-endian: a big-endian host would need swaps");
 
 namespace {
 
@@ -23,8 +24,8 @@ struct DTypeRow {
   size_t size;
 };
 constexpr DTypeRow kDTypes[] = {
-    {StDType::F64, "F64", 8}, {StDType::F32, "F32", 4}, {StDType::F16, "F16", 2}, {StDType::BF16, "BF16", 2},
-    {StDType::I64, "I64", 8}, {StDType::I32, "I32", 4}, {StDType::I16, "I16", 2}, {StDType::I8, "I8", 1},
+    {StDType::F64, "F64", 8}, {StDType::F32, "F32", 4},   {StDType::F16, "F16", 2}, {StDType::BF16, "BF16", 2},
+    {StDType::I64, "I64", 8}, {StDType::I32, "I32", 4},   {StDType::I16, "I16", 2}, {StDType::I8, "I8", 1},
     {StDType::U8, "U8", 1},   {StDType::BOOL, "BOOL", 1},
 };
 
@@ -165,7 +166,8 @@ std::vector<uint8_t> safetensors_bytes(const SafetensorsContent& content) {
       throw Error("", "safetensors: tensor name " + t.name + " given twice or reserved");
     uint64_t n = 0;
     if (!byte_count(t.shape, st_dtype_size(t.dtype), n) || n != t.data.size())
-      throw Error("", "safetensors: " + t.name + " has " + std::to_string(t.data.size()) + " bytes for its dtype and shape");
+      throw Error(
+          "", "safetensors: " + t.name + " has " + std::to_string(t.data.size()) + " bytes for its dtype and shape");
     order.push_back(&t);
   }
   // The reference writer's layout: largest alignment first, then by name.
@@ -261,11 +263,10 @@ SafetensorsContent parse_safetensors(const std::vector<uint8_t>& bytes, const st
       throw bad(key + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                 "] out of range (the data has " + std::to_string(data_size) + " bytes)");
     uint64_t want = 0;
-    if (!byte_count(t.shape, st_dtype_size(t.dtype), want))
-      throw bad(key + ": the shape's size overflows");
+    if (!byte_count(t.shape, st_dtype_size(t.dtype), want)) throw bad(key + ": the shape's size overflows");
     if (want != end - begin)
-      throw bad(key + ": " + std::to_string(end - begin) + " bytes for a " + st_dtype_name(t.dtype) + " tensor of shape " +
-                shape.dump() + " (" + std::to_string(want) + " bytes)");
+      throw bad(key + ": " + std::to_string(end - begin) + " bytes for a " + st_dtype_name(t.dtype) +
+                " tensor of shape " + shape.dump() + " (" + std::to_string(want) + " bytes)");
     spans.push_back({begin, end, out.tensors.size()});
     out.tensors.push_back(std::move(t));
   }
@@ -283,8 +284,7 @@ SafetensorsContent parse_safetensors(const std::vector<uint8_t>& bytes, const st
     ordered.push_back(std::move(t));
     at = s.end;
   }
-  if (at != data_size)
-    throw bad(std::to_string(data_size - at) + " bytes after the last tensor's data");
+  if (at != data_size) throw bad(std::to_string(data_size - at) + " bytes after the last tensor's data");
   out.tensors = std::move(ordered);
   return out;
 }

@@ -51,10 +51,17 @@ void unregister_temp(const std::string& path) {
 
 volatile sig_atomic_t g_interrupt = 0;
 
+// Files first, then the directories they were in (rmdir removes only empty ones).
+void remove_registered() {
+  for (int i = 0; i < kSlots; ++i)
+    if (g_slot_used[i]) unlink(g_temp_paths[i]);
+  for (int i = 0; i < kSlots; ++i)
+    if (g_slot_used[i]) rmdir(g_temp_paths[i]);
+}
+
 extern "C" void on_interrupt(int sig) {
   if (g_interrupt) {
-    for (int i = 0; i < kSlots; ++i)
-      if (g_slot_used[i]) unlink(g_temp_paths[i]);
+    remove_registered();
     signal(sig, SIG_DFL);
     raise(sig);
   }
@@ -62,8 +69,7 @@ extern "C" void on_interrupt(int sig) {
 }
 
 extern "C" void on_fatal_signal(int sig) {
-  for (int i = 0; i < kSlots; ++i)
-    if (g_slot_used[i]) unlink(g_temp_paths[i]);
+  remove_registered();
   signal(sig, SIG_DFL);
   raise(sig);
 }
@@ -120,6 +126,9 @@ std::string display_name(const std::string& path, bool output) {
   if (path == "-") return output ? "stdout" : "stdin";
   return path;
 }
+
+void remove_on_signal(const std::string& path) { register_temp(path); }
+void keep_on_signal(const std::string& path) { unregister_temp(path); }
 
 std::string make_temp(const std::string& stem) {
   std::string path;

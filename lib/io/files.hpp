@@ -115,6 +115,12 @@ void check_not_an_input(const std::string& output, const std::vector<std::string
 std::string make_temp(const std::string& stem);
 void remove_temp(const std::string& path);
 
+// A path a fatal signal removes (a file, or a directory once the files
+// registered in it are gone: io::OutputDir's temp directory), until
+// keep_on_signal(path).
+void remove_on_signal(const std::string& path);
+void keep_on_signal(const std::string& path);
+
 // Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove all
 // registered temp files and then die of the same signal.
 void install_cleanup_handlers();

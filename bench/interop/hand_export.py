@@ -165,7 +165,9 @@ def main():
     config, params, buffers = read_model(a.model)
     sd, cfg = TARGETS[a.to](config, params, buffers)
     os.makedirs(a.output, exist_ok=True)
-    save_file({k: np.ascontiguousarray(v) for k, v in sd.items()}, os.path.join(a.output, "model.safetensors"),
+    # np.ascontiguousarray makes a 0-d array 1-d: num_batches_tracked must stay a scalar (shape []).
+    save_file({k: v if v.ndim == 0 else np.ascontiguousarray(v) for k, v in sd.items()},
+              os.path.join(a.output, "model.safetensors"),
               metadata={"format": "pt"})
     if cfg is not None:
         with open(os.path.join(a.output, "config.json"), "w") as f:

@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
 """Do an exported sslkit encoder and ssl-embed give the same features?
 
-  check_export.py EXPORT_DIR MODEL.h5 IMAGES.h5 [--target auto|torchvision|convnet|timm|hf]
+  check_export.py EXPORT_DIR MODEL.h5 DATA.h5 [--target auto|torchvision|convnet|timm|hf]
                   [--embed PATH/TO/ssl-embed] [--atol 1e-4] [--rtol 1e-4] [--threads 2]
 
-Loads EXPORT_DIR in the library it was written for, runs the images of IMAGES.h5 (an SSL-HDF5 image file)
-through it in f32, normalised as MODEL.h5's /config says ((x/255 - mean)/std, NCHW), runs
-`ssl-embed MODEL.h5 IMAGES.h5 --precision f32` on the same file, and prints one line per comparison:
+Loads EXPORT_DIR in the library it was written for, runs the samples of DATA.h5 (SSL-HDF5 images, or text
+or audio for hf) through it in f32, images normalised as MODEL.h5's /config says ((x/255 - mean)/std, NCHW),
+runs `ssl-embed MODEL.h5 DATA.h5 --precision f32` on the same file, and prints one line per comparison:
 
   target=timm pool=cls n=120 dim=128 max_abs=1.2e-06 max_rel=3.4e-05 min_cos=0.99999994 ok
 
 A ViT is compared with both poolings (cls and mean of the normed patch tokens; ssl-embed --pool), and timm's
 own forward with the pooling its config.json says; the pooling MODEL.h5's /config trains with is marked
 `(config)`. The export's normalisation (preprocessor_config.json, timm's pretrained_cfg), HF's
-layer_norm_eps and timm's global_pool must be the model's too. Exit 0 when every comparison is within |a-b| <= atol + rtol*|b| elementwise, 1 when one is not,
-2 when the directory does not load (a missing or unexpected key is a failure, never ignored).
+layer_norm_eps and timm's global_pool must be the model's too. Exit 0 when every comparison is within
+|a-b| <= atol + rtol*|b| elementwise, 1 when one is not, 2 when the directory does not load (a missing or
+unexpected key is a failure, never ignored).
 
 Targets (interop.md section 2):
   torchvision  model.safetensors for torchvision.models.resnet18 with the CIFAR stem (3x3 conv1, stride 1,
@@ -24,9 +25,14 @@ Targets (interop.md section 2):
   timm         config.json {architecture, model_args, pretrained_cfg} + model.safetensors:
                timm.create_model(architecture, pretrained=False, num_classes=0, **model_args,
                norm_layer=partial(nn.LayerNorm, eps=1e-5)) + load_state_dict(strict=True)
-  hf           config.json (model_type vit: ViTModel.from_pretrained(dir, add_pooling_layer=False); vit_mae:
-               ViTMAEForPreTraining.from_pretrained(dir), encoder run with mask_ratio 0 and noise = arange so
-               every patch is kept in grid order)
+  hf           config.json + model.safetensors, loaded as the class `architectures` names with
+               from_pretrained (ViTModel, ViTMAEForPreTraining, XLMRobertaXL/BertModel or ...ForMaskedLM,
+               Wav2Vec2Model or ...ForPreTraining; no pooler), then its encoder (base_model_prefix):
+               images   ViTMAE run with mask_ratio 0 and noise = arange so every patch is kept in grid order
+               text     DATA.h5 is a text file (/tokens, /lengths): pad-id padded, attention_mask over the
+                        real tokens; cls (first token) and mean over the real tokens
+               audio    DATA.h5 is an audio file (/audio, /lengths): each clip standardised over its real
+                        samples, zero-padded, sample-level attention_mask; mean over the real frames
 """
 import argparse, json, os, subprocess, sys, tempfile
 from functools import partial
@@ -107,26 +113,32 @@ def load_convnet(d, cfg, C):
 def load_timm(d, cfg, C):
     import timm
     tc = read_json(d, "config.json")
-    m = timm.create_model(tc["architecture"], pretrained=False, num_classes=0, **tc["model_args"],
-                          norm_layer=partial(nn.LayerNorm, eps=1e-5))
+    args = {"num_classes": 0, **tc["model_args"]}  # an export may say num_classes itself
+    m = timm.create_model(tc["architecture"], pretrained=False, **args, norm_layer=partial(nn.LayerNorm, eps=1e-5))
     strict_load(m, load_file(os.path.join(d, "model.safetensors")), d)
     return m
 
 
+HF_NO_POOLER = ("ViTModel", "BertModel", "XLMRobertaXLModel")  # sslkit has no dense+tanh pooler
+HF_MODALITY = {"vit": "images", "vit_mae": "images", "bert": "text", "xlm-roberta-xl": "text", "wav2vec2": "audio"}
+
+
 def load_hf(d, cfg, C):
+    """The class config.json names (strictly: no missing, unexpected or mismatched key), then its encoder."""
+    import transformers
     hc = read_json(d, "config.json")
-    if hc["model_type"] == "vit":
-        from transformers import ViTModel
-        m, info = ViTModel.from_pretrained(d, add_pooling_layer=False, output_loading_info=True)
-    elif hc["model_type"] == "vit_mae":
-        from transformers import ViTMAEForPreTraining
-        m, info = ViTMAEForPreTraining.from_pretrained(d, output_loading_info=True)
-    else:
-        raise LoadError(f"{d}: model_type {hc['model_type']!r} is not an image model this check knows")
+    if hc.get("model_type") not in HF_MODALITY:
+        raise LoadError(f"model_type {hc.get('model_type')!r} is not one this check knows")
+    arch = (hc.get("architectures") or [""])[0]
+    cls = getattr(transformers, arch, None)
+    if cls is None:
+        raise LoadError(f"architectures {arch!r} is not a transformers class")
+    kwargs = {"add_pooling_layer": False} if arch in HF_NO_POOLER else {}
+    m, info = cls.from_pretrained(d, output_loading_info=True, **kwargs)
     bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
     if bad:
-        raise LoadError(f"{d}: from_pretrained reports {bad}")
-    return m
+        raise LoadError(f"from_pretrained({arch}) reports {bad}")
+    return getattr(m, m.base_model_prefix, m)
 
 
 LOADERS = {"torchvision": load_torchvision, "convnet": load_convnet, "timm": load_timm, "hf": load_hf}
@@ -150,13 +162,42 @@ def vit_tokens(target, m, x):
         return m(pixel_values=x).last_hidden_state
     n, L = x.shape[0], (x.shape[2] // m.config.patch_size) * (x.shape[3] // m.config.patch_size)
     m.config.mask_ratio = 0.0
-    m.vit.embeddings.config.mask_ratio = 0.0
+    m.embeddings.config.mask_ratio = 0.0
     noise = torch.arange(L, dtype=torch.float32).expand(n, L)
-    out = m.vit(pixel_values=x, noise=noise)
+    out = m(pixel_values=x, noise=noise)
     ids = out.ids_restore
     if not torch.equal(ids, torch.arange(L).expand(n, L)):
         raise LoadError("ViTMAE did not keep the patches in grid order with noise=arange, mask_ratio=0")
     return out.last_hidden_state
+
+
+def text_features(m, data):
+    """Token ids padded with the pad id (RoBERTa counts positions from it), the real tokens attended;
+    cls = the first token, mean = over the real tokens (ssl-embed's default for text)."""
+    with h5py.File(data, "r") as f:
+        ids, lengths = torch.from_numpy(f["tokens"][()].astype(np.int64)), torch.from_numpy(f["lengths"][()])
+    mask = (torch.arange(ids.shape[1])[None] < lengths[:, None].long()).long()
+    pad = m.config.pad_token_id if m.config.pad_token_id is not None else 0
+    h = m(input_ids=torch.where(mask.bool(), ids, pad), attention_mask=mask).last_hidden_state
+    mean = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+    return {"cls": h[:, 0].numpy(), "mean": mean.numpy()}
+
+
+def audio_features(m, data):
+    """Each clip standardised over its real samples (HF's do_normalize, +1e-7), zero-padded, with a sample-level
+    attention_mask (sslkit's first group norm counts padded frames as HF's does only then); the mean of the
+    context over the real frames, as ssl-embed's."""
+    with h5py.File(data, "r") as f:
+        wav, lengths = f["audio"][()].astype(np.float32), f["lengths"][()]
+    x = np.zeros_like(wav)
+    for i, n in enumerate(lengths):
+        c = wav[i, :n]
+        x[i, :n] = (c - c.mean()) / np.sqrt(c.var() + 1e-7)
+    mask = torch.from_numpy((np.arange(wav.shape[1])[None] < lengths[:, None]).astype(np.int64))
+    h = m(input_values=torch.from_numpy(x), attention_mask=mask).last_hidden_state
+    frames = m._get_feat_extract_output_lengths(torch.from_numpy(lengths.astype(np.int64)))
+    fmask = (torch.arange(h.shape[1])[None] < frames[:, None]).float()
+    return {"mean": ((h * fmask[..., None]).sum(1) / fmask.sum(1, keepdim=True)).numpy()}
 
 
 def run_embed(embed, model, data, pool, threads, tmp):
@@ -234,17 +275,30 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = model_config(a.model)
-    C = cfg["in_channels"]
+    C = cfg.get("in_channels", 1)
     try:
         target = detect_target(a.export_dir) if a.target == "auto" else a.target
         m = LOADERS[target](a.export_dir, cfg, C).eval()
     except (LoadError, KeyError, RuntimeError, OSError, ValueError) as e:
         print(f"check_export: error: {a.export_dir}: does not load: {e}", file=sys.stderr)
         return 2
-    x = images_nchw(a.data, cfg)
-    ok = check_preprocessor(a.export_dir, cfg, C) & check_config(a.export_dir, target, cfg)
+    modality = HF_MODALITY[m.config.model_type] if target == "hf" else "images"
+    ok = check_config(a.export_dir, target, cfg)
     name = f"target={target} arch={cfg['arch']} method={cfg['method']}"
     with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
+        if modality == "text":
+            for pool, feats in text_features(m, a.data).items():
+                ok &= compare(f"{name} pool={pool}", feats, run_embed(a.embed, a.model, a.data, pool, a.threads, tmp),
+                              a.atol, a.rtol)
+            return 0 if ok else 1
+        if modality == "audio":
+            feats = audio_features(m, a.data)["mean"]
+            ok &= compare(f"{name} pool=mean", feats, run_embed(a.embed, a.model, a.data, None, a.threads, tmp),
+                          a.atol, a.rtol)
+            return 0 if ok else 1
+        C = cfg["in_channels"]
+        x = images_nchw(a.data, cfg)
+        ok &= check_preprocessor(a.export_dir, cfg, C)
         if target in ("torchvision", "convnet"):
             ok &= compare(name, m(x).numpy(), run_embed(a.embed, a.model, a.data, None, a.threads, tmp), a.atol, a.rtol)
         else:

@@ -76,6 +76,37 @@ struct Tensors {
   }
 };
 
+// A transformer block's layers under a target's names, beside sslkit's
+// (block{i}.ln1, attn.q/k/v/out, ln2, fc1, fc2): the maps of
+// ../shared/notes/interop.md 2.2 as data. q, k and v empty: the target
+// concatenates them (timm's qkv), written by its caller.
+struct BlockNames {
+  const char *ln1, *q, *k, *v, *out, *ln2, *fc1, *fc2;
+};
+constexpr BlockNames kHfVitBlock{".layernorm_before", ".attention.attention.query", ".attention.attention.key",
+                                 ".attention.attention.value", ".attention.output.dense", ".layernorm_after",
+                                 ".intermediate.dense", ".output.dense"};
+constexpr BlockNames kXlmrXlBlock{".attention.self_attn_layer_norm", ".attention.self.query", ".attention.self.key",
+                                  ".attention.self.value", ".attention.output.dense", ".LayerNorm",
+                                  ".intermediate.dense", ".output.dense"};
+constexpr BlockNames kBertBlock{".attention.output.LayerNorm", ".attention.self.query", ".attention.self.key",
+                                ".attention.self.value", ".attention.output.dense", ".output.LayerNorm",
+                                ".intermediate.dense", ".output.dense"};
+constexpr BlockNames kW2vBlock{".layer_norm", ".attention.q_proj", ".attention.k_proj", ".attention.v_proj",
+                               ".attention.out_proj", ".final_layer_norm", ".feed_forward.intermediate_dense",
+                               ".feed_forward.output_dense"};
+constexpr BlockNames kTimmBlock{".norm1", "", "", "", ".attn.proj", ".norm2", ".mlp.fc1", ".mlp.fc2"};
+
+void add_block(Tensors& t, const Source& s, const std::string& to, const std::string& from, const BlockNames& n) {
+  t.layer(s, to + n.ln1, from + ".ln1");
+  for (const auto& [name, part] : {std::pair{n.q, ".attn.q"}, {n.k, ".attn.k"}, {n.v, ".attn.v"}})
+    if (*name) t.layer(s, to + name, from + part);
+  t.layer(s, to + n.out, from + ".attn.out");
+  t.layer(s, to + n.ln2, from + ".ln2");
+  t.layer(s, to + n.fc1, from + ".fc1");
+  t.layer(s, to + n.fc2, from + ".fc2");
+}
+
 const char* kind_phrase(EncoderKind k) {
   switch (k) {
     case EncoderKind::convnet: return "a convnet encoder";
@@ -245,14 +276,7 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
   t.add(base + "embeddings.token_type_embeddings.weight", {1, D}, std::vector<float>(static_cast<size_t>(D), 0.0f));
   for (int64_t i = 0; i < s.shape.depth; ++i) {
     const std::string to = base + "encoder.layer." + std::to_string(i), from = e + "block" + std::to_string(i);
-    t.layer(s, to + ".attention.self.query", from + ".attn.q");
-    t.layer(s, to + ".attention.self.key", from + ".attn.k");
-    t.layer(s, to + ".attention.self.value", from + ".attn.v");
-    t.layer(s, to + ".attention.output.dense", from + ".attn.out");
-    t.layer(s, to + ".intermediate.dense", from + ".fc1");
-    t.layer(s, to + ".output.dense", from + ".fc2");
-    t.layer(s, to + (bert ? ".attention.output.LayerNorm" : ".attention.self_attn_layer_norm"), from + ".ln1");
-    t.layer(s, to + (bert ? ".output.LayerNorm" : ".LayerNorm"), from + ".ln2");
+    add_block(t, s, to, from, bert ? kBertBlock : kXlmrXlBlock);
   }
   // The MLM head: dense, GELU, norm, the decoder tied to the word embeddings (not written) plus a bias.
   if (mlm) {
@@ -352,12 +376,7 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
   t.add(base + "encoder.pos_conv_embed.conv.bias", s.get(e + "pos_conv.bias"));
   for (int64_t i = 0; i < sh.depth; ++i) {
     const std::string to = base + "encoder.layers." + std::to_string(i), from = e + "block" + std::to_string(i);
-    for (const char* x : {"q", "k", "v"}) t.layer(s, to + ".attention." + x + "_proj", from + ".attn." + x);
-    t.layer(s, to + ".attention.out_proj", from + ".attn.out");
-    t.layer(s, to + ".layer_norm", from + ".ln1");
-    t.layer(s, to + ".final_layer_norm", from + ".ln2");
-    t.layer(s, to + ".feed_forward.intermediate_dense", from + ".fc1");
-    t.layer(s, to + ".feed_forward.output_dense", from + ".fc2");
+    add_block(t, s, to, from, kW2vBlock);
   }
   t.layer(s, base + "encoder.layer_norm", e + "norm");
   ordered_json conv_dim = ordered_json::array(), conv_kernel = ordered_json::array(),
@@ -447,14 +466,7 @@ std::vector<float> position_table(int64_t dim, int64_t gh, int64_t gw) {
 
 // One transformer block under HF's ViTLayer names.
 void hf_layer(Tensors& t, const Source& s, const std::string& to, const std::string& from) {
-  t.layer(s, to + ".layernorm_before", from + ".ln1");
-  t.layer(s, to + ".attention.attention.query", from + ".attn.q");
-  t.layer(s, to + ".attention.attention.key", from + ".attn.k");
-  t.layer(s, to + ".attention.attention.value", from + ".attn.v");
-  t.layer(s, to + ".attention.output.dense", from + ".attn.out");
-  t.layer(s, to + ".layernorm_after", from + ".ln2");
-  t.layer(s, to + ".intermediate.dense", from + ".fc1");
-  t.layer(s, to + ".output.dense", from + ".fc2");
+  add_block(t, s, to, from, kHfVitBlock);
 }
 
 ordered_json mean_std_list(const Source& s, float v) { return ordered_json(std::vector<double>(s.in_channels, v)); }
@@ -468,7 +480,7 @@ void export_timm(const Source& s, io::OutputDir& out) {
   t.layer(s, "patch_embed.proj", "encoder.patch_embed");
   for (int64_t i = 0; i < f.depth; ++i) {
     const std::string to = "blocks." + std::to_string(i), from = "encoder.block" + std::to_string(i);
-    t.layer(s, to + ".norm1", from + ".ln1");
+    add_block(t, s, to, from, kTimmBlock);
     // timm's one qkv projection: the rows of q, then k, then v.
     std::vector<float> w, b;
     for (const char* part : {".attn.q", ".attn.k", ".attn.v"}) {
@@ -478,10 +490,6 @@ void export_timm(const Source& s, io::OutputDir& out) {
     }
     t.add(to + ".attn.qkv.weight", {3 * f.D, f.D}, w);
     t.add(to + ".attn.qkv.bias", {3 * f.D}, b);
-    t.layer(s, to + ".attn.proj", from + ".attn.out");
-    t.layer(s, to + ".norm2", from + ".ln2");
-    t.layer(s, to + ".mlp.fc1", from + ".fc1");
-    t.layer(s, to + ".mlp.fc2", from + ".fc2");
   }
   t.layer(s, "norm", "encoder.norm");
   const std::string pool = s.config.value("pool", std::string("cls")) == "mean" ? "avg" : "token";

@@ -136,7 +136,9 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     v.param("quantizer.codevectors", codebook_);
     v.module("project_q", project_q_);
     v.module("final_proj", final_proj_);
+    v.added_later("quantizer.step");
     v.index("quantizer.step", step_, std::numeric_limits<int64_t>::max());
+    v.added_later("quantizer.temperature");
     v.buffer("quantizer.temperature", tau_);
   }
 

@@ -20,11 +20,13 @@ struct Collect : ModuleVisitor {
   std::vector<std::pair<std::string, Tensor*>> buffers;
   std::vector<NamedIndex> indices;
   std::vector<Module*> modules;
+  std::vector<std::string> later;
   void param(const std::string& name, Var& v) override { params.emplace_back(prefix + name, &v); }
   void buffer(const std::string& name, Tensor& t) override { buffers.emplace_back(prefix + name, &t); }
   void index(const std::string& name, int64_t& value, int64_t size) override {
     indices.push_back({prefix + name, &value, size});
   }
+  void added_later(const std::string& name) override { later.push_back(prefix + name); }
   void module(const std::string& name, Module& m) override {
     modules.push_back(&m);
     ModuleVisitor::module(name, m);
@@ -50,6 +52,8 @@ std::vector<Var*> Module::parameters() {
 std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() { return collect(*this).buffers; }
 
 std::vector<NamedIndex> Module::named_indices() { return collect(*this).indices; }
+
+std::vector<std::string> Module::added_later() { return collect(*this).later; }
 
 int64_t Module::parameter_count() {
   int64_t n = 0;

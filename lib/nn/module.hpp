@@ -36,6 +36,11 @@ class ModuleVisitor {
     (void)value;
     (void)size;
   }
+  // Says that buffer or index `name` (listed next) was added after model
+  // files were written without it (wav2vec's step and Gumbel temperature,
+  // 2026-12-05): a checkpoint that lacks it loads with the value the model
+  // was built with. Every other buffer and index must be in the file.
+  virtual void added_later(const std::string& name) { (void)name; }
   // Called for each child module; the default walks into it with the name as prefix.
   virtual void module(const std::string& name, Module& m);
   std::string prefix;
@@ -53,6 +58,8 @@ class Module {
   std::vector<Var*> parameters();
   std::vector<std::pair<std::string, Tensor*>> named_buffers();
   std::vector<NamedIndex> named_indices();
+  // The buffers and indices (by dotted path) that older model files lack (ModuleVisitor::added_later).
+  std::vector<std::string> added_later();
   int64_t parameter_count();
   // Training mode of this module and all children (batchnorm, dropout).
   void set_training(bool on);

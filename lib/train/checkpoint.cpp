@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -81,22 +82,27 @@ void save_checkpoint(const std::string& path, nn::Module& model, const Checkpoin
 std::string load_checkpoint(const std::string& path, nn::Module& model, CheckpointExtras* x) {
   io::ModelReader r(path);
   for (auto& [name, p] : model.named_parameters()) get(r, "params", name, p->value());
-  // State a model of these parameters keeps between steps that a file
-  // written before the state existed lacks (wav2vec's step and Gumbel
-  // temperature, 2026-12-05): the value the model was built with stands. A
-  // model of another method never gets here: its parameters differ.
+  // State the model declares as added after files were written without it
+  // (nn::ModuleVisitor::added_later: wav2vec's step and Gumbel temperature)
+  // keeps the value the model was built with when the file lacks it; any
+  // other buffer or index missing is an error naming the file.
+  const std::vector<std::string> later = model.added_later();
+  auto lacks_later = [&](const char* group, const std::string& name) {
+    return std::find(later.begin(), later.end(), name) != later.end() && !r.has(group, name) &&
+           !(std::string(group) == "state" && r.has("buffers", name));
+  };
   std::vector<std::string> absent;
   for (auto& [name, b] : model.named_buffers()) {
-    if (r.has("buffers", name))
-      get(r, "buffers", name, *b);
-    else
+    if (lacks_later("buffers", name))
       absent.push_back("buffers/" + name);
+    else
+      get(r, "buffers", name, *b);
   }
   for (const auto& ix : model.named_indices()) {
-    if (r.has("state", ix.name) || r.has("buffers", ix.name))
-      get_index(r, ix);
-    else
+    if (lacks_later("state", ix.name))
       absent.push_back("state/" + ix.name);
+    else
+      get_index(r, ix);
   }
   std::string config = r.config();
   if (x && !absent.empty()) {

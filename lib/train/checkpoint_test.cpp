@@ -128,3 +128,28 @@ TEST_CASE("checkpoint: wav2vec's step and temperature round-trip - a file from b
   CHECK(state(*c) == std::pair<int64_t, float>{0, 2.0f});
   CHECK(c->named_parameters()[0].second->value().to_vector() == a->named_parameters()[0].second->value().to_vector());
 }
+
+TEST_CASE("checkpoint: a missing buffer is an error unless the model declares it added later") {
+  // Only wav2vec's step and temperature may be absent (ModuleVisitor::added_later):
+  // a batch-norm model without its running statistics must not load as if trained.
+  nn::init_engine();
+  testing::ScratchDir dir;
+  Rng rng(1);
+  models::ConvNetS a(1, rng);
+  {
+    io::ModelWriter w(dir / "no-stats.h5");
+    w.set_config(R"({"arch": "convnet-s"})");
+    for (auto& [name, v] : a.named_parameters()) w.tensor("params", name, v->value().shape(), v->value().f32());
+    w.ints("step", {1});
+    w.commit();
+  }
+  CHECK(a.added_later().empty());
+  Rng other(2);
+  models::ConvNetS b(1, other);
+  try {
+    train::load_checkpoint(dir / "no-stats.h5", b);
+    FAIL("a model file without its batch-norm statistics loaded");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("running_mean") != std::string::npos);
+  }
+}

@@ -149,13 +149,13 @@ std::vector<OptionSpec> embed_option_specs() { return specs_with_defaults(embed_
 
 EmbedOptions resolve_embed(const nlohmann::ordered_json& given) {
   EmbedOptions o;
-  o.layer = given.value("--layer", o.layer);
-  o.pool = given.value("--pool", o.pool);
-  o.normalize = given.value("--normalize", o.normalize);
-  o.frames = given.value("--frames", o.frames);
-  o.format = given.value("--format", o.format);
-  o.batch = given.value("--batch", o.batch);
-  o.precision = given.value("--precision", o.precision);
+  take_given(given, "--layer", o.layer);
+  take_given(given, "--pool", o.pool);
+  take_given(given, "--normalize", o.normalize);
+  take_given(given, "--frames", o.frames);
+  take_given(given, "--format", o.format);
+  take_given(given, "--batch", o.batch);
+  take_given(given, "--precision", o.precision);
   if (const std::string why = inapplicable(embed_rows(), given, o); !why.empty()) throw UsageError(why);
   return o;
 }

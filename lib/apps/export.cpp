@@ -1,5 +1,7 @@
 #include "apps/export.hpp"
 
+#include "apps/export_onnx.hpp"
+
 #include <cmath>
 #include <map>
 
@@ -640,8 +642,9 @@ const std::vector<ExportRow>& export_rows() {
         .type = Type::text,
         .help = "torchvision (resnet18, convnet-s/m), timm (vit-*), hf (vit-*: ViTModel, ViTMAEForPreTraining for mae; "
                 "bert-*: XLMRobertaXLModel/ForMaskedLM, BertModel/ForMaskedLM when post-LN; w2v-*: Wav2Vec2Model, "
-                "Wav2Vec2ForPreTraining for wav2vec) or safetensors (every tensor under sslkit's names, any model)",
-        .choices = {"torchvision", "timm", "hf", "safetensors"},
+                "Wav2Vec2ForPreTraining for wav2vec), safetensors (every tensor under sslkit's names, any model) or onnx "
+                "(convnet-*, resnet18, vit-*, bert-*: a graph giving ssl-embed's features)",
+        .choices = {"torchvision", "timm", "hf", "safetensors", "onnx"},
         .required = true}},
       {{.flag = "--force", .type = Type::flag, .help = "Replace the output directory when it exists and is not empty"}},
   };
@@ -658,6 +661,7 @@ const std::vector<std::pair<std::string, std::string>>& export_targets() {
        "vit-* as Hugging Face ViTModel (mae: ViTMAEForPreTraining), bert-* as XLMRobertaXL or Bert (post-LN), "
        "w2v-* as Wav2Vec2Model (wav2vec: Wav2Vec2ForPreTraining)"},
       {"safetensors", "every tensor of the model file under sslkit's names, with config.json"},
+      {"onnx", "the encoder as an ONNX graph (opset 17) giving ssl-embed's features (convnet, resnet, vit, text)"},
   };
   return t;
 }
@@ -683,8 +687,10 @@ void run_export(const ExportOptions& o) {
     export_timm(s, out);
   else if (o.to == "hf")
     export_hf(s, out);
+  else if (o.to == "onnx")
+    export_onnx(o.model, out);
   else
-    throw UsageError("--to must be torchvision, timm, hf or safetensors");
+    throw UsageError("--to must be torchvision, timm, hf, safetensors or onnx");
   out.commit();
 }
 

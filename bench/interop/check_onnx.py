@@ -9,6 +9,7 @@ inference), then onnxruntime on the CPU twice, with graph optimisations off (ORT
 (ORT_ENABLE_ALL: fused LayerNorm, Gelu, attention), on DATA.h5 preprocessed as DIR/README.md says:
   images  (x/255 - mean)/std from MODEL.h5's /config, NCHW
   text    /tokens as input_ids, attention_mask 1 over each row's first /lengths tokens
+  audio   /audio as input_values (the graph standardises), attention_mask 1 over each clip's first /lengths samples
 and compares `features` with `ssl-embed MODEL.h5 DATA.h5 --precision f32` on the same file. One line per run:
 max abs error, max relative error, and ok / FAIL at |a-b| <= atol + rtol|b|. Exit 1 on any FAIL.
 
@@ -45,6 +46,12 @@ def feeds(cfg, data):
             lengths = f["lengths"][()]
             mask = (np.arange(ids.shape[1])[None] < lengths[:, None]).astype(np.int64)
             return {"input_ids": ids, "attention_mask": mask}
+        if kind == "w2v":
+            wave = f["audio"][()].astype(np.float32)
+            wave = wave.reshape(wave.shape[0], -1)
+            lengths = f["lengths"][()]
+            mask = (np.arange(wave.shape[1])[None] < lengths[:, None]).astype(np.int64)
+            return {"input_values": wave, "attention_mask": mask}
     raise SystemExit(f"{data}: no input for a {kind} encoder")
 
 

@@ -308,6 +308,80 @@ VitOut text(Graph& g, const Model& m, const std::string& ids, const std::string&
   return {g.op("Div", {sum, count}), h};
 }
 
+// ---- wav2vec 2.0: the raw waveform [N,S] and a sample mask, standardised here as ssl-embed does.
+
+struct W2vOut {
+  std::string features, hidden, extract;
+};
+
+std::string to_f32(Graph& g, const std::string& x, const std::string& hint) {
+  return g.op("Cast", {x}, {attr("to", int64_t{static_cast<int64_t>(OnnxType::f32)})}, hint);
+}
+
+W2vOut w2v(Graph& g, const Model& m, const std::string& wave, const std::string& mask) {
+  if (m.shape.feature_norm != "group")
+    throw UsageError("--to onnx writes wav2vec 2.0 encoders with a group-norm extractor; " + m.path + " has '" +
+                     m.shape.feature_norm + "'");
+  const auto sum1 = [&](const std::string& x) { return g.op("ReduceSum", {x, g.ints({1})}, {attr("keepdims", int64_t{1})}); };
+  // Each clip standardised over its real samples (models::normalize_waveform:
+  // HF's 1e-7 under the root); the padding stays 0.
+  const std::string real = to_f32(g, mask, "real_samples");
+  const std::string samples = sum1(real);
+  const std::string n = g.op("Max", {samples, g.scalar(1.0f)});
+  const std::string mean = g.op("Div", {sum1(g.op("Mul", {wave, real})), n}, {}, "clip_mean");
+  const std::string centred = g.op("Mul", {g.op("Sub", {wave, mean}), real});
+  const std::string var = g.op("Div", {sum1(g.op("Mul", {centred, centred})), n}, {}, "clip_var");
+  std::string x = g.op("Div", {centred, g.op("Sqrt", {g.op("Add", {var, g.scalar(1e-7f)})})}, {}, "standardised");
+  x = g.op("Unsqueeze", {x, g.ints({1})});  // [N,1,S]
+  // The feature extractor: convs without bias, group norm (one group per
+  // channel: InstanceNormalization) after the first, GELU after each. The
+  // real frames of each clip follow the same arithmetic on its length.
+  std::string frames = samples;
+  for (size_t i = 0; i < m.shape.conv.size(); ++i) {
+    const models::ConvLayer& c = m.shape.conv[i];
+    const std::string name = "conv" + std::to_string(i);
+    x = g.op("Conv", {x, param(g, m, name + ".weight")},
+             {attr("kernel_shape", std::vector<int64_t>{c.kernel}), attr("strides", std::vector<int64_t>{c.stride})}, name);
+    if (i == 0)
+      x = g.op("InstanceNormalization", {x, param(g, m, "conv0.norm.weight"), param(g, m, "conv0.norm.bias")},
+               {attr("epsilon", 1e-5f)}, "conv0.norm");
+    x = gelu(g, x, name + ".gelu");
+    // floor((t - k) / s) + 1, and 0 when t < k (the floor is then at most -1).
+    frames = g.op("Relu", {g.op("Add", {g.op("Floor", {g.op("Div", {g.op("Sub", {frames, g.scalar(static_cast<float>(c.kernel))}),
+                                                                      g.scalar(static_cast<float>(c.stride))})}),
+                                         g.scalar(1.0f)})},
+                  {}, name + ".frames");
+  }
+  const std::string extract =
+      layer_norm(g, m, g.op("Transpose", {x}, {attr("perm", {0, 2, 1})}, "conv_features"), "feature_norm");
+  // Frame f of a clip is real when f < its frames: [N,F] from a range over F.
+  const std::string F = g.op("Cast",
+                             {g.op("Squeeze", {g.op("Shape", {extract}, {attr("start", int64_t{1}), attr("end", int64_t{2})}),
+                                               g.ints({0})})},
+                             {attr("to", int64_t{static_cast<int64_t>(OnnxType::f32)})}, "frame_count");
+  const std::string index = g.op("Range", {g.scalar(0.0f), F, g.scalar(1.0f)}, {}, "frame_index");
+  const std::string keep = g.op("Less", {g.op("Unsqueeze", {index, g.ints({0})}), frames}, {}, "real_frames");
+  const std::string weights = g.op("Unsqueeze", {to_f32(g, keep, "real_frames_f32"), g.ints({2})}, {}, "frame_weights");
+  // Projected, padding frames zeroed before the position convolution (fairseq's order).
+  std::string h = g.op("Mul", {linear(g, m, extract, "project"), weights}, {}, "projected");
+  const int64_t k = m.shape.pos_kernel;
+  std::string pos = g.op("Conv", {g.op("Transpose", {h}, {attr("perm", {0, 2, 1})}), param(g, m, "pos_conv.weight"),
+                                  param(g, m, "pos_conv.bias")},
+                         {attr("kernel_shape", std::vector<int64_t>{k}), attr("pads", {k / 2, k / 2}),
+                          attr("group", m.shape.pos_groups)},
+                         "pos_conv");
+  // An even kernel padded k/2 both sides gives one frame too many: the last is dropped (HF's SamePad).
+  if (k % 2 == 0) pos = g.op("Slice", {pos, g.ints({0}), g.ints({-1}), g.ints({2})}, {}, "pos_conv.same");
+  pos = g.op("Transpose", {gelu(g, pos, "pos_conv.gelu")}, {attr("perm", {0, 2, 1})});
+  h = g.op("Add", {h, pos}, {}, "with_positions");
+  h = transformer(g, m, h, g.op("Unsqueeze", {keep, g.ints({1, 2})}, {}, "real_keys"));
+  // The mean over each clip's real frames (W2VEncoder::embed).
+  const std::string sum = g.op("ReduceSum", {g.op("Mul", {h, weights}), g.ints({1})}, {attr("keepdims", int64_t{0})});
+  const std::string count =
+      g.op("Max", {g.op("ReduceSum", {weights, g.ints({1})}, {attr("keepdims", int64_t{0})}), g.scalar(1.0f)});
+  return {g.op("Div", {sum, count}), h, extract};
+}
+
 // ---- The graph of a model, its inputs and outputs.
 
 std::string fmt(double v) {
@@ -324,7 +398,7 @@ struct Built {
 Built build(const Model& m) {
   Graph g;
   const OnnxDim batch{-1, "batch"};
-  std::string features, hidden;
+  std::string features, hidden, extract;
   std::string readme;
   const std::string C = std::to_string(m.in_channels);
   switch (m.shape.kind) {
@@ -363,16 +437,31 @@ Built build(const Model& m) {
                "attention_mask is 1 for the real tokens (the first /lengths of each row) and 0 after them.\n";
       break;
     }
-    case EncoderKind::w2v:
-      throw UsageError("--to onnx does not write wav2vec 2.0 encoders yet; " + m.path + " has one (" + m.arch +
-                       "): use --to hf");
+    case EncoderKind::w2v: {
+      const OnnxDim S{-1, "samples"};
+      g.model.inputs.push_back({"input_values", OnnxType::f32, {batch, S}});
+      g.model.inputs.push_back({"attention_mask", OnnxType::i64, {batch, S}});
+      const W2vOut o = w2v(g, m, "input_values", "attention_mask");
+      features = o.features;
+      hidden = o.hidden;
+      extract = o.extract;
+      readme = "Inputs `input_values`: float32 [N, S], the waveform at " + std::to_string(m.sample_rate) +
+               " Hz as ssl-import audio writes /audio (mono, zero-padded), not standardised: the graph "
+               "standardises each clip over its real samples (zero mean, unit variance, 1e-7 under the root) as "
+               "ssl-embed does; `attention_mask`: int64 [N, S], 1 for the real samples (the first /lengths of each "
+               "row), 0 after them.\n";
+      break;
+    }
   }
   // The graph's outputs under their own names.
   const int64_t D = m.shape.is_transformer() ? m.shape.width : m.shape.widths.back();
   g.model.outputs.push_back({"features", OnnxType::f32, {batch, {D, ""}}});
   g.model.nodes.push_back({"Identity", "", {features}, {"features"}, {}});
   std::string pooling;
-  if (m.shape.kind == EncoderKind::text)
+  if (m.shape.kind == EncoderKind::w2v)
+    pooling = "the mean of last_hidden_state over each clip's real frames (ssl-embed's default; --frames is "
+              "last_hidden_state)";
+  else if (m.shape.kind == EncoderKind::text)
     pooling = "the mean of last_hidden_state over each row's real tokens (ssl-embed's default --pool mean; "
               "last_hidden_state[:, 0] is --pool cls)";
   else if (m.shape.kind == EncoderKind::vit)
@@ -383,15 +472,23 @@ Built build(const Model& m) {
   readme += "\nOutput `features`: float32 [N, " + std::to_string(D) + "], what ssl-embed writes (--layer backbone): " +
             pooling + ".\n";
   if (!hidden.empty()) {
-    const OnnxDim T = m.shape.kind == EncoderKind::text
-                          ? OnnxDim{-1, "sequence"}
-                          : OnnxDim{1 + (m.height / m.shape.patch) * (m.width / m.shape.patch), ""};
+    const OnnxDim T = m.shape.kind == EncoderKind::text  ? OnnxDim{-1, "sequence"}
+                      : m.shape.kind == EncoderKind::w2v ? OnnxDim{-1, "frames"}
+                                                         : OnnxDim{1 + (m.height / m.shape.patch) * (m.width / m.shape.patch), ""};
     g.model.outputs.push_back({"last_hidden_state", OnnxType::f32, {batch, T, {D, ""}}});
     g.model.nodes.push_back({"Identity", "", {hidden}, {"last_hidden_state"}, {}});
     readme += "Output `last_hidden_state`: float32 [N, T, " + std::to_string(D) +
               "], every token after the last block" +
               (m.shape.norm == models::NormPlacement::pre ? " and the final layer norm" : "") +
-              (m.shape.kind == EncoderKind::vit ? " (the class token first)" : "") + ".\n";
+              (m.shape.kind == EncoderKind::vit ? " (the class token first)" : "") +
+              (m.shape.kind == EncoderKind::w2v ? " (20 ms frames; padded frames are not meaningful)" : "") + ".\n";
+  }
+  if (!extract.empty()) {
+    const int64_t C = m.shape.conv.back().channels;
+    g.model.outputs.push_back({"extract_features", OnnxType::f32, {batch, {-1, "frames"}, {C, ""}}});
+    g.model.nodes.push_back({"Identity", "", {extract}, {"extract_features"}, {}});
+    readme += "Output `extract_features`: float32 [N, frames, " + std::to_string(C) +
+              "], the convolutional features after their layer norm (Hugging Face's extract_features).\n";
   }
   g.model.producer_version = SSLKIT_VERSION;
   g.model.graph_name = "sslkit " + m.arch;
@@ -403,6 +500,7 @@ Built build(const Model& m) {
     g.model.metadata.push_back({"sslkit.pixel_std", fmt(m.stdev)});
   }
   if (m.shape.kind == EncoderKind::vit) g.model.metadata.push_back({"sslkit.pool", m.pool});
+  if (m.shape.kind == EncoderKind::w2v) g.model.metadata.push_back({"sslkit.sample_rate", std::to_string(m.sample_rate)});
   Built b;
   b.model = std::move(g.model);
   b.readme = "ONNX graph of sslkit " + m.arch + " (" + m.method + "), opset " + std::to_string(io::kOnnxOpset) +
@@ -414,6 +512,7 @@ std::string python_example(const Model& m) {
   std::string feed;
   switch (m.shape.kind) {
     case EncoderKind::text: feed = "{\"input_ids\": ids, \"attention_mask\": mask}"; break;
+    case EncoderKind::w2v: feed = "{\"input_values\": wave, \"attention_mask\": mask}"; break;
     default: feed = "{\"pixel_values\": x}"; break;
   }
   return "\n```python\nimport onnxruntime as ort\n"

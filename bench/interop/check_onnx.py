@@ -13,8 +13,8 @@ inference), then onnxruntime on the CPU twice, with graph optimisations off (ORT
 and compares `features` with `ssl-embed MODEL.h5 DATA.h5 --precision f32` on the same file. One line per run:
 max abs error, max relative error, and ok / FAIL at |a-b| <= atol + rtol|b|. Exit 1 on any FAIL.
 
---record writes the inputs and onnxruntime's outputs (both runs) to an .npz: the CI test's fixture
-(tests/cli/test_onnx.sh) keeps them beside the graph it proves byte-identical to this one.
+--record writes onnxruntime's features (both runs) and ssl-embed's to an .npz: the CI test's fixture
+(tests/data/onnx, tests/cli/test_onnx.sh) keeps them beside the graph it proves byte-identical to this one.
 Run with /work/venv/bin/python (onnx, onnxruntime, h5py, numpy from PyPI).
 """
 import argparse, json, os, subprocess, sys, tempfile
@@ -83,7 +83,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ref = run_embed(a.embed, a.model, a.data, a.threads, tmp)
     ok = True
-    record = dict(x)
+    record = {}
     label = f"{cfg['encoder']['kind']} {cfg['arch']} {cfg.get('method', '?')}"
     for name, level in (("opt=off", ort.GraphOptimizationLevel.ORT_DISABLE_ALL),
                         ("opt=all", ort.GraphOptimizationLevel.ORT_ENABLE_ALL)):
@@ -93,8 +93,7 @@ def main():
         s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         outs = dict(zip([o.name for o in s.get_outputs()], s.run(None, x)))
         got = outs["features"]
-        for k, v in outs.items():
-            record[f"{name}.{k}"] = v
+        record[f"{name}.features"] = got
         if got.shape != ref.shape:
             print(f"{label} {name} shape {got.shape} vs ssl-embed {ref.shape} FAIL")
             ok = False

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   cli::Tool tool(
       "ssl-export",
       "Write a trained encoder as safetensors under torchvision, timm or Hugging Face names, with the config "
-      "files their loaders read: a directory, written whole or not at all.");
+      "files their loaders read, or as an ONNX graph: a directory, written whole or not at all.");
   auto& app = tool.app();
   train::ExportOptions o;
   tool.add_input(app, "model", o.model, "Model file from ssl-pretrain")->required();

@@ -77,8 +77,6 @@ class Graph {
     }
     return name;
   }
-  // Renames the output of the last node (a graph output keeps its name).
-  void name_last(const std::string& name) { model.nodes.back().outputs[0] = name; }
 
  private:
   std::map<std::string, int> used_;
@@ -118,8 +116,21 @@ struct Model {
     }
   }
   io::StoredTensor get(const std::string& name, const std::string& group = "params") const {
+    taken.insert(group + "/" + prefix + name);
     return reader.tensor(group, prefix + name);
   }
+  // A usage error naming the first tensor of the encoder no emitter read:
+  // a part the graph would silently leave out (an imported model's pooler,
+  // say) is refused, never dropped.
+  void check_all_taken(const std::set<std::string>& unused) const {
+    for (const char* group : {"params", "buffers"})
+      for (const std::string& name : reader.names(group))
+        if (name.rfind(prefix, 0) == 0 && !taken.count(std::string(group) + "/" + name) &&
+            !unused.count(name.substr(prefix.size())))
+          throw UsageError("--to onnx does not know the encoder's " + name + " (" + path + ", " + arch +
+                           "): it would be left out of the graph");
+  }
+  mutable std::set<std::string> taken;
   bool has(const std::string& name) const { return reader.has("params", prefix + name); }
 };
 
@@ -250,11 +261,12 @@ std::string resnet(Graph& g, const Model& m, const std::string& x) {
 
 // ---- ViT: images NCHW of the trained size (the position table is fixed to its grid).
 
-struct VitOut {
+// A transformer's pooled features and its hidden states.
+struct Encoded {
   std::string features, hidden;
 };
 
-VitOut vit(Graph& g, const Model& m, const std::string& x) {
+Encoded vit(Graph& g, const Model& m, const std::string& x) {
   const int64_t D = m.shape.width, p = m.shape.patch;
   if (m.height <= 0 || m.width <= 0 || m.height % p || m.width % p)
     throw Error(m.path, "/config input_shape does not hold a grid of " + std::to_string(p) + "-pixel patches");
@@ -288,7 +300,7 @@ VitOut vit(Graph& g, const Model& m, const std::string& x) {
 
 // ---- Text: input_ids and attention_mask int64 [N,T], T at most the trained positions.
 
-VitOut text(Graph& g, const Model& m, const std::string& ids, const std::string& mask) {
+Encoded text(Graph& g, const Model& m, const std::string& ids, const std::string& mask) {
   const std::string words = g.op("Gather", {param(g, m, "tokens.table"), ids}, {attr("axis", int64_t{0})}, "words");
   const std::string length = g.op("Shape", {ids}, {attr("start", int64_t{1}), attr("end", int64_t{2})}, "length");
   const std::string positions =
@@ -395,7 +407,18 @@ struct Built {
   std::string readme;
 };
 
+// The positions each emitter writes; a shape with other ones is refused.
+void check_positions(const Model& m) {
+  const models::PositionKind want = m.shape.kind == EncoderKind::vit    ? models::PositionKind::sincos
+                                    : m.shape.kind == EncoderKind::text ? models::PositionKind::learned
+                                                                        : models::PositionKind::conv;
+  if (m.shape.is_transformer() && m.shape.position != want)
+    throw UsageError("--to onnx writes " + models::kind_name(m.shape.kind) + " encoders with their preset's positions; " +
+                     m.path + " (" + m.arch + ") has others");
+}
+
 Built build(const Model& m) {
+  check_positions(m);
   Graph g;
   const OnnxDim batch{-1, "batch"};
   std::string features, hidden, extract;
@@ -410,7 +433,7 @@ Built build(const Model& m) {
       const OnnxDim W = vt ? OnnxDim{m.width, ""} : OnnxDim{-1, "width"};
       g.model.inputs.push_back({"pixel_values", OnnxType::f32, {batch, {m.in_channels, ""}, H, W}});
       if (vt) {
-        const VitOut o = vit(g, m, "pixel_values");
+        const Encoded o = vit(g, m, "pixel_values");
         features = o.features;
         hidden = o.hidden;
       } else {
@@ -428,7 +451,7 @@ Built build(const Model& m) {
       const OnnxDim T{-1, "sequence"};
       g.model.inputs.push_back({"input_ids", OnnxType::i64, {batch, T}});
       g.model.inputs.push_back({"attention_mask", OnnxType::i64, {batch, T}});
-      const VitOut o = text(g, m, "input_ids", "attention_mask");
+      const Encoded o = text(g, m, "input_ids", "attention_mask");
       features = o.features;
       hidden = o.hidden;
       readme = "Inputs `input_ids` and `attention_mask`: int64 [N, T], T at most " + std::to_string(m.max_len) +
@@ -526,6 +549,7 @@ std::string python_example(const Model& m) {
 void export_onnx(const std::string& path, io::OutputDir& out) {
   const Model m(path);
   const Built b = build(m);
+  m.check_all_taken({"mask_emb"});  // wav2vec's mask embedding replaces masked frames in pretraining only
   out.write("model.onnx", io::onnx_bytes(b.model));
   if (m.shape.kind == EncoderKind::text && !m.tokenizer.empty()) out.write("tokenizer.model", m.tokenizer);
   out.write("README.md", b.readme + python_example(m));

@@ -74,4 +74,9 @@ expect_error 1 "ssl-export: error: .*images.h5" "$WORK/bad" ssl-export "$IN/imag
 head -c 3000 "$FIX/vit.h5" >"$WORK/cut.h5"
 expect_error 1 "ssl-export: error: .*cut.h5" "$WORK/bad" ssl-export "$WORK/cut.h5" -o "$WORK/bad" --to onnx
 expect_error 2 "ssl-export: error: .*--to" "$WORK/bad" ssl-export "$FIX/vit.h5" -o "$WORK/bad" --to onnx2
+# An encoder tensor no emitter reads (an imported pooler, say) is refused, not left out of the graph.
+cp "$FIX/vit.h5" "$WORK/extra.h5"
+/usr/bin/python3 -c "import h5py, numpy as np
+with h5py.File('$WORK/extra.h5', 'r+') as f: f['params'].create_dataset('encoder.pooler.weight', data=np.zeros((16, 16), np.float32))"
+expect_error 2 "ssl-export: error: .*encoder.pooler.weight" "$WORK/bad" ssl-export "$WORK/extra.h5" -o "$WORK/bad" --to onnx
 finish

@@ -298,6 +298,6 @@ expect_error 2 "ssl-export: error: --to timm fits ViT encoders .*bert.h5 has a t
   ssl-export "$WORK/bert.h5" -o "$WORK/x" --to timm
 expect_error 2 "ssl-export: error: --to hf fits ViT, text and wav2vec 2.0 encoders .*convnet.h5 has a convnet encoder" "$WORK/x" \
   ssl-export "$WORK/convnet.h5" -o "$WORK/x" --to hf
-expect_error 2 "--to: .*onnx" "$WORK/x" ssl-export "$WORK/vit.h5" -o "$WORK/x" --to onnx
+expect_error 2 "--to: .*tflite" "$WORK/x" ssl-export "$WORK/vit.h5" -o "$WORK/x" --to tflite
 expect_error 2 "-o: a directory to write is needed, not stdout" "" ssl-export "$WORK/vit.h5" -o - --to hf
 finish

@@ -441,7 +441,7 @@ Built build(const Model& m) {
       }
       const std::string size =
           vt ? std::to_string(m.height) + ", " + std::to_string(m.width) : std::string("H, W (any size)");
-      readme = "Input `pixel_values`: float32 [N, " + C + ", " + size +
+      readme = "Input: `pixel_values`, float32 [N, " + C + ", " + size +
                "], channels first: pixels in [0, 1] then (x - " + fmt(m.mean) + ") / " + fmt(m.stdev) +
                ", the normalisation it was trained with (ssl-embed computes (p / 255 - mean) / std from the "
                "file's uint8 [N, H, W, C] images; transpose to [N, C, H, W]).\n";
@@ -454,7 +454,7 @@ Built build(const Model& m) {
       const Encoded o = text(g, m, "input_ids", "attention_mask");
       features = o.features;
       hidden = o.hidden;
-      readme = "Inputs `input_ids` and `attention_mask`: int64 [N, T], T at most " + std::to_string(m.max_len) +
+      readme = "Inputs: `input_ids` and `attention_mask`, int64 [N, T], T at most " + std::to_string(m.max_len) +
                ". input_ids are the token ids ssl-import text writes to /tokens (the SentencePiece model "
                "tokenizer.model beside this file, with its [CLS] first and [SEP] last), padded with any id; "
                "attention_mask is 1 for the real tokens (the first /lengths of each row) and 0 after them.\n";
@@ -468,10 +468,10 @@ Built build(const Model& m) {
       features = o.features;
       hidden = o.hidden;
       extract = o.extract;
-      readme = "Inputs `input_values`: float32 [N, S], the waveform at " + std::to_string(m.sample_rate) +
+      readme = "Inputs: `input_values`, float32 [N, S], the waveform at " + std::to_string(m.sample_rate) +
                " Hz as ssl-import audio writes /audio (mono, zero-padded), not standardised: the graph "
                "standardises each clip over its real samples (zero mean, unit variance, 1e-7 under the root) as "
-               "ssl-embed does; `attention_mask`: int64 [N, S], 1 for the real samples (the first /lengths of each "
+               "ssl-embed does; `attention_mask`, int64 [N, S], 1 for the real samples (the first /lengths of each "
                "row), 0 after them.\n";
       break;
     }
@@ -500,11 +500,19 @@ Built build(const Model& m) {
                                                          : OnnxDim{1 + (m.height / m.shape.patch) * (m.width / m.shape.patch), ""};
     g.model.outputs.push_back({"last_hidden_state", OnnxType::f32, {batch, T, {D, ""}}});
     g.model.nodes.push_back({"Identity", "", {hidden}, {"last_hidden_state"}, {}});
-    readme += "Output `last_hidden_state`: float32 [N, T, " + std::to_string(D) +
+    std::string which = "T";
+    if (m.shape.kind == EncoderKind::vit) which = std::to_string(T.size);
+    if (m.shape.kind == EncoderKind::w2v) which = "frames";
+    std::string note;
+    if (m.shape.kind == EncoderKind::vit) note = " (the class token first, then the patches row by row)";
+    if (m.shape.kind == EncoderKind::w2v) {
+      int64_t hop = 1;
+      for (const auto& c : m.shape.conv) hop *= c.stride;
+      note = " (a frame every " + std::to_string(hop) + " samples; padded frames are not meaningful)";
+    }
+    readme += "Output `last_hidden_state`: float32 [N, " + which + ", " + std::to_string(D) +
               "], every token after the last block" +
-              (m.shape.norm == models::NormPlacement::pre ? " and the final layer norm" : "") +
-              (m.shape.kind == EncoderKind::vit ? " (the class token first)" : "") +
-              (m.shape.kind == EncoderKind::w2v ? " (20 ms frames; padded frames are not meaningful)" : "") + ".\n";
+              (m.shape.norm == models::NormPlacement::pre ? " and the final layer norm" : "") + note + ".\n";
   }
   if (!extract.empty()) {
     const int64_t C = m.shape.conv.back().channels;

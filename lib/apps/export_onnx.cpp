@@ -153,9 +153,10 @@ std::string linear(Graph& g, const Model& m, const std::string& x, const std::st
   return g.op("Add", {g.op("MatMul", {x, W}, {}, name + ".matmul"), param(g, m, name + ".bias")}, {}, name);
 }
 
-std::string layer_norm(Graph& g, const Model& m, const std::string& x, const std::string& name) {
+// A layer norm over the last axis; its epsilon the shape's unless given.
+std::string layer_norm(Graph& g, const Model& m, const std::string& x, const std::string& name, double eps = 0) {
   return g.op("LayerNormalization", {x, param(g, m, name + ".weight"), param(g, m, name + ".bias")},
-              {attr("axis", int64_t{-1}), attr("epsilon", static_cast<float>(m.shape.eps))}, name);
+              {attr("axis", int64_t{-1}), attr("epsilon", static_cast<float>(eps > 0 ? eps : m.shape.eps))}, name);
 }
 
 // GELU in its erf form (sslkit's, and opset 17 has no Gelu op): 0.5 x (1 + erf(x / sqrt 2)).
@@ -331,9 +332,10 @@ std::string to_f32(Graph& g, const std::string& x, const std::string& hint) {
 }
 
 W2vOut w2v(Graph& g, const Model& m, const std::string& wave, const std::string& mask) {
-  if (m.shape.feature_norm != "group")
-    throw UsageError("--to onnx writes wav2vec 2.0 encoders with a group-norm extractor; " + m.path + " has '" +
-                     m.shape.feature_norm + "'");
+  const bool layer_norms = m.shape.feature_norm == "layer";
+  if (!layer_norms && m.shape.feature_norm != "group")
+    throw UsageError("--to onnx writes wav2vec 2.0 encoders with a group-norm or layer-norm extractor; " + m.path +
+                     " has '" + m.shape.feature_norm + "'");
   const auto sum1 = [&](const std::string& x) { return g.op("ReduceSum", {x, g.ints({1})}, {attr("keepdims", int64_t{1})}); };
   // Each clip standardised over its real samples (models::normalize_waveform:
   // HF's 1e-7 under the root); the padding stays 0.
@@ -345,16 +347,23 @@ W2vOut w2v(Graph& g, const Model& m, const std::string& wave, const std::string&
   const std::string var = g.op("Div", {sum1(g.op("Mul", {centred, centred})), n}, {}, "clip_var");
   std::string x = g.op("Div", {centred, g.op("Sqrt", {g.op("Add", {var, g.scalar(1e-7f)})})}, {}, "standardised");
   x = g.op("Unsqueeze", {x, g.ints({1})});  // [N,1,S]
-  // The feature extractor: convs without bias, group norm (one group per
-  // channel: InstanceNormalization) after the first, GELU after each. The
-  // real frames of each clip follow the same arithmetic on its length.
+  // The feature extractor: convs (with a bias when the model has one), group
+  // norm (one group per channel: InstanceNormalization) after the first or
+  // a layer norm after each, GELU after each. The real frames of each clip
+  // follow the same arithmetic on its length.
   std::string frames = samples;
   for (size_t i = 0; i < m.shape.conv.size(); ++i) {
     const models::ConvLayer& c = m.shape.conv[i];
     const std::string name = "conv" + std::to_string(i);
-    x = g.op("Conv", {x, param(g, m, name + ".weight")},
+    std::vector<std::string> in = {x, param(g, m, name + ".weight")};
+    if (m.has(name + ".bias")) in.push_back(param(g, m, name + ".bias"));  // wav2vec2-large's extractors
+    x = g.op("Conv", in,
              {attr("kernel_shape", std::vector<int64_t>{c.kernel}), attr("strides", std::vector<int64_t>{c.stride})}, name);
-    if (i == 0)
+    if (layer_norms)  // every frame over its channels (extractor mode layer_norm; eps 1e-5, HF's)
+      x = g.op("Transpose",
+               {layer_norm(g, m, g.op("Transpose", {x}, {attr("perm", {0, 2, 1})}), name + ".norm", 1e-5)},
+               {attr("perm", {0, 2, 1})});
+    else if (i == 0)
       x = g.op("InstanceNormalization", {x, param(g, m, "conv0.norm.weight"), param(g, m, "conv0.norm.bias")},
                {attr("epsilon", 1e-5f)}, "conv0.norm");
     x = gelu(g, x, name + ".gelu");
@@ -402,6 +411,16 @@ std::string fmt(double v) {
   return b;
 }
 
+// The pixel normalisation's mean or std as /config holds it: one number, or
+// one per channel (an imported model's), "[0.485, 0.456, 0.406]".
+std::string pixel_numbers(const Model& m, const char* key, float scalar) {
+  if (!m.config.contains("normalize") || !m.config["normalize"].contains(key) || !m.config["normalize"][key].is_array())
+    return fmt(scalar);
+  std::string out;
+  for (const auto& v : m.config["normalize"][key]) out += (out.empty() ? "[" : ", ") + fmt(v.get<double>());
+  return out + "]";
+}
+
 struct Built {
   io::OnnxModel model;
   std::string readme;
@@ -442,7 +461,8 @@ Built build(const Model& m) {
       const std::string size =
           vt ? std::to_string(m.height) + ", " + std::to_string(m.width) : std::string("H, W (any size)");
       readme = "Input: `pixel_values`, float32 [N, " + C + ", " + size +
-               "], channels first: pixels in [0, 1] then (x - " + fmt(m.mean) + ") / " + fmt(m.stdev) +
+               "], channels first: pixels in [0, 1] then (x - " + pixel_numbers(m, "mean", m.mean) + ") / " +
+               pixel_numbers(m, "std", m.stdev) +
                ", the normalisation it was trained with (ssl-embed computes (p / 255 - mean) / std from the "
                "file's uint8 [N, H, W, C] images; transpose to [N, C, H, W]).\n";
       break;
@@ -527,8 +547,8 @@ Built build(const Model& m) {
                       {"sslkit.method", m.method},
                       {"sslkit.encoder", models::to_json(m.shape).dump()}};
   if (!m.shape.is_transformer() || m.shape.kind == EncoderKind::vit) {
-    g.model.metadata.push_back({"sslkit.pixel_mean", fmt(m.mean)});
-    g.model.metadata.push_back({"sslkit.pixel_std", fmt(m.stdev)});
+    g.model.metadata.push_back({"sslkit.pixel_mean", pixel_numbers(m, "mean", m.mean)});
+    g.model.metadata.push_back({"sslkit.pixel_std", pixel_numbers(m, "std", m.stdev)});
   }
   if (m.shape.kind == EncoderKind::vit) g.model.metadata.push_back({"sslkit.pool", m.pool});
   if (m.shape.kind == EncoderKind::w2v) g.model.metadata.push_back({"sslkit.sample_rate", std::to_string(m.sample_rate)});

@@ -39,7 +39,7 @@ def feeds(cfg, data):
         if kind in ("convnet", "resnet", "vit"):
             px = f["images"][()].astype(np.float32)
             n = cfg["normalize"]
-            x = (px / np.float32(255) - np.float32(n["mean"])) / np.float32(n["std"])
+            x = (px / np.float32(255) - np.asarray(n["mean"], np.float32)) / np.asarray(n["std"], np.float32)  # per channel or one
             return {"pixel_values": np.ascontiguousarray(x.transpose(0, 3, 1, 2))}
         if kind == "text":
             ids = f["tokens"][()].astype(np.int64)

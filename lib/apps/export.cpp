@@ -678,6 +678,11 @@ ExportOptions resolve_export(const nlohmann::ordered_json& given) {
 
 void run_export(const ExportOptions& o) {
   io::OutputDir out(o.output, o.force, {o.model});
+  if (o.to == "onnx") {  // reads the model its own way (apps/export_onnx.cpp)
+    export_onnx(o.model, out);
+    out.commit();
+    return;
+  }
   const Source s(o.model);
   if (o.to == "safetensors")
     export_safetensors(s, out);
@@ -687,8 +692,6 @@ void run_export(const ExportOptions& o) {
     export_timm(s, out);
   else if (o.to == "hf")
     export_hf(s, out);
-  else if (o.to == "onnx")
-    export_onnx(o.model, out);
   else
     throw UsageError("--to must be torchvision, timm, hf, safetensors or onnx");
   out.commit();

@@ -119,7 +119,11 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   method_ = methods::make_method(info_->name, mp_, init_rng);
   opt_ = make_optimizer(config_["optimizer"], *method_, config_["lr"], config_["weight_decay"],
                         config_.value("adam_beta2", 0.999));
-  if (!resume_.empty()) {
+  if (!resume_.empty() && config_.contains("imported") && io::ModelReader(resume_).names("optimizer").empty()) {
+    // An imported model (ssl-import model): its weights, a new schedule.
+    load_checkpoint(resume_, *method_);
+    extras_.tokenizer = io::ModelReader(resume_).bytes("tokenizer");
+  } else if (!resume_.empty()) {
     extras_.optimizer = opt_->state();
     load_checkpoint(resume_, *method_, &extras_);
     opt_->set_steps(extras_.step);

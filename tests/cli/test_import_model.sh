@@ -70,6 +70,42 @@ ok ssl-import model "$WORK/renamed" -o "$WORK/renamed.h5"
 ok ssl-embed "$WORK/renamed.h5" "$WORK/i16.h5" --threads 1 -o "$WORK/e2.h5"
 check_eq "same embeddings" "$(h5get "$WORK/e.h5" 'int((f["embeddings"][()] == h5py.File("'"$WORK/e2.h5"'")["embeddings"][()]).all())')" "1"
 
+# ViTMAEModel: the encoder alone, without "vit." (transformers' save of it):
+# the same features, and a new decoder of the config's sizes.
+# subset SRC DST ARCH DROP STRIP: DST gets SRC's files with ARCH as its
+# architectures and a model.safetensors without the keys beginning with
+# DROP, STRIP taken off the front of the others.
+subset() {
+  mkdir -p "$2" && cp "$1/preprocessor_config.json" "$2/"
+  /usr/bin/python3 - "$@" <<'PY' || fail "subset $*"
+import json, struct, sys
+src, dst, arch, drop, strip = sys.argv[1:]
+c = json.load(open(f"{src}/config.json"))
+c["architectures"] = [arch]
+json.dump(c, open(f"{dst}/config.json", "w"))
+b = open(f"{src}/model.safetensors", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+h.pop("__metadata__", None)
+out, data = {"__metadata__": {"format": "pt"}}, b""
+for k, v in sorted(h.items(), key=lambda kv: kv[1]["data_offsets"]):
+    if k.startswith(drop):
+        continue
+    s, e = v["data_offsets"]
+    out[k[len(strip):] if k.startswith(strip) else k] = {
+        "dtype": v["dtype"], "shape": v["shape"], "data_offsets": [len(data), len(data) + e - s]}
+    data += b[8 + n + s:8 + n + e]
+t = json.dumps(out).encode()
+t += b" " * (-len(t) % 8)
+open(f"{dst}/model.safetensors", "wb").write(struct.pack("<Q", len(t)) + t + data)
+PY
+}
+subset "$FIX/vit-mae-tiny" "$WORK/encoder-only" ViTMAEModel decoder. vit.
+ok ssl-import model "$WORK/encoder-only" -o "$WORK/encoder-only.h5"
+ok ssl-embed "$WORK/encoder-only.h5" "$WORK/i16.h5" --threads 1 -o "$WORK/e3.h5"
+check_eq "encoder-only embeddings" "$(h5get "$WORK/e.h5" 'int((f["embeddings"][()] == h5py.File("'"$WORK/e3.h5"'")["embeddings"][()]).all())')" "1"
+check_eq "new decoder of the config's width" "$(h5get "$WORK/encoder-only.h5" 'f["params/decoder_embed.weight"].shape')" "(20, 24)"
+
 # Bad checkpoints: one line naming the file (and the key), exit 1, nothing written.
 bad() { rm -rf "$WORK/bad"; cp -r "$FIX/$1" "$WORK/bad"; }
 bad vit-mae-tiny; rm "$WORK/bad/model.safetensors"; echo "not a pickle either" >"$WORK/bad/pytorch_model.bin"
@@ -98,6 +134,10 @@ expect_error 1 "bad/model.safetensors: 'vit.encoder.layer.0.intermediate.dense.w
 bad vit-tiny; sed -i 's/"model_type": "vit"/"model_type": "swin"/' "$WORK/bad/config.json"
 expect_error 1 "bad/config.json: model_type \"swin\", architectures .*: not a family sslkit imports" \
   "$WORK/x.h5" ssl-import model "$WORK/bad" -o "$WORK/x.h5"
+# A ViTMAEForPreTraining without a part of its decoder.
+subset "$FIX/vit-mae-tiny" "$WORK/no-norm" ViTMAEForPreTraining decoder.decoder_norm. ""
+expect_error 1 "no-norm/model.safetensors: has no 'decoder.decoder_norm.weight'" "$WORK/x.h5" \
+  ssl-import model "$WORK/no-norm" -o "$WORK/x.h5"
 # Learned positions: the stored table is not the sine-cosine one.
 bad vit-tiny
 /usr/bin/python3 - "$WORK/bad/model.safetensors" <<'PY' || fail "changing positions"

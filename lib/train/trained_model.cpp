@@ -94,6 +94,16 @@ void check_image_input(const io::DataReader& in, int64_t in_channels) {
                                std::to_string(in_channels));
 }
 
+void check_imported_size(const nlohmann::ordered_json& config, const std::string& model_path, const io::DataReader& in) {
+  if (!config.contains("imported") || !config.contains("input_shape") || !in.has("/images")) return;
+  const auto shape = in.info("/images").shape;
+  const int64_t h = config["input_shape"][0], w = config["input_shape"][1];
+  if (static_cast<int64_t>(shape[1]) != h || static_cast<int64_t>(shape[2]) != w)
+    throw Error(in.name(), "has " + std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + " images; " +
+                               model_path + " (imported) takes " + std::to_string(h) + "x" + std::to_string(w) +
+                               ", its checkpoint's image_size (ssl-import images --size)");
+}
+
 nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, const data::PixelNorm& norm) {
   nn::Tensor x({n, h, w, c}, nn::DType::f32);
   float* out = x.f32();

@@ -150,5 +150,10 @@ open(sys.argv[1], "wb").write(b)
 PY
 expect_error 1 "'embeddings.position_embeddings' is not the fixed sine-cosine table" \
   "$WORK/x.h5" ssl-import model "$WORK/bad" -o "$WORK/x.h5"
+# The checkpoint's image size, as transformers takes it.
+expect_error 1 "i12x16.h5: has 12x16 images; .*mae.h5 \(imported\) takes 16x16" "" \
+  ssl-embed "$WORK/mae.h5" "$WORK/i12x16.h5" --threads 1 -o "$WORK/x.h5"
+expect_error 1 "i16.h5: has \[16,16\] images; .*vit.h5 \(imported\) takes \[12,16\]" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/i16.h5" --resume "$WORK/vit.h5" --max-steps 1 --threads 1 -o "$WORK/x.h5"
 expect_error 1 "nowhere: does not exist" "$WORK/x.h5" ssl-import model "$WORK/nowhere" -o "$WORK/x.h5"
 finish

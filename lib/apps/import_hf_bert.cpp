@@ -146,7 +146,7 @@ void fill_bert(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTake
     f.keep_initial("decoder_bias");
   }
   if (t.has("cls.seq_relationship.weight")) {
-    note(c.weights + ": cls.seq_relationship (the next-sentence head of BertForPreTraining) is not imported: sslkit's "
+    warn(c.weights + ": cls.seq_relationship (the next-sentence head of BertForPreTraining) is not imported: sslkit's "
                      "texts are single segments");
     t.ignore("cls.seq_relationship.weight");
     t.ignore("cls.seq_relationship.bias");

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "apps/export.hpp"
 #include "apps/import_model.hpp"
@@ -193,4 +194,39 @@ TEST_CASE("bert import: bad checkpoints are one error naming the file and what i
   std::erase_if(st.tensors, [](const io::SafeTensor& t) { return t.name == "encoder.layer.1.output.dense.bias"; });
   io::write_safetensors(dir / "lacking/model.safetensors", st, io::Commit::now);
   CHECK(error_of(dir / "lacking").find("encoder.layer.1.output.dense.bias") != std::string::npos);
+}
+
+TEST_CASE("bert import then ssl-export --to hf gives back the same names and shapes and bytes") {
+  ScratchDir dir;
+  for (const char* kind : {"mlm", "model"}) {
+    INFO("fixture " << std::string(kind));
+    const std::string src = kBert + "/" + kind, model = dir / (std::string(kind) + ".h5"),
+                      out = dir / (std::string(kind) + "-hf");
+    train::run_import_model({.dir = src, .output = model, .command_line = "test"});
+    train::run_export({.model = model, .output = out, .to = "hf"});
+    const io::SafetensorsContent a = io::read_safetensors(src + "/model.safetensors");
+    const io::SafetensorsContent b = io::read_safetensors(out + "/model.safetensors");
+    std::set<std::string> names_a, names_b;
+    for (const auto& t : a.tensors) names_a.insert(t.name);
+    for (const auto& t : b.tensors) names_b.insert(t.name);
+    CHECK(names_a == names_b);
+    for (const auto& t : a.tensors) {
+      const io::SafeTensor* u = b.find(t.name);
+      if (!u) continue;
+      INFO(t.name);
+      CHECK(u->shape == t.shape);
+      CHECK(u->data == t.data);
+    }
+    const auto config = nlohmann::json::parse(std::ifstream(out + "/config.json"));
+    const auto original = nlohmann::json::parse(std::ifstream(src + "/config.json"));
+    for (const char* key : {"model_type", "architectures", "vocab_size", "hidden_size", "num_hidden_layers",
+                            "num_attention_heads", "intermediate_size", "max_position_embeddings", "type_vocab_size",
+                            "layer_norm_eps", "hidden_act"})
+      CHECK_MESSAGE(config[key] == original[key], key);
+    std::ifstream v1(src + "/vocab.txt"), v2(out + "/vocab.txt");
+    CHECK(std::string(std::istreambuf_iterator<char>(v1), {}) == std::string(std::istreambuf_iterator<char>(v2), {}));
+    const auto tc = nlohmann::json::parse(std::ifstream(out + "/tokenizer_config.json"));
+    CHECK(tc["tokenizer_class"] == "BertTokenizer");
+    CHECK(tc["do_lower_case"] == true);
+  }
 }

@@ -24,7 +24,7 @@ using nlohmann::ordered_json;
 namespace {
 
 // Committed by tests/interop/make_bert_fixtures.py (transformers 5.25).
-const std::string kBert = std::string(SSLKIT_DATA_DIR) + "/../tests/interop/bert";
+const std::string kBert = std::string(SSLKIT_DATA_DIR) + "/../tests/interop/fixtures/bert";
 
 struct Reference {
   int64_t rows = 0, length = 0, D = 0, V = 0;

@@ -13,7 +13,7 @@ using namespace sslkit::data;
 namespace {
 
 // Committed by tests/interop/make_wordpiece_fixtures.py (transformers 5.25).
-const std::string kFixtures = std::string(SSLKIT_DATA_DIR) + "/../tests/interop/wordpiece";
+const std::string kFixtures = std::string(SSLKIT_DATA_DIR) + "/../tests/interop/fixtures/wordpiece";
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -8,13 +8,13 @@ A tiny BERT with every dimension distinct (hidden 24, 3 heads, intermediate
 redrawn (weights and biases N(0, 0.2), layer-norm weights 1 + 0.2 N: the
 library's initialisation of norms to 1/0 and biases to 0 would hide a map
 that drops or swaps them), saved three ways with the same weights:
-  bert/mlm/          BertForMaskedLM      (save_pretrained, safetensors)
-  bert/model/        BertModel            (with its pooler)
-  bert/pretraining/  BertForPreTraining   rewritten with TF-era spellings
-                     (LayerNorm.gamma/.beta) and a stale
-                     embeddings.position_ids buffer, keys as older
-                     checkpoints have them
-each with vocab.txt and tokenizer_config.json, and bert/reference.safetensors:
+  fixtures/bert/mlm/          BertForMaskedLM      (save_pretrained, safetensors)
+  fixtures/bert/model/        BertModel            (with its pooler)
+  fixtures/bert/pretraining/  BertForPreTraining   rewritten with TF-era spellings
+                              (LayerNorm.gamma/.beta) and a stale
+                              embeddings.position_ids buffer, keys as older
+                              checkpoints have them
+each with vocab.txt and tokenizer_config.json, and fixtures/bert/reference.safetensors:
 input_ids [3, T] of three fortune-like lines tokenized by BertTokenizer
 (padded rows; lengths), last_hidden_state, pooler_output and the MLM
 logits, computed in eval mode (f32).
@@ -28,7 +28,7 @@ from safetensors.torch import load_file, save_file
 from transformers import BertConfig, BertForMaskedLM, BertForPreTraining, BertModel, BertTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "bert")
+OUT = os.path.join(HERE, "fixtures", "bert")
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]

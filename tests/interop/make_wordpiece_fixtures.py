@@ -7,7 +7,7 @@ It trains a small cased WordPiece vocabulary (tokenizers' trainer) on fortunes
 plus a Unicode stress list, then records transformers.BertTokenizer's ids for
 each text with do_lower_case true (accents stripped, BERT-uncased) and false
 (cased, accents kept). The C++ test compares sslkit's ids with these exactly.
-Writes tests/interop/wordpiece/{vocab.txt,cases.json}; commit both.
+Writes tests/interop/fixtures/wordpiece/{vocab.txt,cases.json}; commit both.
 """
 import json
 import os
@@ -18,7 +18,7 @@ from tokenizers import BertWordPieceTokenizer
 from transformers import BertTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "wordpiece")
+OUT = os.path.join(HERE, "fixtures", "wordpiece")
 FORTUNES = "/usr/share/games/fortunes"
 
 

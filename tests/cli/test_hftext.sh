@@ -38,6 +38,20 @@ for r in range(3):
     assert list(got[r, :L]) == list(want[r, :L]), (r, list(got[r, :L]), list(want[r, :L]))
 PY
 
+# --pool pooler: BERT's pooler output, as transformers computes it.
+ok ssl-embed "$WORK/model.h5" "$WORK/lines.h5" --pool pooler --precision f32 --threads 1 -o "$WORK/pooled.h5"
+/usr/bin/python3 - "$WORK/pooled.h5" "$FIX/reference.safetensors" <<'PY' || fail "--pool pooler differs from pooler_output"
+import json, struct, sys, h5py, numpy as np
+b = open(sys.argv[2], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])["pooler_output"]
+want = np.frombuffer(b[8 + n + h["data_offsets"][0]:8 + n + h["data_offsets"][1]], "<f4").reshape(h["shape"])
+got = h5py.File(sys.argv[1], "r")["embeddings"][:]
+assert np.abs(got - want).max() <= 1e-4 * max(1, np.abs(want).max()), np.abs(got - want).max()
+PY
+expect_error 2 "--pool pooler: .*mlm.h5 has no pooler" "$WORK/bad.h5" \
+  ssl-embed "$WORK/mlm.h5" "$WORK/lines.h5" --pool pooler -o "$WORK/bad.h5"
+
 # A user's labelled text, tokenized with the model's vocabulary.
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --tokenizer "$FIX/mlm/vocab.txt" --max-len 33 \
   --split 0.25 --split-output "$WORK/test.h5" -o "$WORK/train.h5"
@@ -45,6 +59,8 @@ ok ssl-finetune "$WORK/train.h5" --eval "$WORK/test.h5" --model "$WORK/model.h5"
 ok ssl-finetune "$WORK/train.h5" --eval "$WORK/test.h5" --model "$WORK/pre.h5" --mode knn --k 3 --threads 1
 ok ssl-finetune "$WORK/train.h5" --eval "$WORK/test.h5" --model "$WORK/mlm.h5" --mode full --epochs 1 --batch 8 \
   --threads 1 -o "$WORK/full.h5"
+ok ssl-finetune "$WORK/train.h5" --eval "$WORK/test.h5" --model "$WORK/model.h5" --pool pooler --mode full --epochs 1 \
+  --batch 8 --threads 1
 ok ssl-embed "$WORK/model.h5" "$WORK/test.h5" --threads 1 -o "$WORK/e.h5"
 check_eq "embedding shape" "$(h5get "$WORK/e.h5" 'f["embeddings"].shape[1]')" "24"
 ok ssl-pretrain "$WORK/train.h5" --resume "$WORK/mlm.h5" --max-steps 2 --batch 8 --threads 1 -o "$WORK/more.h5"

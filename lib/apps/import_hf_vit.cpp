@@ -130,7 +130,14 @@ ImportPlan vit_plan(const io::HfCheckpoint& c, bool pretraining) {
     if (std::fabs(ratio - 0.75) > 1e-9)
       warn(c.config_file() + ": mask_ratio " + std::to_string(ratio) + ": ssl-pretrain --resume masks 0.75, MAE's");
   } else {
-    methods::set_mae_decoder(methods::MaeDecoder{}, plan.params.own);  // a new one, as a new MAE run's
+    // A new decoder, as a new MAE run's: of the config's sizes where it
+    // has them (ViTMAEModel's config does), else sslkit's.
+    methods::MaeDecoder d;
+    d.width = io::config_int(c, "decoder_hidden_size", d.width);
+    d.depth = io::config_int(c, "decoder_num_hidden_layers", d.depth);
+    d.heads = io::config_int(c, "decoder_num_attention_heads", d.heads);
+    d.mlp = io::config_int(c, "decoder_intermediate_size", d.mlp);
+    methods::set_mae_decoder(d, plan.params.own);
   }
   plan.config["input_shape"] = {v.height, v.width};
   plan.config["normalize"] = pixel_normalisation(c, v.channels);
@@ -139,17 +146,20 @@ ImportPlan vit_plan(const io::HfCheckpoint& c, bool pretraining) {
 
 // Checks a stored position table against sslkit's (a zero row for the
 // class token, then the grid's sine-cosine rows) and marks it taken.
-void check_positions(io::TensorTaker& t, const std::string& name, int64_t dim, int64_t gh, int64_t gw,
-                     const std::string& what) {
+void check_positions(io::TensorTaker& t, const std::string& name, int64_t dim, int64_t gh, int64_t gw) {
   if (!t.has(name)) return;
+  // Within the stored precision: values in [-1, 1] round by up to half a
+  // unit in the last place at 1 (BF16 2^-9, F16 2^-12), doubled for margin.
+  const io::StDType dt = t.dtype(name);
+  const double tolerance = dt == io::StDType::BF16 ? 0x1p-8 : dt == io::StDType::F16 ? 0x1p-11 : 1e-5;
   const std::vector<float> stored = t.take(name, {1, 1 + gh * gw, dim});
   const nn::Tensor ours = models::sincos_2d(dim, gh, gw);
   double worst = 0;
   for (int64_t i = 0; i < dim; ++i) worst = std::max(worst, std::fabs(static_cast<double>(stored[i])));
   for (int64_t i = 0; i < gh * gw * dim; ++i)
     worst = std::max(worst, std::fabs(static_cast<double>(stored[dim + i]) - ours.f32()[i]));
-  if (worst > 1e-5)
-    throw Error(what, "'" + t.key(name) + "' is not the fixed sine-cosine table (it differs by up to " +
+  if (worst > tolerance)
+    throw Error(t.file(name), "'" + t.key(name) + "' is not the fixed sine-cosine table (it differs by up to " +
                           std::to_string(worst) + "): learned or unset positions, and sslkit's ViT has only MAE's table");
 }
 
@@ -158,8 +168,7 @@ void fill_encoder(const io::HfCheckpoint& c, io::TensorTaker& t, ParameterFiller
   const int64_t D = v.shape.width;
   f.take_as(t, "encoder.cls_token", from + "embeddings.cls_token", {1, 1, D});
   f.layer(t, "encoder.patch_embed", from + "embeddings.patch_embeddings.projection");
-  check_positions(t, from + "embeddings.position_embeddings", D, v.height / v.shape.patch, v.width / v.shape.patch,
-                  c.weights);
+  check_positions(t, from + "embeddings.position_embeddings", D, v.height / v.shape.patch, v.width / v.shape.patch);
   const bool qkv_bias = io::config_flag(c, "qkv_bias", true);
   for (int64_t i = 0; i < v.shape.depth; ++i) {
     const std::string ours = "encoder.block" + std::to_string(i), theirs = from + "encoder.layer." + std::to_string(i);
@@ -187,8 +196,7 @@ void fill_mae(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
   const methods::MaeDecoder d = methods::mae_decoder(plan.params.own);
   f.layer(t, "decoder_embed", "decoder.decoder_embed");
   f.take_as(t, "mask_token", "decoder.mask_token", {1, 1, d.width});
-  check_positions(t, "decoder.decoder_pos_embed", d.width, v.height / v.shape.patch, v.width / v.shape.patch,
-                  c.weights);
+  check_positions(t, "decoder.decoder_pos_embed", d.width, v.height / v.shape.patch, v.width / v.shape.patch);
   // transformers 5 writes the decoder's layers as decoder_encoder.layer.N;
   // published checkpoints (and ssl-export) as decoder_layers.N.
   const std::string layers = t.has("decoder.decoder_layers.0.layernorm_before.weight") ? "decoder.decoder_layers."
@@ -209,9 +217,16 @@ void fill_vit(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
     t.ignore("pooler.dense.weight");
     t.ignore("pooler.dense.bias");
   }
-  f.keep_initial("decoder_");
-  f.keep_initial("decoder_embed");
+  f.keep_initial("decoder_");  // the new decoder: decoder_embed, decoder_block*, decoder_norm, decoder_pred
   f.keep_initial("mask_token");
+}
+
+// Whether the checkpoint is a ViTMAEForPreTraining (its decoder must then be
+// there, every key of it): as config.json's architectures say, or without
+// them, as its keys do.
+bool with_decoder(const io::HfCheckpoint& c) {
+  if (c.config.contains("architectures")) return has_architecture(c.config, "ViTMAEForPreTraining");
+  return c.tensors.find("decoder.decoder_embed.weight") != nullptr;
 }
 
 }  // namespace
@@ -219,19 +234,12 @@ void fill_vit(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
 ModelFamily vit_mae_family() {
   return {"vit-mae", "ViTMAEForPreTraining, ViTMAEModel",
           [](const ordered_json& c) { return has_model_type(c, "vit_mae"); },
-          [](const io::HfCheckpoint& c) {
-            ImportPlan p = vit_plan(c, has_architecture(c.config, "ViTMAEForPreTraining") ||
-                                           c.tensors.find("decoder.decoder_embed.weight") != nullptr);
-            // ViTMAEModel's keys have no "vit." before them.
-            p.prefix = "";
-            return p;
-          },
+          [](const io::HfCheckpoint& c) { return vit_plan(c, with_decoder(c)); },
           [](const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker& t, ParameterFiller& f) {
-            if (t.has("decoder.decoder_embed.weight")) return fill_mae(c, plan, t, f);
-            // ViTMAEModel: the encoder alone, under no prefix.
-            fill_encoder(c, t, f, t.has("vit.embeddings.cls_token") ? "vit." : "");
+            if (with_decoder(c)) return fill_mae(c, plan, t, f);
+            // ViTMAEModel: the encoder alone, its keys without "vit.".
+            fill_encoder(c, t, f, "");
             f.keep_initial("decoder_");
-            f.keep_initial("decoder_embed");
             f.keep_initial("mask_token");
           }};
 }

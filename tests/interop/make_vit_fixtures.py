@@ -9,7 +9,9 @@ Run with the venv outside the repo:
   /work/venv/bin/python tests/interop/make_vit_fixtures.py [OUT_DIR]
 (OUT_DIR defaults to tests/interop/fixtures). `--base DIR` instead writes one
 vit-mae-base-shaped model (768/12/12/3072, patch 16, 224, decoder 512/8/16/2048)
-with random weights and 2 images, for measuring the import (not committed).
+with random weights (N(0, 0.02), transformers' initializer_range, or `--base DIR SIGMA`: at 0.2 the
+12 blocks amplify float32 rounding to ~3e-3 in transformers itself, against float64) and 2 images, for
+measuring the import (not committed).
 
 Every dimension is distinct (hidden 24, 3 heads, MLP 40, decoder 20 wide with
 2 heads and MLP 36) so a transposed or swapped tensor changes a shape or a
@@ -50,7 +52,7 @@ def sincos(dim, gh, gw):
     return torch.cat([p[..., half:], p[..., :half]], dim=-1).unsqueeze(0)
 
 
-def randomise(model, gen, fixed):
+def randomise(model, gen, fixed, sigma=0.2):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name in fixed:
@@ -58,7 +60,7 @@ def randomise(model, gen, fixed):
             elif "layernorm" in name.lower() or "norm" in name.split(".")[-2].lower():
                 p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.2 * torch.randn(p.shape, generator=gen))
             else:
-                p.copy_(0.2 * torch.randn(p.shape, generator=gen))
+                p.copy_(sigma * torch.randn(p.shape, generator=gen))
 
 
 def processor(h, w):
@@ -77,7 +79,8 @@ def published_names(d):
     save_file(sd, path, metadata={"format": "pt"})
 
 
-def vit_mae(out, gen, hidden=24, layers=2, heads=3, mlp=40, size=16, patch=4, dec=(20, 2, 2, 36), n=2, eps=1e-12):
+def vit_mae(out, gen, hidden=24, layers=2, heads=3, mlp=40, size=16, patch=4, dec=(20, 2, 2, 36), n=2, eps=1e-12,
+            sigma=0.2):
     cfg = T.ViTMAEConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                          intermediate_size=mlp, image_size=size, patch_size=patch, num_channels=3,
                          decoder_hidden_size=dec[0], decoder_num_hidden_layers=dec[1],
@@ -87,7 +90,7 @@ def vit_mae(out, gen, hidden=24, layers=2, heads=3, mlp=40, size=16, patch=4, de
     model = T.ViTMAEForPreTraining(cfg).eval()
     g = size // patch
     randomise(model, gen, {"vit.embeddings.position_embeddings": sincos(hidden, g, g),
-                           "decoder.decoder_pos_embed": sincos(dec[0], g, g)})
+                           "decoder.decoder_pos_embed": sincos(dec[0], g, g)}, sigma)
     os.makedirs(out, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     published_names(out)
@@ -132,7 +135,8 @@ def main():
     gen = torch.Generator().manual_seed(25)
     if args[:1] == ["--base"]:
         out = args[1]
-        ref = vit_mae(out, gen, hidden=768, layers=12, heads=12, mlp=3072, size=224, patch=16, dec=(512, 8, 16, 2048))
+        ref = vit_mae(out, gen, hidden=768, layers=12, heads=12, mlp=3072, size=224, patch=16, dec=(512, 8, 16, 2048),
+                      sigma=float(args[2]) if len(args) > 2 else 0.02)
         save_file({k: v.contiguous() for k, v in ref.items()}, os.path.join(out, "reference.safetensors"))
         return
     root = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

@@ -8,7 +8,7 @@ DEMO ?= demo
 # Every Debian package the build, the tests and the demo use: the one list.
 PACKAGES := build-essential cmake pkg-config zlib1g-dev \
   libcli11-dev libopencv-dev libsndfile1-dev libhdf5-dev hdf5-tools libdnnl-dev \
-  doctest-dev libsentencepiece-dev libsoxr-dev nlohmann-json3-dev libssl-dev \
+  doctest-dev libsentencepiece-dev libicu-dev libsoxr-dev nlohmann-json3-dev libssl-dev \
   python3-h5py python3-numpy python3-onnx time help2man bash-completion \
   dataset-fashion-mnist fortunes espeak-ng pocketsphinx-testdata
 # The PyTorch peer for side-by-side benchmarks (make bench only).

@@ -123,9 +123,9 @@ const std::vector<EmbedRow>& embed_rows() {
       {{.flag = "--layer", .type = Type::text, .fallback = d.layer, .help = "backbone or projector (image models)",
         .choices = {"backbone", "projector"}}},
       {{.flag = "--pool", .type = Type::text,
-        .help = "text: mean over the real tokens [default] or cls (the first token); ViT: cls (the class token, mae's "
-                "default) or mean of the patch tokens",
-        .choices = {"mean", "cls"}}},
+        .help = "text: mean over the real tokens [default], cls (the first token) or pooler (BERT's dense + tanh on "
+                "it, an imported BERT's); ViT: cls (the class token, mae's default) or mean of the patch tokens",
+        .choices = {"mean", "cls", "pooler"}}},
       {{.flag = "--normalize", .type = Type::flag, .help = "L2-normalise each embedding"}},
       {{.flag = "--frames", .type = Type::flag,
         .help = "audio: one embedding per 20 ms frame, [clips, frames, width] with /frames the real frames of each "
@@ -165,7 +165,8 @@ void run_embed(const EmbedOptions& o) {
   if (o.format != "h5" && o.format != "npy" && o.format != "csv") throw UsageError("--format must be h5, npy or csv");
   nn::init_engine();
   const nn::DType dt = nn::resolve_precision(o.precision);
-  if (!o.pool.empty() && o.pool != "mean" && o.pool != "cls") throw UsageError("--pool must be mean or cls");
+  if (!o.pool.empty() && o.pool != "mean" && o.pool != "cls" && o.pool != "pooler")
+    throw UsageError("--pool must be mean, cls or pooler");
   TrainedModel t = load_trained_model(o.model);
   const std::string model_sha = io::sha256_file(o.model);
   io::DataReader in(o.input);

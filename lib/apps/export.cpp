@@ -246,19 +246,29 @@ std::string encoder_prefix(const Source& s) {
 
 // A pre-LN text encoder is XLM-RoBERTa-XL's arrangement (no embedding norm,
 // a norm before attention and before the MLP, one after the last layer); a
-// post-LN one is BERT's (the embedding norm, a norm after each residual).
+// post-LN one is BERT's (the embedding norm, a norm after each residual),
+// with its token-type table and pooler when it has them (an imported BERT).
+// An MLM model is ...ForMaskedLM, unless its head was never trained (a
+// BertModel just imported, /config mlm_head "new" at step 0): then, like
+// every other method's encoder, BertModel.
 void export_hf_text(const Source& s, io::OutputDir& out) {
   const std::vector<uint8_t> tokenizer_bytes = s.reader.bytes("tokenizer");
   if (tokenizer_bytes.empty()) throw Error(s.path, "a text model without /tokenizer: nothing to tokenize with");
   const data::Tokenizer tok = data::Tokenizer::from_bytes(tokenizer_bytes, s.path + " /tokenizer");
   const std::string e = encoder_prefix(s);
-  const bool bert = s.shape.norm == models::NormPlacement::post, mlm = s.method == "mlm";
+  const bool bert = s.shape.norm == models::NormPlacement::post;
+  const bool new_head = s.config.value("mlm_head", std::string()) == "new" && s.steps() == 0;
+  const bool mlm = s.method == "mlm" && !new_head;
+  const bool pooler = s.reader.has("params", e + "pooler.weight");
+  if (!bert && (pooler || s.reader.has("params", e + "token_types.table")))
+    throw UsageError("--to hf writes a pre-LN text encoder as XLM-RoBERTa-XL, which has no pooler or token types; " +
+                     s.path + " has them");
   const std::string base = mlm ? (bert ? "bert." : "roberta.") : "";
   const io::StoredTensor words = s.get(e + "tokens.table"), positions = s.get(e + "positions.table");
   const int64_t V = words.shape[0], D = words.shape[1], max_len = positions.shape[0], pad = tok.pad_id();
   Tensors t;
   t.add(base + "embeddings.word_embeddings.weight", words);
-  int64_t max_positions = max_len;
+  int64_t max_positions = max_len, type_rows = 1;
   if (bert) {
     t.add(base + "embeddings.position_embeddings.weight", positions);
     t.layer(s, base + "embeddings.LayerNorm", e + "norm");
@@ -271,11 +281,20 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
     t.add(base + "embeddings.position_embeddings.weight", {max_positions, D}, table);
     t.layer(s, base + "encoder.LayerNorm", e + "norm");
   }
-  t.add(base + "embeddings.token_type_embeddings.weight", {1, D}, std::vector<float>(static_cast<size_t>(D), 0.0f));
+  if (s.reader.has("params", e + "token_types.table")) {
+    const io::StoredTensor types = s.get(e + "token_types.table");
+    type_rows = types.shape[0];
+    t.add(base + "embeddings.token_type_embeddings.weight", types);
+  } else {
+    t.add(base + "embeddings.token_type_embeddings.weight", {1, D}, std::vector<float>(static_cast<size_t>(D), 0.0f));
+  }
   for (int64_t i = 0; i < s.shape.depth; ++i) {
     const std::string to = base + "encoder.layer." + std::to_string(i), from = e + "block" + std::to_string(i);
     add_block(t, s, to, from, bert ? kBertBlock : kXlmrXlBlock);
   }
+  // BertForMaskedLM has no pooler; written under bert. it is what
+  // BertModel.from_pretrained(DIR) loads (BertForMaskedLM notes it unused).
+  if (pooler) t.layer(s, base + "pooler.dense", e + "pooler");
   // The MLM head: dense, GELU, norm, the decoder tied to the word embeddings (not written) plus a bias.
   if (mlm) {
     const std::string h = bert ? "cls.predictions." : "lm_head.";
@@ -296,7 +315,7 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
                                {"hidden_dropout_prob", 0.0},
                                {"attention_probs_dropout_prob", 0.0},
                                {"max_position_embeddings", max_positions},
-                               {"type_vocab_size", 1},
+                               {"type_vocab_size", type_rows},
                                {"initializer_range", 0.02},
                                {"layer_norm_eps", s.shape.eps},
                                {"pad_token_id", pad},
@@ -304,43 +323,56 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
                                {"eos_token_id", tok.sep_id()},
                                {"position_embedding_type", "absolute"},
                                {"tie_word_embeddings", true}};
+  const bool wordpiece = tok.kind() == data::TokenizerKind::wordpiece;
   // sslkit's SentencePiece model with ALBERT's five special pieces: AlbertTokenizer reads it.
-  const ordered_json tokenizer_config = {{"tokenizer_class", "AlbertTokenizer"},
-                                         {"do_lower_case", false},
-                                         {"keep_accents", true},
-                                         {"remove_space", true},
-                                         {"model_max_length", max_len},
-                                         {"pad_token", tok.piece(pad)},
-                                         {"unk_token", tok.piece(tok.unk_id())},
-                                         {"cls_token", tok.piece(tok.cls_id())},
-                                         {"sep_token", tok.piece(tok.sep_id())},
-                                         {"mask_token", tok.piece(tok.mask_id())}};
+  // A WordPiece vocabulary is BERT's own: vocab.txt and BertTokenizer's flags.
+  ordered_json tokenizer_config = {{"tokenizer_class", wordpiece ? "BertTokenizer" : "AlbertTokenizer"}};
+  if (wordpiece) {
+    const data::WordPieceOptions& o = tok.wordpiece()->options();
+    tokenizer_config["do_lower_case"] = o.lower_case;
+    tokenizer_config["strip_accents"] = o.strip_accents ? ordered_json(*o.strip_accents) : ordered_json(nullptr);
+    tokenizer_config["tokenize_chinese_chars"] = o.chinese_chars;
+  } else {
+    tokenizer_config["do_lower_case"] = false;
+    tokenizer_config["keep_accents"] = true;
+    tokenizer_config["remove_space"] = true;
+  }
   const ordered_json special = {{"pad_token", tok.piece(pad)},
                                 {"unk_token", tok.piece(tok.unk_id())},
                                 {"cls_token", tok.piece(tok.cls_id())},
                                 {"sep_token", tok.piece(tok.sep_id())},
                                 {"mask_token", tok.piece(tok.mask_id())}};
-  const std::string loader =
-      bert ? (mlm ? "BertForMaskedLM" : "BertModel") : (mlm ? "XLMRobertaXLForMaskedLM" : "XLMRobertaXLModel");
+  tokenizer_config["model_max_length"] = max_len;
+  for (const auto& [k, v] : special.items()) tokenizer_config[k] = v;
+  const std::string loader = model_class;
+  const std::string tokenizer_class = wordpiece ? "BertTokenizer" : "AlbertTokenizer";
   const std::string readme =
       "Hugging Face " + model_class + " (sslkit " + s.arch + ", " + s.method + ", " + (bert ? "post" : "pre") +
-      "-LN)\n\n```python\nfrom transformers import AlbertTokenizer, " + loader +
+      "-LN)\n\n```python\nfrom transformers import " + tokenizer_class + ", " + loader +
       "\n"
       // Not AutoTokenizer: transformers 5.25 then looks for a tokenizer.json
       // (measured; bench/interop/check_tokenizer.py).
-      "tokenizer = AlbertTokenizer.from_pretrained(\"DIR\")  # over sslkit's SentencePiece model (sentencepiece)\n"
-      "model = " +
-      loader + ".from_pretrained(\"DIR\"" + (mlm ? "" : ", add_pooling_layer=False") +
+      "tokenizer = " + tokenizer_class + ".from_pretrained(\"DIR\")" +
+      (wordpiece ? "  # vocab.txt: the same ids as sslkit's WordPiece\n"
+                 : "  # over sslkit's SentencePiece model (sentencepiece)\n") +
+      "model = " + loader + ".from_pretrained(\"DIR\"" + (mlm || pooler ? "" : ", add_pooling_layer=False") +
       ")\n```\n\n"
-      "ssl-embed's feature is the mean of the last hidden state over the real tokens (attention_mask). "
-      "Sequences of at most " +
-      std::to_string(max_len) +
-      " tokens with [CLS] and [SEP]. AlbertTokenizer turns `` and '' "
-      "into \" and splits a piece ending in a digit before a comma: ids can differ from sslkit's there "
-      "(6 of 2791 fortunes, measured).\n";
+      "ssl-embed's feature is the mean of the last hidden state over the real tokens (attention_mask)" +
+      (pooler ? std::string("; pooler_output is BERT's pooler (dense + tanh on [CLS])") : std::string()) +
+      (pooler && mlm ? ", kept under bert.pooler: BertModel.from_pretrained(\"DIR\") loads it, BertForMaskedLM "
+                       "has none and leaves it unused"
+                     : "") +
+      ". Sequences of at most " + std::to_string(max_len) + " tokens with [CLS] and [SEP]." +
+      (wordpiece ? std::string("\n")
+                 : std::string(" AlbertTokenizer turns `` and '' "
+                               "into \" and splits a piece ending in a digit before a comma: ids can differ from "
+                               "sslkit's there (6 of 2791 fortunes, measured).\n"));
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(config));
-  out.write("spiece.model", tokenizer_bytes);
+  if (wordpiece)
+    out.write("vocab.txt", tok.wordpiece()->vocab_text());
+  else
+    out.write("spiece.model", tokenizer_bytes);
   out.write("tokenizer_config.json", json_text(tokenizer_config));
   out.write("special_tokens_map.json", json_text(special));
   out.write("README.md", readme);

@@ -74,9 +74,9 @@ std::vector<FinetuneRow> rows() {
        "goes with --mode full", full},
       {{.flag = "--pool", .type = Type::text,
         .help = "ViT: features from the class token (cls) or the mean of the patch tokens (mean) [default: the "
-                "model's; cls for mae]; text: mean over the real tokens [default] or cls, in every mode; audio: "
-                "mean only",
-        .choices = {"cls", "mean"}},
+                "model's; cls for mae]; text: mean over the real tokens [default], cls, or pooler (BERT's, of an "
+                "imported BERT), in every mode; audio: mean only",
+        .choices = {"cls", "mean", "pooler"}},
        "chooses a model's features: give --model",
        [](const FinetuneFacts& f) {
          return f.mode == "full" || f.given.contains("--model") ? std::string() : "--mode is " + f.mode;

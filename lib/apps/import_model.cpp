@@ -100,7 +100,7 @@ const std::vector<ModelFamily>& model_families() {
 
       vit_family(),
 
-      // bert_family(),
+      bert_family(),
 
       // wav2vec2_family(),
   };
@@ -164,6 +164,8 @@ std::string arch_of(const models::EncoderShape& s) {
     add("conv_channels", list_text(ch));
   }
   if (s.feature_norm != p.feature_norm) add("feature_norm", s.feature_norm);
+  if (s.token_types != p.token_types) add("token_types", std::to_string(s.token_types));
+  if (s.pooler != p.pooler) add("pooler", s.pooler ? "1" : "0");
   if (s.pos_kernel != p.pos_kernel) add("pos_kernel", std::to_string(s.pos_kernel));
   if (s.pos_groups != p.pos_groups) add("pos_groups", std::to_string(s.pos_groups));
   const std::string arch = keys.empty() ? preset->name : preset->name + ":" + keys;
@@ -179,7 +181,7 @@ std::string arch_of(const models::EncoderShape& s) {
 }
 
 std::unique_ptr<methods::Method> import_method(const io::HfCheckpoint& c, const ModelFamily& family,
-                                               ordered_json* config_out) {
+                                               ordered_json* config_out, std::vector<uint8_t>* tokenizer_out) {
   ImportPlan plan = family.plan(c);
   SSLKIT_CHECK(plan.params.encoder.has_value(), "an import plan without an encoder shape");
   plan.params.arch = arch_of(*plan.params.encoder);
@@ -193,6 +195,7 @@ std::unique_ptr<methods::Method> import_method(const io::HfCheckpoint& c, const 
   taker.finish();
   filler.finish();
   method->set_training(false);
+  if (tokenizer_out) *tokenizer_out = plan.tokenizer;
   if (config_out) {
     ordered_json config = ordered_json::object();
     config["method"] = plan.method;
@@ -212,8 +215,8 @@ void run_import_model(const ModelImportOptions& o) {
   const io::HfCheckpoint c = io::read_hf_checkpoint(o.dir);
   const ModelFamily& family = family_of(c);
   ordered_json config;
-  std::unique_ptr<methods::Method> method = import_method(c, family, &config);
   CheckpointExtras x;
+  std::unique_ptr<methods::Method> method = import_method(c, family, &config, &x.tokenizer);
   x.config = config.dump();
   x.history = {o.command_line};
   save_checkpoint(o.output, *method, x);

@@ -114,8 +114,10 @@ void run_import_model(const ModelImportOptions& o);
 
 // The model of `plan` with every parameter filled from `c` (the common
 // step; tests compare its forward with the reference outputs). `config`
-// receives the model file's /config.
+// receives the model file's /config, `tokenizer` the plan's tokenizer bytes
+// (text models; empty for the others).
 std::unique_ptr<methods::Method> import_method(const io::HfCheckpoint& c, const ModelFamily& family,
-                                               nlohmann::ordered_json* config = nullptr);
+                                               nlohmann::ordered_json* config = nullptr,
+                                               std::vector<uint8_t>* tokenizer = nullptr);
 
 }  // namespace sslkit::train

@@ -63,7 +63,8 @@ std::vector<ImportRow> text_rows() {
                     : std::string();
        }},
       {{.flag = "--tokenizer", .type = Type::input,
-        .help = "Use this SentencePiece .model instead of training one"}},
+        .help = "Use this tokenizer instead of training one: a SentencePiece .model, or BERT's WordPiece as "
+                "vocab.txt (flags from the tokenizer_config.json beside it) or tokenizer.json"}},
       {{.flag = "--max-len", .type = Type::integer, .fallback = d.max_len,
         .help = "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the "
                 "longest); at most the text encoders' " + std::to_string(models::kMaxTextPositions) + " positions",

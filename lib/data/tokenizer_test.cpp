@@ -166,3 +166,84 @@ TEST_CASE("text tokenizer: a text over SentencePiece's default sentence limit is
   // Longer than sslkit takes: refused, not skipped.
   CHECK_THROWS_AS(Tokenizer::train({std::string(kMaxTextBytes + 1, 'a')}, 20, 1, 7), Error);
 }
+
+TEST_CASE("text tokenizer: WordPiece from vocab.txt with its tokenizer_config.json") {
+  ScratchDir dir;
+  const std::string vocab = "[PAD]\n[unused0]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nriver\n##s\nRiver\n.\n";
+  write_file(dir / "vocab.txt", vocab);
+  // BertTokenizer's defaults without a config: lower-cased, accents stripped.
+  Tokenizer lower = Tokenizer::from_file(dir / "vocab.txt");
+  CHECK(lower.kind() == TokenizerKind::wordpiece);
+  CHECK(lower.encode("The Rivers.") == std::vector<int32_t>{6, 7, 8, 10});
+  CHECK(lower.pad_id() == 0);
+  CHECK(lower.unk_id() == 2);
+  CHECK(lower.cls_id() == 3);
+  CHECK(lower.sep_id() == 4);
+  CHECK(lower.mask_id() == 5);
+  CHECK(lower.is_special(1));  // [unused0]
+  CHECK(!lower.is_special(6));
+  CHECK(lower.starts_word(7));
+  CHECK(!lower.starts_word(8));
+  CHECK(lower.decode({3, 6, 7, 8, 5, 10, 4, 0}) == "the rivers [MASK] .");
+  write_file(dir / "tokenizer_config.json", R"({"do_lower_case": false, "tokenize_chinese_chars": true})");
+  Tokenizer cased = Tokenizer::from_file(dir / "vocab.txt");
+  CHECK(!cased.wordpiece()->options().lower_case);
+  CHECK(cased.encode("The Rivers.") == std::vector<int32_t>{2, 9, 8, 10});
+  CHECK(cased.bytes() != lower.bytes());  // the flags are part of the tokenizer
+
+  // bytes() say their kind: from_bytes gives the same tokenizer back.
+  const std::vector<uint8_t> b = cased.bytes();
+  CHECK(std::string(b.begin(), b.end()).rfind("{\"kind\":\"wordpiece\",\"do_lower_case\":false,", 0) == 0);
+  Tokenizer back = Tokenizer::from_bytes(b, "m.h5");
+  CHECK(back.kind() == TokenizerKind::wordpiece);
+  CHECK(back.bytes() == b);
+  CHECK(back.encode("The Rivers.") == cased.encode("The Rivers."));
+
+  // The data file records the kind and flags beside the bytes.
+  {
+    io::DataWriter w(dir / "t.h5", io::Modality::text);
+    w.create("/tokens", io::DType::i32, {4});
+    w.create("/lengths", io::DType::i32, {});
+    cased.write_to(w);
+    w.commit();
+  }
+  io::DataReader r(dir / "t.h5");
+  CHECK(io::attr_string(r.dataset("/tokenizer"), "kind") == "wordpiece");
+  CHECK(io::attr_int(r.dataset("/tokenizer"), "do_lower_case") == 0);
+  CHECK(io::attr_int(r.dataset("/tokenizer"), "strip_accents") == 0);
+  CHECK(Tokenizer::read_from(r).bytes() == b);
+
+  write_file(dir / "bad" + std::string("vocab.txt"), "[PAD]\n[UNK]\nthe\n");
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(dir / "badvocab.txt"),
+                       (dir / "badvocab.txt" + ": WordPiece vocabulary lacks the special pieces [CLS] [SEP] [MASK]").c_str(),
+                       Error);
+}
+
+TEST_CASE("text tokenizer: WordPiece from a BERT tokenizer.json") {
+  ScratchDir dir;
+  const std::string json = R"({"version":"1.0","normalizer":{"type":"BertNormalizer","clean_text":true,
+    "handle_chinese_chars":true,"strip_accents":null,"lowercase":true},"pre_tokenizer":{"type":"BertPreTokenizer"},
+    "model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,
+    "vocab":{"[PAD]":0,"[UNK]":1,"[CLS]":2,"[SEP]":3,"[MASK]":4,"the":5,"river":6,"##s":7}}})";
+  write_file(dir / "tokenizer.json", json);
+  Tokenizer t = Tokenizer::from_file(dir / "tokenizer.json");
+  CHECK(t.encode("THE RIVERS") == std::vector<int32_t>{5, 6, 7});
+  CHECK(t.wordpiece()->vocab_text() == "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nriver\n##s\n");
+  // The same vocabulary as vocab.txt is the same tokenizer, byte for byte.
+  std::filesystem::create_directories(dir / "v");
+  write_file(dir / "v/vocab.txt", t.wordpiece()->vocab_text());
+  CHECK(Tokenizer::from_file(dir / "v/vocab.txt").bytes() == t.bytes());
+
+  std::string other = json;
+  other.replace(other.find("BertPreTokenizer"), 16, "Whitespace");
+  write_file(dir / "other.json", other);
+  CHECK_THROWS_WITH_AS(Tokenizer::from_file(dir / "other.json"),
+                       (dir / "other.json" + ": not a BERT WordPiece tokenizer (model WordPiece, normalizer "
+                                             "BertNormalizer, pre_tokenizer Whitespace; sslkit reads WordPiece, "
+                                             "BertNormalizer, BertPreTokenizer)").c_str(),
+                       Error);
+  std::string gap = json;
+  gap.replace(gap.find("\"##s\":7"), 7, "\"##s\":9");
+  write_file(dir / "gap.json", gap);
+  CHECK_THROWS_AS(Tokenizer::from_file(dir / "gap.json"), Error);
+}

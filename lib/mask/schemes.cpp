@@ -17,7 +17,7 @@ Vocabulary vocabulary_of(const data::Tokenizer& tok, const std::string& subject)
   v.word_start.resize(v.size);
   for (int32_t id = 0; id < v.size; ++id) {
     v.special[id] = tok.is_special(id);
-    v.word_start[id] = tok.piece(id).rfind("\xE2\x96\x81", 0) == 0;
+    v.word_start[id] = tok.starts_word(id);
   }
   v.finish();
   return v;

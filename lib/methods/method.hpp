@@ -97,6 +97,12 @@ class Method : public nn::Module {
     (void)cls;
     throw Error("model", "is not a text model");
   }
+  // BERT's pooler output [rows, width] (f32): dense + tanh on the first
+  // token, for a text encoder that has one (an imported BERT's).
+  virtual nn::Var pooled_sentence(const TokenBatch& t) {
+    (void)t;
+    throw Error("model", "has no pooler");
+  }
   // Vocabulary scores [n, vocab] (f32) at the n positions a text batch
   // selects (labels != -100), in row-major order (masked LM methods).
   virtual nn::Var masked_logits(const TokenBatch& t) {

@@ -43,6 +43,11 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
     return nn::cast(models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls),
                     nn::DType::f32);
   }
+  Var pooled_sentence(const TokenBatch& t) override {
+    if (!text_.has_pooler()) throw UsageError("--pool pooler: the model's text encoder has no pooler (an imported BERT has one)");
+    return nn::cast(text_.pooled(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length),
+                    nn::DType::f32);
+  }
   models::TextEncoder& text() { return text_; }
 
  private:

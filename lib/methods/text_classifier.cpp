@@ -1,8 +1,10 @@
 // A text encoder and a linear head on the mean of its real tokens, trained
 // with cross-entropy on the file's labels: full fine-tuning of a pretrained
 // text model (its "text_encoder." weights), or the same model from random
-// weights as the baseline. Mean pooling, not BERT's [CLS] pooler: it is
-// what ssl-embed gives by default and what the linear probe scores.
+// weights as the baseline. Mean pooling by default: it is what ssl-embed
+// gives by default and what the linear probe scores; fine-tuning reads the
+// features --pool asks for (train::TextModality), BERT's pooler included
+// when the encoder has one.
 #include "methods/factories.hpp"
 #include "models/text_encoder.hpp"
 #include "nn/ops.hpp"
@@ -25,6 +27,11 @@ class TextClassifier : public nn::ModuleImpl<TextClassifier, Method> {
   Var logits(const Var& features) override { return nn::cast(head_.forward(features), nn::DType::f32); }
   Var sentence(const TokenBatch& t, bool cls) override {
     return models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls);
+  }
+  Var pooled_sentence(const TokenBatch& t) override {
+    if (!text_.has_pooler()) throw UsageError("--pool pooler: the model's text encoder has no pooler (an imported BERT has one)");
+    return nn::cast(text_.pooled(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length),
+                    nn::DType::f32);
   }
   void visit(nn::ModuleVisitor& v) override {
     v.module("text_encoder", text_);

@@ -53,7 +53,7 @@ std::vector<std::string> keys_of(EncoderKind k) {
     case EncoderKind::convnet: return {"widths"};
     case EncoderKind::resnet: return {"widths", "blocks"};
     case EncoderKind::vit: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "patch"};
-    case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position"};
+    case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "token_types", "pooler"};
     case EncoderKind::w2v:
       return {"conv", "feature_norm", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups"};
   }
@@ -103,9 +103,14 @@ EncoderShape w2v(int64_t channels, int64_t width, int64_t depth, int64_t heads, 
   return s;
 }
 
+// Keys a file may leave out (added after files were written without them):
+// absent means the default, and to_json leaves them out at their default.
+bool optional_key(const std::string& k) { return k == "token_types" || k == "pooler"; }
+
 }  // namespace
 
 std::string kind_name(EncoderKind k) { return name_of(kKinds, k); }
+
 
 std::string kind_modality(EncoderKind k) {
   return k == EncoderKind::text ? "text" : k == EncoderKind::w2v ? "audio" : "image";
@@ -202,6 +207,7 @@ std::string shape_problem(const EncoderShape& s) {
     if (s.patch < 1) return "patch: at least 1 pixel";
   } else if (s.kind == EncoderKind::text) {
     if (s.position != PositionKind::learned) return "position: a text encoder's positions are learned";
+    if (s.token_types < 0) return "token_types: 0 (none) or more rows, not " + std::to_string(s.token_types);
   } else {
     if (s.position != PositionKind::conv) return "position: wav2vec 2.0's positions are a convolution (conv)";
     if (s.conv.empty()) return "conv: at least one feature extractor layer";
@@ -234,7 +240,11 @@ json to_json(const EncoderShape& s) {
     else if (k == "feature_norm") j[k] = s.feature_norm;
     else if (k == "pos_kernel") j[k] = s.pos_kernel;
     else if (k == "pos_groups") j[k] = s.pos_groups;
-    else if (k == "conv") {
+    else if (k == "token_types") {
+      if (s.token_types != 0) j[k] = s.token_types;
+    } else if (k == "pooler") {
+      if (s.pooler) j[k] = s.pooler;
+    } else if (k == "conv") {
       j[k] = json::array();
       for (const auto& c : s.conv) j[k].push_back(json{{"channels", c.channels}, {"kernel", c.kernel}, {"stride", c.stride}});
     }
@@ -276,6 +286,7 @@ EncoderShape from_json(const json& j, const std::string& file) {
     return v.get<std::string>();
   };
   for (const auto& k : keys) {
+    if (optional_key(k) && !j.contains(k)) continue;
     if (k == "widths") s.widths = integers(k);
     else if (k == "blocks") s.blocks = integers(k);
     else if (k == "width") s.width = integer(need(k), k);
@@ -286,7 +297,11 @@ EncoderShape from_json(const json& j, const std::string& file) {
     else if (k == "pos_kernel") s.pos_kernel = integer(need(k), k);
     else if (k == "pos_groups") s.pos_groups = integer(need(k), k);
     else if (k == "feature_norm") s.feature_norm = text(k);
-    else if (k == "eps") {
+    else if (k == "token_types") s.token_types = integer(need(k), k);
+    else if (k == "pooler") {
+      if (!j[k].is_boolean()) throw bad(k, "not true or false: " + j[k].dump());
+      s.pooler = j[k].get<bool>();
+    } else if (k == "eps") {
       const json& v = need(k);
       if (!v.is_number()) throw bad(k, "not a number: " + v.dump());
       s.eps = v.get<double>();
@@ -369,7 +384,11 @@ EncoderShape parse_arch(const std::string& arch) {
     else if (key == "pos_kernel") s.pos_kernel = integer(key, v);
     else if (key == "pos_groups") s.pos_groups = integer(key, v);
     else if (key == "feature_norm") s.feature_norm = v;
-    else if (key == "eps") {
+    else if (key == "token_types") s.token_types = integer(key, v);
+    else if (key == "pooler") {
+      if (v != "0" && v != "1") throw UsageError(where + "pooler=" + v + " is not 0 or 1");
+      s.pooler = v == "1";
+    } else if (key == "eps") {
       char* e = nullptr;
       s.eps = std::strtod(v.c_str(), &e);
       if (*e != '\0') throw UsageError(where + "eps=" + v + " is not a number");

@@ -43,6 +43,12 @@ struct EncoderShape {
   double eps = 1e-5;  // every layer norm's epsilon
   PositionKind position = PositionKind::learned;
   int64_t patch = 0;  // vit: patch side in pixels
+  // text: BERT's token-type (segment) table of this many rows, row 0 added
+  // to every token (sslkit's texts are one segment); 0: none. And its
+  // pooler (dense + tanh on the first token). Both absent from the presets,
+  // present in imported BERTs; /config omits them when 0 and false.
+  int64_t token_types = 0;
+  bool pooler = false;
   // w2v: the feature extractor, and the position convolution.
   std::vector<ConvLayer> conv;
   std::string feature_norm = "group";  // group norm (one group per channel) after the first conv

@@ -67,7 +67,7 @@ TEST_CASE("presets: names - modalities - the help - all from the one table") {
   CHECK(text.find("bert-mini") != std::string::npos);
   CHECK(text.find("vit-tiny") == std::string::npos);
   CHECK(text.find("widths") == std::string::npos);  // only the keys of text shapes
-  CHECK(text.find("keys: width, depth, heads, mlp, norm, eps;") != std::string::npos);
+  CHECK(text.find("keys: width, depth, heads, mlp, norm, eps, token_types, pooler;") != std::string::npos);
   for (const auto& p : arch_presets()) {
     CHECK(all.find("\n  " + p.name + " ") != std::string::npos);
     CHECK(all.find(p.description) != std::string::npos);
@@ -85,6 +85,28 @@ TEST_CASE("shape JSON: every preset and a changed shape go through to_json and f
   CHECK(from_json(json::parse(to_json(s).dump()), "m.h5") == s);
   CHECK(to_json(parse_arch("bert-tiny")).dump() ==
         R"({"kind":"text","width":128,"depth":2,"heads":2,"mlp":512,"norm":"pre","eps":1e-05,"position":"learned"})");
+}
+
+TEST_CASE("shape JSON: BERT's token types and pooler are written only when present and default when absent") {
+  const EncoderShape s = parse_arch("bert-tiny:norm=post,eps=1e-12,token_types=2,pooler=1");
+  CHECK(s.token_types == 2);
+  CHECK(s.pooler);
+  const json j = to_json(s);
+  CHECK(j["token_types"] == 2);
+  CHECK(j["pooler"] == true);
+  CHECK(from_json(json::parse(j.dump()), "m.h5") == s);
+  // Files written before the keys (every preset) read as none.
+  json old = to_json(parse_arch("bert-tiny"));
+  CHECK(!old.contains("token_types"));
+  CHECK(!old.contains("pooler"));
+  CHECK(from_json(old, "m.h5").token_types == 0);
+  CHECK(!from_json(old, "m.h5").pooler);
+  old["pooler"] = 1;
+  CHECK(error_of(old) == "m.h5: /config encoder.pooler: not true or false: 1");
+  old.erase("pooler");
+  old["token_types"] = -1;
+  CHECK(error_of(old) == "m.h5: /config encoder.token_types: 0 (none) or more rows, not -1");
+  CHECK(usage_error_of("bert-tiny:pooler=yes") == "--arch bert-tiny:pooler=yes: pooler=yes is not 0 or 1");
 }
 
 TEST_CASE("shape JSON: a missing - unknown - or bad key is an Error naming the file and the key") {
@@ -137,7 +159,8 @@ TEST_CASE("parse_arch: PRESET:key=value changes the preset's numbers") {
 TEST_CASE("parse_arch: a bad name - key - or value is a UsageError naming it") {
   CHECK(usage_error_of("lstm").find("not 'lstm'") != std::string::npos);
   CHECK(usage_error_of("bert-mini:layers=2") ==
-        "--arch bert-mini:layers=2: 'layers' is not a key of a text encoder (width, depth, heads, mlp, norm, eps, position)");
+        "--arch bert-mini:layers=2: 'layers' is not a key of a text encoder (width, depth, heads, mlp, norm, eps, position, "
+        "token_types, pooler)");
   CHECK(usage_error_of("bert-mini:depth=two") == "--arch bert-mini:depth=two: depth=two is not an integer");
   CHECK(usage_error_of("bert-mini:depth") == "--arch bert-mini:depth: 'depth' is not key=value");
   CHECK(usage_error_of("bert-mini:") == "--arch bert-mini:: '' is not key=value");

@@ -31,6 +31,13 @@ TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_l
     for (int64_t i = 0; i < e->table.value().numel(); ++i) w[i] *= 0.02f;
   }
   stack_ = TransformerStack(shape_, rng);
+  // Drawn after everything a preset has, so presets initialise as before.
+  if (shape_.token_types > 0) {
+    token_types = nn::Embedding(shape_.token_types, shape_.width, rng);
+    float* w = token_types.table.value().f32();
+    for (int64_t i = 0; i < token_types.table.value().numel(); ++i) w[i] *= 0.02f;
+  }
+  if (shape_.pooler) pooler = nn::Linear(shape_.width, shape_.width, rng);
 }
 
 nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths,
@@ -47,7 +54,9 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
       pos[r * length + k] = static_cast<int32_t>(k);
       padding[r * length + k] = k >= lengths[r];
     }
-  nn::Var x = nn::reshape(nn::cast(nn::add(tokens.forward(ids), positions.forward(pos)), dtype), {rows, length, D});
+  nn::Var e = nn::add(tokens.forward(ids), positions.forward(pos));
+  if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
+  nn::Var x = nn::reshape(nn::cast(e, dtype), {rows, length, D});
   return nn::reshape(stack_.forward(x, padding), {rows * length, D});
 }
 
@@ -61,10 +70,17 @@ nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths,
   return sequence_mean(h, lengths, length);
 }
 
+nn::Var TextEncoder::pooled(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length) const {
+  SSLKIT_CHECK(shape_.pooler, "the pooler of a text encoder without one");
+  return nn::tanh(pooler.forward(pool(h, lengths, length, /*cls=*/true)));
+}
+
 void TextEncoder::visit(nn::ModuleVisitor& v) {
   v.module("tokens", tokens);
   v.module("positions", positions);
+  if (shape_.token_types > 0) v.module("token_types", token_types);
   stack_.visit(v);
+  if (shape_.pooler) v.module("pooler", pooler);
 }
 
 }  // namespace sslkit::models

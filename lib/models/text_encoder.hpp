@@ -3,7 +3,10 @@
 // shape's width, depth, heads, MLP and epsilon. The presets are pre-LN with a
 // final layernorm: it trains stably at the small batches and short warmups
 // of a 2-core machine (docs/methods.md); norm=post gives BERT's arrangement
-// (a layernorm on the embeddings, post-LN blocks).
+// (a layernorm on the embeddings, post-LN blocks). A shape with token_types
+// adds row 0 of that table to every token (BERT's segment A: sslkit's texts
+// are one segment) and keeps the whole table; one with a pooler has BERT's
+// dense + tanh on the first token (pooled()).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -40,11 +43,17 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
   // width]: the mean over each row's real tokens (at least its first), or
   // its first token ([CLS]) when `cls`.
   static nn::Var pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls);
+  // BERT's pooler output [rows, width]: tanh(dense(first token)); only for
+  // a shape with a pooler.
+  nn::Var pooled(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length) const;
+  bool has_pooler() const { return shape_.pooler; }
   void visit(nn::ModuleVisitor& v) override;
   int64_t width() const { return shape_.width; }
   const EncoderShape& shape() const { return shape_; }
   int64_t max_len() const { return max_len_; }
   nn::Embedding tokens, positions;
+  nn::Embedding token_types;  // shape.token_types rows, or none
+  nn::Linear pooler;          // when shape.pooler
 
  private:
   EncoderShape shape_;

@@ -80,6 +80,7 @@ void ViT::set_pool(const std::string& pool) {
 void set_vit_pool(Encoder& e, const std::string& pool, const std::string& what) {
   auto* v = dynamic_cast<ViT*>(&e);
   if (!v) throw UsageError("--pool goes with ViT and text models; " + what + " has a convolutional encoder");
+  if (pool != "cls" && pool != "mean") throw UsageError("--pool " + pool + " goes with text models; " + what + " is a ViT (cls or mean)");
   v->set_pool(pool);
 }
 

@@ -40,6 +40,7 @@ Var layernorm(const Var& x, const Var& gamma, const Var& beta, float eps = 1e-5f
 
 Var relu(const Var& x);
 Var gelu(const Var& x);  // the erf form
+Var tanh(const Var& x);  // BERT's pooler
 
 // x [N,H,W,C].
 Var max_pool2d(const Var& x, int64_t kernel, int64_t stride, int64_t padding = 0);

@@ -1,4 +1,4 @@
-// relu and gelu over oneDNN eltwise; layout-agnostic, so the plain view of
+// relu, gelu and tanh over oneDNN eltwise; layout-agnostic, so the plain view of
 // the buffer is used whatever the rank.
 #include "nn/engine.hpp"
 #include "nn/ops.hpp"
@@ -51,5 +51,6 @@ Var eltwise(const Var& xv, dnnl::algorithm alg, const char* name) {
 
 Var relu(const Var& x) { return eltwise(x, dnnl::algorithm::eltwise_relu, "relu"); }
 Var gelu(const Var& x) { return eltwise(x, dnnl::algorithm::eltwise_gelu_erf, "gelu"); }
+Var tanh(const Var& x) { return eltwise(x, dnnl::algorithm::eltwise_tanh, "tanh"); }
 
 }  // namespace sslkit::nn

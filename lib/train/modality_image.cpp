@@ -186,6 +186,7 @@ class ImageModality : public Modality {
     // A ViT: MAE's fine-tuning recipe unless told (weight decay 0.05, layer
     // decay 0.75 for pretrained weights, none from scratch), the model's own
     // pooling and AdamW at 3e-3 (measured: docs/methods.md).
+    if (vit && o.pool == "pooler") throw UsageError("--pool pooler goes with text models; " + mp.arch + " is a ViT (cls or mean)");
     if (vit && !o.pool.empty()) mp.pool = o.pool;
     p.lr = vit && !o.given.count("--lr") ? 3e-3 : o.lr;
     p.weight_decay = vit && !o.given.count("--weight-decay") ? 0.05 : o.weight_decay;

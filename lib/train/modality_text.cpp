@@ -106,15 +106,25 @@ class TextModality : public Modality {
                        std::to_string(t.max_len) + ")");
   }
 
-  void prepare_features(methods::Method&, FeatureSpec& s, const std::string& model_path) const override {
+  static bool has_pooler(methods::Method& m) {
+    for (auto& [name, p] : m.named_parameters())
+      if (name == "text_encoder.pooler.weight") return true;
+    return false;
+  }
+
+  void prepare_features(methods::Method& m, FeatureSpec& s, const std::string& model_path) const override {
     if (s.layer != "backbone")
       throw UsageError("--layer " + s.layer + " goes with image models; " + model_path + " is a text model (it has --pool)");
     if (s.frames) throw UsageError("--frames gives one embedding per audio frame; " + model_path + " is not an audio model");
     if (s.pool.empty()) s.pool = "mean";
+    if (s.pool == "pooler" && !has_pooler(m))
+      throw UsageError("--pool pooler: " + model_path + " has no pooler (BERT's dense + tanh on [CLS]; an imported "
+                       "BertModel or BertForPreTraining has one); use mean or cls");
   }
 
   nn::Var features(methods::Method& m, const methods::Batch& b, const FeatureSpec& s,
                    std::vector<int32_t>*) const override {
+    if (s.pool == "pooler") return m.pooled_sentence(b.tokens);
     return m.sentence(b.tokens, s.pool == "cls");
   }
 
@@ -156,8 +166,13 @@ class TextModality : public Modality {
     batches::check_text_lengths(tr, mp, width_of(tr), o.given.count("--batch") ? o.batch : 64);
     p.extras.tokenizer = tokenizer.bytes();
     // Mean pooling unless told: what ssl-embed gives by default and what
-    // the linear probe scores; --pool cls trains on the first token.
+    // the linear probe scores; --pool cls trains on the first token,
+    // --pool pooler on BERT's pooler (BertForSequenceClassification's way).
     p.features.pool = o.pool.empty() ? "mean" : o.pool;
+    if (p.features.pool == "pooler" && !methods::encoder_shape(mp).pooler)
+      throw UsageError("--pool pooler: " + (r.model.empty() ? std::string("a text encoder from scratch") : r.model) +
+                       " has no pooler (BERT's dense + tanh on [CLS]; an imported BertModel or BertForPreTraining "
+                       "has one); use mean or cls");
     p.lr = o.lr;
     p.weight_decay = o.weight_decay;
     p.report["backbone_lr_scale"] = o.backbone_lr_scale;

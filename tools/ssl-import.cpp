@@ -1,4 +1,4 @@
-// ssl-import: raw data (IDX, image folders, text, audio) to SSL-HDF5.
+// ssl-import: raw data (IDX, image folders, text, audio, CIFAR) to SSL-HDF5.
 #include <list>
 #include <map>
 #include <memory>
@@ -15,6 +15,7 @@ static std::unique_ptr<data::ImportSource> make_source(const data::ImportRun& ru
     return std::make_unique<data::IdxSource>(run.idx.images, run.idx.labels, run.idx.class_names);
   if (run.source == "images") return std::make_unique<data::ImageSource>(run.images);
   if (run.source == "text") return std::make_unique<data::TextSource>(run.text, run.import);
+  if (run.source == "cifar") return std::make_unique<data::CifarSource>(run.cifar);
   return std::make_unique<data::AudioSource>(run.audio);
 }
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
       {"images", "A folder of images: class subfolders as labels, or flat; or a list file"},
       {"text", "Text files: one sample per line, or %-separated records (fortune files)"},
       {"audio", "Audio files (anything libsndfile reads): class subfolders as labels, or flat; or a list file"},
+      {"cifar", "CIFAR-10 or CIFAR-100, the binary version (data_batch_1.bin .. or train.bin, test.bin)"},
       {"model", "A Hugging Face model directory (safetensors) as an sslkit model file for --model and --resume"}};
   std::vector<std::string> text_files;
   std::list<std::pair<CLI::App*, cli::OptionTable>> tables;  // a list: CLI11 keeps pointers into each table

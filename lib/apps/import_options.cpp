@@ -89,6 +89,21 @@ std::vector<ImportRow> audio_rows() {
   };
 }
 
+std::vector<ImportRow> cifar_rows() {
+  const CifarImportOptions d;
+  return {
+      {{.flag = "dir", .type = Type::input,
+        .help = "The binary version's folder (cifar-10-batches-bin or cifar-100-binary), or the folder holding it",
+        .required = true}},
+      {{.flag = "--part", .type = Type::text, .fallback = d.part,
+        .help = "Which of the published sets: train (CIFAR-10: data_batch_1.bin .. data_batch_5.bin) or test",
+        .choices = {"train", "test"}}},
+      {{.flag = "--labels", .type = Type::text,
+        .help = "CIFAR-100's labels: fine (100 classes, the default) or coarse (20 superclasses)",
+        .choices = {"fine", "coarse"}}},
+  };
+}
+
 // A Hugging Face model directory (apps/import_model.hpp): no sample options.
 std::vector<ImportRow> model_rows() {
   return {{{.flag = "dir", .type = Type::input,
@@ -114,21 +129,23 @@ std::vector<ImportRow> shared_rows() {
 }  // namespace
 
 const std::vector<std::string>& import_sources() {
-  static const std::vector<std::string> sources{"idx", "images", "text", "audio", "model"};
+  static const std::vector<std::string> sources{"idx", "images", "text", "audio", "cifar", "model"};
   return sources;
 }
 
 const std::vector<ImportRow>& import_options(const std::string& source) {
   static const std::map<std::string, std::vector<ImportRow>> tables = [] {
     std::map<std::string, std::vector<ImportRow>> t{
-        {"idx", idx_rows()}, {"images", image_rows()}, {"text", text_rows()}, {"audio", audio_rows()}};
+        {"idx", idx_rows()}, {"images", image_rows()}, {"text", text_rows()}, {"audio", audio_rows()},
+        {"cifar", cifar_rows()}};
     for (auto& [name, rows] : t)
       for (ImportRow& r : shared_rows()) rows.push_back(std::move(r));
     t["model"] = model_rows();  // a model, not samples: none of the shared options
     return t;
   }();
   const auto it = tables.find(source);
-  if (it == tables.end()) throw UsageError("ssl-import has no source '" + source + "' (idx, images, text, audio or model)");
+  if (it == tables.end())
+    throw UsageError("ssl-import has no source '" + source + "' (idx, images, text, audio, cifar or model)");
   return it->second;
 }
 
@@ -167,6 +184,10 @@ ImportRun resolve_import(const std::string& source, const json& given) {
     take_given(given, "--vocab-size", r.text.vocab_size);
     take_given(given, "--tokenizer", r.text.tokenizer_path);
     take_given(given, "--max-len", r.text.max_len);
+  } else if (source == "cifar") {
+    take_given(given, "dir", r.cifar.dir);
+    take_given(given, "--part", r.cifar.part);
+    take_given(given, "--labels", r.cifar.labels);
   } else {
     take_given(given, "input", r.audio.input);
     take_given(given, "--sample-rate", r.audio.sample_rate);

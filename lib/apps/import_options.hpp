@@ -1,4 +1,4 @@
-// ssl-import's options: one table per source (idx, images, text, audio; a
+// ssl-import's options: one table per source (idx, images, text, audio, cifar; a
 // row per option: flag, type, range, help, what it goes with), the
 // options every source shares last, registered on the source's
 // subcommand; and one pure function that turns the options given into
@@ -13,6 +13,7 @@
 
 #include "core/option_spec.hpp"
 #include "data/audio_source.hpp"
+#include "data/cifar_source.hpp"
 #include "data/idx_source.hpp"
 #include "data/image_source.hpp"
 #include "data/import.hpp"
@@ -25,7 +26,7 @@ struct ImportFacts {
 };
 using ImportRow = OptionRule<ImportFacts>;
 
-// The sources, one subcommand each: idx, images, text, audio, model.
+// The sources, one subcommand each: idx, images, text, audio, cifar, model.
 const std::vector<std::string>& import_sources();
 // `source`'s options, then the shared ones (--limit, --shuffle, --split,
 // --split-output, --compress); text's input files are the tool's.
@@ -41,6 +42,7 @@ struct ImportRun {
   ImageImportOptions images;
   TextImportOptions text;
   AudioImportOptions audio;
+  CifarImportOptions cifar;
   std::string model_dir;  // model: the Hugging Face directory
 };
 

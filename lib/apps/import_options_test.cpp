@@ -108,4 +108,11 @@ TEST_CASE("import options reach the source with its defaults") {
   CHECK_FALSE(audio.audio.skip_bad);
   CHECK(data::resolve_import("audio", {{"input", "d"}, {"--sample-rate", 8000}, {"--seconds", 0.5}})
             .audio.sample_rate == 8000);
+
+  const data::ImportRun cifar = data::resolve_import("cifar", {{"dir", "d"}});
+  CHECK(cifar.cifar.dir == "d");
+  CHECK(cifar.cifar.part == "train");
+  CHECK(cifar.cifar.labels.empty());  // CIFAR-100's fine; refused for CIFAR-10 only when given
+  CHECK(data::resolve_import("cifar", {{"dir", "d"}, {"--part", "test"}, {"--labels", "coarse"}}).cifar.labels ==
+        "coarse");
 }

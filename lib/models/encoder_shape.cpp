@@ -55,10 +55,14 @@ std::vector<std::string> keys_of(EncoderKind k) {
     case EncoderKind::vit: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "patch"};
     case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position"};
     case EncoderKind::w2v:
-      return {"conv", "feature_norm", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups"};
+      return {"conv", "feature_norm", "conv_bias", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups"};
   }
   SSLKIT_FAIL("an encoder kind without keys");
 }
+
+// Keys added after model files were written without them: a file that
+// lacks one has the default (what every network had before the key).
+bool added_later(const std::string& key) { return key == "conv_bias"; }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
@@ -207,9 +211,8 @@ std::string shape_problem(const EncoderShape& s) {
     if (s.conv.empty()) return "conv: at least one feature extractor layer";
     for (const auto& c : s.conv)
       if (c.channels < 1 || c.kernel < 1 || c.stride < 1) return "conv: channels, kernel and stride at least 1";
-    for (const auto& c : s.conv)
-      if (c.channels != s.conv[0].channels) return "conv: every layer as wide as the first (its group norm)";
-    if (s.feature_norm != "group") return "feature_norm: only group (after the first conv layer), not '" + s.feature_norm + "'";
+    if (s.feature_norm != "group" && s.feature_norm != "layer")
+      return "feature_norm: group (after the first conv layer) or layer (after every one), not '" + s.feature_norm + "'";
     if (s.pos_kernel < 1) return "pos_kernel: at least 1, not " + std::to_string(s.pos_kernel);
     if (s.pos_groups < 1 || s.width % s.pos_groups != 0)
       return "pos_groups: " + std::to_string(s.pos_groups) + " does not divide width " + std::to_string(s.width);
@@ -232,6 +235,7 @@ json to_json(const EncoderShape& s) {
     else if (k == "position") j[k] = name_of(kPositions, s.position);
     else if (k == "patch") j[k] = s.patch;
     else if (k == "feature_norm") j[k] = s.feature_norm;
+    else if (k == "conv_bias") j[k] = s.conv_bias;
     else if (k == "pos_kernel") j[k] = s.pos_kernel;
     else if (k == "pos_groups") j[k] = s.pos_groups;
     else if (k == "conv") {
@@ -276,6 +280,7 @@ EncoderShape from_json(const json& j, const std::string& file) {
     return v.get<std::string>();
   };
   for (const auto& k : keys) {
+    if (added_later(k) && !j.contains(k)) continue;
     if (k == "widths") s.widths = integers(k);
     else if (k == "blocks") s.blocks = integers(k);
     else if (k == "width") s.width = integer(need(k), k);
@@ -286,7 +291,10 @@ EncoderShape from_json(const json& j, const std::string& file) {
     else if (k == "pos_kernel") s.pos_kernel = integer(need(k), k);
     else if (k == "pos_groups") s.pos_groups = integer(need(k), k);
     else if (k == "feature_norm") s.feature_norm = text(k);
-    else if (k == "eps") {
+    else if (k == "conv_bias") {
+      if (!j[k].is_boolean()) throw bad(k, "not true or false: " + j[k].dump());
+      s.conv_bias = j[k].get<bool>();
+    } else if (k == "eps") {
       const json& v = need(k);
       if (!v.is_number()) throw bad(k, "not a number: " + v.dump());
       s.eps = v.get<double>();
@@ -369,7 +377,10 @@ EncoderShape parse_arch(const std::string& arch) {
     else if (key == "pos_kernel") s.pos_kernel = integer(key, v);
     else if (key == "pos_groups") s.pos_groups = integer(key, v);
     else if (key == "feature_norm") s.feature_norm = v;
-    else if (key == "eps") {
+    else if (key == "conv_bias") {
+      if (v != "true" && v != "false") throw UsageError(where + "conv_bias=" + v + " is not true or false");
+      s.conv_bias = v == "true";
+    } else if (key == "eps") {
       char* e = nullptr;
       s.eps = std::strtod(v.c_str(), &e);
       if (*e != '\0') throw UsageError(where + "eps=" + v + " is not a number");

@@ -169,3 +169,26 @@ TEST_CASE("encoders are built from shapes: a non-preset shape has the parameters
   // Text shapes are not image encoders.
   CHECK_THROWS_AS(make_encoder(parse_arch("bert-tiny"), 1, rng), UsageError);
 }
+
+TEST_CASE("w2v shapes: a layer-norm extractor with conv biases and layers of different widths") {
+  const EncoderShape s = parse_arch(
+      "w2v-tiny:feature_norm=layer,conv_bias=true,conv_channels=12/16/20,conv_kernels=6/4/3,conv_strides=4/3/2");
+  CHECK(s.feature_norm == "layer");
+  CHECK(s.conv_bias);
+  CHECK(s.conv.size() == 3);
+  CHECK(s.conv[2] == ConvLayer{20, 3, 2});
+  CHECK(from_json(json::parse(to_json(s).dump()), "m.h5") == s);
+  CHECK(to_json(s)["conv_bias"] == true);
+  // A file from before conv_bias was a key: no biases, as then.
+  json old = to_json(parse_arch("w2v-tiny"));
+  old.erase("conv_bias");
+  CHECK(error_of(old) == "");
+  CHECK_FALSE(from_json(old, "m.h5").conv_bias);
+  json bad = to_json(s);
+  bad["feature_norm"] = "batch";
+  CHECK(error_of(bad).rfind("m.h5: /config encoder.feature_norm: group (after the first conv layer) or layer", 0) == 0);
+  bad = to_json(s);
+  bad["conv_bias"] = 1;
+  CHECK(error_of(bad) == "m.h5: /config encoder.conv_bias: not true or false: 1");
+  CHECK_THROWS_AS(parse_arch("w2v-tiny:conv_bias=yes"), UsageError);
+}

@@ -89,10 +89,16 @@ W2VEncoder::W2VEncoder(const EncoderShape& shape, Rng& rng)
   int64_t in = 1;
   for (const auto& c : shape_.conv) {
     convs_.emplace_back(normal_tensor({c.channels, in, c.kernel}, std::sqrt(2.0 / static_cast<double>(in * c.kernel)), rng), true);
+    if (shape_.conv_bias) conv_biases_.push_back(filled(c.channels, 0.0f));
+    // PyTorch's nn.LayerNorm default epsilon, which Hugging Face's layer-norm
+    // extractor keeps (its layer_norm_eps is for the other norms).
+    if (shape_.feature_norm == "layer") conv_norms_.emplace_back(c.channels, 1e-5f);
     in = c.channels;
   }
-  gn_weight_ = filled(C, 1.0f);
-  gn_bias_ = filled(C, 0.0f);
+  if (shape_.feature_norm == "group") {
+    gn_weight_ = filled(C, 1.0f);
+    gn_bias_ = filled(C, 0.0f);
+  }
   pos_weight_ = nn::Var(normal_tensor({D, D / g, k}, std::sqrt(4.0 / static_cast<double>(k * D)), rng), true);
   pos_bias_ = filled(D, 0.0f);
   // fairseq: mask_emb uniform in [0, 1).
@@ -112,10 +118,12 @@ nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float gr
                            std::to_string(w2v_receptive_field(shape_)) + " samples)");
   for (size_t i = 0; i < convs_.size(); ++i) {
     const int64_t st = shape_.conv[i].stride;
-    x = nn::conv1d(x, convs_[i], nn::Var(), {{st}, {0}, {1}, 1});
+    x = nn::conv1d(x, convs_[i], shape_.conv_bias ? conv_biases_[i] : nn::Var(), {{st}, {0}, {1}, 1});
     // The first layer's group norm has one group per channel: each channel
-    // normalised over time (fairseq's extractor_mode "default").
-    if (i == 0) x = nn::group_norm(x, shape_.conv[0].channels, gn_weight_, gn_bias_);
+    // normalised over time (fairseq's extractor_mode "default"). The layer
+    // norm normalises each frame over channels (extractor_mode "layer_norm").
+    if (!conv_norms_.empty()) x = conv_norms_[i].forward(x);
+    else if (i == 0) x = nn::group_norm(x, shape_.conv[0].channels, gn_weight_, gn_bias_);
     x = nn::gelu(x);
   }
   x = nn::cast(x, nn::DType::f32);
@@ -189,9 +197,16 @@ nn::Var W2VEncoder::forward(const nn::Var& x) {
 }
 
 void W2VEncoder::visit(nn::ModuleVisitor& v) {
-  for (size_t i = 0; i < convs_.size(); ++i) v.param("conv" + std::to_string(i) + ".weight", convs_[i]);
-  v.param("conv0.norm.weight", gn_weight_);
-  v.param("conv0.norm.bias", gn_bias_);
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    const std::string name = "conv" + std::to_string(i);
+    v.param(name + ".weight", convs_[i]);
+    if (!conv_biases_.empty()) v.param(name + ".bias", conv_biases_[i]);
+    if (!conv_norms_.empty()) v.module(name + ".norm", conv_norms_[i]);
+  }
+  if (conv_norms_.empty()) {
+    v.param("conv0.norm.weight", gn_weight_);
+    v.param("conv0.norm.bias", gn_bias_);
+  }
   v.module("feature_norm", feature_norm);
   v.module("project", project_);
   v.param("mask_emb", mask_emb);

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "mask/schemes.hpp"
@@ -166,4 +167,40 @@ TEST_CASE("w2v: an even position kernel has finite-difference gradients through 
   auto r = grad_check([&](const std::vector<Var>& v) { return e.position_embedding(v[0]); }, {random_tensor({2, 6, 8}, 1)});
   INFO(r.worst);
   CHECK(r.max_error < 2e-3);
+}
+
+TEST_CASE("w2v: a layer-norm extractor has a bias and a layer norm on every conv - the group one has neither") {
+  init_engine();
+  Rng rng(3);
+  const models::W2VEncoder layer(
+      models::parse_arch("w2v-tiny:feature_norm=layer,conv_bias=true,conv_channels=12/16,conv_kernels=6/4,conv_strides=4/3"),
+      rng);
+  std::map<std::string, Shape> names;
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(layer).named_parameters()) names[name] = p->value().shape();
+  CHECK(names.at("conv0.weight") == Shape{12, 1, 6});
+  CHECK(names.at("conv0.bias") == Shape{12});
+  CHECK(names.at("conv0.norm.weight") == Shape{12});
+  CHECK(names.at("conv1.weight") == Shape{16, 12, 4});
+  CHECK(names.at("conv1.bias") == Shape{16});
+  CHECK(names.at("conv1.norm.bias") == Shape{16});
+  CHECK(names.at("feature_norm.weight") == Shape{16});
+  CHECK(names.at("project.weight") == Shape{64, 16});
+  const models::W2VEncoder group(models::parse_arch("w2v-tiny"), rng);
+  std::map<std::string, Shape> g;
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(group).named_parameters()) g[name] = p->value().shape();
+  CHECK(g.count("conv0.norm.weight") == 1);
+  CHECK(g.count("conv1.norm.weight") == 0);
+  CHECK(g.count("conv0.bias") == 0);
+
+  // A conv bias reaches the features: the layer norm over channels that
+  // follows does not cancel one channel's shift (a group norm would).
+  const Tensor wave = random_tensor({1, 400}, 5);
+  NoGrad ng;
+  const Tensor a = layer.conv_features(Var(wave), DType::f32).value();
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(layer).named_parameters())
+    if (name == "conv1.bias") p->value().f32()[3] = 0.5f;
+  const Tensor b = layer.conv_features(Var(wave), DType::f32).value();
+  double diff = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) diff = std::max(diff, std::fabs(double(a.f32()[i]) - b.f32()[i]));
+  CHECK(diff > 1e-3);
 }

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 
+#include "apps/import_model.hpp"
 #include "apps/import_options.hpp"
 #include "cli/option_table.hpp"
 #include "cli/tool.hpp"
@@ -25,7 +26,8 @@ int main(int argc, char** argv) {
       {"idx", "MNIST-format IDX files (gzipped or not)"},
       {"images", "A folder of images: class subfolders as labels, or flat; or a list file"},
       {"text", "Text files: one sample per line, or %-separated records (fortune files)"},
-      {"audio", "Audio files (anything libsndfile reads): class subfolders as labels, or flat; or a list file"}};
+      {"audio", "Audio files (anything libsndfile reads): class subfolders as labels, or flat; or a list file"},
+      {"model", "A Hugging Face model directory (safetensors) as an sslkit model file for --model and --resume"}};
   std::vector<std::string> text_files;
   std::list<std::pair<CLI::App*, cli::OptionTable>> tables;  // a list: CLI11 keeps pointers into each table
   for (const std::string& source : data::import_sources()) {
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
     for (auto& [sub, options] : tables) {
       if (!sub->parsed()) continue;
       data::ImportRun run = data::resolve_import(sub->get_name(), options.given());
+      if (run.source == "model") {
+        train::run_import_model({run.model_dir, tool.common().output, tool.command_line()});
+        continue;
+      }
       run.import.seed = tool.common().seed;
       run.import.output = tool.common().output;
       run.import.command_line = tool.command_line();

@@ -88,6 +88,13 @@ std::vector<ImportRow> audio_rows() {
   };
 }
 
+// A Hugging Face model directory (apps/import_model.hpp): no sample options.
+std::vector<ImportRow> model_rows() {
+  return {{{.flag = "dir", .type = Type::input,
+            .help = "Hugging Face model directory: config.json and model.safetensors (or its shards)",
+            .required = true}}};
+}
+
 // What every source takes, after its own options.
 std::vector<ImportRow> shared_rows() {
   return {
@@ -106,7 +113,7 @@ std::vector<ImportRow> shared_rows() {
 }  // namespace
 
 const std::vector<std::string>& import_sources() {
-  static const std::vector<std::string> sources{"idx", "images", "text", "audio"};
+  static const std::vector<std::string> sources{"idx", "images", "text", "audio", "model"};
   return sources;
 }
 
@@ -116,10 +123,11 @@ const std::vector<ImportRow>& import_options(const std::string& source) {
         {"idx", idx_rows()}, {"images", image_rows()}, {"text", text_rows()}, {"audio", audio_rows()}};
     for (auto& [name, rows] : t)
       for (ImportRow& r : shared_rows()) rows.push_back(std::move(r));
+    t["model"] = model_rows();  // a model, not samples: none of the shared options
     return t;
   }();
   const auto it = tables.find(source);
-  if (it == tables.end()) throw UsageError("ssl-import has no source '" + source + "' (idx, images, text or audio)");
+  if (it == tables.end()) throw UsageError("ssl-import has no source '" + source + "' (idx, images, text, audio or model)");
   return it->second;
 }
 
@@ -132,6 +140,10 @@ ImportRun resolve_import(const std::string& source, const json& given) {
     throw UsageError(why);
   ImportRun r;
   r.source = source;
+  if (source == "model") {
+    take_given(given, "dir", r.model_dir);
+    return r;
+  }
   take_given(given, "--limit", r.import.limit);
   take_given(given, "--shuffle", r.import.shuffle);
   take_given(given, "--split", r.import.split);

@@ -25,7 +25,7 @@ struct ImportFacts {
 };
 using ImportRow = OptionRule<ImportFacts>;
 
-// The sources, one subcommand each: idx, images, text, audio.
+// The sources, one subcommand each: idx, images, text, audio, model.
 const std::vector<std::string>& import_sources();
 // `source`'s options, then the shared ones (--limit, --shuffle, --split,
 // --split-output, --compress); text's input files are the tool's.
@@ -41,6 +41,7 @@ struct ImportRun {
   ImageImportOptions images;
   TextImportOptions text;
   AudioImportOptions audio;
+  std::string model_dir;  // model: the Hugging Face directory
 };
 
 // Options given (by flag) to `ssl-import SOURCE` -> the import; UsageError

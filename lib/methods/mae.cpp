@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "methods/factories.hpp"
+#include "methods/mae_decoder.hpp"
 #include "models/vit.hpp"
 #include "nn/ops.hpp"
 
@@ -20,11 +21,9 @@ using nn::Var;
 
 namespace {
 
-constexpr int64_t kDecoderWidth = 128, kDecoderDepth = 2, kDecoderHeads = 4;
-
 class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
  public:
-  MaskedAutoencoder(const MethodParams& p, Rng& rng) : norm_pix_(p.norm_pix), dec_norm_(kDecoderWidth) {
+  MaskedAutoencoder(const MethodParams& p, Rng& rng) : norm_pix_(p.norm_pix), dec_(mae_decoder(p.own)) {
     const models::EncoderShape shape = encoder_shape(p);
     if (shape.kind != models::EncoderKind::vit)
       throw UsageError("--method mae needs a ViT encoder (" + models::preset_names_of(models::EncoderKind::vit) + "), not " + p.arch);
@@ -33,14 +32,31 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
     vit_ = vit.get();
     encoder_ = std::move(vit);
     const int64_t D = vit_->out_dim(), P = vit_->patch() * vit_->patch() * p.in_channels;
-    dec_embed_ = nn::Linear(D, kDecoderWidth, rng);
-    mask_token_ = Var(nn::Tensor::zeros({1, kDecoderWidth}), true);
-    for (int64_t i = 0; i < kDecoderDepth; ++i) dec_blocks_.emplace_back(kDecoderWidth, kDecoderHeads, rng, 4);
-    dec_pred_ = nn::Linear(kDecoderWidth, P, rng);
+    if (dec_.width < 4 || dec_.width % 4 || dec_.depth < 1 || dec_.heads < 1 || dec_.width % dec_.heads || dec_.mlp < 1)
+      throw UsageError("MAE's decoder: width " + std::to_string(dec_.width) + " (a multiple of 4 and of its " +
+                       std::to_string(dec_.heads) + " heads), depth " + std::to_string(dec_.depth) + ", MLP " +
+                       std::to_string(dec_.mlp) + " do not make a decoder");
+    dec_embed_ = nn::Linear(D, dec_.width, rng);
+    mask_token_ = Var(nn::Tensor::zeros({1, dec_.width}), true);
+    // Member by member in nn::TransformerBlock's order (the default decoder
+    // draws what it always drew), any MLP width, the encoder's epsilon (HF's
+    // ViTMAE decoder takes layer_norm_eps from its one config).
+    const float eps = static_cast<float>(shape.eps);
+    for (int64_t i = 0; i < dec_.depth; ++i) {
+      nn::TransformerBlock b;
+      b.ln1 = nn::LayerNorm(dec_.width, eps);
+      b.ln2 = nn::LayerNorm(dec_.width, eps);
+      b.attn = nn::MultiHeadAttention(dec_.width, dec_.heads, rng);
+      b.fc1 = nn::Linear(dec_.width, dec_.mlp, rng);
+      b.fc2 = nn::Linear(dec_.mlp, dec_.width, rng);
+      dec_blocks_.push_back(std::move(b));
+    }
+    dec_norm_ = nn::LayerNorm(dec_.width, eps);
+    dec_pred_ = nn::Linear(dec_.width, P, rng);
   }
   MaskedAutoencoder(const MaskedAutoencoder& o)
       : nn::ModuleImpl<MaskedAutoencoder, Method>(o), vit_(dynamic_cast<models::ViT*>(encoder_.get())),
-        norm_pix_(o.norm_pix_), dec_embed_(o.dec_embed_), mask_token_(o.mask_token_), dec_blocks_(o.dec_blocks_),
+        norm_pix_(o.norm_pix_), dec_(o.dec_), dec_embed_(o.dec_embed_), mask_token_(o.mask_token_), dec_blocks_(o.dec_blocks_),
         dec_norm_(o.dec_norm_), dec_pred_(o.dec_pred_) {}
 
   Var loss(const Batch& b) override {
@@ -71,7 +87,7 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
 
   // Pixel predictions [N, L, p*p*C] (f32) for every patch, given the kept ones.
   Var predict(const Var& x, const std::vector<int32_t>& keep, int64_t K, int64_t L) {
-    const int64_t N = x.shape()[0], E = kDecoderWidth;
+    const int64_t N = x.shape()[0], E = dec_.width;
     const nn::DType dt = x.value().dtype();
     Var enc = vit_->forward_visible(x, keep, K);                               // [N, 1+K, D]
     Var dec = nn::reshape(dec_embed_.forward(enc), {N * (1 + K), E});          // [N*(1+K), E]
@@ -180,6 +196,7 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
  private:
   models::ViT* vit_ = nullptr;
   bool norm_pix_;
+  MaeDecoder dec_;
   nn::Linear dec_embed_;
   Var mask_token_;
   std::vector<nn::TransformerBlock> dec_blocks_;
@@ -188,6 +205,22 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
 };
 
 }  // namespace
+
+MaeDecoder mae_decoder(const nlohmann::ordered_json& own) {
+  MaeDecoder d;
+  d.width = own.value("decoder_width", d.width);
+  d.depth = own.value("decoder_depth", d.depth);
+  d.heads = own.value("decoder_heads", d.heads);
+  d.mlp = own.value("decoder_mlp", d.mlp);
+  return d;
+}
+
+void set_mae_decoder(const MaeDecoder& d, nlohmann::ordered_json& own) {
+  own["decoder_width"] = d.width;
+  own["decoder_depth"] = d.depth;
+  own["decoder_heads"] = d.heads;
+  own["decoder_mlp"] = d.mlp;
+}
 
 std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng) { return std::make_unique<MaskedAutoencoder>(p, rng); }
 

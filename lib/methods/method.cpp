@@ -84,7 +84,19 @@ const std::vector<MethodInfo>& method_registry() {
        .options = {{.flag = "--norm-pix-loss", .key = "norm_pix", .type = OptionSpec::Type::flag, .fallback = true,
                     .help = "Predict each hidden patch normalised by its own mean and std (MAE's norm_pix_loss; "
                             "--no-norm-pix-loss: the raw pixels)",
-                    .defines_training = true, .negatable = true}}},
+                    .defines_training = true, .negatable = true},
+                   // The decoder's shape (methods/mae_decoder.hpp): data, so an
+                   // imported ViTMAE's decoder (512 wide, 8 blocks) loads.
+                   {.flag = "--decoder-width", .key = "decoder_width", .type = OptionSpec::Type::integer,
+                    .fallback = 128, .help = "Width of MAE's decoder (a multiple of 4 and of --decoder-heads)",
+                    .min = 4, .defines_training = true},
+                   {.flag = "--decoder-depth", .key = "decoder_depth", .type = OptionSpec::Type::integer,
+                    .fallback = 2, .help = "Transformer blocks of MAE's decoder", .min = 1, .defines_training = true},
+                   {.flag = "--decoder-heads", .key = "decoder_heads", .type = OptionSpec::Type::integer,
+                    .fallback = 4, .help = "Attention heads of MAE's decoder", .min = 1, .defines_training = true},
+                   {.flag = "--decoder-mlp", .key = "decoder_mlp", .type = OptionSpec::Type::integer,
+                    .fallback = 512, .help = "Hidden width of the MLP of each of MAE's decoder blocks", .min = 1,
+                    .defines_training = true}}},
       {.name = "mlm", .modality = "text",
        .summary = "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
        .views = 0, .rotation = false, .pretrain = true, .make = make_mlm},

@@ -102,7 +102,7 @@ const std::vector<ModelFamily>& model_families() {
 
       // bert_family(),
 
-      // wav2vec2_family(),
+      wav2vec2_family(),
   };
   return table;
 }

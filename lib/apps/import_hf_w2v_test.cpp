@@ -5,9 +5,9 @@
 // sslkit: the waveform standardisation, extract_features and
 // last_hidden_state, and for Wav2Vec2ForPreTraining the projected context
 // and the argmax quantizer's projected codevectors, all against the
-// recorded outputs within 1e-4 x max(1, |ref|). Then the model of each goes
-// back out through ssl-export --to hf: the same keys and shapes, equal
-// bytes but for the folded weight norm, whose values agree within 1e-6.
+// recorded outputs within 1e-4 x max(1, |ref|); and the configs sslkit
+// cannot build refused. (The way back, ssl-export --to hf of the imported
+// model against the fixture's file: tests/cli/test_hfw2v.sh.)
 #include <doctest/doctest.h>
 
 #include <cmath>

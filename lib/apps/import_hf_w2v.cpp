@@ -169,10 +169,10 @@ void fill_position_conv(const io::HfCheckpoint& c, io::TensorTaker& t, Parameter
   const std::vector<int64_t>& shape = f.shape("encoder.pos_conv.weight");
   const int64_t k = shape[2];
   std::string g_key, v_key;
-  if (t.has(conv + "parametrizations.weight.original0")) {
+  if (t.has(conv + "parametrizations.weight.original0") || t.has(conv + "parametrizations.weight.original1")) {
     g_key = conv + "parametrizations.weight.original0";
     v_key = conv + "parametrizations.weight.original1";
-  } else if (t.has(conv + "weight_g")) {
+  } else if (t.has(conv + "weight_g") || t.has(conv + "weight_v")) {
     g_key = conv + "weight_g";
     v_key = conv + "weight_v";
   } else if (t.has(conv + "weight")) {

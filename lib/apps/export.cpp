@@ -349,17 +349,24 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
   t.layer(s, base + "feature_projection.projection", e + "project");
   t.add(base + "masked_spec_embed", s.get(e + "mask_emb"));
   // HF keeps the position convolution under weight norm over dims (0, 1):
-  // weight = g * v / |v|, so v = W and g = |W| per tap is W again (to rounding).
-  const io::StoredTensor w = s.get(e + "pos_conv.weight");
-  const int64_t k = w.shape[2], rows = w.shape[0] * w.shape[1];
-  std::vector<float> g(static_cast<size_t>(k));
-  for (int64_t j = 0; j < k; ++j) {
-    double sum = 0;
-    for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(w.values[r * k + j]) * w.values[r * k + j];
-    g[j] = static_cast<float>(std::sqrt(sum));
+  // weight = g * v / |v|. A model that keeps it so (pos_weight_norm: an
+  // imported one) writes its g and v; else v = W and g = |W| per tap is W
+  // again (to rounding).
+  if (sh.pos_weight_norm) {
+    t.add(base + "encoder.pos_conv_embed.conv.weight_g", s.get(e + "pos_conv.weight_g"));
+    t.add(base + "encoder.pos_conv_embed.conv.weight_v", s.get(e + "pos_conv.weight_v"));
+  } else {
+    const io::StoredTensor w = s.get(e + "pos_conv.weight");
+    const int64_t k = w.shape[2], rows = w.shape[0] * w.shape[1];
+    std::vector<float> g(static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) {
+      double sum = 0;
+      for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(w.values[r * k + j]) * w.values[r * k + j];
+      g[j] = static_cast<float>(std::sqrt(sum));
+    }
+    t.add(base + "encoder.pos_conv_embed.conv.weight_g", {1, 1, k}, g);
+    t.add(base + "encoder.pos_conv_embed.conv.weight_v", w);
   }
-  t.add(base + "encoder.pos_conv_embed.conv.weight_g", {1, 1, k}, g);
-  t.add(base + "encoder.pos_conv_embed.conv.weight_v", w);
   t.add(base + "encoder.pos_conv_embed.conv.bias", s.get(e + "pos_conv.bias"));
   for (int64_t i = 0; i < sh.depth; ++i) {
     const std::string to = base + "encoder.layers." + std::to_string(i), from = e + "block" + std::to_string(i);

@@ -6,12 +6,10 @@
 // blocks), epsilon, the even position kernel and the quantizer's sizes all
 // from config.json; the blocks under export.cpp's kW2vBlock names, inverted.
 // The position convolution is under weight norm in HF (weight = g * v / |v|,
-// the norm over dims 0 and 1 for each tap); sslkit's holds the weight
-// itself, so the pair is folded here: the forward pass is the same (to
-// rounding), but fine-tuning then trains W, not g and v (docs/tools.md).
+// the norm over dims 0 and 1 for each tap): the model keeps it so
+// (pos_weight_norm), and fine-tuning trains g and v as HF and fairseq do.
 // Wav2Vec2Model brings no quantizer: the model gets a new one, as a new
 // wav2vec run would, so ssl-pretrain --resume can continue either.
-#include <cmath>
 
 #include "apps/import_model.hpp"
 #include "core/error.hpp"
@@ -130,10 +128,26 @@ bool is_pretraining(const io::HfCheckpoint& c) {
   return has_architecture(c.config, "Wav2Vec2ForPreTraining") || c.tensors.find("quantizer.codevectors") != nullptr;
 }
 
+// The position convolution under either spelling of its weight norm
+// (torch's parametrizations.weight.original0/1, the legacy weight_g/v),
+// kept as g and v; or an already plain weight.
+const char* const kPosConv = "encoder.pos_conv_embed.conv.";
+
+bool has_weight_norm(const io::HfCheckpoint& c) {
+  for (const io::SafeTensor& t : c.tensors.tensors)
+    for (const char* part : {"weight_g", "weight_v", "parametrizations.weight.original0", "parametrizations.weight.original1"})
+      if (t.name.size() >= std::string(part).size() &&
+          t.name.compare(t.name.size() - std::string(part).size(), std::string::npos, part) == 0 &&
+          t.name.find(kPosConv) != std::string::npos)
+        return true;
+  return false;
+}
+
 ImportPlan w2v_plan(const io::HfCheckpoint& c) {
   ImportPlan plan;
   plan.method = "wav2vec";
   plan.params.encoder = w2v_config(c);
+  plan.params.encoder->pos_weight_norm = has_weight_norm(c);
   plan.prefix = "wav2vec2.";  // Wav2Vec2ForPreTraining's base; Wav2Vec2Model's keys have none
   // Wav2Vec2Model brings no quantizer: a new one of the config's sizes.
   const Quantizer q = quantizer_config(c);
@@ -145,46 +159,14 @@ ImportPlan w2v_plan(const io::HfCheckpoint& c) {
   return plan;
 }
 
-// W = g * v / |v|, the norm over dims 0 and 1 for each tap (torch's
-// weight_norm with dim=2), in double.
-std::vector<float> fold_weight_norm(const std::vector<float>& g, const std::vector<float>& v, int64_t k,
-                                    const std::string& file, const std::string& key) {
-  const int64_t rows = static_cast<int64_t>(v.size()) / k;
-  std::vector<float> w(v.size());
-  for (int64_t j = 0; j < k; ++j) {
-    double sum = 0;
-    for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(v[r * k + j]) * v[r * k + j];
-    const double norm = std::sqrt(sum);
-    if (!(norm > 0)) throw Error(file, "'" + key + "' is zero at tap " + std::to_string(j) + ": its weight norm is undefined");
-    for (int64_t r = 0; r < rows; ++r) w[r * k + j] = static_cast<float>(g[j] * (v[r * k + j] / norm));
-  }
-  return w;
-}
-
-// The position convolution under either spelling of its weight norm
-// (torch's parametrizations.weight.original0/1, the legacy weight_g/v), or
-// an already plain weight.
-void fill_position_conv(const io::HfCheckpoint& c, io::TensorTaker& t, ParameterFiller& f) {
-  const std::string conv = "encoder.pos_conv_embed.conv.";
-  const std::vector<int64_t>& shape = f.shape("encoder.pos_conv.weight");
-  const int64_t k = shape[2];
-  std::string g_key, v_key;
-  if (t.has(conv + "parametrizations.weight.original0") || t.has(conv + "parametrizations.weight.original1")) {
-    g_key = conv + "parametrizations.weight.original0";
-    v_key = conv + "parametrizations.weight.original1";
-  } else if (t.has(conv + "weight_g") || t.has(conv + "weight_v")) {
-    g_key = conv + "weight_g";
-    v_key = conv + "weight_v";
-  } else if (t.has(conv + "weight")) {
-    f.take(t, "encoder.pos_conv.weight", conv + "weight");
+void fill_position_conv(const ImportPlan& plan, io::TensorTaker& t, ParameterFiller& f) {
+  const std::string conv = kPosConv;
+  if (plan.params.encoder->pos_weight_norm) {
+    const bool param = t.has(conv + "parametrizations.weight.original0") || t.has(conv + "parametrizations.weight.original1");
+    f.take(t, "encoder.pos_conv.weight_g", conv + (param ? "parametrizations.weight.original0" : "weight_g"));
+    f.take(t, "encoder.pos_conv.weight_v", conv + (param ? "parametrizations.weight.original1" : "weight_v"));
   } else {
-    g_key = conv + "weight_g";  // the spelling the error names
-    v_key = conv + "weight_v";
-  }
-  if (!g_key.empty()) {
-    const std::vector<float> g = t.take(g_key, {1, 1, k});
-    const std::vector<float> v = t.take(v_key, shape);
-    f.set("encoder.pos_conv.weight", fold_weight_norm(g, v, k, c.weights, t.key(v_key)));
+    f.take(t, "encoder.pos_conv.weight", conv + "weight");
   }
   f.take(t, "encoder.pos_conv.bias", conv + "bias");
 }
@@ -205,7 +187,7 @@ void fill_w2v(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
   // else a new one, as a new run's.
   if (t.has("masked_spec_embed")) f.take(t, "encoder.mask_emb", "masked_spec_embed");
   else f.keep_initial("encoder.mask_emb");
-  fill_position_conv(c, t, f);
+  fill_position_conv(plan, t, f);
   for (int64_t i = 0; i < s.depth; ++i)
     f.block(t, "encoder.block" + std::to_string(i), "encoder.layers." + std::to_string(i), kW2vBlock);
   f.layer(t, "encoder.norm", "encoder.layer_norm");

@@ -55,14 +55,14 @@ std::vector<std::string> keys_of(EncoderKind k) {
     case EncoderKind::vit: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "patch"};
     case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position"};
     case EncoderKind::w2v:
-      return {"conv", "feature_norm", "conv_bias", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups"};
+      return {"conv", "feature_norm", "conv_bias", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups", "pos_weight_norm"};
   }
   SSLKIT_FAIL("an encoder kind without keys");
 }
 
 // Keys added after model files were written without them: a file that
 // lacks one has the default (what every network had before the key).
-bool added_later(const std::string& key) { return key == "conv_bias"; }
+bool added_later(const std::string& key) { return key == "conv_bias" || key == "pos_weight_norm"; }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string s;
@@ -236,6 +236,7 @@ json to_json(const EncoderShape& s) {
     else if (k == "patch") j[k] = s.patch;
     else if (k == "feature_norm") j[k] = s.feature_norm;
     else if (k == "conv_bias") j[k] = s.conv_bias;
+    else if (k == "pos_weight_norm") j[k] = s.pos_weight_norm;
     else if (k == "pos_kernel") j[k] = s.pos_kernel;
     else if (k == "pos_groups") j[k] = s.pos_groups;
     else if (k == "conv") {
@@ -291,9 +292,9 @@ EncoderShape from_json(const json& j, const std::string& file) {
     else if (k == "pos_kernel") s.pos_kernel = integer(need(k), k);
     else if (k == "pos_groups") s.pos_groups = integer(need(k), k);
     else if (k == "feature_norm") s.feature_norm = text(k);
-    else if (k == "conv_bias") {
+    else if (k == "conv_bias" || k == "pos_weight_norm") {
       if (!j[k].is_boolean()) throw bad(k, "not true or false: " + j[k].dump());
-      s.conv_bias = j[k].get<bool>();
+      (k == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = j[k].get<bool>();
     } else if (k == "eps") {
       const json& v = need(k);
       if (!v.is_number()) throw bad(k, "not a number: " + v.dump());
@@ -377,9 +378,9 @@ EncoderShape parse_arch(const std::string& arch) {
     else if (key == "pos_kernel") s.pos_kernel = integer(key, v);
     else if (key == "pos_groups") s.pos_groups = integer(key, v);
     else if (key == "feature_norm") s.feature_norm = v;
-    else if (key == "conv_bias") {
-      if (v != "true" && v != "false") throw UsageError(where + "conv_bias=" + v + " is not true or false");
-      s.conv_bias = v == "true";
+    else if (key == "conv_bias" || key == "pos_weight_norm") {
+      if (v != "true" && v != "false") throw UsageError(where + key + "=" + v + " is not true or false");
+      (key == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = v == "true";
     } else if (key == "eps") {
       char* e = nullptr;
       s.eps = std::strtod(v.c_str(), &e);

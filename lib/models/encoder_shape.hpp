@@ -51,6 +51,10 @@ struct EncoderShape {
   std::string feature_norm = "group";
   bool conv_bias = false;  // every conv has a bias (the layer-norm checkpoints do)
   int64_t pos_kernel = 0, pos_groups = 0;
+  // The position convolution under weight norm, W = g v / |v| (the norm over
+  // all but the tap axis), trained as g and v as fairseq and Hugging Face
+  // do; else W itself (the presets).
+  bool pos_weight_norm = false;
 
   bool operator==(const EncoderShape&) const = default;
   bool is_transformer() const { return kind == EncoderKind::vit || kind == EncoderKind::text || kind == EncoderKind::w2v; }

@@ -100,6 +100,14 @@ W2VEncoder::W2VEncoder(const EncoderShape& shape, Rng& rng)
     gn_bias_ = filled(C, 0.0f);
   }
   pos_weight_ = nn::Var(normal_tensor({D, D / g, k}, std::sqrt(4.0 / static_cast<double>(k * D)), rng), true);
+  if (shape_.pos_weight_norm) {
+    // g = |v| per tap: the weight starts as the one drawn (fairseq's init).
+    nn::Tensor norms = nn::Tensor::zeros({1, 1, k});
+    const nn::Tensor& v = pos_weight_.value();
+    for (int64_t i = 0; i < v.numel(); ++i) norms.f32()[i % k] += v.f32()[i] * v.f32()[i];
+    for (int64_t j = 0; j < k; ++j) norms.f32()[j] = std::sqrt(norms.f32()[j]);
+    pos_g_ = nn::Var(norms, true);
+  }
   pos_bias_ = filled(D, 0.0f);
   // fairseq: mask_emb uniform in [0, 1).
   nn::Tensor m({D}, nn::DType::f32);
@@ -140,9 +148,20 @@ nn::Var W2VEncoder::context(const nn::Var& features, const std::vector<uint8_t>&
   return stack_.forward(nn::add(x, position_embedding(x)), padding);
 }
 
+nn::Var W2VEncoder::pos_conv_weight() const {
+  if (!shape_.pos_weight_norm) return pos_weight_;
+  const nn::Shape s = pos_weight_.shape();
+  const int64_t k = s[2], rows = s[0] * s[1];
+  // Each tap's column of v [rows, k] normalised, as rows of v^T [k, rows],
+  // then scaled by its g (g [k,1] x ones [1,rows] spreads it along the row).
+  const nn::Var direction = nn::l2_normalize(nn::transpose(nn::reshape(pos_weight_, {rows, k}), 0, 1));
+  const nn::Var spread = nn::matmul(nn::reshape(pos_g_, {k, 1}), nn::Var(nn::Tensor::full({1, rows}, 1.0f)));
+  return nn::reshape(nn::transpose(nn::mul(direction, spread), 0, 1), s);
+}
+
 nn::Var W2VEncoder::position_embedding(const nn::Var& x) const {
   const int64_t k = shape_.pos_kernel;
-  nn::Var pos = nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
+  nn::Var pos = nn::conv1d(x, pos_conv_weight(), pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
   if (k % 2 == 0) {
     // An even kernel padded k/2 on both sides gives one frame too many:
     // drop the last, as Hugging Face's Wav2Vec2SamePadLayer does (wav2vec2-base: k = 128).
@@ -210,7 +229,12 @@ void W2VEncoder::visit(nn::ModuleVisitor& v) {
   v.module("feature_norm", feature_norm);
   v.module("project", project_);
   v.param("mask_emb", mask_emb);
-  v.param("pos_conv.weight", pos_weight_);
+  if (shape_.pos_weight_norm) {
+    v.param("pos_conv.weight_g", pos_g_);
+    v.param("pos_conv.weight_v", pos_weight_);
+  } else {
+    v.param("pos_conv.weight", pos_weight_);
+  }
   v.param("pos_conv.bias", pos_bias_);
   stack_.visit(v);
 }

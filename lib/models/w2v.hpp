@@ -11,10 +11,10 @@
 // norm (wav2vec 2.0 large's layer_norm_first arrangement, Hugging Face's
 // do_stable_layer_norm, which trains stably at small batches; the presets),
 // or post-LN with the norm before the blocks (wav2vec2-base's).
-// Departure from fairseq and Hugging Face: the position convolution holds
-// its weight W itself, not under weight norm (g * v / |v|); an imported
-// checkpoint's pair is folded into W (ssl-import model), which gives the
-// same outputs but trains W directly rather than g and v.
+// The position convolution holds its weight W itself (the presets: a
+// departure from fairseq and Hugging Face), or, with the shape's
+// pos_weight_norm, under their weight norm W = g * v / |v| (the norm over
+// all but the tap axis), trained as g and v (imported checkpoints).
 // As an Encoder, forward() gives the mean over frames of the context, so the
 // image methods that only need features (simclr, supervised) train it too.
 #pragma once
@@ -87,7 +87,10 @@ class W2VEncoder : public nn::ModuleImpl<W2VEncoder, Encoder> {
   std::vector<nn::LayerNorm> conv_norms_;  // feature_norm layer: one after every conv
   nn::LayerNorm feature_norm;
   nn::Linear project_;
-  nn::Var pos_weight_, pos_bias_;  // [D, D/groups, k]
+  nn::Var pos_weight_, pos_bias_;  // [D, D/groups, k], [D]
+  nn::Var pos_g_;                  // pos_weight_norm: [1, 1, k]; pos_weight_ is then v
+  // The convolution's weight: pos_weight_, or g * v / |v| per tap.
+  nn::Var pos_conv_weight() const;
   TransformerStack stack_;
 };
 

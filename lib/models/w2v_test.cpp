@@ -204,3 +204,47 @@ TEST_CASE("w2v: a layer-norm extractor has a bias and a layer norm on every conv
   for (int64_t i = 0; i < a.numel(); ++i) diff = std::max(diff, std::fabs(double(a.f32()[i]) - b.f32()[i]));
   CHECK(diff > 1e-3);
 }
+
+TEST_CASE("w2v: a position convolution under weight norm is g v / |v| per tap - with gradients for g and v") {
+  init_engine();
+  Rng rng(3);
+  const std::string arch = "w2v-tiny:width=8,heads=2,pos_kernel=4,pos_groups=2";
+  models::W2VEncoder normed(models::parse_arch(arch + ",pos_weight_norm=true"), rng);
+  models::W2VEncoder plain(models::parse_arch(arch), rng);
+  std::map<std::string, Var*> n, p;
+  for (auto& [name, v] : normed.named_parameters()) n[name] = v;
+  for (auto& [name, v] : plain.named_parameters()) p[name] = v;
+  REQUIRE(n.count("pos_conv.weight_g") == 1);
+  REQUIRE(n.count("pos_conv.weight") == 0);
+  CHECK(n.at("pos_conv.weight_g")->shape() == Shape{1, 1, 4});
+  CHECK(n.at("pos_conv.weight_v")->shape() == Shape{8, 4, 4});
+  // g and v of our choosing, and W = g v / |v| folded by hand into the plain one.
+  const Tensor g = random_tensor({1, 1, 4}, 7, 0.5f, 1.5f), v = random_tensor({8, 4, 4}, 8);
+  *n.at("pos_conv.weight_g") = Var(g, true);
+  *n.at("pos_conv.weight_v") = Var(v, true);
+  Tensor w({8, 4, 4}, DType::f32);
+  for (int64_t j = 0; j < 4; ++j) {
+    double norm = 0;
+    for (int64_t r = 0; r < 32; ++r) norm += double(v.f32()[r * 4 + j]) * v.f32()[r * 4 + j];
+    for (int64_t r = 0; r < 32; ++r) w.f32()[r * 4 + j] = static_cast<float>(g.f32()[j] * v.f32()[r * 4 + j] / std::sqrt(norm));
+  }
+  *p.at("pos_conv.weight") = Var(w, true);
+  *p.at("pos_conv.bias") = *n.at("pos_conv.bias");
+  const Tensor x = random_tensor({2, 6, 8}, 1);
+  {
+    NoGrad ng;
+    const Tensor a = normed.position_embedding(Var(x)).value(), b = plain.position_embedding(Var(x)).value();
+    double err = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) err = std::max(err, std::fabs(double(a.f32()[i]) - b.f32()[i]));
+    CHECK(err < 1e-6);
+  }
+  auto r = grad_check(
+      [&](const std::vector<Var>& in) {
+        *n.at("pos_conv.weight_g") = in[1];
+        *n.at("pos_conv.weight_v") = in[2];
+        return normed.position_embedding(in[0]);
+      },
+      {x, g, v});
+  INFO(r.worst);
+  CHECK(r.max_error < 2e-3);
+}

@@ -164,8 +164,10 @@ std::string arch_of(const models::EncoderShape& s) {
     add("conv_channels", list_text(ch));
   }
   if (s.feature_norm != p.feature_norm) add("feature_norm", s.feature_norm);
+  if (s.conv_bias != p.conv_bias) add("conv_bias", s.conv_bias ? "true" : "false");
   if (s.pos_kernel != p.pos_kernel) add("pos_kernel", std::to_string(s.pos_kernel));
   if (s.pos_groups != p.pos_groups) add("pos_groups", std::to_string(s.pos_groups));
+  if (s.pos_weight_norm != p.pos_weight_norm) add("pos_weight_norm", s.pos_weight_norm ? "true" : "false");
   const std::string arch = keys.empty() ? preset->name : preset->name + ":" + keys;
   // The text must say the shape; where the keys cannot, the preset's name
   // still says the kind (what modality_of reads), and /config the shape.

@@ -184,6 +184,10 @@ TEST_CASE("w2v shapes: a layer-norm extractor with conv biases and layers of dif
   old.erase("conv_bias");
   CHECK(error_of(old) == "");
   CHECK_FALSE(from_json(old, "m.h5").conv_bias);
+  old.erase("pos_weight_norm");
+  CHECK_FALSE(from_json(old, "m.h5").pos_weight_norm);
+  CHECK(parse_arch("w2v-tiny:pos_weight_norm=true").pos_weight_norm);
+  CHECK(from_json(to_json(parse_arch("w2v-tiny:pos_weight_norm=true")), "m.h5").pos_weight_norm);
   json bad = to_json(s);
   bad["feature_norm"] = "batch";
   CHECK(error_of(bad).rfind("m.h5: /config encoder.feature_norm: group (after the first conv layer) or layer", 0) == 0);

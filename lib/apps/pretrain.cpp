@@ -120,10 +120,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   opt_ = make_optimizer(config_["optimizer"], *method_, config_["lr"], config_["weight_decay"],
                         config_.value("adam_beta2", 0.999));
   if (!resume_.empty()) {
-    // An imported model (ssl-import model) has no optimizer state before its
-    // first run here: AdamW starts from zero moments, as a new run's does.
-    if (!config_.contains("imported") || !io::ModelReader(resume_).names("optimizer").empty())
-      extras_.optimizer = opt_->state();
+    extras_.optimizer = opt_->state();
     load_checkpoint(resume_, *method_, &extras_);
     opt_->set_steps(extras_.step);
   }

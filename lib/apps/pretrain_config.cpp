@@ -315,22 +315,8 @@ json run_options(const json& given) {
   return run;
 }
 
-// A model from ssl-import model was never trained by ssl-pretrain: its
-// /config holds the model (method, encoder, the method's sizes) but no
-// training settings. Its first --resume settles those as a new run of its
-// method would (the options given, then the defaults) and keeps the model's.
-json settle_imported(const json& given, const PretrainFile& file, const json& imported) {
-  json fresh_given = given;
-  fresh_given.erase("--resume");
-  fresh_given["--method"] = imported.value("method", std::string());
-  json config = resolve_pretrain(fresh_given, file, nullptr, "").config;
-  for (const auto& [k, v] : imported.items()) config[k] = v;
-  return config;
-}
-
 PretrainPlan resume_plan(const json& given, const PretrainFile& file, const json& resumed, const std::string& resume) {
-  json config = resumed.contains("imported") && !resumed.contains("optimizer") ? settle_imported(given, file, resumed)
-                                                                                 : resumed;
+  json config = resumed;
   // A fine-tuned model keeps no pretraining state (optimizer, schedule,
   // batch): there is nothing for ssl-pretrain to continue.
   const std::string method = config.value("method", std::string());

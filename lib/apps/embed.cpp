@@ -106,7 +106,7 @@ eval::Features embed_features(TrainedModel& t, const std::string& model, const i
     std::copy(e.f32(), e.f32() + n * f.d, f.x.begin() + s * f.d);
     progress.advance(n);
   };
-  for_each_feature(mod, *t.method, in, {t.mean, t.stdev, spec.dtype}, spec, /*normalize=*/false, 512, keep);
+  for_each_feature(mod, *t.method, in, {t.norm, spec.dtype}, spec, /*normalize=*/false, 512, keep);
   progress.finish();
   eval::check_finite(f, model);
   return f;
@@ -234,7 +234,7 @@ void run_embed(const EmbedOptions& o) {
     }
     progress.advance(n);
   };
-  for_each_feature(mod, *t.method, in, {t.mean, t.stdev, dt}, spec, o.normalize, o.batch, write, &F, &valid);
+  for_each_feature(mod, *t.method, in, {t.norm, dt}, spec, o.normalize, o.batch, write, &F, &valid);
   progress.finish();
   if (h5) h5->commit();
   if (npy) npy->commit();

@@ -1,6 +1,8 @@
 #include "apps/export.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "apps/hf_names.hpp"
@@ -9,6 +11,7 @@
 #include "io/model_file.hpp"
 #include "io/output_dir.hpp"
 #include "io/safetensors.hpp"
+#include "methods/mae_decoder.hpp"
 #include "methods/registry.hpp"
 #include "models/encoder_shape.hpp"
 #include "models/vit.hpp"
@@ -29,7 +32,7 @@ struct Source {
   std::string method, arch;
   models::EncoderShape shape;
   int64_t in_channels = 1, height = 0, width = 0;
-  float mean = 0, stdev = 1;
+  data::PixelNorm norm;
 
   explicit Source(const std::string& p) : path(p), reader(p) {
     TrainedModel t = load_trained_model(p);  // refuses what is not a model file, in its words
@@ -37,8 +40,7 @@ struct Source {
     method = t.method_name;
     arch = t.arch;
     in_channels = t.in_channels;
-    mean = t.mean;
-    stdev = t.stdev;
+    norm = t.norm;
     shape = config.contains("encoder") ? models::from_json(config["encoder"], p) : models::parse_arch(arch);
     if (config.contains("input_shape") && config["input_shape"].size() == 2) {
       height = config["input_shape"][0];
@@ -105,6 +107,20 @@ const char* kind_phrase(EncoderKind k) {
 }
 
 std::string json_text(const ordered_json& j) { return j.dump(2) + "\n"; }
+
+// One value per channel (a model's single mean or std repeated), each the
+// shortest decimal that reads back as the float (0.485, not 0.48500001...),
+// so an imported preprocessor_config.json is written back as it was.
+ordered_json mean_std_list(const Source& s, const std::vector<float>& v) {
+  ordered_json out = ordered_json::array();
+  for (int64_t c = 0; c < s.in_channels; ++c) {
+    const float x = v.size() == 1 ? v[0] : v[static_cast<size_t>(c)];
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);
+    out.push_back(std::strtod(std::string(buf, r.ptr).c_str(), nullptr));
+  }
+  return out;
+}
 
 // ---- --to safetensors: the model's own tensors under its own names.
 
@@ -192,7 +208,7 @@ void export_torchvision(const Source& s, io::OutputDir& out) {
     unfit(s, "torchvision", "fits convnet and ResNet encoders (convnet-s, convnet-m, resnet18)");
   }
   readme += "\nInput: float [N, " + std::to_string(C) + ", H, W], pixels in [0, 1] then (x - " +
-            std::to_string(s.mean) + ") / " + std::to_string(s.stdev) +
+            mean_std_list(s, s.norm.mean).dump() + ") / " + mean_std_list(s, s.norm.stdev).dump() +
             " (the normalisation it was trained with). Output: [N, " + std::to_string(s.shape.widths.back()) +
             "] features, as ssl-embed's.\n";
   out.write("model.safetensors", t.bytes());
@@ -463,7 +479,6 @@ void hf_layer(Tensors& t, const Source& s, const std::string& to, const std::str
   add_block(t, s, to, from, kHfVitBlock);
 }
 
-ordered_json mean_std_list(const Source& s, float v) { return ordered_json(std::vector<double>(s.in_channels, v)); }
 
 void export_timm(const Source& s, io::OutputDir& out) {
   const VitFacts f = vit_facts(s, "timm");
@@ -502,8 +517,8 @@ void export_timm(const Source& s, io::OutputDir& out) {
                          {"pretrained_cfg",
                           {{"tag", "sslkit"},
                            {"input_size", {f.C, f.H, f.W}},
-                           {"mean", mean_std_list(s, s.mean)},
-                           {"std", mean_std_list(s, s.stdev)},
+                           {"mean", mean_std_list(s, s.norm.mean)},
+                           {"std", mean_std_list(s, s.norm.stdev)},
                            {"interpolation", "bicubic"},
                            {"crop_pct", 1.0},
                            {"num_classes", 0}}},
@@ -536,7 +551,10 @@ void export_hf(const Source& s, io::OutputDir& out) {
   if (s.shape.kind == EncoderKind::text) return export_hf_text(s, out);
   if (s.shape.kind == EncoderKind::w2v) return export_hf_w2v(s, out);
   const VitFacts f = vit_facts(s, "hf");
-  const bool mae = s.method == "mae";
+  // A model imported from a ViTModel (an MAE model whose decoder came new
+  // with the import) goes back as a ViTModel.
+  const bool from_vit = s.config.contains("imported") && s.config["imported"].value("family", "") == "vit";
+  const bool mae = s.method == "mae" && !from_vit;
   if (mae && f.gh != f.gw)
     throw UsageError("--to hf writes MAE models for square images only (ViTMAE's position table is square); " + s.path +
                      " was trained on " + std::to_string(f.H) + "x" + std::to_string(f.W));
@@ -566,14 +584,10 @@ void export_hf(const Source& s, io::OutputDir& out) {
                          {"num_channels", f.C},
                          {"qkv_bias", true}};
   if (mae) {
-    // The decoder's shape from its tensors; its heads are MAE's constant
-    // (methods/mae.cpp kDecoderHeads), which the model file does not record.
-    constexpr int64_t kDecoderHeads = 4;
-    const io::StoredTensor embed = s.get("decoder_embed.weight");
-    const int64_t E = embed.shape[0];
-    int64_t depth = 0;
-    while (s.reader.has("params", "decoder_block" + std::to_string(depth) + ".ln1.weight")) ++depth;
-    const int64_t mlp = s.get("decoder_block0.fc1.weight").shape[0];
+    // The decoder's shape as /config records it (a file from before has
+    // MAE's defaults there).
+    const methods::MaeDecoder d = methods::mae_decoder(methods::read_params(s.config, s.path).own);
+    const int64_t E = d.width, depth = d.depth, mlp = d.mlp;
     t.layer(s, "decoder.decoder_embed", "decoder_embed");
     t.add("decoder.mask_token", {1, 1, E}, s.get("mask_token").values);
     t.add("decoder.decoder_pos_embed", {1, 1 + f.gh * f.gw, E}, position_table(E, f.gh, f.gw));
@@ -583,7 +597,7 @@ void export_hf(const Source& s, io::OutputDir& out) {
     t.layer(s, "decoder.decoder_pred", "decoder_pred");
     config["decoder_hidden_size"] = E;
     config["decoder_num_hidden_layers"] = depth;
-    config["decoder_num_attention_heads"] = kDecoderHeads;
+    config["decoder_num_attention_heads"] = d.heads;
     config["decoder_intermediate_size"] = mlp;
     config["mask_ratio"] = methods::method_info("mae").mask_ratio;
     config["norm_pix_loss"] = s.config.value("norm_pix", true);
@@ -595,8 +609,8 @@ void export_hf(const Source& s, io::OutputDir& out) {
                                      {"do_rescale", true},
                                      {"rescale_factor", 1.0 / 255.0},
                                      {"do_normalize", true},
-                                     {"image_mean", mean_std_list(s, s.mean)},
-                                     {"image_std", mean_std_list(s, s.stdev)}};
+                                     {"image_mean", mean_std_list(s, s.norm.mean)},
+                                     {"image_std", mean_std_list(s, s.norm.stdev)}};
   const std::string load =
       mae ? "from transformers import ViTMAEForPreTraining\n"
             "model = ViTMAEForPreTraining.from_pretrained(\"DIR\")\n"

@@ -130,7 +130,14 @@ ImportPlan vit_plan(const io::HfCheckpoint& c, bool pretraining) {
     if (std::fabs(ratio - 0.75) > 1e-9)
       warn(c.config_file() + ": mask_ratio " + std::to_string(ratio) + ": ssl-pretrain --resume masks 0.75, MAE's");
   } else {
-    methods::set_mae_decoder(methods::MaeDecoder{}, plan.params.own);  // a new one, as a new MAE run's
+    // A new decoder, as a new MAE run's: of the config's sizes where it
+    // has them (ViTMAEModel's config does), else sslkit's.
+    methods::MaeDecoder d;
+    d.width = io::config_int(c, "decoder_hidden_size", d.width);
+    d.depth = io::config_int(c, "decoder_num_hidden_layers", d.depth);
+    d.heads = io::config_int(c, "decoder_num_attention_heads", d.heads);
+    d.mlp = io::config_int(c, "decoder_intermediate_size", d.mlp);
+    methods::set_mae_decoder(d, plan.params.own);
   }
   plan.config["input_shape"] = {v.height, v.width};
   plan.config["normalize"] = pixel_normalisation(c, v.channels);
@@ -209,9 +216,16 @@ void fill_vit(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
     t.ignore("pooler.dense.weight");
     t.ignore("pooler.dense.bias");
   }
-  f.keep_initial("decoder_");
-  f.keep_initial("decoder_embed");
+  f.keep_initial("decoder_");  // the new decoder: decoder_embed, decoder_block*, decoder_norm, decoder_pred
   f.keep_initial("mask_token");
+}
+
+// Whether the checkpoint is a ViTMAEForPreTraining (its decoder must then be
+// there, every key of it): as config.json's architectures say, or without
+// them, as its keys do.
+bool with_decoder(const io::HfCheckpoint& c) {
+  if (c.config.contains("architectures")) return has_architecture(c.config, "ViTMAEForPreTraining");
+  return c.tensors.find("decoder.decoder_embed.weight") != nullptr;
 }
 
 }  // namespace
@@ -219,19 +233,12 @@ void fill_vit(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
 ModelFamily vit_mae_family() {
   return {"vit-mae", "ViTMAEForPreTraining, ViTMAEModel",
           [](const ordered_json& c) { return has_model_type(c, "vit_mae"); },
-          [](const io::HfCheckpoint& c) {
-            ImportPlan p = vit_plan(c, has_architecture(c.config, "ViTMAEForPreTraining") ||
-                                           c.tensors.find("decoder.decoder_embed.weight") != nullptr);
-            // ViTMAEModel's keys have no "vit." before them.
-            p.prefix = "";
-            return p;
-          },
+          [](const io::HfCheckpoint& c) { return vit_plan(c, with_decoder(c)); },
           [](const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker& t, ParameterFiller& f) {
-            if (t.has("decoder.decoder_embed.weight")) return fill_mae(c, plan, t, f);
-            // ViTMAEModel: the encoder alone, under no prefix.
-            fill_encoder(c, t, f, t.has("vit.embeddings.cls_token") ? "vit." : "");
+            if (with_decoder(c)) return fill_mae(c, plan, t, f);
+            // ViTMAEModel: the encoder alone, its keys without "vit.".
+            fill_encoder(c, t, f, "");
             f.keep_initial("decoder_");
-            f.keep_initial("decoder_embed");
             f.keep_initial("mask_token");
           }};
 }

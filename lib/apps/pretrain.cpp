@@ -119,7 +119,11 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   method_ = methods::make_method(info_->name, mp_, init_rng);
   opt_ = make_optimizer(config_["optimizer"], *method_, config_["lr"], config_["weight_decay"],
                         config_.value("adam_beta2", 0.999));
-  if (!resume_.empty()) {
+  if (!resume_.empty() && config_.contains("imported") && io::ModelReader(resume_).names("optimizer").empty()) {
+    // An imported model (ssl-import model): its weights, a new schedule.
+    load_checkpoint(resume_, *method_);
+    extras_.tokenizer = io::ModelReader(resume_).bytes("tokenizer");
+  } else if (!resume_.empty()) {
     extras_.optimizer = opt_->state();
     load_checkpoint(resume_, *method_, &extras_);
     opt_->set_steps(extras_.step);
@@ -237,7 +241,7 @@ void PretrainRun::add_monitor() {
   if (path.empty()) return;
   if (io::is_same_file(path, request_.input))
     warn("--monitor " + path + " is the training file itself: its kNN scores training rows, not held-out ones");
-  monitor_.emplace(in_, path, config_["normalize"]["mean"], config_["normalize"]["std"], config_["seed"]);
+  monitor_.emplace(in_, path, data::pixel_norm_from_json(config_["normalize"], request_.input), config_["seed"]);
   auto last = std::make_shared<int64_t>(-1);
   auto score = [this, path, last](int64_t step, double seconds) {
     if (step == *last) return;
@@ -268,7 +272,7 @@ void PretrainRun::add_reconstructions() {
   if (path.empty()) return;
   recon_samples_ = reconstruction_samples(in_, 8, mp_.patch, info_->mask_ratio, config_["seed"]);  // takes the HDF5 lock
   auto draw = [this, path](int64_t, double) {
-    write_reconstructions(*method_, *recon_samples_, config_["normalize"]["mean"], config_["normalize"]["std"], dt_,
+    write_reconstructions(*method_, *recon_samples_, data::pixel_norm_from_json(config_["normalize"], request_.input), dt_,
                           path, io::Commit::now);
   };
   const int64_t every = run_["--recon-every"];

@@ -382,12 +382,54 @@ std::vector<OptionSpec> pretrain_option_specs() {
   return specs;
 }
 
+namespace {
+
+PretrainPlan new_plan(const json& given, const PretrainFile& file);
+
+// A model ssl-import model wrote (a published checkpoint) holds no training
+// of sslkit's to continue: no optimizer state, schedule or batch. --resume
+// of it starts a new run of its method from its weights, with the options
+// given as for any new run, and keeps what the model is: its encoder, its
+// method's own shape (MAE's decoder), its pixel normalisation.
+PretrainPlan start_from_import(const json& given, const PretrainFile& file, const json& model,
+                               const std::string& resume) {
+  const methods::MethodParams mp = methods::read_params(model, resume);
+  const std::string method = model.at("method");
+  json run_given = given;
+  run_given["--method"] = method;
+  run_given["--arch"] = mp.arch;
+  for (const PretrainRow& r : pretrain_options()) {
+    const bool is_model = r.spec.key == "arch" || r.spec.key == "patch" || mp.own.contains(r.spec.key) ||
+                          (r.spec.key == "norm_pix" && method == "mae");
+    if (is_model && given.contains(r.spec.flag))
+      throw UsageError(r.spec.flag + ": --resume " + resume + " is an imported " + method +
+                       " model and keeps its own (start from its weights as they are)");
+    if (r.spec.key == "method" && given.contains(r.spec.flag) && given[r.spec.flag] != method)
+      throw UsageError("--method " + given[r.spec.flag].get<std::string>() + ": --resume " + resume + " is a " +
+                       method + " model");
+  }
+  PretrainPlan plan = new_plan(run_given, file);
+  methods::write_params(mp, plan.config);
+  for (const char* key : {"normalize", "imported"})
+    if (model.contains(key)) plan.config[key] = model[key];
+  return plan;
+}
+
+}  // namespace
+
 PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const json* resumed, const std::string& resume) {
   if (given.contains("--eval") && given.contains("--eval-split"))
     throw UsageError("--eval and --eval-split exclude each other: score a held-out file or rows of this one");
   check_run_length(given.value("--epochs", 0) > 0, given.value("--time-budget", 0.0) > 0);
+  if (resumed && resumed->contains("imported") && !resumed->contains("optimizer"))
+    return start_from_import(given, file, *resumed, resume);
   if (resumed) return resume_plan(given, file, *resumed, resume);
+  return new_plan(given, file);
+}
 
+namespace {
+
+PretrainPlan new_plan(const json& given, const PretrainFile& file) {
   const methods::RunDefaults& modality = modality_for(file.modality).pretrain_defaults();
   const methods::MethodInfo& info = checked_method(
       given.contains("--method") ? given["--method"].get<std::string>() : *modality.method, file);
@@ -449,5 +491,7 @@ PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const
   methods::write_params(mp, config);
   return {config, run_options(given)};
 }
+
+}  // namespace
 
 }  // namespace sslkit::train

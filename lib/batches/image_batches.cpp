@@ -153,8 +153,13 @@ methods::Batch ImageBatches::make(int64_t step) {
       }
       const size_t view_px = static_cast<size_t>(out.rows) * out.cols * c_;
       float* dst = views[v].f32() + r * view_px;
-      const float scale = 1.0f / (255.0f * spec_.stdev), shift = spec_.mean / spec_.stdev;
-      for (size_t i = 0; i < view_px; ++i) dst[i] = out.data[i] * scale - shift;
+      float scale[4], shift[4];
+      for (int k = 0; k < c_; ++k)
+        scale[k] = 1.0f / (255.0f * spec_.norm.std_of(k)), shift[k] = spec_.norm.mean_of(k) / spec_.norm.std_of(k);
+      if (c_ == 1)
+        for (size_t i = 0; i < view_px; ++i) dst[i] = out.data[i] * scale[0] - shift[0];
+      else
+        for (size_t i = 0; i < view_px; ++i) dst[i] = out.data[i] * scale[i % c_] - shift[i % c_];
     }
     targets[r] = target;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "augment/recipe.hpp"
+#include "data/pixel_norm.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 #include "nn/tensor.hpp"
@@ -19,7 +20,7 @@ namespace sslkit::batches {
 struct ImageBatchSpec {
   int batch = 256;
   uint64_t seed = 0;
-  float mean = 0.5f, stdev = 0.25f;
+  data::PixelNorm norm{0.5f, 0.25f};
   int views = 2;                 // augmented views per image (with global_views: the crops)
   int view_size = 0;             // side of each view in pixels (0: the images' own); square
   // Multi-crop: global_views more views, made at the images' own size with

@@ -100,8 +100,7 @@ TEST_CASE("image batches: multi-crop - global views at the images' size with the
   batches::ImageBatchSpec spec;
   spec.batch = 8;
   spec.seed = 3;
-  spec.mean = 0;
-  spec.stdev = 1;
+  spec.norm = data::PixelNorm(0, 1);
   spec.views = 3;
   spec.view_size = 14;
   spec.global_views = 2;

@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "mask/schemes.hpp"
+#include "methods/mae_decoder.hpp"
 #include "methods/registry.hpp"
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
@@ -108,4 +110,43 @@ TEST_CASE("mae: reconstructions come back in image space - norm-pix predictions 
   auto simclr = methods::make_method("simclr", p, rng);
   CHECK(simclr->patch_size() == 0);
   CHECK_THROWS_AS(simclr->reconstruct(x, b.patch_mask), Error);
+}
+
+TEST_CASE("mae: the decoder's shape is data - its defaults are the decoder MAE always had here") {
+  std::map<std::string, nn::Shape> shapes;
+  auto decoder = [&](const nlohmann::ordered_json& own) {
+    methods::MethodParams p;
+    p.arch = "vit-mini:depth=1";
+    p.in_channels = 3;
+    p.own = own;
+    Rng rng(3);
+    auto m = methods::make_method("mae", p, rng);
+    shapes.clear();
+    for (auto& [n, q] : m->named_parameters()) shapes[n] = q->shape();
+    return m;
+  };
+  decoder(nlohmann::ordered_json::object());
+  CHECK(shapes.at("decoder_embed.weight") == nn::Shape{128, 128});
+  CHECK(shapes.at("decoder_block1.fc1.weight") == nn::Shape{512, 128});
+  CHECK(shapes.count("decoder_block2.fc1.weight") == 0);
+  methods::MaeDecoder d{20, 3, 2, 36};
+  nlohmann::ordered_json own;
+  methods::set_mae_decoder(d, own);
+  auto m = decoder(own);
+  CHECK(shapes.at("decoder_embed.weight") == nn::Shape{20, 128});
+  CHECK(shapes.at("mask_token") == nn::Shape{1, 20});
+  CHECK(shapes.at("decoder_block2.fc1.weight") == nn::Shape{36, 20});
+  CHECK(shapes.at("decoder_pred.weight") == nn::Shape{4 * 4 * 3, 20});
+  CHECK(methods::mae_decoder(own).heads == 2);
+  // It still trains: a loss on a batch of 16x16 RGB images.
+  methods::Batch b;
+  b.views.push_back(nn::Var(nn::random_tensor({2, 16, 16, 3}, 5)));
+  Rng rng(1);
+  for (int i = 0; i < 2; ++i) {
+    const auto mask = mask::mask_patches(16, 0.75, rng);
+    b.patch_mask.insert(b.patch_mask.end(), mask.begin(), mask.end());
+  }
+  CHECK(std::isfinite(m->loss(b).value().item()));
+  own["decoder_heads"] = 3;  // 3 does not divide 20
+  CHECK_THROWS_AS(decoder(own), UsageError);
 }

@@ -27,9 +27,9 @@ void choose_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::v
 
 }  // namespace
 
-KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path, float mean, float stdev, uint64_t seed,
+KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path, const data::PixelNorm& norm, uint64_t seed,
                        size_t max_bank, size_t max_queries)
-    : train_(train), modality_(modality_for(train.modality())), mean_(mean), stdev_(stdev) {
+    : train_(train), modality_(modality_for(train.modality())), norm_(norm) {
   val_ = std::make_unique<io::DataReader>(val_path);
   const io::DataReader& val = *val_;
   for (const io::DataReader* f : {&train, &val})
@@ -51,7 +51,7 @@ std::vector<float> KnnMonitor::embed(methods::Method& m, const io::DataReader& i
   const FeatureSpec spec{"backbone", "", false, dt};
   for (size_t s = 0; s < rows.size(); s += batch) {
     const std::vector<size_t> part(rows.begin() + s, rows.begin() + std::min(rows.size(), s + batch));
-    const methods::Batch b = modality_.rows(in, part, {mean_, stdev_, dt});
+    const methods::Batch b = modality_.rows(in, part, {norm_, dt});
     nn::NoGrad ng;
     const nn::Tensor f = modality_.features(m, b, spec).value().to(nn::DType::f32);
     *d = f.dim(1);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/pixel_norm.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 #include "train/modality.hpp"
@@ -23,7 +24,7 @@ class KnnMonitor {
   // neighbours and up to `max_queries` rows of the file at `val_path`;
   // `mean`, `stdev` the encoder's pixel normalisation. UsageError when
   // either file is not labelled images of the training images' shape.
-  KnnMonitor(const io::DataReader& train, const std::string& val_path, float mean, float stdev, uint64_t seed,
+  KnnMonitor(const io::DataReader& train, const std::string& val_path, const data::PixelNorm& norm, uint64_t seed,
              size_t max_bank = 10000, size_t max_queries = 10000);
   // kNN accuracy of the method's encoder now under both conventions users
   // compare: lightly's k = 200, T = 0.1 and solo-learn's k = 20, T = 0.07
@@ -42,7 +43,7 @@ class KnnMonitor {
   const io::DataReader& train_;
   std::unique_ptr<io::DataReader> val_;
   const Modality& modality_;
-  float mean_, stdev_;
+  data::PixelNorm norm_;
   int classes_ = 0;
   std::vector<size_t> bank_rows_, query_rows_;  // ascending
   std::vector<int32_t> bank_y_, query_y_;

@@ -73,8 +73,11 @@ struct BatchPlan {
 
 // How rows of a file become what a model's encoder takes.
 struct ModelInput {
-  float mean = 0, stdev = 1;      // images: the pixel normalisation the model was trained with
+  data::PixelNorm norm;           // images: the pixel normalisation the model was trained with
   nn::DType dtype = nn::DType::f32;
+  ModelInput() = default;
+  ModelInput(data::PixelNorm n, nn::DType dt) : norm(std::move(n)), dtype(dt) {}
+  ModelInput(float mean, float stdev, nn::DType dt) : norm(mean, stdev), dtype(dt) {}
 };
 
 // Which features of an encoder: ssl-embed's options and their resolution.

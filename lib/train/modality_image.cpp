@@ -92,8 +92,7 @@ class ImageModality : public Modality {
     batches::ImageBatchSpec spec;
     spec.batch = plan.batch;
     spec.seed = plan.seed;
-    spec.mean = c.at("normalize").at("mean");
-    spec.stdev = c.at("normalize").at("std");
+    spec.norm = data::pixel_norm_from_json(c.at("normalize"), in.name());
     spec.views = c.value("views", plan.method ? plan.method->views : 1);
     spec.view_size = c.value("view_size", 0);
     spec.global_views = c.value("global_views", 0);
@@ -116,7 +115,7 @@ class ImageModality : public Modality {
     std::vector<uint8_t> px(static_cast<size_t>(n * H * W * C));
     read_rows<uint8_t>(in, "/images", rows, px.data());
     methods::Batch b;
-    b.views.emplace_back(normalize_images(px.data(), n, H, W, C, input.mean, input.stdev).to(input.dtype));
+    b.views.emplace_back(normalize_images(px.data(), n, H, W, C, input.norm).to(input.dtype));
     return b;
   }
   int max_inference_batch() const override { return 1 << 30; }
@@ -164,15 +163,15 @@ class ImageModality : public Modality {
       mp.patch = from.patch;  // a ViT keeps its patches and pooling
       mp.pool = from.pool;
       mp.encoder = from.encoder;  // the model's whole shape, not rebuilt from its arch
-      p.input.mean = t.mean;
-      p.input.stdev = t.stdev;
+      p.input.norm = t.norm;
     } else {
       if (!tr.has("/images")) throw Error(tr.name(), "has no /images (full fine-tuning trains on images)");
       models::check_arch_modality(o.arch, "image", tr.name());
       mp.arch = o.arch;
       mp.in_channels = tr.info("/images").shape[3];
-      std::tie(p.input.mean, p.input.stdev) = pixel_stats(tr);
-      p.config = {{"normalize", {{"mean", p.input.mean}, {"std", p.input.stdev}}}};
+      const auto [mean, stdev] = pixel_stats(tr);
+      p.input.norm = data::PixelNorm(mean, stdev);
+      p.config = {{"normalize", data::to_json(p.input.norm)}};
     }
     check_image_input(tr, mp.in_channels);
     check_image_input(te, mp.in_channels);
@@ -200,7 +199,7 @@ class ImageModality : public Modality {
     // One augmented view of each image, its label the target; the last
     // partial batch is dropped (batchnorm on a handful of rows is noise)
     // unless the labelled set is smaller than one batch.
-    p.batches.config = {{"normalize", {{"mean", p.input.mean}, {"std", p.input.stdev}}},
+    p.batches.config = {{"normalize", data::to_json(p.input.norm)},
                         {"views", 1},
                         {"recipe", o.recipe},
                         {"strength", 1.0}};

@@ -40,14 +40,14 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
   return s;
 }
 
-void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, float mean, float stdev, nn::DType dt,
+void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, const data::PixelNorm& norm, nn::DType dt,
                            const std::string& png, io::Commit when) {
   const int64_t n = static_cast<int64_t>(s.rows.size()), H = s.h, W = s.w, C = s.c, px = H * W * C;
   const int64_t p = m.patch_size();
   if (p < 1) throw UsageError("this model does not reconstruct images (a masked image model, mae, does)");
   const bool was_training = m.training();
   m.set_training(false);
-  const nn::Tensor x = normalize_images(s.pixels.data(), n, H, W, C, mean, stdev);
+  const nn::Tensor x = normalize_images(s.pixels.data(), n, H, W, C, norm);
   nn::Tensor rec;
   try {
     rec = m.reconstruct(x.to(dt), s.mask);
@@ -63,7 +63,7 @@ void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, f
     cv::Mat orig(static_cast<int>(H), static_cast<int>(W), type, const_cast<uint8_t*>(s.pixels.data() + i * px));
     cv::Mat masked = orig.clone(), recon(orig.size(), type), pasted = orig.clone();
     for (int64_t k = 0; k < px; ++k) {
-      const float v = (rec.f32()[i * px + k] * stdev + mean) * 255.0f;
+      const float v = (rec.f32()[i * px + k] * norm.std_of(k % C) + norm.mean_of(k % C)) * 255.0f;
       recon.data[k] = static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
     }
     for (int64_t l = 0; l < L; ++l) {
@@ -88,7 +88,7 @@ void reconstruct_file(const std::string& model, const std::string& images, int c
   io::DataReader in(images);
   check_image_input(in, t.in_channels);
   const ReconstructionSamples s = reconstruction_samples(in, count, t.method->patch_size(), ratio, seed);
-  write_reconstructions(*t.method, s, t.mean, t.stdev, nn::resolve_precision("auto"), png);
+  write_reconstructions(*t.method, s, t.norm, nn::resolve_precision("auto"), png);
 }
 
 }  // namespace sslkit::train

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/pixel_norm.hpp"
 #include "io/data_file.hpp"
 #include "io/files.hpp"
 #include "methods/method.hpp"
@@ -31,7 +32,7 @@ ReconstructionSamples reconstruction_samples(const io::DataReader& in, int count
 // samples and writes the PNG; mean/stdev are the model's pixel normalisation.
 // During training the PNG is replaced at once (`when` now), so it can be
 // watched, as checkpoints are.
-void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, float mean, float stdev, nn::DType dt,
+void write_reconstructions(methods::Method& m, const ReconstructionSamples& s, const data::PixelNorm& norm, nn::DType dt,
                            const std::string& png, io::Commit when = io::Commit::with_run);
 
 // The same for a model file and an image file (ssl-info --reconstruct).

@@ -28,13 +28,12 @@ TrainedModel load_trained_model(const std::string& path) {
     t.arch = config.at("arch");
     t.in_channels = config.at("in_channels");
     t.sample_rate = config.value("sample_rate", int64_t{0});
-    if (config.contains("normalize")) {  // image models
-      t.mean = config.at("normalize").at("mean");
-      t.stdev = config.at("normalize").at("std");
-    }
+    if (config.contains("normalize"))  // image models
+      t.norm = data::pixel_norm_from_json(config.at("normalize"), path);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
+  if (const std::string why = t.norm.problem(t.in_channels); !why.empty()) throw Error(path, "/config " + why);
   // What it encodes, before anything is built from it: an arch this
   // sslkit does not know is an error naming the file, not "text".
   t.modality = model_modality(config, path);
@@ -95,12 +94,13 @@ void check_image_input(const io::DataReader& in, int64_t in_channels) {
                                std::to_string(in_channels));
 }
 
-nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, float mean, float stdev) {
+nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, const data::PixelNorm& norm) {
   nn::Tensor x({n, h, w, c}, nn::DType::f32);
   float* out = x.f32();
-  // The same expression as the trainer's loader, so embeddings see exactly
-  // the inputs training saw.
-  for (int64_t i = 0; i < n * h * w * c; ++i) out[i] = (px[i] / 255.0f - mean) / stdev;
+  std::vector<float> mean(c), stdev(c);
+  for (int64_t k = 0; k < c; ++k) mean[k] = norm.mean_of(k), stdev[k] = norm.std_of(k);
+  // x / 255 then (x - mean) / std per channel, as ViTImageProcessor.
+  for (int64_t i = 0; i < n * h * w * c; ++i) out[i] = (px[i] / 255.0f - mean[i % c]) / stdev[i % c];
   return x;
 }
 

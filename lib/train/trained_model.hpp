@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "data/pixel_norm.hpp"
 #include "io/data_file.hpp"
 #include "methods/method.hpp"
 
@@ -15,7 +16,7 @@ struct TrainedModel {
   std::string config;  // JSON
   std::string method_name, arch;
   std::unique_ptr<methods::Method> method;
-  float mean = 0, stdev = 1;
+  data::PixelNorm norm;  // images: how pixels are normalised (one value, or one per channel)
   int64_t in_channels = 1;
   io::Modality modality = io::Modality::image;  // what it encodes: image, text or audio
   // What the data it takes must match (check_model_input):
@@ -41,6 +42,6 @@ std::pair<float, float> pixel_stats(const io::DataReader& in);
 void check_image_input(const io::DataReader& in, int64_t in_channels);
 
 // uint8 images [n,H,W,C] to the normalised f32 tensor the encoder takes.
-nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, float mean, float stdev);
+nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, const data::PixelNorm& norm);
 
 }  // namespace sslkit::train

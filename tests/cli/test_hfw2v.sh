@@ -38,6 +38,8 @@ ok ssl-pretrain "$WORK/a.h5" --resume "$WORK/base_pretraining.h5" --epochs 2 --b
 check_eq "resumed wav2vec: 4 steps, fairseq's lr, the checkpoint's codebook" \
   "$(h5get "$WORK/p.h5" "[len(f['train/loss']), __import__('json').loads(f['config'][0])['lr'], f['params/quantizer.codevectors'].shape, bool(np.isfinite(f['train/loss'][:]).all())]")" \
   "[4, 0.0005, (10, 6), True]"
+expect_error 2 "^ssl-pretrain: error: --codevector-groups: --resume .*base_pretraining.h5 is an imported wav2vec model and keeps its own" \
+  "$WORK/bad.h5" ssl-pretrain "$WORK/a.h5" --resume "$WORK/base_pretraining.h5" --codevector-groups 4 --threads 1 -o "$WORK/bad.h5"
 ok ssl-pretrain "$WORK/a.h5" --resume "$WORK/p.h5" --epochs 3 --threads 1 -o "$WORK/p2.h5"
 check_eq "and resumes again" "$(h5get "$WORK/p2.h5" "[len(f['train/loss']), list(f['state/step'][:])]")" "[6, [6]]"
 ok ssl-pretrain "$WORK/a.h5" --resume "$WORK/group_stable_model.h5" --epochs 1 --batch 3 --threads 1 -o "$WORK/pm.h5"

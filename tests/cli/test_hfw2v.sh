@@ -40,6 +40,9 @@ check_eq "resumed wav2vec: 4 steps, fairseq's lr, the checkpoint's codebook" \
   "[4, 0.0005, (10, 6), True]"
 expect_error 2 "^ssl-pretrain: error: --codevector-groups: --resume .*base_pretraining.h5 is an imported wav2vec model and keeps its own" \
   "$WORK/bad.h5" ssl-pretrain "$WORK/a.h5" --resume "$WORK/base_pretraining.h5" --codevector-groups 4 --threads 1 -o "$WORK/bad.h5"
+ok ssl-import audio "$DATA/audio" --seconds 0.5 --sample-rate 8000 -o "$WORK/a8.h5"
+expect_error 2 "^ssl-pretrain: error: .*a8.h5 is audio at 8000 Hz; .*base_pretraining.h5 was trained at 16000 Hz" \
+  "$WORK/bad.h5" ssl-pretrain "$WORK/a8.h5" --resume "$WORK/base_pretraining.h5" --epochs 1 --threads 1 -o "$WORK/bad.h5"
 ok ssl-pretrain "$WORK/a.h5" --resume "$WORK/p.h5" --epochs 3 --threads 1 -o "$WORK/p2.h5"
 check_eq "and resumes again" "$(h5get "$WORK/p2.h5" "[len(f['train/loss']), list(f['state/step'][:])]")" "[6, [6]]"
 ok ssl-pretrain "$WORK/a.h5" --resume "$WORK/group_stable_model.h5" --epochs 1 --batch 3 --threads 1 -o "$WORK/pm.h5"

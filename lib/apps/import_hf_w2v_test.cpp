@@ -73,8 +73,7 @@ struct Measured {
   int64_t codes = 0, codes_compared = 0, codes_equal = 0;
 };
 
-Measured run_variant(const std::string& variant) {
-  const io::HfCheckpoint c = io::read_hf_checkpoint(kFixtures + variant);
+Measured run_checkpoint(const io::HfCheckpoint& c, const std::string& variant) {
   const train::ModelFamily& family = train::family_of(c);
   REQUIRE(std::string(family.name) == "wav2vec2");
   std::unique_ptr<methods::Method> m = train::import_method(c, family);
@@ -139,6 +138,10 @@ Measured run_variant(const std::string& variant) {
   return r;
 }
 
+Measured run_variant(const std::string& variant) {
+  return run_checkpoint(io::read_hf_checkpoint(kFixtures + variant), variant);
+}
+
 }  // namespace
 
 TEST_CASE("ssl-import model: wav2vec 2.0 checkpoints compute what transformers computed") {
@@ -183,4 +186,43 @@ TEST_CASE("ssl-import model: a wav2vec 2.0 config sslkit cannot build is one Err
             .rfind(config + ": architectures holds Wav2Vec2ForCTC", 0) == 0);
   CHECK(refused("conv_kernel", nlohmann::ordered_json::array({6, 4})).rfind(config + ": conv_dim, conv_kernel", 0) == 0);
   CHECK(refused("codevector_dim", 7).rfind(config + ": quantizer sizes", 0) == 0);
+}
+
+TEST_CASE("ssl-import model: a wav2vec 2.0 position convolution without weight norm is taken as it is") {
+  nn::init_engine();
+  // group_stable_model with its g and v folded by hand into one plain weight,
+  // as a checkpoint converted without the parametrisation would hold it.
+  io::HfCheckpoint c = io::read_hf_checkpoint(kFixtures + "group_stable_model");
+  const std::string conv = "encoder.pos_conv_embed.conv.";
+  const io::SafeTensor* g = c.tensors.find(conv + "parametrizations.weight.original0");
+  const io::SafeTensor* v = c.tensors.find(conv + "parametrizations.weight.original1");
+  REQUIRE((g && v));
+  const std::vector<float> gs = g->to_f32(), vs = v->to_f32();
+  const std::vector<int64_t> shape = v->shape;
+  const int64_t k = shape[2], rows = static_cast<int64_t>(vs.size()) / k;
+  std::vector<float> w(vs.size());
+  for (int64_t j = 0; j < k; ++j) {
+    double norm = 0;
+    for (int64_t r = 0; r < rows; ++r) norm += double(vs[r * k + j]) * vs[r * k + j];
+    for (int64_t r = 0; r < rows; ++r) w[r * k + j] = static_cast<float>(gs[j] * vs[r * k + j] / std::sqrt(norm));
+  }
+  io::HfCheckpoint plain = c;
+  plain.tensors.tensors.clear();
+  plain.files.clear();
+  for (size_t i = 0; i < c.tensors.tensors.size(); ++i) {
+    const std::string& name = c.tensors.tensors[i].name;
+    if (name == conv + "parametrizations.weight.original1") continue;
+    plain.tensors.tensors.push_back(name == conv + "parametrizations.weight.original0"
+                                        ? io::st_f32(conv + "weight", shape, w)
+                                        : c.tensors.tensors[i]);
+    plain.files.push_back(c.files[i]);
+  }
+  const Measured r = run_checkpoint(plain, "group_stable_model");
+  MESSAGE("plain position weight: extract_features " << r.features << ", last_hidden_state " << r.hidden);
+  CHECK(r.features <= 1e-4);
+  CHECK(r.hidden <= 1e-4);
+  std::unique_ptr<methods::Method> m = train::import_method(plain, train::family_of(plain));
+  bool has_plain = false;
+  for (auto& [name, p] : m->named_parameters()) has_plain |= name == "encoder.pos_conv.weight";
+  CHECK(has_plain);
 }

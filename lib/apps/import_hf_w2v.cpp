@@ -4,7 +4,8 @@
 // "layer" with conv biases: large-lv60, XLS-R), the encoder's arrangement
 // (do_stable_layer_norm: pre-LN; else post-LN with the norm before the
 // blocks), epsilon, the even position kernel and the quantizer's sizes all
-// from config.json; the blocks under export.cpp's kW2vBlock names, inverted.
+// from config.json; the blocks under kW2vBlock's names (apps/hf_names.hpp,
+// which ssl-export writes).
 // The position convolution is under weight norm in HF (weight = g * v / |v|,
 // the norm over dims 0 and 1 for each tap): the model keeps it so
 // (pos_weight_norm), and fine-tuning trains g and v as HF and fairseq do.
@@ -136,10 +137,7 @@ const char* const kPosConv = "encoder.pos_conv_embed.conv.";
 bool has_weight_norm(const io::HfCheckpoint& c) {
   for (const io::SafeTensor& t : c.tensors.tensors)
     for (const char* part : {"weight_g", "weight_v", "parametrizations.weight.original0", "parametrizations.weight.original1"})
-      if (t.name.size() >= std::string(part).size() &&
-          t.name.compare(t.name.size() - std::string(part).size(), std::string::npos, part) == 0 &&
-          t.name.find(kPosConv) != std::string::npos)
-        return true;
+      if (t.name.ends_with(std::string(kPosConv) + part)) return true;
   return false;
 }
 

@@ -146,17 +146,20 @@ ImportPlan vit_plan(const io::HfCheckpoint& c, bool pretraining) {
 
 // Checks a stored position table against sslkit's (a zero row for the
 // class token, then the grid's sine-cosine rows) and marks it taken.
-void check_positions(io::TensorTaker& t, const std::string& name, int64_t dim, int64_t gh, int64_t gw,
-                     const std::string& what) {
+void check_positions(io::TensorTaker& t, const std::string& name, int64_t dim, int64_t gh, int64_t gw) {
   if (!t.has(name)) return;
+  // Within the stored precision: values in [-1, 1] round by up to half a
+  // unit in the last place at 1 (BF16 2^-9, F16 2^-12), doubled for margin.
+  const io::StDType dt = t.dtype(name);
+  const double tolerance = dt == io::StDType::BF16 ? 0x1p-8 : dt == io::StDType::F16 ? 0x1p-11 : 1e-5;
   const std::vector<float> stored = t.take(name, {1, 1 + gh * gw, dim});
   const nn::Tensor ours = models::sincos_2d(dim, gh, gw);
   double worst = 0;
   for (int64_t i = 0; i < dim; ++i) worst = std::max(worst, std::fabs(static_cast<double>(stored[i])));
   for (int64_t i = 0; i < gh * gw * dim; ++i)
     worst = std::max(worst, std::fabs(static_cast<double>(stored[dim + i]) - ours.f32()[i]));
-  if (worst > 1e-5)
-    throw Error(what, "'" + t.key(name) + "' is not the fixed sine-cosine table (it differs by up to " +
+  if (worst > tolerance)
+    throw Error(t.file(name), "'" + t.key(name) + "' is not the fixed sine-cosine table (it differs by up to " +
                           std::to_string(worst) + "): learned or unset positions, and sslkit's ViT has only MAE's table");
 }
 
@@ -165,8 +168,7 @@ void fill_encoder(const io::HfCheckpoint& c, io::TensorTaker& t, ParameterFiller
   const int64_t D = v.shape.width;
   f.take_as(t, "encoder.cls_token", from + "embeddings.cls_token", {1, 1, D});
   f.layer(t, "encoder.patch_embed", from + "embeddings.patch_embeddings.projection");
-  check_positions(t, from + "embeddings.position_embeddings", D, v.height / v.shape.patch, v.width / v.shape.patch,
-                  c.weights);
+  check_positions(t, from + "embeddings.position_embeddings", D, v.height / v.shape.patch, v.width / v.shape.patch);
   const bool qkv_bias = io::config_flag(c, "qkv_bias", true);
   for (int64_t i = 0; i < v.shape.depth; ++i) {
     const std::string ours = "encoder.block" + std::to_string(i), theirs = from + "encoder.layer." + std::to_string(i);
@@ -194,8 +196,7 @@ void fill_mae(const io::HfCheckpoint& c, const ImportPlan& plan, io::TensorTaker
   const methods::MaeDecoder d = methods::mae_decoder(plan.params.own);
   f.layer(t, "decoder_embed", "decoder.decoder_embed");
   f.take_as(t, "mask_token", "decoder.mask_token", {1, 1, d.width});
-  check_positions(t, "decoder.decoder_pos_embed", d.width, v.height / v.shape.patch, v.width / v.shape.patch,
-                  c.weights);
+  check_positions(t, "decoder.decoder_pos_embed", d.width, v.height / v.shape.patch, v.width / v.shape.patch);
   // transformers 5 writes the decoder's layers as decoder_encoder.layer.N;
   // published checkpoints (and ssl-export) as decoder_layers.N.
   const std::string layers = t.has("decoder.decoder_layers.0.layernorm_before.weight") ? "decoder.decoder_layers."

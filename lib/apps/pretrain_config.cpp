@@ -415,6 +415,10 @@ PretrainPlan start_from_import(const json& given, const PretrainFile& file, cons
     throw UsageError(file.name + " is audio at " + file.config["sample_rate"].dump() + " Hz; " + resume +
                      " was trained at " + model["sample_rate"].dump() + " Hz (import it with --sample-rate " +
                      model["sample_rate"].dump() + ")");
+  if (model.contains("input_shape") && file.config.contains("input_shape") &&
+      model["input_shape"] != file.config["input_shape"])
+    throw Error(file.name, "has " + file.config["input_shape"].dump() + " images; " + resume + " (imported) takes " +
+                               model["input_shape"].dump() + ", its checkpoint's image_size");
   PretrainPlan plan = new_plan(run_given, file);
   methods::write_params(mp, plan.config);
   for (const char* key : {"normalize", "imported"})

@@ -192,6 +192,13 @@ const SafeTensor& TensorTaker::find(const std::string& name) const {
 
 const std::vector<int64_t>& TensorTaker::shape(const std::string& name) const { return find(name).shape; }
 
+StDType TensorTaker::dtype(const std::string& name) const { return find(name).dtype; }
+
+const std::string& TensorTaker::file(const std::string& name) const {
+  find(name);
+  return c_.files[index_.at(name)];
+}
+
 std::vector<float> TensorTaker::take(const std::string& name, const std::vector<int64_t>& shape) {
   const SafeTensor& t = find(name);
   const size_t i = index_.at(name);

@@ -66,6 +66,9 @@ class TensorTaker {
   std::string key(const std::string& name) const;
   // The stored shape; Error naming the key when it is missing.
   const std::vector<int64_t>& shape(const std::string& name) const;
+  // How it is stored (F32, F16, BF16...), and the file holding it.
+  StDType dtype(const std::string& name) const;
+  const std::string& file(const std::string& name) const;
   // The values as f32; an Error naming the key when it is missing, its
   // shape differs, or it is not a floating-point tensor.
   std::vector<float> take(const std::string& name, const std::vector<int64_t>& shape);

@@ -120,8 +120,9 @@ class ImageModality : public Modality {
   }
   int max_inference_batch() const override { return 1 << 30; }
 
-  void check_input(const TrainedModel& t, const std::string&, const io::DataReader& in) const override {
+  void check_input(const TrainedModel& t, const std::string& model_path, const io::DataReader& in) const override {
     check_image_input(in, t.in_channels);
+    check_imported_size(json::parse(t.config), model_path, in);
   }
 
   void prepare_features(methods::Method& m, FeatureSpec& s, const std::string& model_path) const override {

@@ -34,6 +34,8 @@ TrainedModel load_trained_model(const std::string& path) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
   if (const std::string why = t.norm.problem(t.in_channels); !why.empty()) throw Error(path, "/config " + why);
+  t.mean = t.norm.mean_of(0);
+  t.stdev = t.norm.std_of(0);
   // What it encodes, before anything is built from it: an arch this
   // sslkit does not know is an error naming the file, not "text".
   t.modality = model_modality(config, path);
@@ -92,6 +94,16 @@ void check_image_input(const io::DataReader& in, int64_t in_channels) {
   if (static_cast<int64_t>(info.shape[3]) != in_channels)
     throw Error(in.name(), "has " + std::to_string(info.shape[3]) + "-channel images, the model expects " +
                                std::to_string(in_channels));
+}
+
+void check_imported_size(const nlohmann::ordered_json& config, const std::string& model_path, const io::DataReader& in) {
+  if (!config.contains("imported") || !config.contains("input_shape") || !in.has("/images")) return;
+  const auto shape = in.info("/images").shape;
+  const int64_t h = config["input_shape"][0], w = config["input_shape"][1];
+  if (static_cast<int64_t>(shape[1]) != h || static_cast<int64_t>(shape[2]) != w)
+    throw Error(in.name(), "has " + std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + " images; " +
+                               model_path + " (imported) takes " + std::to_string(h) + "x" + std::to_string(w) +
+                               ", its checkpoint's image_size (ssl-import images --size)");
 }
 
 nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, const data::PixelNorm& norm) {

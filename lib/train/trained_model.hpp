@@ -17,6 +17,10 @@ struct TrainedModel {
   std::string method_name, arch;
   std::unique_ptr<methods::Method> method;
   data::PixelNorm norm;  // images: how pixels are normalised (one value, or one per channel)
+  // The first channel's mean and std, for code written when there was one
+  // of each (main's apps/export_onnx.cpp reads them where /config holds
+  // numbers); per channel, read `norm`.
+  float mean = 0, stdev = 1;
   int64_t in_channels = 1;
   io::Modality modality = io::Modality::image;  // what it encodes: image, text or audio
   // What the data it takes must match (check_model_input):
@@ -40,6 +44,12 @@ std::pair<float, float> pixel_stats(const io::DataReader& in);
 
 // Checks that an image file fits a model's input, with one clear line.
 void check_image_input(const io::DataReader& in, int64_t in_channels);
+
+// A model imported from a checkpoint of a fixed image size (ssl-import
+// model: config.json's image_size, /config input_shape) takes images of
+// that size only, as the library it came from; an Error naming `in` for
+// another. sslkit's own ViTs follow any grid their patch divides.
+void check_imported_size(const nlohmann::ordered_json& config, const std::string& model_path, const io::DataReader& in);
 
 // uint8 images [n,H,W,C] to the normalised f32 tensor the encoder takes.
 nn::Tensor normalize_images(const uint8_t* px, int64_t n, int64_t h, int64_t w, int64_t c, const data::PixelNorm& norm);

@@ -106,6 +106,42 @@ ok ssl-embed "$WORK/encoder-only.h5" "$WORK/i16.h5" --threads 1 -o "$WORK/e3.h5"
 check_eq "encoder-only embeddings" "$(h5get "$WORK/e.h5" 'int((f["embeddings"][()] == h5py.File("'"$WORK/e3.h5"'")["embeddings"][()]).all())')" "1"
 check_eq "new decoder of the config's width" "$(h5get "$WORK/encoder-only.h5" 'f["params/decoder_embed.weight"].shape')" "(20, 24)"
 
+# The same model in BF16, in two shards listed by model.safetensors.index.json
+# (as save_pretrained(max_shard_size=...) writes them): read as f32, its
+# sine-cosine tables checked to BF16's precision.
+mkdir "$WORK/bf16" && cp "$FIX/vit-mae-tiny/"{config,preprocessor_config}.json "$WORK/bf16/"
+/usr/bin/python3 - "$FIX/vit-mae-tiny/model.safetensors" "$WORK/bf16" <<'PY' || fail "making BF16 shards"
+import json, struct, sys
+import numpy as np
+src, dst = sys.argv[1:]
+b = open(src, "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+h.pop("__metadata__", None)
+names = sorted(h)
+shards = {f"model-0000{i + 1}-of-00002.safetensors": names[i::2] for i in range(2)}
+index = {"metadata": {"total_size": 0}, "weight_map": {}}
+for shard, keys in shards.items():
+    out, data = {"__metadata__": {"format": "pt"}}, b""
+    for k in keys:
+        s, e = h[k]["data_offsets"]
+        bits = np.frombuffer(b[8 + n + s:8 + n + e], dtype="<u4").astype(np.uint64)
+        bf = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype("<u2")  # round to nearest even
+        out[k] = {"dtype": "BF16", "shape": h[k]["shape"], "data_offsets": [len(data), len(data) + bf.nbytes]}
+        data += bf.tobytes()
+        index["weight_map"][k] = shard
+    t = json.dumps(out).encode()
+    t += b" " * (-len(t) % 8)
+    open(f"{dst}/{shard}", "wb").write(struct.pack("<Q", len(t)) + t + data)
+    index["metadata"]["total_size"] += len(data)
+json.dump(index, open(f"{dst}/model.safetensors.index.json", "w"))
+PY
+ok ssl-import model "$WORK/bf16" -o "$WORK/bf16.h5"
+ok ssl-embed "$WORK/bf16.h5" "$WORK/i16.h5" --threads 1 --precision f32 -o "$WORK/e4.h5"
+ok ssl-embed "$WORK/mae.h5" "$WORK/i16.h5" --threads 1 --precision f32 -o "$WORK/e5.h5"
+check_eq "BF16 weights give nearly the same features" \
+  "$(h5get "$WORK/e4.h5" 'int(0 < np.abs(f["embeddings"][()] - h5py.File("'"$WORK/e5.h5"'")["embeddings"][()]).max() < 0.05)')" "1"
+
 # Bad checkpoints: one line naming the file (and the key), exit 1, nothing written.
 bad() { rm -rf "$WORK/bad"; cp -r "$FIX/$1" "$WORK/bad"; }
 bad vit-mae-tiny; rm "$WORK/bad/model.safetensors"; echo "not a pickle either" >"$WORK/bad/pytorch_model.bin"
@@ -150,5 +186,10 @@ open(sys.argv[1], "wb").write(b)
 PY
 expect_error 1 "'embeddings.position_embeddings' is not the fixed sine-cosine table" \
   "$WORK/x.h5" ssl-import model "$WORK/bad" -o "$WORK/x.h5"
+# The checkpoint's image size, as transformers takes it.
+expect_error 1 "i12x16.h5: has 12x16 images; .*mae.h5 \(imported\) takes 16x16" "" \
+  ssl-embed "$WORK/mae.h5" "$WORK/i12x16.h5" --threads 1 -o "$WORK/x.h5"
+expect_error 1 "i16.h5: has \[16,16\] images; .*vit.h5 \(imported\) takes \[12,16\]" "$WORK/x.h5" \
+  ssl-pretrain "$WORK/i16.h5" --resume "$WORK/vit.h5" --max-steps 1 --threads 1 -o "$WORK/x.h5"
 expect_error 1 "nowhere: does not exist" "$WORK/x.h5" ssl-import model "$WORK/nowhere" -o "$WORK/x.h5"
 finish

@@ -387,25 +387,35 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
   const models::EncoderShape& sh = s.shape;
   const int64_t D = sh.width;
   Tensors t;
-  for (size_t i = 0; i < sh.conv.size(); ++i)
-    t.add(base + "feature_extractor.conv_layers." + std::to_string(i) + ".conv.weight",
-          s.get(e + "conv" + std::to_string(i) + ".weight"));
-  t.layer(s, base + "feature_extractor.conv_layers.0.layer_norm", e + "conv0.norm");  // a GroupNorm, by HF's name
+  for (size_t i = 0; i < sh.conv.size(); ++i) {
+    const std::string to = base + "feature_extractor.conv_layers." + std::to_string(i), from = e + "conv" + std::to_string(i);
+    t.add(to + ".conv.weight", s.get(from + ".weight"));
+    if (sh.conv_bias) t.add(to + ".conv.bias", s.get(from + ".bias"));
+    // The first layer's GroupNorm is also "layer_norm" in HF's names.
+    if (sh.feature_norm == "layer" || i == 0) t.layer(s, to + ".layer_norm", from + ".norm");
+  }
   t.layer(s, base + "feature_projection.layer_norm", e + "feature_norm");
   t.layer(s, base + "feature_projection.projection", e + "project");
   t.add(base + "masked_spec_embed", s.get(e + "mask_emb"));
   // HF keeps the position convolution under weight norm over dims (0, 1):
-  // weight = g * v / |v|, so v = W and g = |W| per tap is W again (to rounding).
-  const io::StoredTensor w = s.get(e + "pos_conv.weight");
-  const int64_t k = w.shape[2], rows = w.shape[0] * w.shape[1];
-  std::vector<float> g(static_cast<size_t>(k));
-  for (int64_t j = 0; j < k; ++j) {
-    double sum = 0;
-    for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(w.values[r * k + j]) * w.values[r * k + j];
-    g[j] = static_cast<float>(std::sqrt(sum));
+  // weight = g * v / |v|. A model that keeps it so (pos_weight_norm: an
+  // imported one) writes its g and v; else v = W and g = |W| per tap is W
+  // again (to rounding).
+  if (sh.pos_weight_norm) {
+    t.add(base + "encoder.pos_conv_embed.conv.weight_g", s.get(e + "pos_conv.weight_g"));
+    t.add(base + "encoder.pos_conv_embed.conv.weight_v", s.get(e + "pos_conv.weight_v"));
+  } else {
+    const io::StoredTensor w = s.get(e + "pos_conv.weight");
+    const int64_t k = w.shape[2], rows = w.shape[0] * w.shape[1];
+    std::vector<float> g(static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) {
+      double sum = 0;
+      for (int64_t r = 0; r < rows; ++r) sum += static_cast<double>(w.values[r * k + j]) * w.values[r * k + j];
+      g[j] = static_cast<float>(std::sqrt(sum));
+    }
+    t.add(base + "encoder.pos_conv_embed.conv.weight_g", {1, 1, k}, g);
+    t.add(base + "encoder.pos_conv_embed.conv.weight_v", w);
   }
-  t.add(base + "encoder.pos_conv_embed.conv.weight_g", {1, 1, k}, g);
-  t.add(base + "encoder.pos_conv_embed.conv.weight_v", w);
   t.add(base + "encoder.pos_conv_embed.conv.bias", s.get(e + "pos_conv.bias"));
   for (int64_t i = 0; i < sh.depth; ++i) {
     const std::string to = base + "encoder.layers." + std::to_string(i), from = e + "block" + std::to_string(i);
@@ -424,8 +434,8 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
                          {"conv_dim", conv_dim},
                          {"conv_kernel", conv_kernel},
                          {"conv_stride", conv_stride},
-                         {"conv_bias", false},
-                         {"feat_extract_norm", "group"},
+                         {"conv_bias", sh.conv_bias},
+                         {"feat_extract_norm", sh.feature_norm},
                          {"feat_extract_activation", "gelu"},
                          {"hidden_size", D},
                          {"num_hidden_layers", sh.depth},
@@ -444,18 +454,18 @@ void export_hf_w2v(const Source& s, io::OutputDir& out) {
                          {"layerdrop", 0.0},
                          {"mask_time_prob", 0.05}};
   if (pretraining) {
-    // The quantizer's sizes from its tensors: G groups of V entries
-    // (methods/wav2vec.cpp kGroups, which the model file does not record).
-    constexpr int64_t kGroups = 2;
+    // The quantizer's sizes: G groups in /config (2 in a file from before
+    // they were kept there), the rest from its tensors.
+    const int64_t G = s.config.value("num_codevector_groups", int64_t{2});
     const io::StoredTensor codes = s.get("quantizer.codevectors");
     const int64_t GV = codes.shape[0], per = codes.shape[1];
     t.layer(s, "quantizer.weight_proj", "quantizer.weight_proj");
     t.add("quantizer.codevectors", {1, GV, per}, codes.values);
     t.layer(s, "project_q", "project_q");
     t.layer(s, "project_hid", "final_proj");
-    config["num_codevector_groups"] = kGroups;
-    config["num_codevectors_per_group"] = GV / kGroups;
-    config["codevector_dim"] = kGroups * per;
+    config["num_codevector_groups"] = G;
+    config["num_codevectors_per_group"] = GV / G;
+    config["codevector_dim"] = G * per;
     config["proj_codevector_dim"] = s.get("project_q.weight").shape[0];
   }
   const ordered_json preprocessor = {{"feature_extractor_type", "Wav2Vec2FeatureExtractor"},

@@ -142,6 +142,23 @@ std::string param(Graph& g, const Model& m, const std::string& name, const std::
   return g.weight(m.prefix + name, t.shape, t.values);
 }
 
+// The position convolution's weight: W, or under weight norm (an imported
+// wav2vec 2.0, shape key pos_weight_norm) g * v / |v| per tap, folded here
+// in double: the graph computes what the model does.
+std::string pos_conv_weight(Graph& g, const Model& m) {
+  if (!m.shape.pos_weight_norm) return param(g, m, "pos_conv.weight");
+  const io::StoredTensor gs = m.get("pos_conv.weight_g"), v = m.get("pos_conv.weight_v");
+  const int64_t k = v.shape[2], rows = v.shape[0] * v.shape[1];
+  std::vector<float> w(v.values.size());
+  for (int64_t j = 0; j < k; ++j) {
+    double norm = 0;
+    for (int64_t r = 0; r < rows; ++r) norm += static_cast<double>(v.values[r * k + j]) * v.values[r * k + j];
+    norm = std::sqrt(norm);
+    for (int64_t r = 0; r < rows; ++r) w[r * k + j] = static_cast<float>(gs.values[j] * (v.values[r * k + j] / norm));
+  }
+  return g.weight(m.prefix + "pos_conv.weight", v.shape, w);
+}
+
 // x @ W^T + b for a Linear [out, in] (its weight stored transposed for MatMul).
 std::string linear(Graph& g, const Model& m, const std::string& x, const std::string& name) {
   const io::StoredTensor w = m.get(name + ".weight");
@@ -386,7 +403,7 @@ W2vOut w2v(Graph& g, const Model& m, const std::string& wave, const std::string&
   // Projected, padding frames zeroed before the position convolution (fairseq's order).
   std::string h = g.op("Mul", {linear(g, m, extract, "project"), weights}, {}, "projected");
   const int64_t k = m.shape.pos_kernel;
-  std::string pos = g.op("Conv", {g.op("Transpose", {h}, {attr("perm", {0, 2, 1})}), param(g, m, "pos_conv.weight"),
+  std::string pos = g.op("Conv", {g.op("Transpose", {h}, {attr("perm", {0, 2, 1})}), pos_conv_weight(g, m),
                                   param(g, m, "pos_conv.bias")},
                          {attr("kernel_shape", std::vector<int64_t>{k}), attr("pads", {k / 2, k / 2}),
                           attr("group", m.shape.pos_groups)},

@@ -102,7 +102,7 @@ const std::vector<ModelFamily>& model_families() {
 
       bert_family(),
 
-      // wav2vec2_family(),
+      wav2vec2_family(),
   };
   return table;
 }
@@ -165,9 +165,11 @@ std::string arch_of(const models::EncoderShape& s) {
   }
   if (s.feature_norm != p.feature_norm) add("feature_norm", s.feature_norm);
   if (s.token_types != p.token_types) add("token_types", std::to_string(s.token_types));
-  if (s.pooler != p.pooler) add("pooler", s.pooler ? "1" : "0");
+  if (s.pooler != p.pooler) add("pooler", s.pooler ? "true" : "false");
+  if (s.conv_bias != p.conv_bias) add("conv_bias", s.conv_bias ? "true" : "false");
   if (s.pos_kernel != p.pos_kernel) add("pos_kernel", std::to_string(s.pos_kernel));
   if (s.pos_groups != p.pos_groups) add("pos_groups", std::to_string(s.pos_groups));
+  if (s.pos_weight_norm != p.pos_weight_norm) add("pos_weight_norm", s.pos_weight_norm ? "true" : "false");
   const std::string arch = keys.empty() ? preset->name : preset->name + ":" + keys;
   // The text must say the shape; where the keys cannot, the preset's name
   // still says the kind (what modality_of reads), and /config the shape.

@@ -408,6 +408,13 @@ PretrainPlan start_from_import(const json& given, const PretrainFile& file, cons
       throw UsageError("--method " + given[r.spec.flag].get<std::string>() + ": --resume " + resume + " is a " +
                        method + " model");
   }
+  // An imported audio model hears at its checkpoint's rate (its
+  // preprocessor_config.json), as ssl-embed and ssl-finetune insist too.
+  if (model.contains("sample_rate") && file.config.contains("sample_rate") &&
+      model["sample_rate"] != file.config["sample_rate"])
+    throw UsageError(file.name + " is audio at " + file.config["sample_rate"].dump() + " Hz; " + resume +
+                     " was trained at " + model["sample_rate"].dump() + " Hz (import it with --sample-rate " +
+                     model["sample_rate"].dump() + ")");
   if (model.contains("input_shape") && file.config.contains("input_shape") &&
       model["input_shape"] != file.config["input_shape"])
     throw Error(file.name, "has " + file.config["input_shape"].dump() + " images; " + resume + " (imported) takes " +

@@ -172,6 +172,10 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "simclr"}, {"--recon", "r.png"}}, images(), "--recon draws what a masked image model (mae) fills in; --method is simclr"},
       {{{"--method", "mae"}, {"--recon-every", 5}}, images(), "--recon-every goes with --recon; --recon is not given"},
       {{{"--optimizer", "sgd"}, {"--adam-beta2", 0.9}}, images(), "--adam-beta2 goes with --optimizer adamw; --optimizer is sgd"},
+      {{{"--method", "simclr"}, {"--codevector-groups", 3}}, audio(), "--codevector-groups goes with --method wav2vec; --method is simclr"},
+      {{{"--method", "simclr"}, {"--codevectors-per-group", 8}}, audio(), "--codevectors-per-group goes with --method wav2vec; --method is simclr"},
+      {{{"--method", "mae"}, {"--codevector-dim", 8}}, images(), "--codevector-dim goes with --method wav2vec; --method is mae"},
+      {{{"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
   };
   std::set<std::string> refused;
   for (const Case& c : cases) {

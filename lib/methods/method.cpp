@@ -105,7 +105,26 @@ const std::vector<MethodInfo>& method_registry() {
                   "w2v-tiny)",
        .views = 0, .rotation = false, .pretrain = true, .make = make_wav2vec,
        // fairseq's Adam (betas 0.9, 0.98), lr 5e-4 and weight decay 0.01.
-       .defaults = D{.lr = 5e-4, .weight_decay = 0.01, .adam_beta2 = 0.98}},
+       .defaults = D{.lr = 5e-4, .weight_decay = 0.01, .adam_beta2 = 0.98},
+       // The quantizer's sizes under Hugging Face's config names (an imported
+       // Wav2Vec2ForPreTraining has its own); a file without them has these
+       // defaults, the sizes every wav2vec model had before they were data.
+       .options = {{.flag = "--codevector-groups", .key = "num_codevector_groups", .type = OptionSpec::Type::integer,
+                    .fallback = 2, .help = "Codebooks of the quantizer, one code picked from each (fairseq: 2)",
+                    .min = 1, .max = 64},
+                   {.flag = "--codevectors-per-group", .key = "num_codevectors_per_group",
+                    .type = OptionSpec::Type::integer, .fallback = 64,
+                    .help = "Entries of each codebook (fairseq: 320)", .min = 2, .max = 1 << 16},
+                   {.flag = "--codevector-dim", .key = "codevector_dim", .type = OptionSpec::Type::integer,
+                    .fallback = 0,
+                    .help = "Width of a quantized frame, the groups' codevectors side by side (0: half the encoder's "
+                            "width; fairseq: 256)",
+                    .min = 0, .max = 1 << 16},
+                   {.flag = "--proj-codevector-dim", .key = "proj_codevector_dim", .type = OptionSpec::Type::integer,
+                    .fallback = 0,
+                    .help = "Width in which context and quantized frames are compared (0: half the encoder's width; "
+                            "fairseq: 256)",
+                    .min = 0, .max = 1 << 16}}},
       {.name = "supervised", .modality = "image audio",
        .summary = "an encoder and a linear classifier on labels (what full fine-tuning trains)", .views = 1,
        .rotation = false, .pretrain = false, .make = supervised},

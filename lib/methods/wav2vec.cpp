@@ -33,7 +33,6 @@ using nn::Var;
 
 namespace {
 
-constexpr int64_t kGroups = 2, kEntries = 64;  // fairseq: 2 x 320
 constexpr int64_t kDistractors = 100;
 constexpr float kLogitTemp = 0.1f, kDiversityWeight = 0.1f, kPenaltyWeight = 10.0f, kFeatureGradMult = 0.1f;
 constexpr double kTauStart = 2.0, kTauEnd = 0.5, kTauReachedAt = 0.7;
@@ -49,25 +48,37 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     auto w = std::make_unique<models::W2VEncoder>(shape, rng);
     w2v_ = w.get();
     encoder_ = std::move(w);
-    const int64_t C = w2v_->shape().conv.back().channels, D = w2v_->out_dim(), E = D / 2;  // E: fairseq's final_dim
-    weight_proj_ = nn::Linear(C, kGroups * kEntries, rng);
+    const int64_t C = w2v_->shape().conv.back().channels, D = w2v_->out_dim();
+    // The quantizer's sizes (registry options, Hugging Face's config names);
+    // 0 widths: half the encoder's, what they were before they were data.
+    auto size = [&](const char* key, int64_t fallback) {
+      const int64_t v = p.own.value(key, fallback);
+      return v > 0 ? v : D / 2;
+    };
+    groups_ = size("num_codevector_groups", 2);
+    entries_ = size("num_codevectors_per_group", 64);
+    const int64_t E = size("codevector_dim", 0), P = size("proj_codevector_dim", 0);  // fairseq: 256, final_dim 256
+    if (E % groups_ != 0)
+      throw UsageError("--codevector-dim " + std::to_string(E) + " is not a multiple of --codevector-groups " +
+                       std::to_string(groups_) + " (each group holds an equal part of a quantized frame)");
+    weight_proj_ = nn::Linear(C, groups_ * entries_, rng);
     // fairseq: weight_proj N(0, 1), bias 0; codevectors U[0, 1).
-    nn::Tensor wp({kGroups * kEntries, C}, nn::DType::f32), cb({kGroups * kEntries, E / kGroups}, nn::DType::f32);
+    nn::Tensor wp({groups_ * entries_, C}, nn::DType::f32), cb({groups_ * entries_, E / groups_}, nn::DType::f32);
     for (int64_t i = 0; i < wp.numel(); ++i) {
       const double u1 = std::max(rng.uniform(), 1e-12), u2 = rng.uniform();
       wp.f32()[i] = static_cast<float>(std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2));
     }
     for (int64_t i = 0; i < cb.numel(); ++i) cb.f32()[i] = static_cast<float>(rng.uniform());
     weight_proj_.weight = Var(wp, true);
-    weight_proj_.bias = Var(nn::Tensor::zeros({kGroups * kEntries}), true);
+    weight_proj_.bias = Var(nn::Tensor::zeros({groups_ * entries_}), true);
     codebook_ = Var(cb, true);
-    project_q_ = nn::Linear(E, E, rng);
-    final_proj_ = nn::Linear(D, E, rng);
+    project_q_ = nn::Linear(E, P, rng);
+    final_proj_ = nn::Linear(D, P, rng);
   }
   Wav2Vec2(const Wav2Vec2& o)
       : nn::ModuleImpl<Wav2Vec2, Method>(o), w2v_(dynamic_cast<models::W2VEncoder*>(encoder_.get())),
         weight_proj_(o.weight_proj_), codebook_(o.codebook_), project_q_(o.project_q_), final_proj_(o.final_proj_),
-        seed_(o.seed_), step_(o.step_), tau_(o.tau_), metrics_(o.metrics_) {}
+        groups_(o.groups_), entries_(o.entries_), seed_(o.seed_), step_(o.step_), tau_(o.tau_), metrics_(o.metrics_) {}
 
   Var loss(const Batch& b) override {
     const AudioBatch& a = b.audio;
@@ -103,7 +114,7 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     // cache new ones every step (1.3 GB peak RSS over a 20-minute run).
     const Var c_all = nn::cast(final_proj_.forward(nn::reshape(ctx, {B * F, D})), nn::DType::f32);
     const Var logits_all = weight_proj_.forward(nn::reshape(normed, {B * F, C}));  // [B*F, G*V] f32
-    const Var onehot_all = nn::gumbel_softmax_st(logits_all, kGroups, tau(), training(), rng);
+    const Var onehot_all = nn::gumbel_softmax_st(logits_all, groups_, tau(), training(), rng);
     const Var q_all = project_q_.forward(codevectors(onehot_all));
     const Var c = nn::embedding(c_all, masked), q = nn::embedding(q_all, masked);  // [M, E]
     const Var logits = nn::embedding(logits_all, masked);                          // [M, G*V]
@@ -111,7 +122,7 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
     const std::vector<int32_t> distractors = draw_distractors(clip_start, rng, &K);
     double accuracy = 0;
     const Var contrastive = nn::contrastive_distractors(c, q, distractors, K, kLogitTemp, &accuracy);
-    const Var diversity = nn::codebook_diversity(logits, kGroups);
+    const Var diversity = nn::codebook_diversity(logits, groups_);
     nn::Tensor codes;
     {
       nn::NoGrad ng;
@@ -147,9 +158,9 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
   // one-hots x codebook [G*V, E/G] per group -> [M, E].
   Var codevectors(const Var& onehot) const {
     const int64_t M = onehot.shape()[0], d = codebook_.shape()[1];
-    Var oh = nn::transpose(nn::reshape(onehot, {M, kGroups, kEntries}), 0, 1);  // [G,M,V]
-    Var cv = nn::matmul(oh, nn::reshape(codebook_, {kGroups, kEntries, d}));    // [G,M,d]
-    return nn::reshape(nn::transpose(cv, 0, 1), {M, kGroups * d});
+    Var oh = nn::transpose(nn::reshape(onehot, {M, groups_, entries_}), 0, 1);  // [G,M,V]
+    Var cv = nn::matmul(oh, nn::reshape(codebook_, {groups_, entries_, d}));    // [G,M,d]
+    return nn::reshape(nn::transpose(cv, 0, 1), {M, groups_ * d});
   }
 
   // K distractors per masked row from the other masked rows of its clip,
@@ -194,19 +205,19 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
   void record(const nn::Tensor& onehot, float diversity, double accuracy, int64_t K, size_t masked) {
     const int64_t M = onehot.dim(0);
     double perplexity = 0;
-    for (int64_t g = 0; g < kGroups; ++g) {
+    for (int64_t g = 0; g < groups_; ++g) {
       double h = 0;
-      for (int64_t v = 0; v < kEntries; ++v) {
+      for (int64_t v = 0; v < entries_; ++v) {
         double p = 0;
-        for (int64_t m = 0; m < M; ++m) p += onehot.f32()[m * kGroups * kEntries + g * kEntries + v];
+        for (int64_t m = 0; m < M; ++m) p += onehot.f32()[m * groups_ * entries_ + g * entries_ + v];
         p /= std::max<int64_t>(M, 1);
         if (p > 0) h -= p * std::log(p);
       }
       perplexity += std::exp(h);
     }
     metrics_ = {{"code_perplexity", perplexity},
-                {"prob_perplexity", static_cast<double>(kGroups * kEntries) * (1.0 - diversity)},
-                {"codes", static_cast<double>(kGroups * kEntries)},
+                {"prob_perplexity", static_cast<double>(groups_ * entries_) * (1.0 - diversity)},
+                {"codes", static_cast<double>(groups_ * entries_)},
                 {"accuracy", accuracy},
                 {"distractors", static_cast<double>(K)},
                 {"masked_frames", static_cast<double>(masked)},
@@ -217,6 +228,7 @@ class Wav2Vec2 : public nn::ModuleImpl<Wav2Vec2, Method> {
   nn::Linear weight_proj_;
   Var codebook_;
   nn::Linear project_q_, final_proj_;
+  int64_t groups_ = 2, entries_ = 64;  // G codebooks of V entries
   float tau() const { return tau_.f32()[0]; }
 
   uint64_t seed_ = 0;   // drawn from the run's seed when the model is built

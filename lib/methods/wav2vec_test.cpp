@@ -140,3 +140,42 @@ TEST_CASE("wav2vec: needs an audio encoder - masks on the encoder's frame grid")
   CHECK_THROWS_AS(m->loss(b), Error);
   CHECK(std::string(methods::method_info("wav2vec").modality) == "audio");
 }
+
+TEST_CASE("wav2vec: the quantizer's sizes are data - a file without them has 2 x 64 and half the width") {
+  nn::init_engine();
+  auto shapes = [](const methods::Method& m) {
+    std::map<std::string, nn::Shape> out;
+    for (auto& [name, p] : const_cast<methods::Method&>(m).named_parameters()) out[name] = p->value().shape();
+    return out;
+  };
+  // The defaults: w2v-tiny is 64 wide, its extractor 32.
+  auto old = shapes(*tiny_wav2vec());
+  CHECK(old.at("quantizer.weight_proj.weight") == nn::Shape{128, 32});
+  CHECK(old.at("quantizer.codevectors") == nn::Shape{128, 16});
+  CHECK(old.at("project_q.weight") == nn::Shape{32, 32});
+  CHECK(old.at("final_proj.weight") == nn::Shape{32, 64});
+  // Hugging Face's sizes through /config, as ssl-import model writes them.
+  methods::MethodParams p;
+  p.arch = "w2v-tiny";
+  nlohmann::ordered_json config = {{"method", "wav2vec"}};
+  methods::write_params(p, config);
+  config["num_codevector_groups"] = 3;
+  config["num_codevectors_per_group"] = 5;
+  config["codevector_dim"] = 18;
+  config["proj_codevector_dim"] = 14;
+  const methods::MethodParams read = methods::read_params(config, "m.h5");
+  Rng rng(3);
+  auto m = methods::make_method("wav2vec", read, rng);
+  auto s = shapes(*m);
+  CHECK(s.at("quantizer.weight_proj.weight") == nn::Shape{15, 32});
+  CHECK(s.at("quantizer.codevectors") == nn::Shape{15, 6});
+  CHECK(s.at("project_q.weight") == nn::Shape{14, 18});
+  CHECK(s.at("final_proj.weight") == nn::Shape{14, 64});
+  m->set_training(true);
+  nn::NoGrad ng;
+  CHECK(std::isfinite(m->loss(clips(2, nn::DType::f32, 8)).value().item()));
+  CHECK(figures(*m)["codes"] == 15);
+  // A width the groups do not divide is refused.
+  config["codevector_dim"] = 16;
+  CHECK_THROWS_AS(methods::make_method("wav2vec", methods::read_params(config, "m.h5"), rng), UsageError);
+}

@@ -55,9 +55,15 @@ std::vector<std::string> keys_of(EncoderKind k) {
     case EncoderKind::vit: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "patch"};
     case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "token_types", "pooler"};
     case EncoderKind::w2v:
-      return {"conv", "feature_norm", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups"};
+      return {"conv", "feature_norm", "conv_bias", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups", "pos_weight_norm"};
   }
   SSLKIT_FAIL("an encoder kind without keys");
+}
+
+// Keys added after model files were written without them: a file that
+// lacks one has the default (what every network had before the key).
+bool added_later(const std::string& key) {
+  return key == "conv_bias" || key == "pos_weight_norm" || key == "token_types" || key == "pooler";
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -102,10 +108,6 @@ EncoderShape w2v(int64_t channels, int64_t width, int64_t depth, int64_t heads, 
   s.pos_groups = pos_groups;
   return s;
 }
-
-// Keys a file may leave out (added after files were written without them):
-// absent means the default, and to_json leaves them out at their default.
-bool optional_key(const std::string& k) { return k == "token_types" || k == "pooler"; }
 
 }  // namespace
 
@@ -213,9 +215,8 @@ std::string shape_problem(const EncoderShape& s) {
     if (s.conv.empty()) return "conv: at least one feature extractor layer";
     for (const auto& c : s.conv)
       if (c.channels < 1 || c.kernel < 1 || c.stride < 1) return "conv: channels, kernel and stride at least 1";
-    for (const auto& c : s.conv)
-      if (c.channels != s.conv[0].channels) return "conv: every layer as wide as the first (its group norm)";
-    if (s.feature_norm != "group") return "feature_norm: only group (after the first conv layer), not '" + s.feature_norm + "'";
+    if (s.feature_norm != "group" && s.feature_norm != "layer")
+      return "feature_norm: group (after the first conv layer) or layer (after every one), not '" + s.feature_norm + "'";
     if (s.pos_kernel < 1) return "pos_kernel: at least 1, not " + std::to_string(s.pos_kernel);
     if (s.pos_groups < 1 || s.width % s.pos_groups != 0)
       return "pos_groups: " + std::to_string(s.pos_groups) + " does not divide width " + std::to_string(s.width);
@@ -238,6 +239,8 @@ json to_json(const EncoderShape& s) {
     else if (k == "position") j[k] = name_of(kPositions, s.position);
     else if (k == "patch") j[k] = s.patch;
     else if (k == "feature_norm") j[k] = s.feature_norm;
+    else if (k == "conv_bias") j[k] = s.conv_bias;
+    else if (k == "pos_weight_norm") j[k] = s.pos_weight_norm;
     else if (k == "pos_kernel") j[k] = s.pos_kernel;
     else if (k == "pos_groups") j[k] = s.pos_groups;
     else if (k == "token_types") {
@@ -286,7 +289,7 @@ EncoderShape from_json(const json& j, const std::string& file) {
     return v.get<std::string>();
   };
   for (const auto& k : keys) {
-    if (optional_key(k) && !j.contains(k)) continue;
+    if (added_later(k) && !j.contains(k)) continue;
     if (k == "widths") s.widths = integers(k);
     else if (k == "blocks") s.blocks = integers(k);
     else if (k == "width") s.width = integer(need(k), k);
@@ -298,9 +301,9 @@ EncoderShape from_json(const json& j, const std::string& file) {
     else if (k == "pos_groups") s.pos_groups = integer(need(k), k);
     else if (k == "feature_norm") s.feature_norm = text(k);
     else if (k == "token_types") s.token_types = integer(need(k), k);
-    else if (k == "pooler") {
+    else if (k == "pooler" || k == "conv_bias" || k == "pos_weight_norm") {
       if (!j[k].is_boolean()) throw bad(k, "not true or false: " + j[k].dump());
-      s.pooler = j[k].get<bool>();
+      (k == "pooler" ? s.pooler : k == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = j[k].get<bool>();
     } else if (k == "eps") {
       const json& v = need(k);
       if (!v.is_number()) throw bad(k, "not a number: " + v.dump());
@@ -385,9 +388,9 @@ EncoderShape parse_arch(const std::string& arch) {
     else if (key == "pos_groups") s.pos_groups = integer(key, v);
     else if (key == "feature_norm") s.feature_norm = v;
     else if (key == "token_types") s.token_types = integer(key, v);
-    else if (key == "pooler") {
-      if (v != "0" && v != "1") throw UsageError(where + "pooler=" + v + " is not 0 or 1");
-      s.pooler = v == "1";
+    else if (key == "pooler" || key == "conv_bias" || key == "pos_weight_norm") {
+      if (v != "true" && v != "false") throw UsageError(where + key + "=" + v + " is not true or false");
+      (key == "pooler" ? s.pooler : key == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = v == "true";
     } else if (key == "eps") {
       char* e = nullptr;
       s.eps = std::strtod(v.c_str(), &e);

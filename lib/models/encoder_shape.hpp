@@ -24,7 +24,7 @@ enum class NormPlacement { pre, post };
 // sine-cosine (ViT, as MAE), or a grouped convolution (wav2vec 2.0).
 enum class PositionKind { learned, sincos, conv };
 
-// One layer of wav2vec 2.0's convolutional feature extractor (no bias).
+// One layer of wav2vec 2.0's convolutional feature extractor.
 struct ConvLayer {
   int64_t channels = 0, kernel = 0, stride = 0;
   bool operator==(const ConvLayer&) const = default;
@@ -51,8 +51,16 @@ struct EncoderShape {
   bool pooler = false;
   // w2v: the feature extractor, and the position convolution.
   std::vector<ConvLayer> conv;
-  std::string feature_norm = "group";  // group norm (one group per channel) after the first conv
+  // "group": a group norm (one group per channel) after the first conv only
+  // (wav2vec2-base); "layer": a layer norm over channels after every conv
+  // (wav2vec2-large-lv60, XLS-R).
+  std::string feature_norm = "group";
+  bool conv_bias = false;  // every conv has a bias (the layer-norm checkpoints do)
   int64_t pos_kernel = 0, pos_groups = 0;
+  // The position convolution under weight norm, W = g v / |v| (the norm over
+  // all but the tap axis), trained as g and v as fairseq and Hugging Face
+  // do; else W itself (the presets).
+  bool pos_weight_norm = false;
 
   bool operator==(const EncoderShape&) const = default;
   bool is_transformer() const { return kind == EncoderKind::vit || kind == EncoderKind::text || kind == EncoderKind::w2v; }

@@ -88,7 +88,7 @@ TEST_CASE("shape JSON: every preset and a changed shape go through to_json and f
 }
 
 TEST_CASE("shape JSON: BERT's token types and pooler are written only when present and default when absent") {
-  const EncoderShape s = parse_arch("bert-tiny:norm=post,eps=1e-12,token_types=2,pooler=1");
+  const EncoderShape s = parse_arch("bert-tiny:norm=post,eps=1e-12,token_types=2,pooler=true");
   CHECK(s.token_types == 2);
   CHECK(s.pooler);
   const json j = to_json(s);
@@ -106,7 +106,7 @@ TEST_CASE("shape JSON: BERT's token types and pooler are written only when prese
   old.erase("pooler");
   old["token_types"] = -1;
   CHECK(error_of(old) == "m.h5: /config encoder.token_types: 0 (none) or more rows, not -1");
-  CHECK(usage_error_of("bert-tiny:pooler=yes") == "--arch bert-tiny:pooler=yes: pooler=yes is not 0 or 1");
+  CHECK(usage_error_of("bert-tiny:pooler=yes") == "--arch bert-tiny:pooler=yes: pooler=yes is not true or false");
 }
 
 TEST_CASE("shape JSON: a missing - unknown - or bad key is an Error naming the file and the key") {
@@ -191,4 +191,31 @@ TEST_CASE("encoders are built from shapes: a non-preset shape has the parameters
   CHECK(t.parameter_count() == (10 + 6) * 16 + 4 * (256 + 16) + (320 + 20) + (320 + 16) + 3 * 32);
   // Text shapes are not image encoders.
   CHECK_THROWS_AS(make_encoder(parse_arch("bert-tiny"), 1, rng), UsageError);
+}
+
+TEST_CASE("w2v shapes: a layer-norm extractor with conv biases and layers of different widths") {
+  const EncoderShape s = parse_arch(
+      "w2v-tiny:feature_norm=layer,conv_bias=true,conv_channels=12/16/20,conv_kernels=6/4/3,conv_strides=4/3/2");
+  CHECK(s.feature_norm == "layer");
+  CHECK(s.conv_bias);
+  CHECK(s.conv.size() == 3);
+  CHECK(s.conv[2] == ConvLayer{20, 3, 2});
+  CHECK(from_json(json::parse(to_json(s).dump()), "m.h5") == s);
+  CHECK(to_json(s)["conv_bias"] == true);
+  // A file from before conv_bias was a key: no biases, as then.
+  json old = to_json(parse_arch("w2v-tiny"));
+  old.erase("conv_bias");
+  CHECK(error_of(old) == "");
+  CHECK_FALSE(from_json(old, "m.h5").conv_bias);
+  old.erase("pos_weight_norm");
+  CHECK_FALSE(from_json(old, "m.h5").pos_weight_norm);
+  CHECK(parse_arch("w2v-tiny:pos_weight_norm=true").pos_weight_norm);
+  CHECK(from_json(to_json(parse_arch("w2v-tiny:pos_weight_norm=true")), "m.h5").pos_weight_norm);
+  json bad = to_json(s);
+  bad["feature_norm"] = "batch";
+  CHECK(error_of(bad).rfind("m.h5: /config encoder.feature_norm: group (after the first conv layer) or layer", 0) == 0);
+  bad = to_json(s);
+  bad["conv_bias"] = 1;
+  CHECK(error_of(bad) == "m.h5: /config encoder.conv_bias: not true or false: 1");
+  CHECK_THROWS_AS(parse_arch("w2v-tiny:conv_bias=yes"), UsageError);
 }

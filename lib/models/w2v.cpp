@@ -89,11 +89,25 @@ W2VEncoder::W2VEncoder(const EncoderShape& shape, Rng& rng)
   int64_t in = 1;
   for (const auto& c : shape_.conv) {
     convs_.emplace_back(normal_tensor({c.channels, in, c.kernel}, std::sqrt(2.0 / static_cast<double>(in * c.kernel)), rng), true);
+    if (shape_.conv_bias) conv_biases_.push_back(filled(c.channels, 0.0f));
+    // PyTorch's nn.LayerNorm default epsilon, which Hugging Face's layer-norm
+    // extractor keeps (its layer_norm_eps is for the other norms).
+    if (shape_.feature_norm == "layer") conv_norms_.emplace_back(c.channels, 1e-5f);
     in = c.channels;
   }
-  gn_weight_ = filled(C, 1.0f);
-  gn_bias_ = filled(C, 0.0f);
+  if (shape_.feature_norm == "group") {
+    gn_weight_ = filled(C, 1.0f);
+    gn_bias_ = filled(C, 0.0f);
+  }
   pos_weight_ = nn::Var(normal_tensor({D, D / g, k}, std::sqrt(4.0 / static_cast<double>(k * D)), rng), true);
+  if (shape_.pos_weight_norm) {
+    // g = |v| per tap: the weight starts as the one drawn (fairseq's init).
+    nn::Tensor norms = nn::Tensor::zeros({1, 1, k});
+    const nn::Tensor& v = pos_weight_.value();
+    for (int64_t i = 0; i < v.numel(); ++i) norms.f32()[i % k] += v.f32()[i] * v.f32()[i];
+    for (int64_t j = 0; j < k; ++j) norms.f32()[j] = std::sqrt(norms.f32()[j]);
+    pos_g_ = nn::Var(norms, true);
+  }
   pos_bias_ = filled(D, 0.0f);
   // fairseq: mask_emb uniform in [0, 1).
   nn::Tensor m({D}, nn::DType::f32);
@@ -112,10 +126,12 @@ nn::Var W2VEncoder::conv_features(const nn::Var& wave, nn::DType dtype, float gr
                            std::to_string(w2v_receptive_field(shape_)) + " samples)");
   for (size_t i = 0; i < convs_.size(); ++i) {
     const int64_t st = shape_.conv[i].stride;
-    x = nn::conv1d(x, convs_[i], nn::Var(), {{st}, {0}, {1}, 1});
+    x = nn::conv1d(x, convs_[i], shape_.conv_bias ? conv_biases_[i] : nn::Var(), {{st}, {0}, {1}, 1});
     // The first layer's group norm has one group per channel: each channel
-    // normalised over time (fairseq's extractor_mode "default").
-    if (i == 0) x = nn::group_norm(x, shape_.conv[0].channels, gn_weight_, gn_bias_);
+    // normalised over time (fairseq's extractor_mode "default"). The layer
+    // norm normalises each frame over channels (extractor_mode "layer_norm").
+    if (!conv_norms_.empty()) x = conv_norms_[i].forward(x);
+    else if (i == 0) x = nn::group_norm(x, shape_.conv[0].channels, gn_weight_, gn_bias_);
     x = nn::gelu(x);
   }
   x = nn::cast(x, nn::DType::f32);
@@ -132,9 +148,20 @@ nn::Var W2VEncoder::context(const nn::Var& features, const std::vector<uint8_t>&
   return stack_.forward(nn::add(x, position_embedding(x)), padding);
 }
 
+nn::Var W2VEncoder::pos_conv_weight() const {
+  if (!shape_.pos_weight_norm) return pos_weight_;
+  const nn::Shape s = pos_weight_.shape();
+  const int64_t k = s[2], rows = s[0] * s[1];
+  // Each tap's column of v [rows, k] normalised, as rows of v^T [k, rows],
+  // then scaled by its g (g [k,1] x ones [1,rows] spreads it along the row).
+  const nn::Var direction = nn::l2_normalize(nn::transpose(nn::reshape(pos_weight_, {rows, k}), 0, 1));
+  const nn::Var spread = nn::matmul(nn::reshape(pos_g_, {k, 1}), nn::Var(nn::Tensor::full({1, rows}, 1.0f)));
+  return nn::reshape(nn::transpose(nn::mul(direction, spread), 0, 1), s);
+}
+
 nn::Var W2VEncoder::position_embedding(const nn::Var& x) const {
   const int64_t k = shape_.pos_kernel;
-  nn::Var pos = nn::conv1d(x, pos_weight_, pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
+  nn::Var pos = nn::conv1d(x, pos_conv_weight(), pos_bias_, {{1}, {k / 2}, {1}, shape_.pos_groups});
   if (k % 2 == 0) {
     // An even kernel padded k/2 on both sides gives one frame too many:
     // drop the last, as Hugging Face's Wav2Vec2SamePadLayer does (wav2vec2-base: k = 128).
@@ -189,13 +216,25 @@ nn::Var W2VEncoder::forward(const nn::Var& x) {
 }
 
 void W2VEncoder::visit(nn::ModuleVisitor& v) {
-  for (size_t i = 0; i < convs_.size(); ++i) v.param("conv" + std::to_string(i) + ".weight", convs_[i]);
-  v.param("conv0.norm.weight", gn_weight_);
-  v.param("conv0.norm.bias", gn_bias_);
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    const std::string name = "conv" + std::to_string(i);
+    v.param(name + ".weight", convs_[i]);
+    if (!conv_biases_.empty()) v.param(name + ".bias", conv_biases_[i]);
+    if (!conv_norms_.empty()) v.module(name + ".norm", conv_norms_[i]);
+  }
+  if (conv_norms_.empty()) {
+    v.param("conv0.norm.weight", gn_weight_);
+    v.param("conv0.norm.bias", gn_bias_);
+  }
   v.module("feature_norm", feature_norm);
   v.module("project", project_);
   v.param("mask_emb", mask_emb);
-  v.param("pos_conv.weight", pos_weight_);
+  if (shape_.pos_weight_norm) {
+    v.param("pos_conv.weight_g", pos_g_);
+    v.param("pos_conv.weight_v", pos_weight_);
+  } else {
+    v.param("pos_conv.weight", pos_weight_);
+  }
   v.param("pos_conv.bias", pos_bias_);
   stack_.visit(v);
 }

@@ -1,14 +1,20 @@
 // The wav2vec 2.0 encoder for raw audio, of any shape (presets sized for a
-// 2-core machine: w2v-mini, w2v-tiny): a convolutional feature encoder turns
-// a waveform into latent frames (the presets' kernels 10,3,3,3,3,2,2,
-// strides 5,2,2,2,2,2,2: 320 samples = 20 ms per frame at 16 kHz, receptive
-// field 400 samples; group norm on the first layer, GELU after each; no
-// biases), a layer norm, a projection to the transformer's width, a
-// convolutional relative position embedding, and transformer blocks: pre-LN
-// with a final layer norm (wav2vec 2.0 large's layer_norm_first
-// arrangement, which trains stably at small batches; the presets), or
-// post-LN with the norm before the blocks (wav2vec2-base's).
-// Departure from fairseq: the position convolution has no weight norm.
+// 2-core machine: w2v-mini, w2v-tiny; imported checkpoints: any number of
+// conv layers of any widths): a convolutional feature encoder turns a
+// waveform into latent frames (the presets' kernels 10,3,3,3,3,2,2, strides
+// 5,2,2,2,2,2,2: 320 samples = 20 ms per frame at 16 kHz, receptive field
+// 400 samples; GELU after each conv; feature_norm "group": a group norm on
+// the first layer and no biases (wav2vec2-base), "layer": a layer norm over
+// channels after every conv, with conv biases (large-lv60, XLS-R)), a layer
+// norm, a projection to the transformer's width, a convolutional relative
+// position embedding, and transformer blocks: pre-LN with a final layer
+// norm (wav2vec 2.0 large's layer_norm_first arrangement, Hugging Face's
+// do_stable_layer_norm, which trains stably at small batches; the presets),
+// or post-LN with the norm before the blocks (wav2vec2-base's).
+// The position convolution holds its weight W itself (the presets: a
+// departure from fairseq and Hugging Face), or, with the shape's
+// pos_weight_norm, under their weight norm W = g * v / |v| (the norm over
+// all but the tap axis), trained as g and v (imported checkpoints).
 // As an Encoder, forward() gives the mean over frames of the context, so the
 // image methods that only need features (simclr, supervised) train it too.
 #pragma once
@@ -75,11 +81,16 @@ class W2VEncoder : public nn::ModuleImpl<W2VEncoder, Encoder> {
 
  private:
   EncoderShape shape_;
-  std::vector<nn::Var> convs_;  // [C, C_in, k], no bias
-  nn::Var gn_weight_, gn_bias_; // the first layer's group norm
+  std::vector<nn::Var> convs_;       // [C, C_in, k]
+  std::vector<nn::Var> conv_biases_; // [C] each, when the shape has conv_bias
+  nn::Var gn_weight_, gn_bias_;      // feature_norm group: the first layer's group norm
+  std::vector<nn::LayerNorm> conv_norms_;  // feature_norm layer: one after every conv
   nn::LayerNorm feature_norm;
   nn::Linear project_;
-  nn::Var pos_weight_, pos_bias_;  // [D, D/groups, k]
+  nn::Var pos_weight_, pos_bias_;  // [D, D/groups, k], [D]
+  nn::Var pos_g_;                  // pos_weight_norm: [1, 1, k]; pos_weight_ is then v
+  // The convolution's weight: pos_weight_, or g * v / |v| per tap.
+  nn::Var pos_conv_weight() const;
   TransformerStack stack_;
 };
 

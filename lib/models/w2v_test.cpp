@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/error.hpp"
 #include "mask/schemes.hpp"
@@ -164,6 +165,86 @@ TEST_CASE("w2v: an even position kernel has finite-difference gradients through 
   Rng rng(3);
   const models::W2VEncoder e(models::parse_arch("w2v-tiny:width=8,heads=2,pos_kernel=4,pos_groups=2"), rng);
   auto r = grad_check([&](const std::vector<Var>& v) { return e.position_embedding(v[0]); }, {random_tensor({2, 6, 8}, 1)});
+  INFO(r.worst);
+  CHECK(r.max_error < 2e-3);
+}
+
+TEST_CASE("w2v: a layer-norm extractor has a bias and a layer norm on every conv - the group one has neither") {
+  init_engine();
+  Rng rng(3);
+  const models::W2VEncoder layer(
+      models::parse_arch("w2v-tiny:feature_norm=layer,conv_bias=true,conv_channels=12/16,conv_kernels=6/4,conv_strides=4/3"),
+      rng);
+  std::map<std::string, Shape> names;
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(layer).named_parameters()) names[name] = p->value().shape();
+  CHECK(names.at("conv0.weight") == Shape{12, 1, 6});
+  CHECK(names.at("conv0.bias") == Shape{12});
+  CHECK(names.at("conv0.norm.weight") == Shape{12});
+  CHECK(names.at("conv1.weight") == Shape{16, 12, 4});
+  CHECK(names.at("conv1.bias") == Shape{16});
+  CHECK(names.at("conv1.norm.bias") == Shape{16});
+  CHECK(names.at("feature_norm.weight") == Shape{16});
+  CHECK(names.at("project.weight") == Shape{64, 16});
+  const models::W2VEncoder group(models::parse_arch("w2v-tiny"), rng);
+  std::map<std::string, Shape> g;
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(group).named_parameters()) g[name] = p->value().shape();
+  CHECK(g.count("conv0.norm.weight") == 1);
+  CHECK(g.count("conv1.norm.weight") == 0);
+  CHECK(g.count("conv0.bias") == 0);
+
+  // A conv bias reaches the features: the layer norm over channels that
+  // follows does not cancel one channel's shift (a group norm would).
+  const Tensor wave = random_tensor({1, 400}, 5);
+  NoGrad ng;
+  const Tensor a = layer.conv_features(Var(wave), DType::f32).value();
+  for (auto& [name, p] : const_cast<models::W2VEncoder&>(layer).named_parameters())
+    if (name == "conv1.bias") p->value().f32()[3] = 0.5f;
+  const Tensor b = layer.conv_features(Var(wave), DType::f32).value();
+  double diff = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) diff = std::max(diff, std::fabs(double(a.f32()[i]) - b.f32()[i]));
+  CHECK(diff > 1e-3);
+}
+
+TEST_CASE("w2v: a position convolution under weight norm is g v / |v| per tap - with gradients for g and v") {
+  init_engine();
+  Rng rng(3);
+  const std::string arch = "w2v-tiny:width=8,heads=2,pos_kernel=4,pos_groups=2";
+  models::W2VEncoder normed(models::parse_arch(arch + ",pos_weight_norm=true"), rng);
+  models::W2VEncoder plain(models::parse_arch(arch), rng);
+  std::map<std::string, Var*> n, p;
+  for (auto& [name, v] : normed.named_parameters()) n[name] = v;
+  for (auto& [name, v] : plain.named_parameters()) p[name] = v;
+  REQUIRE(n.count("pos_conv.weight_g") == 1);
+  REQUIRE(n.count("pos_conv.weight") == 0);
+  CHECK(n.at("pos_conv.weight_g")->shape() == Shape{1, 1, 4});
+  CHECK(n.at("pos_conv.weight_v")->shape() == Shape{8, 4, 4});
+  // g and v of our choosing, and W = g v / |v| folded by hand into the plain one.
+  const Tensor g = random_tensor({1, 1, 4}, 7, 0.5f, 1.5f), v = random_tensor({8, 4, 4}, 8);
+  *n.at("pos_conv.weight_g") = Var(g, true);
+  *n.at("pos_conv.weight_v") = Var(v, true);
+  Tensor w({8, 4, 4}, DType::f32);
+  for (int64_t j = 0; j < 4; ++j) {
+    double norm = 0;
+    for (int64_t r = 0; r < 32; ++r) norm += double(v.f32()[r * 4 + j]) * v.f32()[r * 4 + j];
+    for (int64_t r = 0; r < 32; ++r) w.f32()[r * 4 + j] = static_cast<float>(g.f32()[j] * v.f32()[r * 4 + j] / std::sqrt(norm));
+  }
+  *p.at("pos_conv.weight") = Var(w, true);
+  *p.at("pos_conv.bias") = *n.at("pos_conv.bias");
+  const Tensor x = random_tensor({2, 6, 8}, 1);
+  {
+    NoGrad ng;
+    const Tensor a = normed.position_embedding(Var(x)).value(), b = plain.position_embedding(Var(x)).value();
+    double err = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) err = std::max(err, std::fabs(double(a.f32()[i]) - b.f32()[i]));
+    CHECK(err < 1e-6);
+  }
+  auto r = grad_check(
+      [&](const std::vector<Var>& in) {
+        *n.at("pos_conv.weight_g") = in[1];
+        *n.at("pos_conv.weight_v") = in[2];
+        return normed.position_embedding(in[0]);
+      },
+      {x, g, v});
   INFO(r.worst);
   CHECK(r.max_error < 2e-3);
 }

@@ -55,7 +55,7 @@ grep -Eq "^  parameters +[0-9]+$" "$WORK/info.txt" || fail "ssl-info: the parame
 # post-LN ViT with ViT's epsilon, a narrower convnet.
 ok ssl-pretrain "$OLD/audio.h5" --arch w2v-tiny:depth=1,norm=post,conv_channels=16,pos_kernel=4 --batch 3 $T -o "$WORK/w.h5"
 check_eq "audio: the shape in /config" "$(conf "$WORK/w.h5" '["encoder"]')" \
-  '{"kind": "w2v", "conv": [{"channels": 16, "kernel": 10, "stride": 5}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}], "feature_norm": "group", "width": 64, "depth": 1, "heads": 2, "mlp": 256, "norm": "post", "eps": 1e-05, "position": "conv", "pos_kernel": 4, "pos_groups": 4}'
+  '{"kind": "w2v", "conv": [{"channels": 16, "kernel": 10, "stride": 5}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 3, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}, {"channels": 16, "kernel": 2, "stride": 2}], "feature_norm": "group", "conv_bias": false, "width": 64, "depth": 1, "heads": 2, "mlp": 256, "norm": "post", "eps": 1e-05, "position": "conv", "pos_kernel": 4, "pos_groups": 4, "pos_weight_norm": false}'
 ok ssl-embed "$WORK/w.h5" "$OLD/audio.h5" --threads 1 --format npy -o "$WORK/w.npy"
 check_eq "audio: embeddings" "$(npy_shape "$WORK/w.npy")" "(6, 64)"
 # Full fine-tuning builds the model's encoder from "encoder", not "arch".

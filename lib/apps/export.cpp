@@ -133,7 +133,7 @@ void export_safetensors(const Source& s, io::OutputDir& out) {
   out.write("model.safetensors", t.bytes());
   out.write("config.json", json_text(s.config));
   const std::vector<uint8_t> tokenizer = s.reader.bytes("tokenizer");
-  if (!tokenizer.empty()) out.write("tokenizer.model", tokenizer);
+  if (!tokenizer.empty()) write_tokenizer_files(out, tokenizer, s.path);
 }
 
 // ---- --to torchvision: resnet as torchvision's ResNet, convnet as a plain nn.Sequential.
@@ -688,6 +688,28 @@ const std::vector<ExportRow>& export_rows() {
 }
 
 }  // namespace
+
+std::string write_tokenizer_files(io::OutputDir& out, const std::vector<uint8_t>& bytes, const std::string& subject) {
+  const data::Tokenizer tok = data::Tokenizer::from_bytes(bytes, subject);
+  if (tok.kind() != data::TokenizerKind::wordpiece) {
+    out.write("tokenizer.model", bytes);
+    return "tokenizer.model (SentencePiece)";
+  }
+  const data::WordPieceOptions& o = tok.wordpiece()->options();
+  const ordered_json config = {
+      {"tokenizer_class", "BertTokenizer"},
+      {"do_lower_case", o.lower_case},
+      {"strip_accents", o.strip_accents ? ordered_json(*o.strip_accents) : ordered_json(nullptr)},
+      {"tokenize_chinese_chars", o.chinese_chars},
+      {"pad_token", tok.piece(tok.pad_id())},
+      {"unk_token", tok.piece(tok.unk_id())},
+      {"cls_token", tok.piece(tok.cls_id())},
+      {"sep_token", tok.piece(tok.sep_id())},
+      {"mask_token", tok.piece(tok.mask_id())}};
+  out.write("vocab.txt", tok.wordpiece()->vocab_text());
+  out.write("tokenizer_config.json", json_text(config));
+  return "vocab.txt (WordPiece, BertTokenizer)";
+}
 
 const std::vector<std::pair<std::string, std::string>>& export_targets() {
   static const std::vector<std::pair<std::string, std::string>> t = {

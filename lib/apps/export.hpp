@@ -11,6 +11,10 @@
 
 #include "core/option_spec.hpp"
 
+namespace sslkit::io {
+class OutputDir;
+}
+
 namespace sslkit::train {
 
 struct ExportOptions {
@@ -25,6 +29,13 @@ ExportOptions resolve_export(const nlohmann::ordered_json& given);
 // Writes the directory whole or not at all; a usage error naming the model
 // and the target when the target does not fit the model's encoder.
 void run_export(const ExportOptions& opts);
+
+// A text model's tokenizer beside the exported weights, as its own library
+// reads it: SentencePiece's serialized model as tokenizer.model, a WordPiece
+// vocabulary as vocab.txt with its flags in tokenizer_config.json (what
+// BertTokenizer.from_pretrained reads). Returns the file name of the ids'
+// tokenizer for READMEs. `subject` names the model in errors.
+std::string write_tokenizer_files(io::OutputDir& out, const std::vector<uint8_t>& bytes, const std::string& subject);
 
 // The targets and what each fits, one line each (--help, refusals).
 const std::vector<std::pair<std::string, std::string>>& export_targets();

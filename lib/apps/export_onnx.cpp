@@ -1,5 +1,7 @@
 #include "apps/export_onnx.hpp"
 
+#include "apps/export.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -282,6 +284,7 @@ std::string resnet(Graph& g, const Model& m, const std::string& x) {
 // A transformer's pooled features and its hidden states.
 struct Encoded {
   std::string features, hidden;
+  std::string pooled;  // BERT's pooler output (text with a pooler), else empty
 };
 
 Encoded vit(Graph& g, const Model& m, const std::string& x) {
@@ -324,6 +327,11 @@ Encoded text(Graph& g, const Model& m, const std::string& ids, const std::string
   const std::string positions =
       g.op("Slice", {param(g, m, "positions.table"), g.ints({0}), length, g.ints({0})}, {}, "positions");
   std::string h = g.op("Add", {words, positions}, {}, "embeddings");
+  // BERT's token-type row 0: sslkit's texts are one segment (TextEncoder::forward).
+  if (m.shape.token_types > 0)
+    h = g.op("Add", {h, g.op("Slice", {param(g, m, "token_types.table"), g.ints({0}), g.ints({1}), g.ints({0})}, {},
+                              "token_type_0")},
+             {}, "typed_embeddings");
   const std::string keep = g.op(
       "Unsqueeze", {g.op("Cast", {mask}, {attr("to", int64_t{static_cast<int64_t>(OnnxType::boolean)})}), g.ints({1, 2})},
       {}, "real_keys");
@@ -335,7 +343,13 @@ Encoded text(Graph& g, const Model& m, const std::string& ids, const std::string
   const std::string sum = g.op("ReduceSum", {g.op("Mul", {h, w}), g.ints({1})}, {attr("keepdims", int64_t{0})});
   const std::string count =
       g.op("Max", {g.op("ReduceSum", {w, g.ints({1})}, {attr("keepdims", int64_t{0})}), g.scalar(1.0f)}, {}, "tokens");
-  return {g.op("Div", {sum, count}), h};
+  std::string pooled;
+  if (m.shape.pooler) {  // tanh(dense(the [CLS] token)), BERT's pooler
+    const std::string first = g.op("Gather", {h, g.ints({0})}, {attr("axis", int64_t{1})}, "cls_token");
+    const std::string cls = g.op("Squeeze", {first, g.ints({1})}, {}, "cls");
+    pooled = g.op("Tanh", {linear(g, m, cls, "pooler")}, {}, "pooled");
+  }
+  return {g.op("Div", {sum, count}), h, pooled};
 }
 
 // ---- wav2vec 2.0: the raw waveform [N,S] and a sample mask, standardised here as ssl-embed does.
@@ -457,7 +471,7 @@ Built build(const Model& m) {
   check_positions(m);
   Graph g;
   const OnnxDim batch{-1, "batch"};
-  std::string features, hidden, extract;
+  std::string features, hidden, extract, pooled;
   std::string readme;
   const std::string C = std::to_string(m.in_channels);
   switch (m.shape.kind) {
@@ -491,9 +505,10 @@ Built build(const Model& m) {
       const Encoded o = text(g, m, "input_ids", "attention_mask");
       features = o.features;
       hidden = o.hidden;
+      pooled = o.pooled;
       readme = "Inputs: `input_ids` and `attention_mask`, int64 [N, T], T at most " + std::to_string(m.max_len) +
-               ". input_ids are the token ids ssl-import text writes to /tokens (the SentencePiece model "
-               "tokenizer.model beside this file, with its [CLS] first and [SEP] last), padded with any id; "
+               ". input_ids are the token ids ssl-import text writes to /tokens (the tokenizer beside "
+               "this file, with its [CLS] first and [SEP] last), padded with any id; "
                "attention_mask is 1 for the real tokens (the first /lengths of each row) and 0 after them.\n";
       break;
     }
@@ -551,6 +566,12 @@ Built build(const Model& m) {
               "], every token after the last block" +
               (m.shape.norm == models::NormPlacement::pre ? " and the final layer norm" : "") + note + ".\n";
   }
+  if (!pooled.empty()) {
+    g.model.outputs.push_back({"pooler_output", OnnxType::f32, {batch, {D, ""}}});
+    g.model.nodes.push_back({"Identity", "", {pooled}, {"pooler_output"}, {}});
+    readme += "Output `pooler_output`: float32 [N, " + std::to_string(D) +
+              "], BERT's pooler (dense + tanh on the first token): ssl-embed --pool pooler.\n";
+  }
   if (!extract.empty()) {
     const int64_t C = m.shape.conv.back().channels;
     g.model.outputs.push_back({"extract_features", OnnxType::f32, {batch, {-1, "frames"}, {C, ""}}});
@@ -596,8 +617,10 @@ void export_onnx(const std::string& path, io::OutputDir& out) {
   const Built b = build(m);
   m.check_all_taken({"mask_emb"});  // wav2vec's mask embedding replaces masked frames in pretraining only
   out.write("model.onnx", io::onnx_bytes(b.model));
-  if (m.shape.kind == EncoderKind::text && !m.tokenizer.empty()) out.write("tokenizer.model", m.tokenizer);
-  out.write("README.md", b.readme + python_example(m));
+  std::string readme = b.readme;
+  if (m.shape.kind == EncoderKind::text && !m.tokenizer.empty())
+    readme += "\nTokenizer: " + write_tokenizer_files(out, m.tokenizer, path) + " beside this file.\n";
+  out.write("README.md", readme + python_example(m));
 }
 
 }  // namespace sslkit::train

@@ -100,6 +100,14 @@ for k in a:
 PY
   cmp -s "$FIX/$kind/vocab.txt" "$WORK/$kind-hf/vocab.txt" || fail "$kind: vocab.txt differs"
 done
+# The other targets carry the WordPiece vocabulary as BertTokenizer reads it, not as a SentencePiece model.
+for to in onnx safetensors; do
+  ok ssl-export "$WORK/mlm.h5" -o "$WORK/mlm-$to" --to $to
+  cmp -s "$FIX/mlm/vocab.txt" "$WORK/mlm-$to/vocab.txt" || fail "--to $to: vocab.txt differs from the checkpoint's"
+  [ ! -e "$WORK/mlm-$to/tokenizer.model" ] || fail "--to $to wrote a WordPiece vocabulary as tokenizer.model"
+  check_eq "--to $to tokenizer class" \
+    "$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/mlm-$to/tokenizer_config.json'))['tokenizer_class'])")" BertTokenizer
+done
 check_eq "classes" "$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/mlm-hf/config.json'))['architectures'][0], json.load(open('$WORK/model-hf/config.json'))['architectures'][0])")" \
   "BertForMaskedLM BertModel"
 

@@ -25,6 +25,7 @@
 #include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
 #include "train/reconstruct.hpp"
+#include "train/gradient_sync.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -172,6 +173,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   loop_.data = in.name();
   loop_.next_batch = [this] { return batches_->next(); };
   loop_.loss = [this](const methods::Batch& b) { return method_->loss(b); };
+  loop_.loss_weight = loss_terms;
   loop_.after_step.push_back([this](const StepReport& r) { method_->after_step(r.fraction); });
   loop_.after_step.push_back([this](const StepReport& r) {
     extras_.loss.push_back(r.loss);

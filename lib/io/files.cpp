@@ -17,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 
 namespace sslkit::io {
@@ -442,6 +443,12 @@ void OutputFile::abandon() {
 
 void OutputFile::commit() {
   if (done_) throw Error(display_, "output committed twice");
+  // In a job of several ranks every rank computes the same output; rank 0
+  // alone puts it in place, the others' go nowhere.
+  if (!dist::is_root()) {
+    abandon();
+    return;
+  }
   done_ = true;
   if (g_run_open && when_ == Commit::with_run) {
     g_pending.push_back({temp_, dest_, display_, stream_});

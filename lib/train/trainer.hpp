@@ -73,6 +73,10 @@ struct TrainLoop {
   std::string data;        // names the training data when a batch itself is not finite (empty: subject)
   std::function<methods::Batch()> next_batch;
   std::function<nn::Var(const methods::Batch&)> loss;
+  // In a job of several ranks: how many terms a batch's loss averages over
+  // (loss_terms in train/gradient_sync.hpp), which weighs each rank's
+  // gradient. Empty: every rank's weighs the same.
+  std::function<double(const methods::Batch&)> loss_weight;
   std::vector<std::function<void(const StepReport&)>> after_step;
   // Writes a checkpoint of the state after `step` steps and `seconds` of
   // training: every `checkpoint_every` steps (0 = never) and on SIGINT or
@@ -81,6 +85,11 @@ struct TrainLoop {
   int64_t checkpoint_every = 0;
 };
 
+// In a job of several ranks (core/dist) every rank runs train() on its own
+// slice of each batch: rank 0 decides when to stop (its clock, its
+// interrupts) for all of them each step, the reported loss is the global
+// batch's, and the gradients are all-reduced once a step (GradientSync)
+// before every rank takes the same optimizer step.
 TrainResult train(const TrainLoop& t);
 
 // The schedule fraction at `step` after `seconds` of training.

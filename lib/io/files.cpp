@@ -351,6 +351,11 @@ void check_run_files(const std::vector<RunInput>& inputs, const std::vector<RunO
       to_stdout = &o;
     }
     if (o.path == "-") {
+      // Under mpirun a rank's stdout is mpirun's forwarding of it, a
+      // terminal that rewrites newlines: no place for binary data.
+      if (o.binary && dist::size() > 1)
+        throw UsageError(o.option + " -: under mpirun standard output is mpirun's forwarded stream, not a place for "
+                         "binary data; give a file");
       if (o.binary && isatty(STDOUT_FILENO))
         throw UsageError(o.option + " -: refusing to write binary data to a terminal; give a file or a pipe");
     } else {

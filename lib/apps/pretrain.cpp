@@ -9,6 +9,7 @@
 #include <random>
 
 #include "nn/profile.hpp"
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/data_file.hpp"
@@ -201,6 +202,12 @@ void PretrainRun::add_log() {
     line[file_.throughput_key] = units_per_step / r.step_seconds;
     line["wait_s"] = r.wait_seconds;
     line["seconds"] = r.seconds;
+    if (dist::size() > 1) {
+      // Under mpirun: what the step spent in MPI and handed to it (rank 0's).
+      line["ranks"] = dist::size();
+      line["comm_s"] = r.comm_seconds;
+      line["comm_bytes"] = r.comm_bytes;
+    }
     for (const auto& [name, v] : method_->metrics()) line[name] = v;
     log_line(std::move(line));
   });

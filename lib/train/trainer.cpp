@@ -72,6 +72,7 @@ TrainResult train(const TrainLoop& t) {
   for (const auto& g : t.optimizer->groups()) params.insert(params.end(), g.params.begin(), g.params.end());
   GradientSync sync(std::move(params));
   for (;; ++step) {
+    const dist::CommStats comm0 = dist::comm_stats();
     double spent = seconds();
     int sig = io::interrupt_requested();
     if (several) {
@@ -129,7 +130,9 @@ TrainResult train(const TrainLoop& t) {
     waited += wait;
     stepped += dt;
     r.last_loss = lv;
-    const StepReport report{step, lv, lr, fraction, seconds(), dt, wait};
+    StepReport report{step, lv, lr, fraction, seconds(), dt, wait};
+    report.comm_seconds = dist::comm_stats().seconds - comm0.seconds;
+    report.comm_bytes = dist::comm_stats().bytes - comm0.bytes;
     for (const auto& hook : t.after_step) hook(report);
     char note[96];
     std::snprintf(note, sizeof note, "loss %.4f lr %.2e %.2f s/step", lv, lr, dt);

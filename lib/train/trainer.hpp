@@ -54,6 +54,10 @@ struct StepReport {
   double seconds;          // of training so far, earlier runs included
   double step_seconds;     // this step, data wait included
   double wait_seconds;     // of it, waiting for the batch
+  // Of it, inside MPI's collectives (waiting for slower ranks included), and
+  // the bytes this rank handed them: 0 in one process.
+  double comm_seconds = 0;
+  uint64_t comm_bytes = 0;
 };
 
 struct TrainResult {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "nn/profile.hpp"
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/data_file.hpp"
@@ -25,6 +26,7 @@
 #include "train/knn_monitor.hpp"
 #include "train/collapse.hpp"
 #include "train/reconstruct.hpp"
+#include "train/gradient_sync.hpp"
 #include "train/trainer.hpp"
 #include "methods/registry.hpp"
 #include "train/trained_model.hpp"
@@ -172,6 +174,7 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   loop_.data = in.name();
   loop_.next_batch = [this] { return batches_->next(); };
   loop_.loss = [this](const methods::Batch& b) { return method_->loss(b); };
+  loop_.loss_weight = loss_terms;
   loop_.after_step.push_back([this](const StepReport& r) { method_->after_step(r.fraction); });
   loop_.after_step.push_back([this](const StepReport& r) {
     extras_.loss.push_back(r.loss);
@@ -199,6 +202,12 @@ void PretrainRun::add_log() {
     line[file_.throughput_key] = units_per_step / r.step_seconds;
     line["wait_s"] = r.wait_seconds;
     line["seconds"] = r.seconds;
+    if (dist::size() > 1) {
+      // Under mpirun: what the step spent in MPI and handed to it (rank 0's).
+      line["ranks"] = dist::size();
+      line["comm_s"] = r.comm_seconds;
+      line["comm_bytes"] = r.comm_bytes;
+    }
     for (const auto& [name, v] : method_->metrics()) line[name] = v;
     log_line(std::move(line));
   });

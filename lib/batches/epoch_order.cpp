@@ -8,8 +8,13 @@
 
 namespace sslkit::batches {
 
-EpochOrder::EpochOrder(std::vector<size_t> rows, int batch, uint64_t seed, const std::string& subject)
-    : rows_(std::move(rows)), batch_(batch), seed_(seed) {
+EpochOrder::EpochOrder(std::vector<size_t> rows, int batch, uint64_t seed, const std::string& subject, int part,
+                       int parts)
+    : rows_(std::move(rows)), batch_(batch), seed_(seed), part_(part), parts_(parts) {
+  SSLKIT_CHECK(parts >= 1 && part >= 0 && part < parts, "batch slice out of range");
+  if (batch_ > 0 && batch_ % parts_ != 0)
+    throw UsageError("--batch " + std::to_string(batch_) + " is the batch of all " + std::to_string(parts_) +
+                     " ranks together and must split evenly among them: give a multiple of " + std::to_string(parts_));
   steps_per_epoch_ = batch_ > 0 ? static_cast<int64_t>(rows_.size() / batch_) : 0;
   if (steps_per_epoch_ == 0)
     throw Error(subject, "has fewer samples than one batch (" + std::to_string(rows_.size()) + " < " +
@@ -26,8 +31,9 @@ EpochOrder::Step EpochOrder::step(int64_t step) {
     Rng(seed_, 0xE90C, static_cast<uint64_t>(s.epoch)).shuffle(perm_);
     perm_epoch_ = s.epoch;
   }
-  s.rows.resize(batch_);
-  for (int r = 0; r < batch_; ++r) s.rows[r] = rows_[perm_[k * batch_ + r]];
+  const int slice = batch_ / parts_, first = part_ * slice;
+  s.rows.resize(slice);
+  for (int r = 0; r < slice; ++r) s.rows[r] = rows_[perm_[k * batch_ + first + r]];
   s.sorted = s.rows;
   std::sort(s.sorted.begin(), s.sorted.end());
   s.sorted.erase(std::unique(s.sorted.begin(), s.sorted.end()), s.sorted.end());

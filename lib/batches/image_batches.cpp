@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "mask/schemes.hpp"
@@ -81,7 +82,8 @@ ImageBatches::ImageBatches(const io::DataReader& in, ImageBatchSpec spec)
       masks_from_file_ = true;
     }
   }
-  order_ = std::make_unique<EpochOrder>(spec_.rows, spec_.batch, spec_.seed, in.name());
+  order_ = std::make_unique<EpochOrder>(spec_.rows, spec_.batch, spec_.seed, in.name(), dist::rank(),
+                                        dist::size());
 }
 
 std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int patches, double ratio) {
@@ -93,10 +95,10 @@ std::vector<uint8_t> patch_mask_of(uint64_t seed, int64_t id, int64_t epoch, int
 // permutation per epoch, views seeded by (seed, sample id, epoch, view), so
 // a resumed run draws exactly what an uninterrupted one would have.
 methods::Batch ImageBatches::make(int64_t step) {
-  const int B = spec_.batch;
+  const EpochOrder::Step s = order_->step(step);
+  const int B = static_cast<int>(s.rows.size());  // this rank's slice of the batch
   const size_t px = static_cast<size_t>(h_) * w_ * c_, row_px = px * stored_views_;
   // One read for the batch: rows sorted, then put back in batch order.
-  const EpochOrder::Step s = order_->step(step);
   const int64_t epoch = s.epoch;
   const std::vector<size_t>& rows = s.rows;
   const std::vector<size_t>& at = s.at;

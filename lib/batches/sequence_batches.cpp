@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "augment/audio_ops.hpp"
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/tokenizer.hpp"
@@ -66,7 +67,8 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec)
         return std::any_of(ids, ids + n, [&](int32_t id) { return id >= 0 && id < vocab_.size && !vocab_.special[id]; });
       }))
     throw Error(in.name(), "no token can be masked: every row holds only special pieces ([CLS], [SEP], padding)");
-  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
+  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name(), dist::rank(),
+                                        dist::size());
 }
 
 methods::Batch TokenBatches::make(int64_t step) {
@@ -162,7 +164,8 @@ AudioBatches::AudioBatches(const io::DataReader& in, SequenceBatchSpec spec)
       }))
     throw Error(in.name(), "its span masks (/mask of ssl-mask) hide no frame: nothing to predict "
                            "(mask it with --mask-prob or --min-masks above 0)");
-  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name());
+  order_ = std::make_unique<EpochOrder>(rows, spec_.batch, spec_.seed, in.name(), dist::rank(),
+                                        dist::size());
 }
 
 methods::Batch AudioBatches::make(int64_t step) {

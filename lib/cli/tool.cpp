@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <iostream>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
@@ -135,20 +136,39 @@ void Tool::add_common(CLI::App& app, bool output, bool output_required) {
 
 int Tool::run(int argc, char** argv, const std::function<void()>& body) {
   // argv[0] may be a path (./build/ssl-import); history records the tool name.
+  set_log_identity(name_, false);
+  // Under mpirun/srun: one of the job's processes (MPI takes its own options
+  // out of argv first). Without them: nothing.
+  dist::init(argc, argv);
   command_line_ = name_;
   for (int i = 1; i < argc; ++i) command_line_ += " " + shell_quote(argv[i]);
   try {
     app_.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app_.exit(e);
+    // Every rank parses the same command line: rank 0 speaks for them all.
+    int rc = dist::is_root() ? app_.exit(e) : (e.get_exit_code() == 0 ? 0 : 1);
+    if (rc != 0 && dist::size() > 1) dist::abort_job("", kUsage);
     return rc == 0 ? kOk : kUsage;
   }
-  set_log_identity(name_, common_.quiet);
-  Progress::configure(common_.quiet, common_.progress);
+  // Rank 0 alone talks: warnings, notes and progress of the other ranks would
+  // only repeat its own.
+  const bool quiet = common_.quiet || !dist::is_root();
+  set_log_identity(name_, quiet);
+  Progress::configure(quiet, common_.progress);
   set_thread_count(common_.threads);
   io::install_cleanup_handlers();
   io::silence_hdf5_errors();
+  dist::on_abort([] { io::abandon_run(); });
   int rc = kOk;
+  std::string error;  // a failure's message, for a job of several ranks
+  // One process prints its error line here; a job of several ranks ends as a
+  // whole below, with one line naming the rank.
+  auto fail = [&](const std::string& message) {
+    if (dist::size() == 1)
+      print_error(name_, message);
+    else
+      error = one_line(message);
+  };
   try {
     // Every file of the run is checked before any work, in one place.
     std::vector<io::RunInput> in;
@@ -165,26 +185,28 @@ int Tool::run(int argc, char** argv, const std::function<void()>& body) {
     io::finish_run();
   } catch (const Interrupted& e) {
     // The shell's convention for a death by signal, after a clean stop.
-    print_error(name_, e.what());
+    fail(e.what());
     rc = 128 + e.signal();
   } catch (const UsageError& e) {
-    print_error(name_, e.what());
-    std::fprintf(stderr, "Try '%s --help' for more information.\n", name_.c_str());
+    fail(e.what());
+    if (dist::size() == 1) std::fprintf(stderr, "Try '%s --help' for more information.\n", name_.c_str());
     rc = kUsage;
   } catch (const Error& e) {
-    print_error(name_, e.message());
+    fail(e.message());
     rc = kFailure;
   } catch (const std::bad_alloc&) {
-    print_error(name_, "out of memory");
+    fail("out of memory");
     rc = kFailure;
   } catch (const cv::Exception& e) {
-    print_error(name_, "OpenCV: " + (e.err.empty() ? e.msg : e.err));
+    fail("OpenCV: " + (e.err.empty() ? e.msg : e.err));
     rc = kFailure;
   } catch (const std::exception& e) {
-    print_error(name_, e.what());
+    fail(e.what());
     rc = kFailure;
   }
   if (rc != kOk) io::abandon_run();
+  // A rank that fails alone must not leave the others waiting in a collective.
+  if (rc != kOk && dist::size() > 1) dist::abort_job(error, rc);
   io::remove_input_spools();
   // Delayed write errors (a full disk) surface only here. A reader that
   // stopped early (ssl-info | head) is not an error for text, as for cat;

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 
 namespace sslkit::io {
@@ -350,6 +351,11 @@ void check_run_files(const std::vector<RunInput>& inputs, const std::vector<RunO
       to_stdout = &o;
     }
     if (o.path == "-") {
+      // Under mpirun a rank's stdout is mpirun's forwarding of it, a
+      // terminal that rewrites newlines: no place for binary data.
+      if (o.binary && dist::size() > 1)
+        throw UsageError(o.option + " -: under mpirun standard output is mpirun's forwarded stream, not a place for "
+                         "binary data; give a file");
       if (o.binary && isatty(STDOUT_FILENO))
         throw UsageError(o.option + " -: refusing to write binary data to a terminal; give a file or a pipe");
     } else {
@@ -442,6 +448,12 @@ void OutputFile::abandon() {
 
 void OutputFile::commit() {
   if (done_) throw Error(display_, "output committed twice");
+  // In a job of several ranks every rank computes the same output; rank 0
+  // alone puts it in place, the others' go nowhere.
+  if (!dist::is_root()) {
+    abandon();
+    return;
+  }
   done_ = true;
   if (g_run_open && when_ == Commit::with_run) {
     g_pending.push_back({temp_, dest_, display_, stream_});

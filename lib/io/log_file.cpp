@@ -7,11 +7,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 
 namespace sslkit::io {
 
 LogFile::LogFile(const std::string& path, LogStart start) : display_(display_name(path, true)) {
+  // In a job of several ranks rank 0 alone writes the log.
+  if (!dist::is_root()) return;
   if (path == "-") {
     fd_ = STDOUT_FILENO;
     return;
@@ -54,6 +57,7 @@ void LogFile::fail(int err) {
 }
 
 void LogFile::line(const std::string& text) {
+  if (fd_ < 0) return;  // another rank than 0
   const std::string bytes = text + "\n";
   for (size_t off = 0; off < bytes.size();) {
     const ssize_t w = write(fd_, bytes.data() + off, bytes.size() - off);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "io/files.hpp"
 
@@ -95,6 +96,7 @@ void OutputDir::write(const std::string& name, const std::string& text) {
 }
 
 void OutputDir::commit() {
+  if (!dist::is_root()) return;  // another rank than 0: its copy is removed with the temp directory
   std::error_code ec;
   const fs::path p(path_);
   if (fs::exists(p, ec) && !fs::is_empty(p, ec)) {

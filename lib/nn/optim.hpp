@@ -36,6 +36,8 @@ class Optimizer {
   // Named state tensors ("<kind>.<group>.<index>"), for checkpoints.
   virtual std::vector<std::pair<std::string, Tensor*>> state() = 0;
   void zero_grad();
+  // What it trains (the trainer all-reduces their gradients across ranks).
+  const std::vector<ParamGroup>& groups() const { return groups_; }
 
  protected:
   std::vector<ParamGroup> groups_;

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 
+#include "core/dist.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "io/files.hpp"
+#include "train/gradient_sync.hpp"
 
 namespace sslkit::train {
 
@@ -64,11 +67,26 @@ TrainResult train(const TrainLoop& t) {
   TrainResult r;
   double waited = 0, stepped = 0;
   int64_t step = t.start_step;
+  const bool several = dist::size() > 1;
+  std::vector<nn::Var*> params;
+  for (const auto& g : t.optimizer->groups()) params.insert(params.end(), g.params.begin(), g.params.end());
+  GradientSync sync(std::move(params));
   for (;; ++step) {
-    const double spent = seconds();
+    const dist::CommStats comm0 = dist::comm_stats();
+    double spent = seconds();
+    int sig = io::interrupt_requested();
+    if (several) {
+      // Rank 0's clock and interrupt decide for every rank, so all stop at
+      // the same step and follow the same schedule; an interrupt that
+      // reached another rank alone stops the job too.
+      double c[3] = {dist::is_root() ? spent : 0.0, dist::is_root() ? double(sig) : 0.0, dist::is_root() ? 0.0 : double(sig)};
+      dist::allreduce_sum(c, 3);
+      spent = c[0];
+      sig = c[1] > 0 ? static_cast<int>(c[1]) : (c[2] > 0 ? SIGTERM : 0);
+    }
     if (b.total_steps > 0 ? step >= b.total_steps : spent >= b.seconds) break;
     if (b.max_steps > 0 && step - t.start_step >= b.max_steps) break;
-    if (int sig = io::interrupt_requested()) {
+    if (sig) {
       if (t.checkpoint) t.checkpoint(step, spent);
       throw Interrupted(sig, t.subject + ": interrupted at step " + std::to_string(step) +
                                  (t.checkpoint ? "; checkpoint written, continue with --resume" : ""));
@@ -81,10 +99,21 @@ TrainResult train(const TrainLoop& t) {
     methods::Batch batch = t.next_batch();
     const double wait = since(ts);
     nn::Var loss = t.loss(batch);
-    const float lv = loss.value().item();
+    float lv = loss.value().item();
+    double grad_scale = 1;
+    if (several) {
+      // The global batch's loss, and this rank's share of its gradient.
+      const double w = t.loss_weight ? t.loss_weight(batch) : 1.0;
+      double sums[2] = {static_cast<double>(lv) * w, w};
+      dist::allreduce_sum(sums, 2);
+      lv = static_cast<float>(sums[0] / sums[1]);
+      grad_scale = w / sums[1];
+    }
     if (!std::isfinite(lv)) {
       // Checked only now, so a finite run pays nothing for it.
-      if (!batch_finite(batch))
+      double bad = batch_finite(batch) ? 0 : 1;  // on any rank
+      if (several) dist::allreduce_sum(&bad, 1);
+      if (bad > 0)
         throw Error(t.data.empty() ? t.subject : t.data,
                     "non-finite samples in the input batch at step " + std::to_string(step) +
                         "; stopped, the last checkpoint (if any) is kept; ssl-info --verify finds the rows");
@@ -94,13 +123,16 @@ TrainResult train(const TrainLoop& t) {
     }
     t.optimizer->zero_grad();
     loss.backward();
+    sync.all_reduce(grad_scale);  // the one exchange of gradients (a no-op in one process)
     t.optimizer->step();
 
     const double dt = since(ts);
     waited += wait;
     stepped += dt;
     r.last_loss = lv;
-    const StepReport report{step, lv, lr, fraction, seconds(), dt, wait};
+    StepReport report{step, lv, lr, fraction, seconds(), dt, wait};
+    report.comm_seconds = dist::comm_stats().seconds - comm0.seconds;
+    report.comm_bytes = dist::comm_stats().bytes - comm0.bytes;
     for (const auto& hook : t.after_step) hook(report);
     char note[96];
     std::snprintf(note, sizeof note, "loss %.4f lr %.2e %.2f s/step", lv, lr, dt);

@@ -54,6 +54,10 @@ struct StepReport {
   double seconds;          // of training so far, earlier runs included
   double step_seconds;     // this step, data wait included
   double wait_seconds;     // of it, waiting for the batch
+  // Of it, inside MPI's collectives (waiting for slower ranks included), and
+  // the bytes this rank handed them: 0 in one process.
+  double comm_seconds = 0;
+  uint64_t comm_bytes = 0;
 };
 
 struct TrainResult {
@@ -73,6 +77,10 @@ struct TrainLoop {
   std::string data;        // names the training data when a batch itself is not finite (empty: subject)
   std::function<methods::Batch()> next_batch;
   std::function<nn::Var(const methods::Batch&)> loss;
+  // In a job of several ranks: how many terms a batch's loss averages over
+  // (loss_terms in train/gradient_sync.hpp), which weighs each rank's
+  // gradient. Empty: every rank's weighs the same.
+  std::function<double(const methods::Batch&)> loss_weight;
   std::vector<std::function<void(const StepReport&)>> after_step;
   // Writes a checkpoint of the state after `step` steps and `seconds` of
   // training: every `checkpoint_every` steps (0 = never) and on SIGINT or
@@ -81,6 +89,11 @@ struct TrainLoop {
   int64_t checkpoint_every = 0;
 };
 
+// In a job of several ranks (core/dist) every rank runs train() on its own
+// slice of each batch: rank 0 decides when to stop (its clock, its
+// interrupts) for all of them each step, the reported loss is the global
+// batch's, and the gradients are all-reduced once a step (GradientSync)
+// before every rank takes the same optimizer step.
 TrainResult train(const TrainLoop& t);
 
 // The schedule fraction at `step` after `seconds` of training.

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "io/data_file.hpp"
+#include "io/row_copy.hpp"
 
 namespace sslkit::io {
 
@@ -22,11 +23,6 @@ std::string shape_text(const std::vector<hsize_t>& shape, size_t from) {
   std::string s = "[N";
   for (size_t i = from; i < shape.size(); ++i) s += "," + std::to_string(shape[i]);
   return s + "]";
-}
-
-bool is_per_sample(const DatasetInfo& d) {
-  const DatasetRule* rule = find_rule(d.name);
-  return rule && rule->per_sample;
 }
 
 struct Shard {
@@ -85,22 +81,6 @@ void check_same_schema(const DataReader& a, const DataReader& b) {
   }
 }
 
-// Attributes copied as HDF5 stored them (type and shape), so the joined file
-// carries the same bytes as the shards.
-void copy_attrs(hid_t from, hid_t to, const std::string& out_name, const std::string& what) {
-  for (const auto& a : attr_names(from)) {
-    Handle src = check_id(H5Aopen(from, a.c_str(), H5P_DEFAULT), H5Aclose, out_name, "cannot open attribute " + a);
-    Handle type(H5Aget_type(src), H5Tclose), space(H5Aget_space(src), H5Sclose);
-    std::vector<uint8_t> buf(H5Tget_size(type) * std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space)));
-    check_status(H5Aread(src, type, buf.data()), out_name, "cannot read attribute " + a + " of " + what);
-    if (H5Aexists(to, a.c_str()) > 0) H5Adelete(to, a.c_str());
-    Handle dst = check_id(H5Acreate2(to, a.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, out_name,
-                          "cannot create attribute " + a + " of " + what);
-    check_status(H5Awrite(dst, type, buf.data()), out_name, "cannot write attribute " + a + " of " + what);
-    if (H5Tis_variable_str(type) > 0) H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf.data());
-  }
-}
-
 }  // namespace
 
 void join_shards(const JoinOptions& o) {
@@ -134,45 +114,8 @@ void join_shards(const JoinOptions& o) {
 
   const DataReader& first = *shards[0].in;
   DataWriter out(o.output, first.modality());
-  copy_attrs(first.root(), out.root(), out.name(), "the root");
-  std::vector<DatasetInfo> rows;
-  std::vector<std::string> copied;
-  for (const auto& d : first.datasets()) {
-    if (d.name == "/history") continue;
-    if (!is_per_sample(d)) continue;
-    rows.push_back(d);
-    std::vector<hsize_t> row_shape(d.shape.begin() + 1, d.shape.end());
-    out.set_compression(!d.filters.empty());
-    out.create(d.name, d.dtype, row_shape);
-    copy_attrs(first.dataset(d.name), out.dataset(d.name), out.name(), d.name);
-  }
-  // The datasets that are not per sample (a tokenizer) are equal in every
-  // shard: copied whole from the first.
-  std::vector<std::string> skip{"/history"};
-  for (const auto& d : rows) skip.push_back(d.name);
-  out.copy_from(first, skip);
-
-  std::vector<uint8_t> block;
-  for (const auto& s : shards) {
-    const size_t n = s.in->size();
-    for (const auto& d : rows) {
-      size_t row_bytes = dtype_size(d.dtype);
-      for (size_t k = 1; k < d.shape.size(); ++k) row_bytes *= d.shape[k];
-      // About 4 MiB a block, at least one row: flat memory.
-      const size_t per_block = std::max<size_t>(1, (4u << 20) / std::max<size_t>(1, row_bytes));
-      for (size_t start = 0; start < n; start += per_block) {
-        const size_t count = std::min(per_block, n - start);
-        block.resize(count * row_bytes);
-        read_rows(s.in->dataset(d.name), d.dtype, start, count, block.data(), s.in->name() + ": " + d.name);
-        out.append(d.name, block.data(), count);
-      }
-    }
-  }
-  // A file without /ids means ids 0..N-1: write them, the join moved rows.
-  if (std::none_of(rows.begin(), rows.end(), [](const DatasetInfo& d) { return d.name == "/ids"; })) {
-    out.create("/ids", DType::i64, {});
-    for (const auto& s : shards) out.append("/ids", s.in->ids());
-  }
+  const std::vector<DatasetInfo> rows = copy_schema(first, out);
+  for (const auto& s : shards) append_rows(*s.in, out, rows, 0, s.in->size());
   std::vector<std::string> history = first.history();
   history.insert(history.end(), o.history.begin(), o.history.end());
   out.set_history(history);

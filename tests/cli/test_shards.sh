@@ -51,6 +51,49 @@ same "$WORK/tcat.h5" "$WORK/t.h5"
 ssl-cat "$WORK/t.1.h5" "$WORK/t.0.h5" "$WORK/t.2.h5" -o - > "$WORK/tpipe.h5" || fail "ssl-cat to stdout"
 same "$WORK/tpipe.h5" "$WORK/t.h5"
 
+# ---- --shard I/K then ssl-cat equals the unsharded run, for each batch tool.
+# shards3 NAME CMD...: runs CMD with --shard 0/3 .. 2/3 -o NAME.s0.h5 .., joins
+# them into NAME.cat.h5 (last shard first: the join orders by id).
+shards3() {
+  local name=$1; shift
+  for i in 0 1 2; do ok "$@" --shard "$i/3" -o "$WORK/$name.s$i.h5"; done
+  ok ssl-cat "$WORK/$name.s2.h5" "$WORK/$name.s0.h5" "$WORK/$name.s1.h5" -o "$WORK/$name.cat.h5"
+}
+shards3 idx ssl-import idx "$IMG" "$LAB" --class-names "a,b,c,d,e,f,g,h,i,j" --limit 100
+ok ssl-import idx "$IMG" "$LAB" --class-names "a,b,c,d,e,f,g,h,i,j" --limit 100 -o "$WORK/idx.h5"
+same "$WORK/idx.cat.h5" "$WORK/idx.h5"
+check_eq "shard 1/3 of 100: rows 33..65" "$(h5get "$WORK/idx.s1.h5" '(f["ids"][0], f["ids"][-1])')" "(33, 65)"
+shards3 text ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --seed 1
+same "$WORK/text.cat.h5" "$WORK/t.h5"
+shards3 audio ssl-import audio "$DATA/audio"
+ok ssl-import audio "$DATA/audio" -o "$WORK/audio.h5"
+same "$WORK/audio.cat.h5" "$WORK/audio.h5"
+shards3 aug ssl-augment "$WORK/i.h5" --recipe simclr --strength 0.5 --seed 3 --threads 1
+ok ssl-augment "$WORK/i.h5" --recipe simclr --strength 0.5 --seed 3 --threads 1 -o "$WORK/aug.h5"
+same "$WORK/aug.cat.h5" "$WORK/aug.h5"
+shards3 mask ssl-mask "$WORK/t.h5" --scheme mlm --seed 4 --threads 1
+ok ssl-mask "$WORK/t.h5" --scheme mlm --seed 4 --threads 1 -o "$WORK/mask.h5"
+same "$WORK/mask.cat.h5" "$WORK/mask.h5"
+shards3 pmask ssl-mask "$WORK/i.h5" --scheme patch --patch 4 --seed 4 --threads 1
+ok ssl-mask "$WORK/i.h5" --scheme patch --patch 4 --seed 4 --threads 1 -o "$WORK/pmask.h5"
+same "$WORK/pmask.cat.h5" "$WORK/pmask.h5"
+ok ssl-pretrain "$WORK/i.h5" --threads 1 --max-steps 1 --batch 8 -o "$WORK/model.h5"
+shards3 emb ssl-embed "$WORK/model.h5" "$WORK/i.h5" --threads 1
+ok ssl-embed "$WORK/model.h5" "$WORK/i.h5" --threads 1 -o "$WORK/emb.h5"
+same "$WORK/emb.cat.h5" "$WORK/emb.h5"
+# A shard is not the whole: the compare can fail.
+/usr/bin/python3 - "$WORK/idx.s0.h5" "$WORK/idx.h5" <<'PY' 2>/dev/null && fail "same() passed a shard as the whole"
+import sys, h5py
+assert h5py.File(sys.argv[1], "r")["ids"].shape == h5py.File(sys.argv[2], "r")["ids"].shape
+PY
+
+# ---- bad --shard: usage errors (exit 2), and a shard with no rows (exit 1).
+expect_error 2 "--shard: '3' is not I/K" "$WORK/bad.h5" ssl-mask "$WORK/t.h5" --scheme mlm --shard 3 -o "$WORK/bad.h5"
+expect_error 2 "--shard 3/3: I must be 0..2" "$WORK/bad.h5" ssl-embed "$WORK/model.h5" "$WORK/i.h5" --shard 3/3 -o "$WORK/bad.h5"
+expect_error 2 "--shard cannot go with --shuffle" "$WORK/bad.h5" ssl-import idx "$IMG" --shuffle --shard 0/2 -o "$WORK/bad.h5"
+expect_error 1 "shard 0/200 of its 120 rows holds none" "$WORK/bad.h5" ssl-augment "$WORK/i.h5" --recipe simclr --shard 0/200 -o "$WORK/bad.h5"
+expect_error 1 "shard 0/200 of its 120 samples holds none" "$WORK/bad.h5" ssl-import idx "$IMG" --shard 0/200 -o "$WORK/bad.h5"
+
 # ---- bad joins: one line, exit 1, no output.
 expect_error 1 "i.1.h5: ids .* overlap .*i.1.h5" "$WORK/bad.h5" ssl-cat "$WORK/i.0.h5" "$WORK/i.1.h5" "$WORK/i.1.h5" -o "$WORK/bad.h5"
 expect_error 1 "i.2.h5: ids 40..79 are missing.*--allow-gaps" "$WORK/bad.h5" ssl-cat "$WORK/i.0.h5" "$WORK/i.2.h5" -o "$WORK/bad.h5"

@@ -81,6 +81,8 @@ ok ssl-pretrain "$WORK/i.h5" --threads 1 --max-steps 1 --batch 8 -o "$WORK/model
 shards3 emb ssl-embed "$WORK/model.h5" "$WORK/i.h5" --threads 1
 ok ssl-embed "$WORK/model.h5" "$WORK/i.h5" --threads 1 -o "$WORK/emb.h5"
 same "$WORK/emb.cat.h5" "$WORK/emb.h5"
+ok ssl-mask "$WORK/t.h5" --scheme mlm --seed 5 --threads 1 --shard 1/3 -o "$WORK/mask5.s1.h5"
+expect_error 1 "mask5.s1.h5: /mask's attributes .* differ" "$WORK/bad.h5" ssl-cat "$WORK/mask.s0.h5" "$WORK/mask5.s1.h5" "$WORK/mask.s2.h5" -o "$WORK/bad.h5"
 # A shard is not the whole: the compare can fail.
 /usr/bin/python3 - "$WORK/idx.s0.h5" "$WORK/idx.h5" <<'PY' 2>/dev/null && fail "same() passed a shard as the whole"
 import sys, h5py

@@ -38,7 +38,9 @@ ShardInput::ShardInput(const std::string& input, const ShardSpec& shard) {
   if (lo == hi)
     throw Error(in.name(), "shard " + shard.text() + " of its " + std::to_string(in.size()) +
                                " rows holds none (more shards than rows)");
-  path_ = make_temp("shard.h5");
+  // Messages about the shard name this temp file: its name says whose shard it is.
+  const std::string base = input == "-" ? "stdin" : input.substr(input.find_last_of('/') + 1);
+  path_ = make_temp(base + ".shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count));
   try {
     DataWriter out(path_, in.modality(), Commit::now);
     const auto rows = copy_schema(in, out);

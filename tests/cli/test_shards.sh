@@ -94,6 +94,10 @@ expect_error 2 "--shard: '3' is not I/K" "$WORK/bad.h5" ssl-mask "$WORK/t.h5" --
 expect_error 2 "--shard 3/3: I must be 0..2" "$WORK/bad.h5" ssl-embed "$WORK/model.h5" "$WORK/i.h5" --shard 3/3 -o "$WORK/bad.h5"
 expect_error 2 "--shard cannot go with --shuffle" "$WORK/bad.h5" ssl-import idx "$IMG" --shuffle --shard 0/2 -o "$WORK/bad.h5"
 expect_error 1 "shard 0/200 of its 120 rows holds none" "$WORK/bad.h5" ssl-augment "$WORK/i.h5" --recipe simclr --shard 0/200 -o "$WORK/bad.h5"
+# The shard's temp copy says whose shard it is, and is removed on failure too.
+mkdir "$WORK/tmp"
+TMPDIR=$WORK/tmp expect_error 2 "i.h5.shard-0-of-2.* is a image file" "$WORK/bad.h5" ssl-mask "$WORK/i.h5" --scheme mlm --shard 0/2 -o "$WORK/bad.h5"
+check_eq "no temp file left" "$(ls -A "$WORK/tmp")" ""
 expect_error 1 "shard 0/200 of its 120 samples holds none" "$WORK/bad.h5" ssl-import idx "$IMG" --shard 0/200 -o "$WORK/bad.h5"
 
 # ---- bad joins: one line, exit 1, no output.

@@ -115,6 +115,7 @@ expect_error 1 "t.1.h5: /tokenizer differs from" "$WORK/bad.h5" ssl-cat "$WORK/t
 /usr/bin/python3 -c "
 import h5py; f = h5py.File('$WORK/t.2.h5', 'r+'); i = f['ids'][()]; i[[0, 1]] = i[[1, 0]]; f['ids'][:] = i" || fail "swap ids"
 expect_error 1 "t.2.h5: /ids do not increase at row 1" "$WORK/bad.h5" ssl-cat "$WORK/t.2.h5" -o "$WORK/bad.h5"
+expect_error 2 "output would overwrite input" "" ssl-cat "$WORK/i.0.h5" -o "$WORK/i.0.h5"
 expect_error 1 "nope.h5: No such file" "$WORK/bad.h5" ssl-cat "$WORK/i.0.h5" "$WORK/nope.h5" -o "$WORK/bad.h5"
 
 finish

@@ -65,6 +65,9 @@ same "$WORK/idx.cat.h5" "$WORK/idx.h5"
 check_eq "shard 1/3 of 100: rows 33..65" "$(h5get "$WORK/idx.s1.h5" '(f["ids"][0], f["ids"][-1])')" "(33, 65)"
 shards3 text ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --seed 1
 same "$WORK/text.cat.h5" "$WORK/t.h5"
+shards3 folder ssl-import images "$DATA/images/fashion" --gray
+ok ssl-import images "$DATA/images/fashion" --gray -o "$WORK/folder.h5"
+same "$WORK/folder.cat.h5" "$WORK/folder.h5"
 shards3 audio ssl-import audio "$DATA/audio"
 ok ssl-import audio "$DATA/audio" -o "$WORK/audio.h5"
 same "$WORK/audio.cat.h5" "$WORK/audio.h5"

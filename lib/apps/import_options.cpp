@@ -1,5 +1,7 @@
 #include "apps/import_options.hpp"
 
+#include "io/shard.hpp"
+
 #include <map>
 
 #include "core/error.hpp"
@@ -123,6 +125,7 @@ std::vector<ImportRow> shared_rows() {
        "takes the part --split holds out", needs("--split", "--split is not given")},
       {{.flag = "--compress", .type = Type::flag, .fallback = false,
         .help = "Deflate the sample datasets (smaller, slower to read)"}},
+      {{.flag = "--shard", .type = Type::text, .help = io::kShardHelp, .value_name = "I/K"}},
   };
 }
 
@@ -167,6 +170,14 @@ ImportRun resolve_import(const std::string& source, const json& given) {
   take_given(given, "--split", r.import.split);
   take_given(given, "--split-output", r.import.split_output);
   take_given(given, "--compress", r.import.compress);
+  std::string shard;
+  take_given(given, "--shard", shard);
+  if (!shard.empty()) {
+    r.import.shard = io::parse_shard(shard);
+    // Shards join in id order: a shuffled or split order would not come back.
+    if (r.import.shuffle) throw UsageError("--shard cannot go with --shuffle (ssl-cat joins shards in id order)");
+    if (r.import.split > 0) throw UsageError("--shard cannot go with --split (split the joined file instead)");
+  }
   check_outputs(r.import);
   if (source == "idx") {
     take_given(given, "images", r.idx.images);

@@ -55,6 +55,13 @@ std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) 
   check_outputs(opts);
   const auto& labels = source.labels();
   SampleOrder order = plan_order(n, labels, opts);
+  if (!opts.shard.whole()) {
+    const size_t all = order.main.size(), lo = opts.shard.first(all), hi = opts.shard.last(all);
+    if (lo == hi)
+      throw Error(source.name(), "shard " + opts.shard.text() + " of its " + std::to_string(all) +
+                                     " samples holds none (more shards than samples)");
+    order.main = std::vector<size_t>(order.main.begin() + lo, order.main.begin() + hi);
+  }
   if (opts.split > 0 && order.held_out.empty())
     throw Error(source.name(), "--split " + std::to_string(opts.split) + " holds out no samples of " +
                                    std::to_string(order.main.size()));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/data_file.hpp"
+#include "io/shard.hpp"
 
 namespace sslkit::data {
 
@@ -18,6 +19,7 @@ struct ImportOptions {
   bool shuffle = false;
   uint64_t seed = 0;
   bool compress = false;        // deflate-1 on the sample datasets
+  io::ShardSpec shard;          // --shard I/K: this part of the samples (after --limit)
   std::string command_line;     // recorded in /history
 };
 

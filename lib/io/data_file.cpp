@@ -83,7 +83,7 @@ std::string file_format(hid_t file) {
 
 // ---------------------------------------------------------------- writer
 
-DataWriter::DataWriter(const std::string& path, Modality modality) : out_(path) {
+DataWriter::DataWriter(const std::string& path, Modality modality, Commit when) : out_(path, when) {
   silence_hdf5_errors();
   Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   H5Pset_obj_track_times(fcpl, 0);

@@ -17,7 +17,8 @@ namespace sslkit::io {
 // appears at its path (or on stdout) only when commit() succeeds.
 class DataWriter {
  public:
-  DataWriter(const std::string& path, Modality modality);
+  // `when`: Commit::now for a file the run itself reads afterwards (a shard's input).
+  DataWriter(const std::string& path, Modality modality, Commit when = Commit::with_run);
   ~DataWriter();
   DataWriter(const DataWriter&) = delete;
   DataWriter& operator=(const DataWriter&) = delete;

@@ -8,7 +8,7 @@ SRC=$(dirname "$TESTS")
 DEST="$WORK/dest"
 DESTDIR="$DEST" cmake --install "$BIN" --prefix /opt/sslkit >"$WORK/install.log" 2>&1 || fail "cmake --install: $(tail -3 "$WORK/install.log")"
 P="$DEST/opt/sslkit"
-for t in ssl-import ssl-augment ssl-mask ssl-pretrain ssl-embed ssl-finetune ssl-info ssl-export; do
+for t in ssl-import ssl-augment ssl-mask ssl-pretrain ssl-embed ssl-finetune ssl-info ssl-export ssl-cat; do
   [ -x "$P/bin/$t" ] || fail "bin/$t not installed"
   [ -s "$P/share/man/man1/$t.1" ] || fail "man page of $t not installed"
   [ -s "$P/share/bash-completion/completions/$t" ] || fail "completion of $t not installed"

@@ -38,19 +38,11 @@ class MaskedAutoencoder : public nn::ModuleImpl<MaskedAutoencoder, Method> {
                        std::to_string(dec_.mlp) + " do not make a decoder");
     dec_embed_ = nn::Linear(D, dec_.width, rng);
     mask_token_ = Var(nn::Tensor::zeros({1, dec_.width}), true);
-    // Member by member in nn::TransformerBlock's order (the default decoder
-    // draws what it always drew), any MLP width, the encoder's epsilon (HF's
-    // ViTMAE decoder takes layer_norm_eps from its one config).
+    // Any MLP width, the encoder's epsilon (HF's ViTMAE decoder takes
+    // layer_norm_eps from its one config); the default decoder draws what it
+    // always drew.
     const float eps = static_cast<float>(shape.eps);
-    for (int64_t i = 0; i < dec_.depth; ++i) {
-      nn::TransformerBlock b;
-      b.ln1 = nn::LayerNorm(dec_.width, eps);
-      b.ln2 = nn::LayerNorm(dec_.width, eps);
-      b.attn = nn::MultiHeadAttention(dec_.width, dec_.heads, rng);
-      b.fc1 = nn::Linear(dec_.width, dec_.mlp, rng);
-      b.fc2 = nn::Linear(dec_.mlp, dec_.width, rng);
-      dec_blocks_.push_back(std::move(b));
-    }
+    for (int64_t i = 0; i < dec_.depth; ++i) dec_blocks_.emplace_back(dec_.width, dec_.heads, dec_.mlp, eps, rng);
     dec_norm_ = nn::LayerNorm(dec_.width, eps);
     dec_pred_ = nn::Linear(dec_.width, P, rng);
   }

@@ -7,17 +7,7 @@ namespace sslkit::models {
 TransformerStack::TransformerStack(const EncoderShape& s, Rng& rng)
     : placement_(s.norm), norm_(s.width, static_cast<float>(s.eps)) {
   const float eps = static_cast<float>(s.eps);
-  for (int64_t i = 0; i < s.depth; ++i) {
-    // Member by member, in nn::TransformerBlock's order (ln1, ln2, attn,
-    // fc1, fc2), so the MLP may be any width, not only a multiple.
-    nn::TransformerBlock b;
-    b.ln1 = nn::LayerNorm(s.width, eps);
-    b.ln2 = nn::LayerNorm(s.width, eps);
-    b.attn = nn::MultiHeadAttention(s.width, s.heads, rng);
-    b.fc1 = nn::Linear(s.width, s.mlp, rng);
-    b.fc2 = nn::Linear(s.mlp, s.width, rng);
-    blocks_.push_back(std::move(b));
-  }
+  for (int64_t i = 0; i < s.depth; ++i) blocks_.emplace_back(s.width, s.heads, s.mlp, eps, rng);
 }
 
 nn::Var post_ln_block(const nn::TransformerBlock& b, const nn::Var& x, const std::vector<uint8_t>& key_padding_mask) {

@@ -58,8 +58,8 @@ void MultiHeadAttention::visit(ModuleVisitor& vis) {
   vis.module("out", out);
 }
 
-TransformerBlock::TransformerBlock(int64_t dim, int64_t heads, Rng& rng, int64_t ratio)
-    : ln1(dim), ln2(dim), attn(dim, heads, rng), fc1(dim, dim * ratio, rng), fc2(dim * ratio, dim, rng) {}
+TransformerBlock::TransformerBlock(int64_t dim, int64_t heads, int64_t mlp, float eps, Rng& rng)
+    : ln1(dim, eps), ln2(dim, eps), attn(dim, heads, rng), fc1(dim, mlp, rng), fc2(mlp, dim, rng) {}
 
 Var TransformerBlock::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
   Var h = add(x, attn.forward(ln1.forward(x), key_padding_mask));

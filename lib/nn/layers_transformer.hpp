@@ -49,7 +49,10 @@ class MultiHeadAttention : public ModuleImpl<MultiHeadAttention> {
 class TransformerBlock : public ModuleImpl<TransformerBlock> {
  public:
   TransformerBlock() = default;
-  TransformerBlock(int64_t dim, int64_t heads, Rng& rng, int64_t mlp_ratio = 4);
+  // Draws ln1, ln2, attn, fc1, fc2 in that order; `mlp` is the MLP's hidden
+  // width (any, not only a multiple of dim), `eps` both layer norms'.
+  TransformerBlock(int64_t dim, int64_t heads, int64_t mlp, float eps, Rng& rng);
+  TransformerBlock(int64_t dim, int64_t heads, Rng& rng) : TransformerBlock(dim, heads, 4 * dim, 1e-5f, rng) {}
   Var forward(const Var& x) const { return forward(x, {}); }
   // key_padding_mask as in MultiHeadAttention.
   Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const;

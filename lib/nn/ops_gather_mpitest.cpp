@@ -63,3 +63,25 @@ TEST_CASE("gather_rows mpi: NT-Xent over gathered views equals one process's NT-
     CHECK(x2.grad().f32()[i] == doctest::Approx(k * w2.f32()[i]).epsilon(1e-5));
   }
 }
+
+TEST_CASE("gather_rows mpi: Barlow Twins and VICReg over gathered rows equal one process's, gradient K times") {
+  const int k = dist::size(), me = dist::rank();
+  const int64_t n = 4, d = 5;
+  Tensor a = whole(k * n, d, 51), b = whole(k * n, d, 52);
+  for (int vic = 0; vic < 2; ++vic) {
+    CAPTURE(vic);
+    auto loss = [&](const Var& x, const Var& y) { return vic ? vicreg(x, y) : barlow_twins(x, y, 5e-3f); };
+    Var wa(a, true), wb(b, true);
+    Var wl = loss(wa, wb);
+    wl.backward();
+    Var x1(block(a, me, n), true), x2(block(b, me, n), true);
+    Var l = loss(gather_rows(x1), gather_rows(x2));
+    CHECK(l.value().item() == doctest::Approx(wl.value().item()).epsilon(1e-5));
+    l.backward();
+    Tensor w1 = block(wa.grad(), me, n), w2 = block(wb.grad(), me, n);
+    for (int64_t i = 0; i < n * d; ++i) {
+      CHECK(x1.grad().f32()[i] == doctest::Approx(k * w1.f32()[i]).epsilon(1e-4));
+      CHECK(x2.grad().f32()[i] == doctest::Approx(k * w2.f32()[i]).epsilon(1e-4));
+    }
+  }
+}

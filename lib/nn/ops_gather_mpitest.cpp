@@ -85,3 +85,18 @@ TEST_CASE("gather_rows mpi: Barlow Twins and VICReg over gathered rows equal one
     }
   }
 }
+
+TEST_CASE("gather_rows mpi: EMP's coding rate over gathered rows equals one process's, gradient K times") {
+  const int k = dist::size(), me = dist::rank();
+  const int64_t n = 3, d = 8;
+  Tensor a = whole(k * n, d, 61);
+  Var wa(a, true);
+  Var wl = total_coding_rate(wa, 0.2f);
+  wl.backward();
+  Var x(block(a, me, n), true);
+  Var l = total_coding_rate(gather_rows(x), 0.2f);
+  CHECK(l.value().item() == doctest::Approx(wl.value().item()).epsilon(1e-5));
+  l.backward();
+  Tensor w = block(wa.grad(), me, n);
+  for (int64_t i = 0; i < n * d; ++i) CHECK(x.grad().f32()[i] == doctest::Approx(k * w.f32()[i]).epsilon(1e-4));
+}

@@ -1,3 +1,4 @@
+#include "core/dist.hpp"
 #include "methods/factories.hpp"
 #include "nn/ops.hpp"
 
@@ -46,7 +47,14 @@ class EMP : public nn::ModuleImpl<EMP, Method> {
     Var z = nn::l2_normalize(nn::cast(proj_.forward(f), nn::DType::f32));
     Var tcr;
     for (int64_t c = 0; c < V; ++c) {
-      Var t = nn::total_coding_rate(nn::slice_rows(z, c * B, B), kEps);
+      // Over K ranks the coding rate of the global batch's crops c (lightly
+      // computed it per rank, off by the world size: lightly#1977/#1980):
+      // every rank computes it whole from the gathered rows; gather_rows'
+      // backward and the trainer's average cancel (docs/scale-out.md). The
+      // crop cosine below is a mean over this rank's rows, as any row loss.
+      Var zc = nn::slice_rows(z, c * B, B);
+      if (dist::size() > 1) zc = nn::gather_rows(zc);
+      Var t = nn::total_coding_rate(zc, kEps);
       tcr = c == 0 ? t : nn::add(tcr, t);
     }
     tcr = nn::scale(tcr, 1.0f / static_cast<float>(V));

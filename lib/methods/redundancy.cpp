@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "core/dist.hpp"
 #include "methods/factories.hpp"
 #include "nn/optim.hpp"
 
@@ -22,6 +23,15 @@ class Redundancy : public nn::ModuleImpl<Redundancy, Method> {
   Var loss(const Batch& b) override {
     Var z1 = proj_.forward(encoder_->forward(b.views[0])), z2 = proj_.forward(encoder_->forward(b.views[1]));
     last_embedding = z1.value();
+    if (dist::size() > 1) {
+      // Over K ranks: the statistics (cross-correlation, variance,
+      // covariance) of the global batch. Every rank computes the global
+      // loss whole from the gathered rows; gather_rows' backward and the
+      // trainer's average cancel (docs/scale-out.md). The projector's batch
+      // norm is still per rank (no --sync-bn yet).
+      z1 = nn::gather_rows(nn::cast(z1, nn::DType::f32));
+      z2 = nn::gather_rows(nn::cast(z2, nn::DType::f32));
+    }
     return vicreg_ ? nn::vicreg(z1, z2) : nn::barlow_twins(z1, z2, 5e-3f);
   }
   Var project(const Var& f) override { return proj_.forward(f); }

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "core/dist.hpp"
 #include "methods/factories.hpp"
 #include "nn/optim.hpp"
 
@@ -22,7 +23,14 @@ class SimCLR : public nn::ModuleImpl<SimCLR, Method> {
   Var loss(const Batch& b) override {
     Var z1 = proj_.forward(encoder_->forward(b.views[0])), z2 = proj_.forward(encoder_->forward(b.views[1]));
     last_embedding = z1.value();
-    return nt_xent(nn::cast(z1, nn::DType::f32), nn::cast(z2, nn::DType::f32), t_);
+    Var u1 = nn::cast(z1, nn::DType::f32), u2 = nn::cast(z2, nn::DType::f32);
+    if (dist::size() == 1) return nt_xent(u1, u2, t_);
+    // Over K ranks: negatives from the whole global batch. Every rank computes
+    // the global batch's NT-Xent whole from the gathered views (the same
+    // value on every rank); gather_rows' backward sums the K ranks' copies of
+    // each slice's gradient and the trainer's average divides by K again, so
+    // the step is one process's at the same --batch (docs/scale-out.md).
+    return nt_xent(nn::gather_rows(u1), nn::gather_rows(u2), t_);
   }
   Var project(const Var& f) override { return proj_.forward(f); }
   void visit(nn::ModuleVisitor& v) override {

@@ -88,6 +88,10 @@ Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_
 // SimCLR NT-Xent over 2N views: z1, z2 [N,D] (normalised inside); the
 // positive of row i is the other view of the same image.
 Var nt_xent(const Var& z1, const Var& z2, float temperature);
+// x [n,...] f32 on each of K ranks -> [K*n,...], rank 0's rows first (an
+// all-gather); backward: this rank's block of the gradient summed over ranks
+// (a reduce-scatter). One process: x itself.
+Var gather_rows(const Var& x);
 // MoCo InfoNCE: q, k [N,D] (normalised inside, k gets no gradient), queue
 // [K,D] of normalised negatives; positive logit first.
 Var info_nce(const Var& q, const Var& k, const Tensor& queue, float temperature);

@@ -5,14 +5,7 @@
 # root unless told (CI runs as root), and every byte stays on the loopback
 # interface. -q: mpirun's own banners off, so a failure is our one line.
 . "$TESTS/cli/lib.sh"
-if ! command -v mpirun >/dev/null; then
-  echo "SKIP: mpirun is not installed (the Makefile's PACKAGES install openmpi-bin)"
-  exit 0
-fi
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
-export OMP_NUM_THREADS=1
-mpi() { local k=$1; shift; timeout 60 mpirun -q -np "$k" --oversubscribe "$@"; }
+. "$TESTS/cli/mpi_lib.sh"
 
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 300 --max-len 32 -o "$WORK/t.h5"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" -o "$WORK/g.h5"
@@ -25,20 +18,6 @@ import json
 for l in open('$1'):
     d = json.loads(l)
     if 'loss' in d: print(d['step'], d['loss'])"
-}
-# close WHAT A B TOL: two loss logs of the same steps, each loss within
-# relative TOL of the other's.
-close() {
-  /usr/bin/python3 - "$2" "$3" "$4" <<'PY' || fail "$1"
-import json, sys
-def read(p):
-    return [(d["step"], d["loss"]) for d in map(json.loads, open(p)) if "loss" in d]
-a, b, tol = read(sys.argv[1]), read(sys.argv[2]), float(sys.argv[3])
-assert [s for s, _ in a] == [s for s, _ in b] and a, f"steps differ: {a} {b}"
-worst = max(abs(x - y) / abs(x) for (_, x), (_, y) in zip(a, b))
-print(f"{sys.argv[1]} vs {sys.argv[2]}: worst relative difference {worst:.2e} (tolerance {tol})", file=sys.stderr)
-assert worst <= tol, f"{[x for _, x in a]} vs {[y for _, y in b]}"
-PY
 }
 
 # ---- 1. Two ranks at --batch B (B/2 each) give one process's loss curve.

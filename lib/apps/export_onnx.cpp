@@ -103,8 +103,8 @@ struct Model {
     method = t.method_name;
     arch = t.arch;
     in_channels = t.in_channels;
-    mean = t.mean;
-    stdev = t.stdev;
+    mean = t.norm.mean_of(0);  // the one value of a single-number normalisation (pixel_numbers)
+    stdev = t.norm.std_of(0);
     tokenizer = t.tokenizer;
     max_len = t.max_len;
     sample_rate = t.sample_rate;

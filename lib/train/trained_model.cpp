@@ -34,8 +34,6 @@ TrainedModel load_trained_model(const std::string& path) {
     throw Error(path, std::string("is not an sslkit model file (config: ") + e.what() + ")");
   }
   if (const std::string why = t.norm.problem(t.in_channels); !why.empty()) throw Error(path, "/config " + why);
-  t.mean = t.norm.mean_of(0);
-  t.stdev = t.norm.std_of(0);
   // What it encodes, before anything is built from it: an arch this
   // sslkit does not know is an error naming the file, not "text".
   t.modality = model_modality(config, path);

@@ -17,10 +17,6 @@ struct TrainedModel {
   std::string method_name, arch;
   std::unique_ptr<methods::Method> method;
   data::PixelNorm norm;  // images: how pixels are normalised (one value, or one per channel)
-  // The first channel's mean and std, for code written when there was one
-  // of each (main's apps/export_onnx.cpp reads them where /config holds
-  // numbers); per channel, read `norm`.
-  float mean = 0, stdev = 1;
   int64_t in_channels = 1;
   io::Modality modality = io::Modality::image;  // what it encodes: image, text or audio
   // What the data it takes must match (check_model_input):

@@ -48,7 +48,8 @@ same() {
 # steps, 2.4e-4 over VICReg's, 1.2e-5 over EMP's and BYOL's, 1e-4 at
 # Barlow Twins' second (lr 1e-4; at lr 0.01 already 0.6 %). Measured with
 # the backward's correction left out, or with its sums kept per rank, the
-# second step's loss moves by 0.2-1 % (BYOL 3e-3 absolute); without
+# second step's loss moves by 0.2-1 % (SimCLR, VICReg, EMP; BYOL 3e-3
+# absolute; Barlow Twins not measured); without
 # --sync-bn the first loss is 2-4 % off.
 same simclr 3 1e-3 --method simclr --arch convnet-s --lr 0.05
 ok mpi 2 ssl-pretrain "$WORK/g.h5" --method simclr --arch convnet-s --lr 0.05 --batch 8 --optimizer sgd \

@@ -19,6 +19,7 @@
 #include "methods/method.hpp"
 #include "nn/engine.hpp"
 #include "nn/optim.hpp"
+#include "nn/sync_batchnorm.hpp"
 #include "train/checkpoint.hpp"
 #include "train/held_out.hpp"
 #include "train/modality.hpp"
@@ -88,6 +89,7 @@ class PretrainRun {
   const std::string resume_;
   const nn::DType dt_;
   const methods::MethodInfo* info_ = nullptr;
+  bool sync_bn_ = false;  // --sync-bn over K > 1 ranks
   methods::MethodParams mp_;
   std::unique_ptr<methods::Method> method_;
   std::unique_ptr<nn::Optimizer> opt_;
@@ -119,6 +121,15 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   const uint64_t seed = config_["seed"];
   Rng init_rng(seed, 0x1417);
   method_ = methods::make_method(info_->name, mp_, init_rng);
+  if (run_["--sync-bn"].get<bool>()) {
+    // An option is never taken and then ignored: a model without batch norm
+    // has nothing to synchronise.
+    const auto buffers = method_->named_buffers();
+    if (std::none_of(buffers.begin(), buffers.end(), [](const auto& b) { return b.first.ends_with("running_mean"); }))
+      throw UsageError("--sync-bn: --method " + config_["method"].get<std::string>() + " --arch " +
+                       config_["arch"].get<std::string>() + " has no batch norm to synchronise");
+    sync_bn_ = dist::size() > 1;  // one process: its batch is the global one already
+  }
   opt_ = make_optimizer(config_["optimizer"], *method_, config_["lr"], config_["weight_decay"],
                         config_.value("adam_beta2", 0.999));
   if (!resume_.empty() && config_.contains("imported") && io::ModelReader(resume_).names("optimizer").empty()) {
@@ -330,6 +341,9 @@ void PretrainRun::save(int64_t step, double seconds) {
 void PretrainRun::train_and_save() {
   method_->set_training(true);
   io::catch_interrupts();
+  // Every rank runs the same steps, hooks and final scores, so the batch
+  // norms' collectives match up (eval-mode scoring makes none).
+  nn::SyncBatchNorm sync_bn(sync_bn_);
   const TrainResult r = train(loop_);
   if (r.step > extras_.step)
     for (const AtEnd& f : final_scores_) f(r.step - 1, r.seconds);

@@ -164,6 +164,11 @@ std::vector<PretrainRow> tool_rows() {
       {{.flag = "--max-steps", .type = Type::integer, .fallback = 0,
         .help = "Stop after this many steps of this run and write the model (resume later); 0: no limit", .min = 0},
        "", nullptr},
+      {{.flag = "--sync-bn", .type = Type::flag, .fallback = false,
+        .help = "Under mpirun: batch norm takes its statistics over the global batch, every rank's rows (PyTorch's "
+                "SyncBatchNorm), so K ranks train as one process does; without it each rank normalises its own "
+                "--batch/K rows. No effect on one process; not kept by --resume (give it again)"},
+       "", nullptr},
       {{.flag = "--log-json", .type = Type::output, .fallback = "",
         .help = "Write per-step JSON lines (step, loss, lr, samples/s) to this file ('-' for stdout): a fresh run "
                 "replaces it, --resume appends",

@@ -28,7 +28,7 @@ class Redundancy : public nn::ModuleImpl<Redundancy, Method> {
       // covariance) of the global batch. Every rank computes the global
       // loss whole from the gathered rows; gather_rows' backward and the
       // trainer's average cancel (docs/scale-out.md). The projector's batch
-      // norm is still per rank (no --sync-bn yet).
+      // norm is per rank unless --sync-bn.
       z1 = nn::gather_rows(nn::cast(z1, nn::DType::f32));
       z2 = nn::gather_rows(nn::cast(z2, nn::DType::f32));
     }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "nn/elementwise.hpp"
 #include "nn/ops.hpp"
+#include "nn/sync_batchnorm.hpp"
 
 namespace sslkit::nn {
 
@@ -80,6 +81,9 @@ Var barlow_twins(const Var& z1, const Var& z2, float lambda) {
   // The reference standardises each dimension over the batch with an
   // affine-free BatchNorm1d (biased variance, eps 1e-5).
   auto standardise = [&](const Var& z) {
+    // Over K ranks z holds every rank's rows already (gathered): the
+    // statistics are the global batch's without a synchronised batch norm.
+    SyncBatchNorm local(false);
     Tensor rm = Tensor::zeros({D}), rv = Tensor::full({D}, 1.f);
     return batchnorm(cast(z, DType::f32), Var(Tensor::full({D}, 1.f)), Var(Tensor::zeros({D})), rm, rv, true);
   };

@@ -18,7 +18,7 @@ ok mpi 2 ssl-pretrain "$WORK/g.h5" $SIM --log-json "$WORK/s2.json" -o "$WORK/s2.
 close "simclr: 2 ranks with gathered negatives give one process's losses" "$WORK/s1.json" "$WORK/s2.json" 1e-4
 
 # VICReg gathers its variance and covariance over the global batch, but its
-# projector's batch norm is per rank (no --sync-bn yet), so only the first
+# projector's batch norm is per rank here (no --sync-bn: test_mpi_syncbn.sh), so only the first
 # loss is compared, within 2 % (measured 0.5 %; per-rank statistics: 17 %).
 first() { /usr/bin/python3 -c "import json,sys; print([d['loss'] for d in map(json.loads, open(sys.argv[1])) if 'loss' in d][0])" "$1"; }
 VIC="--method vicreg --arch vit-mini:depth=2 --optimizer sgd --lr 0.05 --batch 8 --max-steps 1 --threads 1 --precision f32"

@@ -39,7 +39,7 @@ Handle once_dataset_access() {
   return dapl;
 }
 
-// Access::once, and every writer: a metadata cache of a fixed 128 KiB
+// Access::once, and every writer: a metadata cache of a fixed 32 KiB
 // (HDF5 starts at 2 MiB and grows to 32 MiB as more of a dataset's chunk
 // index is visited). A front-to-back read or an append visits each index
 // node once, in order: it gains nothing from keeping them.
@@ -50,7 +50,7 @@ Handle file_access(Access access) {
     c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
     H5Pget_mdc_config(fapl, &c);
     c.set_initial_size = true;
-    c.initial_size = c.min_size = c.max_size = 128 << 10;
+    c.initial_size = c.min_size = c.max_size = 32 << 10;
     c.incr_mode = H5C_incr__off;
     c.flash_incr_mode = H5C_flash_incr__off;
     c.decr_mode = H5C_decr__off;

@@ -4,7 +4,7 @@
 # more than 1 time (GNU time's %M, the peak resident set).
 #
 # Why 3 MiB: what may fill between the small and the large input is fixed in
-# size: the 1 MiB copy block (row_copy), the 128 KiB metadata cache of each
+# size: the 1 MiB copy block (row_copy), the 32 KiB metadata cache of each
 # of the 3 files open at once (the first shard, the one being copied, the
 # output), two chunks of cache per output dataset, and allocator slack.
 # Before the fix (every shard open, HDF5's default caches, 4 MiB blocks)

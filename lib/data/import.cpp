@@ -54,13 +54,23 @@ std::vector<size_t> run_import(ImportSource& source, const ImportOptions& opts) 
   if (n == 0) throw Error(source.name(), "no samples found");
   check_outputs(opts);
   const auto& labels = source.labels();
-  SampleOrder order = plan_order(n, labels, opts);
+  // In source order (no --shuffle, no --split: --shard refuses both) a
+  // shard's samples are numbered alone, without an index of the whole input.
+  const bool source_order = !opts.shuffle && opts.split <= 0;
+  SampleOrder order;
+  if (opts.shard.whole() || !source_order) order = plan_order(n, labels, opts);
   if (!opts.shard.whole()) {
-    const size_t all = order.main.size(), lo = opts.shard.first(all), hi = opts.shard.last(all);
+    const size_t all = source_order ? (opts.limit ? std::min(n, opts.limit) : n) : order.main.size();
+    const size_t lo = opts.shard.first(all), hi = opts.shard.last(all);
     if (lo == hi)
       throw Error(source.name(), "shard " + opts.shard.text() + " of its " + std::to_string(all) +
                                      " samples holds none (more shards than samples)");
-    order.main = std::vector<size_t>(order.main.begin() + lo, order.main.begin() + hi);
+    if (source_order) {
+      order.main.resize(hi - lo);
+      for (size_t i = lo; i < hi; ++i) order.main[i - lo] = i;
+    } else {
+      order.main = std::vector<size_t>(order.main.begin() + lo, order.main.begin() + hi);
+    }
   }
   if (opts.split > 0 && order.held_out.empty())
     throw Error(source.name(), "--split " + std::to_string(opts.split) + " holds out no samples of " +

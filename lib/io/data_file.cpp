@@ -30,6 +30,35 @@ hsize_t chunk_rows(size_t row_bytes) {
   return std::min<size_t>(rows, 4096);
 }
 
+// Access::once: no chunk cache. Reads then take uncompressed chunks straight
+// into the caller's buffer, and decompress a compressed chunk for each read
+// that touches it (row_copy's blocks are whole chunks, so once).
+Handle once_dataset_access() {
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+  return dapl;
+}
+
+// Access::once, and every writer: a metadata cache of a fixed 32 KiB
+// (HDF5 starts at 2 MiB and grows to 32 MiB as more of a dataset's chunk
+// index is visited). A front-to-back read or an append visits each index
+// node once, in order: it gains nothing from keeping them.
+Handle file_access(Access access) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (access == Access::once) {
+    H5AC_cache_config_t c;
+    c.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    H5Pget_mdc_config(fapl, &c);
+    c.set_initial_size = true;
+    c.initial_size = c.min_size = c.max_size = 32 << 10;
+    c.incr_mode = H5C_incr__off;
+    c.flash_incr_mode = H5C_flash_incr__off;
+    c.decr_mode = H5C_decr__off;
+    H5Pset_mdc_config(fapl, &c);
+  }
+  return fapl;
+}
+
 Handle dataset_access(size_t chunk_bytes) {
   Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   // Keep a few chunks cached even when one chunk is over HDF5's 1 MiB default;
@@ -53,7 +82,7 @@ bool locked_by_a_writer(const std::string& path) {
 
 }  // namespace
 
-Handle open_hdf5(const std::string& open_path, const std::string& display) {
+Handle open_hdf5(const std::string& open_path, const std::string& display, Access access) {
   silence_hdf5_errors();
   struct stat st {};
   if (stat(open_path.c_str(), &st) != 0) throw Error(display, std::strerror(errno));
@@ -64,7 +93,7 @@ Handle open_hdf5(const std::string& open_path, const std::string& display) {
   if (st.st_size == 0) throw Error(display, "empty file, not HDF5");
   htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
   if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
-  hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, file_access(access));
   if (f < 0 && locked_by_a_writer(open_path))
     throw Error(display, "locked by another process (HDF5 file locking): a program has it open for writing; close it "
                          "there and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway");
@@ -87,7 +116,7 @@ DataWriter::DataWriter(const std::string& path, Modality modality, Commit when) 
   silence_hdf5_errors();
   Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   H5Pset_obj_track_times(fcpl, 0);
-  file_ = check_id(H5Fcreate(out_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+  file_ = check_id(H5Fcreate(out_.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, file_access(Access::once)), H5Fclose,
                    out_.name(), "cannot create HDF5 file");
   set_attr_string(file_, "format", kFormatName);
   set_attr_int(file_, "format_version", kFormatVersion);
@@ -131,7 +160,11 @@ void DataWriter::create(const std::string& name, DType t, const std::vector<hsiz
   H5Pset_chunk(dcpl, chunk.size(), chunk.data());
   H5Pset_obj_track_times(dcpl, 0);
   if (compress_) H5Pset_deflate(dcpl, 1);
-  Handle dapl = dataset_access(chunk[0] * elems * dtype_size(t));
+  // Rows are appended in order: only the last, partly filled chunk is
+  // written again (the next append completes it), so two chunks of cache
+  // suffice; more would only hold finished chunks.
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  H5Pset_chunk_cache(dapl, 521, 2 * chunk[0] * elems * dtype_size(t), 1.0);
   Column c{check_id(H5Dcreate2(file_, name.c_str(), file_type(t), space, H5P_DEFAULT, dcpl, dapl), H5Dclose,
                     out_.name(), "cannot create dataset " + name),
            t, elems};
@@ -211,8 +244,9 @@ void DataWriter::commit() {
 
 // ---------------------------------------------------------------- reader
 
-DataReader::DataReader(const std::string& path) : input_(std::make_unique<InputFile>(path)) {
-  file_ = open_hdf5(input_->path(), input_->name());
+DataReader::DataReader(const std::string& path, Access access)
+    : input_(std::make_unique<InputFile>(path)), access_(access) {
+  file_ = open_hdf5(input_->path(), input_->name(), access);
   validate();
 }
 
@@ -234,6 +268,11 @@ hid_t DataReader::dataset(const std::string& name) const {
   auto it = open_.find(name);
   if (it != open_.end()) return it->second;
   if (!has(name)) throw Error(this->name(), "missing dataset " + name);
+  if (access_ == Access::once) {
+    Handle d = check_id(H5Dopen2(file_, name.c_str(), once_dataset_access()), H5Dclose, this->name(),
+                        "cannot open dataset " + name);
+    return open_.emplace(name, std::move(d)).first->second;
+  }
   Handle d = check_id(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose, this->name(),
                       "cannot open dataset " + name);
   // Size the chunk cache to the dataset's chunks (see dataset_access).

@@ -72,11 +72,19 @@ class DataWriter {
 // Most classes a file without class names may label (class names lift it).
 constexpr int64_t kMaxClasses = 100000;
 
+// How a reader will be read. random (the default): minibatches anywhere in
+// the file, so each dataset keeps recently read chunks and HDF5 keeps its
+// chunk index in its metadata cache (up to its 32 MiB default). once: each
+// row read once, front to back (ssl-cat, a --shard's copy): no chunk cache
+// (uncompressed chunks go straight into the caller's buffer) and a small,
+// fixed metadata cache, so what the reader holds does not grow with the file.
+enum class Access { random, once };
+
 // Opens and validates a data file ("-" is stdin). Every schema problem is
 // an Error naming the file and what is wrong, in one line.
 class DataReader {
  public:
-  explicit DataReader(const std::string& path);
+  explicit DataReader(const std::string& path, Access access = Access::random);
   // Takes over an input already opened (e.g. by a tool that looked at its
   // format attribute first).
   DataReader(std::unique_ptr<InputFile> input, Handle file);
@@ -140,6 +148,7 @@ class DataReader {
   std::string name_of(const std::string& dataset) const { return name() + ": " + dataset; }
   std::unique_ptr<InputFile> input_;
   Handle file_;
+  Access access_ = Access::random;
   Modality modality_ = Modality::image;
   size_t n_ = 0;
   mutable std::map<std::string, Handle> open_;
@@ -150,6 +159,6 @@ std::string file_format(hid_t file);
 
 // Opens an HDF5 file read-only with errors turned into one line each:
 // missing file, not HDF5, truncated or corrupt.
-Handle open_hdf5(const std::string& open_path, const std::string& display);
+Handle open_hdf5(const std::string& open_path, const std::string& display, Access access = Access::random);
 
 }  // namespace sslkit::io

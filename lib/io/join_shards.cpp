@@ -1,7 +1,6 @@
 #include "io/join_shards.hpp"
 
 #include <algorithm>
-#include <memory>
 
 #include "core/error.hpp"
 #include "io/data_file.hpp"
@@ -25,29 +24,34 @@ std::string shape_text(const std::vector<hsize_t>& shape, size_t from) {
   return s + "]";
 }
 
+// What the join keeps of a shard between its check and its copy: not the
+// open file, so that K shards cost the memory of one (HDF5 keeps caches
+// per open file).
 struct Shard {
-  std::unique_ptr<DataReader> in;
+  std::string path, name;
+  size_t size = 0;
   int64_t first = 0, last = -1;  // ids; an empty shard has none
 };
 
 // The first and last id of a shard, checking in blocks that they increase.
-void scan_ids(Shard& s) {
-  const size_t n = s.in->size();
+Shard scan_ids(const std::string& path, const DataReader& in) {
+  Shard s{path, in.name(), in.size()};
   int64_t prev = 0;
-  for (size_t start = 0; start < n; start += 65536) {
-    const auto ids = s.in->ids(start, std::min<size_t>(65536, n - start));
+  for (size_t start = 0; start < s.size; start += 65536) {
+    const auto ids = in.ids(start, std::min<size_t>(65536, s.size - start));
     for (size_t r = 0; r < ids.size(); ++r) {
       if (start + r > 0 && ids[r] <= prev)
-        throw Error(s.in->name(), "/ids do not increase at row " + std::to_string(start + r) + " (" +
-                                      std::to_string(prev) + " then " + std::to_string(ids[r]) +
-                                      "): ssl-cat joins shards in id order, each shard sorted by id");
+        throw Error(in.name(), "/ids do not increase at row " + std::to_string(start + r) + " (" +
+                                   std::to_string(prev) + " then " + std::to_string(ids[r]) +
+                                   "): ssl-cat joins shards in id order, each shard sorted by id");
       prev = ids[r];
     }
   }
-  if (n) {
-    s.first = s.in->ids(0, 1)[0];
+  if (s.size) {
+    s.first = in.ids(0, 1)[0];
     s.last = prev;
   }
+  return s;
 }
 
 void check_same_schema(const DataReader& a, const DataReader& b) {
@@ -85,38 +89,45 @@ void check_same_schema(const DataReader& a, const DataReader& b) {
 
 void join_shards(const JoinOptions& o) {
   if (o.inputs.empty()) throw UsageError("ssl-cat needs at least one input file");
-  std::vector<Shard> shards;
-  for (const auto& path : o.inputs) {
-    Shard s;
-    s.in = std::make_unique<DataReader>(path);
-    if (!shards.empty()) check_same_schema(*shards[0].in, *s.in);
-    scan_ids(s);
-    shards.push_back(std::move(s));
+  // The first input stays open to compare the others with; each other is
+  // open only while it is checked.
+  const DataReader ref(o.inputs[0], Access::once);
+  std::vector<Shard> shards{scan_ids(o.inputs[0], ref)};
+  for (size_t i = 1; i < o.inputs.size(); ++i) {
+    const DataReader in(o.inputs[i], Access::once);
+    check_same_schema(ref, in);
+    shards.push_back(scan_ids(o.inputs[i], in));
   }
   // Empty shards (more shards than rows) hold nothing to place.
   std::stable_sort(shards.begin(), shards.end(), [](const Shard& a, const Shard& b) {
-    if ((a.in->size() == 0) != (b.in->size() == 0)) return a.in->size() == 0;
+    if ((a.size == 0) != (b.size == 0)) return a.size == 0;
     return a.first < b.first;
   });
   const Shard* prev = nullptr;
   for (const auto& s : shards) {
-    if (s.in->size() == 0) continue;
+    if (s.size == 0) continue;
     if (prev && s.first <= prev->last)
-      throw Error(s.in->name(), "ids " + std::to_string(s.first) + ".." + std::to_string(s.last) + " overlap " +
-                                    prev->in->name() + "'s " + std::to_string(prev->first) + ".." +
-                                    std::to_string(prev->last) + " (the same shard given twice?)");
+      throw Error(s.name, "ids " + std::to_string(s.first) + ".." + std::to_string(s.last) + " overlap " + prev->name +
+                              "'s " + std::to_string(prev->first) + ".." + std::to_string(prev->last) +
+                              " (the same shard given twice?)");
     if (prev && s.first != prev->last + 1 && !o.allow_gaps)
-      throw Error(s.in->name(), "ids " + std::to_string(prev->last + 1) + ".." + std::to_string(s.first - 1) +
-                                    " are missing between " + prev->in->name() + " and this shard (a shard not "
-                                    "given?); --allow-gaps joins them anyway");
+      throw Error(s.name, "ids " + std::to_string(prev->last + 1) + ".." + std::to_string(s.first - 1) +
+                              " are missing between " + prev->name + " and this shard (a shard not "
+                              "given?); --allow-gaps joins them anyway");
     prev = &s;
   }
 
-  const DataReader& first = *shards[0].in;
-  DataWriter out(o.output, first.modality());
-  const std::vector<DatasetInfo> rows = copy_schema(first, out);
-  for (const auto& s : shards) append_rows(*s.in, out, rows, 0, s.in->size());
-  std::vector<std::string> history = first.history();
+  DataWriter out(o.output, ref.modality());
+  const std::vector<DatasetInfo> rows = copy_schema(ref, out);
+  std::vector<std::string> history;
+  for (const auto& s : shards) {
+    // Opened again (a piped input was spooled the first time): each shard is
+    // read once, front to back, and closed before the next.
+    const DataReader in(s.path, Access::once);
+    if (in.size() != s.size) throw Error(in.name(), "changed while ssl-cat was reading it");
+    if (&s == &shards[0]) history = in.history();
+    append_rows(in, out, rows, 0, in.size());
+  }
   history.insert(history.end(), o.history.begin(), o.history.end());
   out.set_history(history);
   out.commit();

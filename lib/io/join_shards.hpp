@@ -20,7 +20,8 @@ struct JoinOptions {
 // id ranges must not overlap and, unless allow_gaps, must follow one another
 // (the next shard's first id is the last one's plus one). Anything else is an
 // Error naming the file, before the output is created. Rows are copied in
-// blocks, so memory stays flat whatever the size of the inputs.
+// blocks, one input open at a time, read once (Access::once), so memory
+// stays flat whatever the size and number of the inputs.
 void join_shards(const JoinOptions& o);
 
 }  // namespace sslkit::io

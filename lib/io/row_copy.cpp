@@ -63,12 +63,22 @@ void append_rows(const DataReader& in, DataWriter& out, const std::vector<Datase
     }
     size_t row_bytes = dtype_size(d.dtype);
     for (size_t k = 1; k < d.shape.size(); ++k) row_bytes *= d.shape[k];
-    const size_t per_block = std::max<size_t>(1, (4u << 20) / std::max<size_t>(1, row_bytes));
-    for (size_t start = lo; start < hi; start += per_block) {
-      const size_t count = std::min(per_block, hi - start);
-      block.resize(count * row_bytes);
+    // Blocks of whole chunks of `in`, on its chunk boundaries: each chunk is
+    // read (and decompressed) once, whatever its cache.
+    const std::vector<hsize_t> chunk = in.info(d.name).chunk;
+    const size_t chunk_rows = chunk.empty() ? 1 : std::max<size_t>(1, chunk[0]);
+    const size_t per_block = std::max<size_t>(1, (1u << 20) / std::max<size_t>(1, row_bytes) / chunk_rows) * chunk_rows;
+    // One buffer for every dataset: the old one is freed before a larger
+    // one is made, so two never live at once.
+    if (block.size() < per_block * row_bytes) {
+      block = {};
+      block.resize(per_block * row_bytes);
+    }
+    for (size_t start = lo; start < hi;) {
+      const size_t count = std::min(hi, (start / per_block + 1) * per_block) - start;
       read_rows(in.dataset(d.name), d.dtype, start, count, block.data(), in.name() + ": " + d.name);
       out.append(d.name, block.data(), count);
+      start += count;
     }
   }
 }

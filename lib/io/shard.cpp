@@ -33,7 +33,8 @@ ShardSpec parse_shard(const std::string& text) {
 }
 
 ShardInput::ShardInput(const std::string& input, const ShardSpec& shard) {
-  DataReader in(input);
+  // Only rows lo..hi are read, once each: no caches that grow with the file.
+  DataReader in(input, Access::once);
   const size_t lo = shard.first(in.size()), hi = shard.last(in.size());
   if (lo == hi)
     throw Error(in.name(), "shard " + shard.text() + " of its " + std::to_string(in.size()) +

@@ -50,6 +50,11 @@ ok ssl-cat "$WORK/t.0.h5" "$WORK/t.1.h5" "$WORK/t.2.h5" -o "$WORK/tcat.h5"
 same "$WORK/tcat.h5" "$WORK/t.h5"
 ssl-cat "$WORK/t.1.h5" "$WORK/t.0.h5" "$WORK/t.2.h5" -o - > "$WORK/tpipe.h5" || fail "ssl-cat to stdout"
 same "$WORK/tpipe.h5" "$WORK/t.h5"
+# A piped shard: ssl-cat reads each shard twice (check, then copy).
+cat "$WORK/t.1.h5" | ssl-cat "$WORK/t.2.h5" - "$WORK/t.0.h5" -o "$WORK/tstdin.h5" || fail "ssl-cat from stdin"
+same "$WORK/tstdin.h5" "$WORK/t.h5"
+ssl-cat --help > "$WORK/cat.help" || fail "ssl-cat --help"
+grep -q -- "--allow-gaps" "$WORK/cat.help" || fail "ssl-cat --help lacks --allow-gaps"
 
 # ---- --shard I/K then ssl-cat equals the unsharded run, for each batch tool.
 # shards3 NAME CMD...: runs CMD with --shard 0/3 .. 2/3 -o NAME.s0.h5 .., joins
@@ -119,6 +124,8 @@ expect_error 1 "t.1.h5: /tokenizer differs from" "$WORK/bad.h5" ssl-cat "$WORK/t
 import h5py; f = h5py.File('$WORK/t.2.h5', 'r+'); i = f['ids'][()]; i[[0, 1]] = i[[1, 0]]; f['ids'][:] = i" || fail "swap ids"
 expect_error 1 "t.2.h5: /ids do not increase at row 1" "$WORK/bad.h5" ssl-cat "$WORK/t.2.h5" -o "$WORK/bad.h5"
 expect_error 2 "output would overwrite input" "" ssl-cat "$WORK/i.0.h5" -o "$WORK/i.0.h5"
+head -c 20000 "$WORK/i.2.h5" > "$WORK/cut.h5"
+expect_error 1 "cut.h5: truncated or corrupt" "$WORK/bad.h5" ssl-cat "$WORK/i.0.h5" "$WORK/cut.h5" -o "$WORK/bad.h5"
 expect_error 1 "nope.h5: No such file" "$WORK/bad.h5" ssl-cat "$WORK/i.0.h5" "$WORK/nope.h5" -o "$WORK/bad.h5"
 
 finish

@@ -59,18 +59,15 @@ class LineReader {
       any = true;
       const char* s = buf_.data() + pos_;
       const auto* nl = static_cast<const char*>(std::memchr(s, '\n', end_ - pos_));
-      if (nl) {
-        line.append(s, nl - s);
-        pos_ += nl - s + 1;
-        break;
-      }
-      line.append(s, end_ - pos_);
-      pos_ = end_;
+      const size_t take = nl ? static_cast<size_t>(nl - s) : end_ - pos_;
+      line.append(s, take);
+      pos_ += nl ? take + 1 : take;
       // A line this long is no text to split into records; stop before it
       // takes the memory a streamed import promises not to.
       if (line.size() > kMaxTextBytes)
         throw Error(path_, "line " + std::to_string(lines_ + 1) + " is longer than " +
                                std::to_string(kMaxTextBytes >> 10) + " KiB: not a text file of lines");
+      if (nl) break;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (lines_++ == 0 && line.rfind("\xef\xbb\xbf", 0) == 0) line.erase(0, 3);

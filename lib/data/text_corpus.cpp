@@ -294,9 +294,11 @@ std::vector<size_t> run_corpus_import(const TextImportOptions& text, const Impor
     tok.emplace(Tokenizer::from_file(text.tokenizer_path));
   } else {
     std::vector<std::string> texts = sample.take();
-    if (texts.size() < n)
-      note(name + ": the tokenizer trains on a uniform sample of " + std::to_string(texts.size()) + " of the " +
-           std::to_string(n) + " records (" + mib(sample.bytes()) + " of " + mib(text_bytes) + " MiB)");
+    // SentencePiece shows no progress of its own: say what it is doing.
+    note(name + ": training a SentencePiece vocabulary of " + std::to_string(text.vocab_size) + " on " +
+         (texts.size() < n ? "a uniform sample of " + std::to_string(texts.size()) + " of the " + std::to_string(n) +
+                                 " records (" + mib(sample.bytes()) + " of " + mib(text_bytes) + " MiB)"
+                           : "all " + std::to_string(n) + " records (" + mib(text_bytes) + " MiB)"));
     try {
       tok.emplace(Tokenizer::train(texts, text.vocab_size, thread_count(), import.seed));
     } catch (const Error& e) {
@@ -387,6 +389,7 @@ std::vector<size_t> run_corpus_import(const TextImportOptions& text, const Impor
   const size_t width = std::max(spools[0].longest, spools[1].longest) + 2;
   std::vector<std::unique_ptr<io::DataWriter>> writers;
   std::vector<size_t> written;
+  Progress writing("write", spools[0].rows + spools[1].rows, "samples");
   for (Spool& s : spools) {
     if (!s.file) continue;
     if (s.rows == 0) throw Error(name, "no samples left to write to " + s.output);
@@ -416,13 +419,18 @@ std::vector<size_t> run_corpus_import(const TextImportOptions& text, const Impor
       tokens[at + p.size() + 1] = tok->sep_id();
       lengths.push_back(static_cast<int32_t>(p.size() + 2));
       ids.push_back(id);
-      if (ids.size() == 256) write();
+      if (ids.size() == 256) {
+        write();
+        writing.advance(256);
+      }
     }
+    writing.advance(ids.size());
     if (!ids.empty()) write();
     w->set_history({import.command_line});
     written.push_back(s.rows);
     writers.push_back(std::move(w));
   }
+  writing.finish();
   note(name + ": " + std::to_string(n) + " records, " + mib(text_bytes) + " MiB of text in " +
        std::to_string(files.size()) + " files; " + std::to_string(written[0]) + " samples written" +
        (hold ? ", " + std::to_string(written[1]) + " held out" : std::string()));

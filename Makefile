@@ -11,6 +11,7 @@ PACKAGES := build-essential cmake pkg-config zlib1g-dev \
   doctest-dev libsentencepiece-dev libicu-dev libsoxr-dev nlohmann-json3-dev libssl-dev \
   python3-h5py python3-numpy python3-onnx time help2man bash-completion \
   dataset-fashion-mnist fortunes espeak-ng pocketsphinx-testdata \
+  dict-gcide dict-foldoc dict-jargon dict-devil \
   libopenmpi-dev openmpi-bin
 # The PyTorch peer for side-by-side benchmarks (make bench only).
 BENCH_PACKAGES := python3-torch python3-torchvision python3-sklearn libopenblas0-openmp hyperfine

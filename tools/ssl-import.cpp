@@ -7,6 +7,7 @@
 #include "apps/import_options.hpp"
 #include "cli/option_table.hpp"
 #include "cli/tool.hpp"
+#include "data/text_corpus.hpp"
 
 using namespace sslkit;
 
@@ -35,7 +36,10 @@ int main(int argc, char** argv) {
   for (const std::string& source : data::import_sources()) {
     CLI::App* sub = app.add_subcommand(source, about.at(source));
     if (source == "text")
-      tool.add_inputs(*sub, "files", text_files, "Text files; with several, each file is a class")->required();
+      tool.add_inputs(*sub, "files", text_files,
+                      "Text files; with several, each file is a class (with --unlabelled: files and directories, "
+                      "one corpus)")
+          ->required();
     tables.emplace_back(std::piecewise_construct, std::forward_as_tuple(sub),
                         std::forward_as_tuple(tool, *sub, data::import_option_specs(source)));
     tool.add_common(*sub);
@@ -52,7 +56,10 @@ int main(int argc, char** argv) {
       run.import.output = tool.common().output;
       run.import.command_line = tool.command_line();
       run.text.files = text_files;
-      data::run_import(*make_source(run), run.import);
+      if (run.source == "text" && run.text.unlabelled)
+        data::run_corpus_import(run.text, run.import);
+      else
+        data::run_import(*make_source(run), run.import);
     }
   });
 }

@@ -55,7 +55,12 @@ std::vector<ImportRow> text_rows() {
   const TextImportOptions d;
   return {
       {{.flag = "--records", .type = Type::text, .fallback = d.records,
-        .help = "line, percent (a line holding only % ends a record) or auto", .choices = {"line", "percent", "auto"}}},
+        .help = "line, percent (a line holding only % ends a record), paragraph (a blank line ends one) or auto "
+                "(percent when a line is only %, else line; per file with --unlabelled)",
+        .choices = {"line", "percent", "paragraph", "auto"}}},
+      {{.flag = "--unlabelled", .type = Type::flag, .fallback = d.unlabelled,
+        .help = "The inputs (files, and directories read recursively; plain or gzip) are one unlabelled corpus, "
+                "streamed: no /labels, memory flat whatever its size"}},
       {{.flag = "--vocab-size", .type = Type::integer, .fallback = d.vocab_size,
         .help = "Vocabulary size of the SentencePiece model trained on the input", .min = 6, .max = 1 << 20},
        "sizes a tokenizer trained on the input",
@@ -65,8 +70,9 @@ std::vector<ImportRow> text_rows() {
                     : std::string();
        }},
       {{.flag = "--tokenizer", .type = Type::input,
-        .help = "Use this tokenizer instead of training one: a SentencePiece .model, or BERT's WordPiece as "
-                "vocab.txt (flags from the tokenizer_config.json beside it) or tokenizer.json"}},
+        .help = "Use this tokenizer instead of training one: a SentencePiece .model, BERT's WordPiece as "
+                "vocab.txt (flags from the tokenizer_config.json beside it) or tokenizer.json, or the /tokenizer "
+                "of an sslkit text data file or model file (.h5: one vocabulary for a corpus and a labelled task)"}},
       {{.flag = "--max-len", .type = Type::integer, .fallback = d.max_len,
         .help = "Most tokens per sample, [CLS] and [SEP] included (longer ones are cut; rows are padded only to the "
                 "longest); at most the text encoders' " + std::to_string(models::kMaxTextPositions) + " positions",
@@ -192,6 +198,10 @@ ImportRun resolve_import(const std::string& source, const json& given) {
     take_given(given, "--background", r.images.background);
   } else if (source == "text") {
     take_given(given, "--records", r.text.records);
+    take_given(given, "--unlabelled", r.text.unlabelled);
+    if (r.text.unlabelled && r.import.shuffle)
+      throw UsageError("--shuffle cannot go with --unlabelled: a corpus is streamed in file order (ssl-pretrain "
+                       "draws its batches in a new random order every epoch)");
     take_given(given, "--vocab-size", r.text.vocab_size);
     take_given(given, "--tokenizer", r.text.tokenizer_path);
     take_given(given, "--max-len", r.text.max_len);

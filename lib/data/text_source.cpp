@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/threads.hpp"
+#include "data/text_records.hpp"
 #include "io/files.hpp"
 
 namespace sslkit::data {
@@ -31,12 +32,6 @@ std::string read_whole(const std::string& path) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw Error(path, "read failed");
   return text;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-void rtrim(std::string& s) {
-  while (!s.empty() && is_space(s.back())) s.pop_back();
 }
 
 // The file's lines without their terminators (LF or CRLF); a final line
@@ -104,41 +99,18 @@ static void check_record_lengths(const std::vector<std::string>& records, const 
 }
 
 std::vector<std::string> split_records(const std::string& text, const std::string& mode, const std::string& subject) {
-  if (mode != "line" && mode != "percent" && mode != "auto")
-    throw UsageError("--records must be line, percent or auto, not '" + mode + "'");
+  if (mode != "line" && mode != "percent" && mode != "paragraph" && mode != "auto")
+    throw UsageError("--records must be line, percent, paragraph or auto, not '" + mode + "'");
   if (size_t bad = invalid_utf8_line(text)) throw Error(subject, "invalid UTF-8 at line " + std::to_string(bad));
   auto lines = lines_of(text);
-  bool percent = mode == "percent";
-  if (mode == "auto") percent = std::any_of(lines.begin(), lines.end(), [](std::string_view l) { return l == "%"; });
-
+  std::string resolved = mode;
+  if (mode == "auto")
+    resolved = std::any_of(lines.begin(), lines.end(), [](std::string_view l) { return l == "%"; }) ? "percent"
+                                                                                                    : "line";
   std::vector<std::string> records;
-  if (!percent) {
-    for (auto l : lines) {
-      std::string r(l);
-      rtrim(r);
-      if (!r.empty()) records.push_back(std::move(r));
-    }
-    check_record_lengths(records, subject);
-    return records;
-  }
-  std::string cur;
-  auto end_record = [&] {
-    rtrim(cur);
-    if (!cur.empty()) records.push_back(std::move(cur));
-    cur.clear();
-  };
-  for (auto l : lines) {
-    if (l == "%") {
-      end_record();
-      continue;
-    }
-    // Blank lines before a record's text carry nothing; those inside it are
-    // kept (a fortune's stanzas).
-    if (cur.empty() && std::all_of(l.begin(), l.end(), is_space)) continue;
-    if (!cur.empty()) cur += '\n';
-    cur += l;
-  }
-  end_record();
+  RecordSplitter split(resolved, [&](std::string& r) { records.push_back(std::move(r)); });
+  for (auto l : lines) split.line(l);
+  split.finish();
   check_record_lengths(records, subject);
   return records;
 }
@@ -147,8 +119,8 @@ TextSource::TextSource(const TextImportOptions& opts, const ImportOptions& impor
     : opts_(opts) {
   if (opts.files.empty()) throw UsageError("text: no input files");
   if (opts.max_len < 2) throw UsageError("--max-len must be at least 2 ([CLS] and [SEP])");
-  if (opts.records != "line" && opts.records != "percent" && opts.records != "auto")
-    throw UsageError("--records must be line, percent or auto, not '" + opts.records + "'");
+  if (opts.records != "line" && opts.records != "percent" && opts.records != "paragraph" && opts.records != "auto")
+    throw UsageError("--records must be line, percent, paragraph or auto, not '" + opts.records + "'");
   for (size_t i = 0; i < opts.files.size(); ++i) name_ += (i ? ", " : "") + io::display_name(opts.files[i]);
 
   const bool labeled = opts.files.size() > 1;

@@ -13,7 +13,8 @@ namespace sslkit::data {
 
 struct TextImportOptions {
   std::vector<std::string> files;   // "-" is stdin
-  std::string records = "auto";     // line | percent | auto (percent when a line is exactly "%")
+  std::string records = "auto";     // line | percent | paragraph | auto (percent when a line is exactly "%", else line)
+  bool unlabelled = false;          // files and directories as one unlabelled corpus, streamed (data/text_corpus)
   int vocab_size = 8000;            // when training the tokenizer
   std::string tokenizer_path;       // a .model file instead of training
   int max_len = 128;                // longest row of /tokens, [CLS] and [SEP] included (longer ones are cut)

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "io/model_file.hpp"
 
 namespace sslkit::data {
 
@@ -272,7 +273,31 @@ Tokenizer Tokenizer::from_bytes(const std::vector<uint8_t>& bytes, const std::st
   return t;
 }
 
+namespace {
+// HDF5's signature at offset 0 (where sslkit writes it; a user block would
+// move it, which sslkit never makes).
+bool is_hdf5(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  return in.read(head, 8) && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+}  // namespace
+
 Tokenizer Tokenizer::from_file(const std::string& path) {
+  // Another sslkit file's tokenizer: a labelled task imported with the
+  // vocabulary of the corpus a model was pretrained on.
+  if (is_hdf5(path)) {
+    io::Handle h = io::open_hdf5(path, path);
+    if (io::file_format(h) == "sslkit-model") {
+      const std::vector<uint8_t> bytes = io::ModelReader(path).bytes("tokenizer");
+      if (bytes.empty()) throw Error(path, "a model file without /tokenizer (not a text model)");
+      return from_bytes(bytes, path + ": /tokenizer");
+    }
+    const io::DataReader in(path);
+    if (in.modality() != io::Modality::text || !in.has("/tokenizer"))
+      throw Error(path, "no /tokenizer: not a text data file (give an ssl-import text output or a text model)");
+    return read_from(in);
+  }
   if (ends_with(path, ".txt")) return vocab_txt(path);
   if (ends_with(path, ".json")) return tokenizer_json(path);
   const std::string text = read_file(path, "a SentencePiece model");

@@ -49,6 +49,8 @@ class Tokenizer {
   // NAME.json a tokenizer.json of a BERT WordPiece tokenizer, anything else
   // a SentencePiece .model as spm_train writes it, which must define <pad>,
   // <unk>, [CLS], [SEP] and [MASK] (as user-defined or control pieces).
+  // An HDF5 file is an sslkit text data file or text model file, whose
+  // /tokenizer is taken (so a labelled task shares a corpus's vocabulary).
   static Tokenizer from_file(const std::string& path);
   // The /tokenizer dataset of a text data file.
   static Tokenizer read_from(const io::DataReader& in);

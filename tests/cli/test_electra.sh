@@ -25,6 +25,12 @@ check_eq "the generator's loss falls" \
 check_eq "the loss is MLM + 50 x detection" \
   "$(h5get "$WORK/m.h5" 'bool(np.allclose(f["train/loss"][:], f["train/gen_loss"][:] + 50 * f["train/disc_loss"][:], rtol=1e-3))')" "True"
 ssl-info "$WORK/m.h5" | grep -Eq "^  method +electra" || fail "ssl-info: method"
+# The generator is a masked LM: ssl-info --predict and the held-out scores read it.
+ssl-info "$WORK/m.h5" --predict "a [MASK] in [MASK]" --top 2 --json >"$WORK/p.json" 2>"$WORK/p.err" ||
+  fail "--predict --json: $(cat "$WORK/p.err")"
+check_eq "--predict: masks x guesses" \
+  "$(/usr/bin/python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(len(j['masks']), [len(m) for m in j['masks']])" "$WORK/p.json")" \
+  "2 [2, 2]"
 
 # The discriminator's encoder is the one embedded, probed and fine-tuned.
 ok ssl-embed "$WORK/m.h5" "$WORK/ttr.h5" -o "$WORK/etr.h5"
@@ -61,7 +67,10 @@ check_eq "electra resume reproduces the loss curve" \
 
 # Its options, and only for it.
 ok ssl-pretrain "$WORK/ttr.h5" --method electra --arch bert-tiny --batch 16 --max-steps 2 --threads 1 \
-   --generator-fraction 1 --disc-weight 10 -o "$WORK/g1.h5"
+   --generator-fraction 1 --disc-weight 10 --eval-split 0.2 -o "$WORK/g1.h5"
+check_eq "--disc-weight weighs the detection" \
+  "$(h5get "$WORK/g1.h5" 'bool(np.allclose(f["train/loss"][:], f["train/gen_loss"][:] + 10 * f["train/disc_loss"][:], rtol=1e-3))')" "True"
+check_eq "held-out masked accuracy of the generator" "$(h5get "$WORK/g1.h5" 'len(f["train/eval_accuracy"]) > 0')" "True"
 check_eq "a generator as wide as the encoder reads the embeddings as they are" \
   "$(h5get "$WORK/g1.h5" 'f["params/generator.block0.ln1.weight"].shape, "generator.embed_proj.weight" in f["params"]')" "(128,) False"
 expect_error 2 "--generator-fraction" "$WORK/x.h5" \

@@ -84,6 +84,7 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"rotation", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "rotation"},
       {"mae", images(), "vit-mini", 256, 1.5e-4, 0.05, 0.95, "crop(0.2,1) flip(0.5)"},
       {"mlm", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
+      {"electra", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
       {"wav2vec", audio(), "w2v-mini", 32, 5e-4, 0.01, 0.98, "-"},
       {"simclr", audio(), "w2v-mini", 32, 1e-3, 1e-6, 0.999, "audio"},
   };
@@ -176,6 +177,8 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "simclr"}, {"--codevectors-per-group", 8}}, audio(), "--codevectors-per-group goes with --method wav2vec; --method is simclr"},
       {{{"--method", "mae"}, {"--codevector-dim", 8}}, images(), "--codevector-dim goes with --method wav2vec; --method is mae"},
       {{{"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
+      {{{"--generator-fraction", 0.5}}, text(), "--generator-fraction goes with --method electra; --method is mlm"},
+      {{{"--method", "simclr"}, {"--disc-weight", 10.0}}, images(), "--disc-weight goes with --method electra; --method is simclr"},
   };
   std::set<std::string> refused;
   for (const Case& c : cases) {

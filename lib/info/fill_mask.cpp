@@ -20,7 +20,8 @@ FillMask fill_mask(const std::string& model, const std::string& text, int top_k)
   static const std::string kMask = "[MASK]";
   nn::init_engine();
   train::TrainedModel t = train::load_trained_model(model);
-  if (t.method_name != "mlm")
+  // ELECTRA's generator is a masked LM too (its masked_logits).
+  if (t.method_name != "mlm" && t.method_name != "electra")
     throw UsageError(model + " is not a masked language model (method " + t.method_name + ")");
   const std::vector<uint8_t> bytes = io::ModelReader(model).bytes("tokenizer");
   if (bytes.empty()) throw Error(model, "has no /tokenizer to read the sentence with (pretrain it again)");

@@ -16,6 +16,7 @@ std::unique_ptr<Method> make_byol(const MethodParams& p, Rng& rng, bool simsiam)
 std::unique_ptr<Method> make_redundancy(const MethodParams& p, Rng& rng, bool vicreg);
 std::unique_ptr<Method> make_classifier(const MethodParams& p, Rng& rng, bool rotation);
 std::unique_ptr<Method> make_mlm(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_electra(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
@@ -100,6 +101,20 @@ const std::vector<MethodInfo>& method_registry() {
       {.name = "mlm", .modality = "text",
        .summary = "BERT masked language modelling on text files: predict the masked tokens (bert-tiny, bert-mini)",
        .views = 0, .rotation = false, .pretrain = true, .make = make_mlm},
+      {.name = "electra", .modality = "text",
+       .summary = "ELECTRA replaced-token detection on text files: a small MLM generator fills the masked tokens, the "
+                  "encoder tells every token original or replaced (bert-tiny, bert-mini)",
+       .views = 0, .rotation = false, .pretrain = true, .make = make_electra,
+       // google-research/electra's ELECTRA-Small: a generator a quarter as
+       // wide, the discriminator's loss weighted 50.
+       .options = {{.flag = "--generator-fraction", .key = "generator_fraction", .type = OptionSpec::Type::real,
+                    .fallback = 0.25,
+                    .help = "Width of ELECTRA's generator as a fraction of the encoder's (same depth; ELECTRA-Small: "
+                            "0.25)",
+                    .min = 0, .max = 1, .open_min = true, .defines_training = true},
+                   {.flag = "--disc-weight", .key = "disc_weight", .type = OptionSpec::Type::real, .fallback = 50.0,
+                    .help = "Weight of ELECTRA's replaced-token loss beside the generator's MLM loss (reference: 50)",
+                    .min = 0, .open_min = true, .defines_training = true}}},
       {.name = "wav2vec", .modality = "audio",
        .summary = "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, "
                   "w2v-tiny)",

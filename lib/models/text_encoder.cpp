@@ -44,20 +44,27 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
                              int64_t length, nn::DType dtype) const {
   const int64_t rows = static_cast<int64_t>(lengths.size()), D = shape_.width;
   SSLKIT_CHECK(static_cast<int64_t>(ids.size()) == rows * length, "token ids do not match rows x length");
+  nn::Var x = nn::reshape(nn::cast(embed(ids, rows, length), dtype), {rows, length, D});
+  return nn::reshape(stack_.forward(x, padding_mask(lengths, length)), {rows * length, D});
+}
+
+nn::Var TextEncoder::embed(const std::vector<int32_t>& ids, int64_t rows, int64_t length) const {
   if (length > max_len_)
     throw Error("", "sequences of " + std::to_string(length) + " tokens are longer than the encoder's " +
                         std::to_string(max_len_));
   std::vector<int32_t> pos(ids.size());
-  std::vector<uint8_t> padding(ids.size(), 0);
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; k < length; ++k) {
-      pos[r * length + k] = static_cast<int32_t>(k);
-      padding[r * length + k] = k >= lengths[r];
-    }
+    for (int64_t k = 0; k < length; ++k) pos[r * length + k] = static_cast<int32_t>(k);
   nn::Var e = nn::add(tokens.forward(ids), positions.forward(pos));
   if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
-  nn::Var x = nn::reshape(nn::cast(e, dtype), {rows, length, D});
-  return nn::reshape(stack_.forward(x, padding), {rows * length, D});
+  return e;
+}
+
+std::vector<uint8_t> TextEncoder::padding_mask(const std::vector<int32_t>& lengths, int64_t length) {
+  std::vector<uint8_t> padding(lengths.size() * static_cast<size_t>(length), 0);
+  for (size_t r = 0; r < lengths.size(); ++r)
+    for (int64_t k = lengths[r]; k < length; ++k) padding[r * length + k] = 1;
+  return padding;
 }
 
 nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls) {

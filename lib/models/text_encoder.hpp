@@ -39,6 +39,13 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
   // `dtype` (the embeddings are cast to it; the tables stay f32 masters).
   nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length,
                   nn::DType dtype = nn::DType::f32) const;
+  // The embeddings the blocks read, [rows * length, width] f32: token plus
+  // position (plus segment A) rows. Public because ELECTRA's generator reads
+  // the same tables (its embeddings are the discriminator's).
+  nn::Var embed(const std::vector<int32_t>& ids, int64_t rows, int64_t length) const;
+  // 1 at each padded position of rows [lengths.size(), length], row-major:
+  // the key mask attention takes.
+  static std::vector<uint8_t> padding_mask(const std::vector<int32_t>& lengths, int64_t length);
   // Sentence vectors [rows, width] from hidden states h [rows * length,
   // width]: the mean over each row's real tokens (at least its first), or
   // its first token ([CLS]) when `cls`.

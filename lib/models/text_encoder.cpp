@@ -22,11 +22,12 @@ const EncoderShape& checked_text(const EncoderShape& s) {
 
 TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_len, Rng& rng)
     : tokens(vocab, checked_text(shape).width, rng),
-      positions(max_len, shape.width, rng),
       shape_(shape),
       max_len_(max_len) {
+  if (shape_.position == PositionKind::learned) positions = nn::Embedding(max_len, shape_.width, rng);
   // BERT initialises embeddings with std 0.02, not N(0, 1).
   for (nn::Embedding* e : {&tokens, &positions}) {
+    if (!e->table.defined()) continue;
     float* w = e->table.value().f32();
     for (int64_t i = 0; i < e->table.value().numel(); ++i) w[i] *= 0.02f;
   }
@@ -54,7 +55,8 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
       pos[r * length + k] = static_cast<int32_t>(k);
       padding[r * length + k] = k >= lengths[r];
     }
-  nn::Var e = nn::add(tokens.forward(ids), positions.forward(pos));
+  nn::Var e = tokens.forward(ids);
+  if (shape_.position == PositionKind::learned) e = nn::add(e, positions.forward(pos));
   if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
   nn::Var x = nn::reshape(nn::cast(e, dtype), {rows, length, D});
   return nn::reshape(stack_.forward(x, padding), {rows * length, D});
@@ -77,7 +79,7 @@ nn::Var TextEncoder::pooled(const nn::Var& h, const std::vector<int32_t>& length
 
 void TextEncoder::visit(nn::ModuleVisitor& v) {
   v.module("tokens", tokens);
-  v.module("positions", positions);
+  if (shape_.position == PositionKind::learned) v.module("positions", positions);
   if (shape_.token_types > 0) v.module("token_types", token_types);
   stack_.visit(v);
   if (shape_.pooler) v.module("pooler", pooler);

@@ -84,6 +84,8 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"rotation", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "rotation"},
       {"mae", images(), "vit-mini", 256, 1.5e-4, 0.05, 0.95, "crop(0.2,1) flip(0.5)"},
       {"mlm", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
+      // A method of text alone: its own arch and decay before text's bert-mini and 0.01.
+      {"skipgram", text(), "bert-mini:depth=0,position=none", 64, 3e-3, 0.0, 0.999, "-"},
       {"wav2vec", audio(), "w2v-mini", 32, 5e-4, 0.01, 0.98, "-"},
       {"simclr", audio(), "w2v-mini", 32, 1e-3, 1e-6, 0.999, "audio"},
   };

@@ -188,7 +188,7 @@ TEST_CASE("skipgram: the draws follow the seed - MLM-masked batches read as the 
   CHECK(loss_of(1, masked) == loss_of(1, b));
 }
 
-TEST_CASE("skipgram: features are the mean over real tokens of the layer-normed token vectors") {
+TEST_CASE("skipgram: features are the mean over real tokens of the token vectors") {
   nn::init_engine();
   Rng rng(1);
   auto m = methods::make_method("skipgram", params(), rng);
@@ -204,12 +204,10 @@ TEST_CASE("skipgram: features are the mean over real tokens of the layer-normed 
     std::vector<double> want(128, 0.0);
     for (int k = 0; k < b.tokens.lengths[r]; ++k) {
       const float* v = table->f32() + b.tokens.ids[r * kLength + k] * 128;
-      double mean = 0, var = 0;
-      for (int d = 0; d < 128; ++d) mean += v[d] / 128.0;
-      for (int d = 0; d < 128; ++d) var += (v[d] - mean) * (v[d] - mean) / 128.0;
-      for (int d = 0; d < 128; ++d) want[d] += (v[d] - mean) / std::sqrt(var + 1e-5) / b.tokens.lengths[r];
+      for (int d = 0; d < 128; ++d) want[d] += v[d] / b.tokens.lengths[r];
     }
-    for (int d = 0; d < 128; ++d) CHECK(f.f32()[r * 128 + d] == doctest::Approx(want[d]).epsilon(1e-3));
+    // Token vectors start within +-1/128: compared at that scale.
+    for (int d = 0; d < 128; ++d) CHECK(f.f32()[r * 128 + d] * 128 == doctest::Approx(want[d] * 128).epsilon(1e-4));
   }
 }
 

@@ -198,8 +198,8 @@ std::string shape_problem(const EncoderShape& s) {
     default: break;
   }
   if (s.width < 1) return "width: at least 1";
-  // A text encoder of depth 0 is its token vectors under the one layer
-  // norm: with position=none, a bag of tokens (what skip-gram trains).
+  // A text encoder of depth 0 is its token vectors alone: with
+  // position=none, a bag of tokens (what skip-gram trains).
   if (s.depth < (s.kind == EncoderKind::text ? 0 : 1))
     return s.kind == EncoderKind::text ? "depth: 0 or more blocks" : "depth: at least 1 block";
   if (s.heads < 1) return "heads: at least 1";

@@ -58,6 +58,9 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
   nn::Var e = tokens.forward(ids);
   if (shape_.position == PositionKind::learned) e = nn::add(e, positions.forward(pos));
   if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
+  // Depth 0: the token vectors themselves, no layer norm either (a bag of
+  // tokens; skip-gram's features probed 3 points better without it).
+  if (shape_.depth == 0) return nn::cast(e, dtype);
   nn::Var x = nn::reshape(nn::cast(e, dtype), {rows, length, D});
   return nn::reshape(stack_.forward(x, padding), {rows * length, D});
 }
@@ -81,7 +84,7 @@ void TextEncoder::visit(nn::ModuleVisitor& v) {
   v.module("tokens", tokens);
   if (shape_.position == PositionKind::learned) v.module("positions", positions);
   if (shape_.token_types > 0) v.module("token_types", token_types);
-  stack_.visit(v);
+  if (shape_.depth > 0) stack_.visit(v);
   if (shape_.pooler) v.module("pooler", pooler);
 }
 

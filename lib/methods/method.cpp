@@ -106,9 +106,9 @@ const std::vector<MethodInfo>& method_registry() {
                   "features are the mean of the token vectors (bert-mini:depth=0,position=none)",
        .views = 0, .rotation = false, .pretrain = true, .make = make_skipgram,
        // A bag of 256-wide token vectors; no weight decay (AdamW would pull
-       // every row of the table each step, used or not). lr and batch:
-       // docs/methods.md, skip-gram.
-       .defaults = D{.arch = "bert-mini:depth=0,position=none", .batch = 64, .lr = 3e-3, .weight_decay = 0.0},
+       // every row of the table each step, used or not); text's batch of
+       // 64. lr: docs/methods.md, skip-gram.
+       .defaults = D{.arch = "bert-mini:depth=0,position=none", .lr = 2e-2, .weight_decay = 0.0},
        .options = {{.flag = "--window", .key = "window", .type = OptionSpec::Type::integer, .fallback = 5,
                     .help = "Skip-gram: the most tokens on either side a token predicts; each token draws its "
                             "window uniformly from 1 to this (fastText's -ws)",

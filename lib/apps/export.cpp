@@ -263,6 +263,9 @@ void export_hf_text(const Source& s, io::OutputDir& out) {
   if (!bert && (pooler || s.reader.has("params", e + "token_types.table")))
     throw UsageError("--to hf writes a pre-LN text encoder as XLM-RoBERTa-XL, which has no pooler or token types; " +
                      s.path + " has them");
+  if (s.shape.position != models::PositionKind::learned)
+    throw UsageError("--to hf writes text encoders with learned positions (BERT, RoBERTa); " + s.path +
+                     " is a bag of tokens without them (position=none)");
   const std::string base = mlm ? (bert ? "bert." : "roberta.") : "";
   const io::StoredTensor words = s.get(e + "tokens.table"), positions = s.get(e + "positions.table");
   const int64_t V = words.shape[0], D = words.shape[1], max_len = positions.shape[0], pad = tok.pad_id();

@@ -238,10 +238,15 @@ std::vector<PretrainRow> method_rows() {
 }
 
 // A default the run takes from the modality, else the method, else the
-// table (the rule of the header); null when none of them has one.
+// table (the rule of the header); null when none of them has one. A method
+// of one modality comes before it: its row was written for those files
+// (skipgram's bag of tokens over text's bert-mini), where a method of
+// several (simclr on audio) takes each modality's own recipe.
 json layered_default(const std::string& key, const methods::RunDefaults& modality, const methods::MethodInfo& m,
                      const json& fallback) {
   const json md = methods::to_json(modality), own = methods::to_json(m.defaults);
+  const bool one_modality = std::string(m.modality).find(' ') == std::string::npos;
+  if (one_modality && own.contains(key)) return own[key];
   if (md.contains(key)) return md[key];
   if (own.contains(key)) return own[key];
   return fallback;

@@ -9,7 +9,7 @@
 // default and every refusal has a unit test (pretrain_config_test.cpp).
 // Defaults come, first to last: the user's choice, the modality's
 // (train::Modality::pretrain_defaults), the method's (its registry row), the
-// table's.
+// table's; a method of one modality only has its row before the modality's.
 #pragma once
 #include <nlohmann/json.hpp>
 

@@ -85,6 +85,8 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"mae", images(), "vit-mini", 256, 1.5e-4, 0.05, 0.95, "crop(0.2,1) flip(0.5)"},
       {"mlm", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
       {"electra", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
+      // A method of text alone: its own arch and decay before text's bert-mini and 0.01.
+      {"skipgram", text(), "bert-mini:depth=0,position=none", 64, 2e-2, 0.0, 0.999, "-"},
       {"wav2vec", audio(), "w2v-mini", 32, 5e-4, 0.01, 0.98, "-"},
       {"simclr", audio(), "w2v-mini", 32, 1e-3, 1e-6, 0.999, "audio"},
   };
@@ -179,6 +181,9 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
       {{{"--generator-fraction", 0.5}}, text(), "--generator-fraction goes with --method electra; --method is mlm"},
       {{{"--method", "simclr"}, {"--disc-weight", 10.0}}, images(), "--disc-weight goes with --method electra; --method is simclr"},
+      {{{"--window", 3}}, text(), "--window goes with --method skipgram; --method is mlm"},
+      {{{"--negatives", 3}}, text(), "--negatives goes with --method skipgram; --method is mlm"},
+      {{{"--subsample", 0.0}}, text(), "--subsample goes with --method skipgram; --method is mlm"},
   };
   std::set<std::string> refused;
   for (const Case& c : cases) {
@@ -259,7 +264,7 @@ TEST_CASE("pretrain --resume keeps the precision the run resolved to unless --pr
 TEST_CASE("pretrain --help states each option's real defaults from the same data") {
   for (const OptionSpec& s : train::pretrain_option_specs()) {
     if (s.flag == "--lr") {
-      CHECK(s.help.find("[default 0.001; mae 0.00015 x batch/256; wav2vec 0.0005]") != std::string::npos);
+      CHECK(s.help.find("[default 0.001; mae 0.00015 x batch/256; skipgram 0.02; wav2vec 0.0005]") != std::string::npos);
     }
     if (s.flag == "--batch") CHECK(s.help.find("[default 256; text files 64; audio files 32; emp 100]") != std::string::npos);
     if (s.flag == "--arch") CHECK(s.help.find("emp convnet-m; mae vit-mini") != std::string::npos);

@@ -21,6 +21,7 @@ std::unique_ptr<Method> make_mae(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_skipgram(const MethodParams& p, Rng& rng);
 
 namespace {
 std::unique_ptr<Method> byol(const MethodParams& p, Rng& r) { return make_byol(p, r, false); }
@@ -115,6 +116,25 @@ const std::vector<MethodInfo>& method_registry() {
                    {.flag = "--disc-weight", .key = "disc_weight", .type = OptionSpec::Type::real, .fallback = 50.0,
                     .help = "Weight of ELECTRA's replaced-token loss beside the generator's MLM loss (reference: 50)",
                     .min = 0, .open_min = true, .defines_training = true}}},
+      {.name = "skipgram", .modality = "text",
+       .summary = "fastText-style skip-gram: each token's vector predicts its neighbours against sampled negatives; "
+                  "features are the mean of the token vectors (bert-mini:depth=0,position=none)",
+       .views = 0, .rotation = false, .pretrain = true, .make = make_skipgram,
+       // A bag of 256-wide token vectors; no weight decay (AdamW would pull
+       // every row of the table each step, used or not); text's batch of
+       // 64. lr: docs/methods.md, skip-gram.
+       .defaults = D{.arch = "bert-mini:depth=0,position=none", .lr = 2e-2, .weight_decay = 0.0},
+       .options = {{.flag = "--window", .key = "window", .type = OptionSpec::Type::integer, .fallback = 5,
+                    .help = "Skip-gram: the most tokens on either side a token predicts; each token draws its "
+                            "window uniformly from 1 to this (fastText's -ws)",
+                    .min = 1, .max = 64, .defines_training = true},
+                   {.flag = "--negatives", .key = "negatives", .type = OptionSpec::Type::integer, .fallback = 5,
+                    .help = "Skip-gram: negatives drawn per pair from the token counts to the 3/4 (fastText's -neg)",
+                    .min = 1, .max = 100, .defines_training = true},
+                   {.flag = "--subsample", .key = "subsample", .type = OptionSpec::Type::real, .fallback = 1e-4,
+                    .help = "Skip-gram: frequent tokens are kept with probability sqrt(t/f) + t/f, f their "
+                            "frequency (fastText's -t; 0 keeps every token)",
+                    .min = 0, .max = 1, .defines_training = true}}},
       {.name = "wav2vec", .modality = "audio",
        .summary = "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, "
                   "w2v-tiny)",

@@ -145,6 +145,7 @@ TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targ
     p.queue = 32;
     if (info.mask_ratio > 0) p.arch = "vit-mini";
     if (!trains_on(info, "image")) p.arch = trains_on(info, "text") ? "bert-tiny" : "w2v-tiny";
+    if (trains_on(info, "text") && info.defaults.arch) p.arch = *info.defaults.arch;  // skipgram's bag of tokens
     p.vocab_size = 24;  // text methods
     p.max_len = 8;
     Rng rng(1);

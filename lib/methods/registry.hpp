@@ -19,7 +19,8 @@ namespace sslkit::methods {
 // A method's or a modality's own defaults: each field that is set replaces
 // the tool's default when the user did not choose (train/pretrain_config
 // resolves them: the user's choice, then the modality's, then the method's,
-// then the tool's option table). Written with designated initializers.
+// then the tool's option table; a method of one modality has its own before
+// the modality's). Written with designated initializers.
 struct RunDefaults {
   std::optional<std::string> method;   // modalities only: what a file of it trains with
   std::optional<std::string> arch;     // encoder preset

@@ -20,7 +20,8 @@ const std::vector<std::pair<EncoderKind, std::string>> kKinds = {
 const std::vector<std::pair<NormPlacement, std::string>> kNorms = {{NormPlacement::pre, "pre"},
                                                                    {NormPlacement::post, "post"}};
 const std::vector<std::pair<PositionKind, std::string>> kPositions = {
-    {PositionKind::learned, "learned"}, {PositionKind::sincos, "sincos"}, {PositionKind::conv, "conv"}};
+    {PositionKind::learned, "learned"}, {PositionKind::sincos, "sincos"}, {PositionKind::conv, "conv"},
+    {PositionKind::none, "none"}};
 
 template <class E>
 std::string name_of(const std::vector<std::pair<E, std::string>>& names, E e) {
@@ -197,7 +198,10 @@ std::string shape_problem(const EncoderShape& s) {
     default: break;
   }
   if (s.width < 1) return "width: at least 1";
-  if (s.depth < 1) return "depth: at least 1 block";
+  // A text encoder of depth 0 is its token vectors alone: with
+  // position=none, a bag of tokens (what skip-gram trains).
+  if (s.depth < (s.kind == EncoderKind::text ? 0 : 1))
+    return s.kind == EncoderKind::text ? "depth: 0 or more blocks" : "depth: at least 1 block";
   if (s.heads < 1) return "heads: at least 1";
   if (s.width % s.heads != 0)
     return "heads: " + std::to_string(s.heads) + " do not divide width " + std::to_string(s.width);
@@ -208,7 +212,8 @@ std::string shape_problem(const EncoderShape& s) {
     if (s.width % 4 != 0) return "width: sine-cosine positions need a multiple of 4, not " + std::to_string(s.width);
     if (s.patch < 1) return "patch: at least 1 pixel";
   } else if (s.kind == EncoderKind::text) {
-    if (s.position != PositionKind::learned) return "position: a text encoder's positions are learned";
+    if (s.position != PositionKind::learned && s.position != PositionKind::none)
+      return "position: a text encoder's positions are learned, or none (a bag of tokens)";
     if (s.token_types < 0) return "token_types: 0 (none) or more rows, not " + std::to_string(s.token_types);
   } else {
     if (s.position != PositionKind::conv) return "position: wav2vec 2.0's positions are a convolution (conv)";

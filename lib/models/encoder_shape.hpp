@@ -21,8 +21,9 @@ enum class EncoderKind { convnet, resnet, vit, text, w2v };
 // the embeddings (BERT's embedding LayerNorm, wav2vec2-base's encoder norm).
 enum class NormPlacement { pre, post };
 // How a transformer knows positions: a learned table (text), fixed 2-D
-// sine-cosine (ViT, as MAE), or a grouped convolution (wav2vec 2.0).
-enum class PositionKind { learned, sincos, conv };
+// sine-cosine (ViT, as MAE), or a grouped convolution (wav2vec 2.0); or not
+// at all (none: a text encoder that is a bag of its tokens, skip-gram's).
+enum class PositionKind { learned, sincos, conv, none };
 
 // One layer of wav2vec 2.0's convolutional feature extractor.
 struct ConvLayer {

@@ -174,7 +174,12 @@ TEST_CASE("parse_arch: a bad name - key - or value is a UsageError naming it") {
   CHECK(usage_error_of("w2v-tiny:conv_kernels=10/3").find("list 2, 7 and 7 layers") != std::string::npos);
   CHECK(usage_error_of("w2v-tiny:pos_groups=3").find("pos_groups: 3 does not divide width 64") != std::string::npos);
   CHECK(arch_problem("bert-mini:depth=2") == "");
-  CHECK(arch_problem("bert-mini:depth=0") == "bert-mini:depth=0: depth: at least 1 block");
+  CHECK(arch_problem("vit-mini:depth=0") == "vit-mini:depth=0: depth: at least 1 block");
+  // A text encoder may have no blocks and no positions: a bag of tokens (skip-gram's).
+  CHECK(arch_problem("bert-mini:depth=0,position=none") == "");
+  CHECK(arch_problem("bert-mini:depth=-1") == "bert-mini:depth=-1: depth: 0 or more blocks");
+  CHECK(arch_problem("vit-mini:position=none") ==
+        "vit-mini:position=none: position: a ViT's positions are sincos (fixed, any grid)");
 }
 
 TEST_CASE("encoders are built from shapes: a non-preset shape has the parameters its numbers say") {

@@ -22,11 +22,12 @@ const EncoderShape& checked_text(const EncoderShape& s) {
 
 TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_len, Rng& rng)
     : tokens(vocab, checked_text(shape).width, rng),
-      positions(max_len, shape.width, rng),
       shape_(shape),
       max_len_(max_len) {
+  if (shape_.position == PositionKind::learned) positions = nn::Embedding(max_len, shape_.width, rng);
   // BERT initialises embeddings with std 0.02, not N(0, 1).
   for (nn::Embedding* e : {&tokens, &positions}) {
+    if (!e->table.defined()) continue;
     float* w = e->table.value().f32();
     for (int64_t i = 0; i < e->table.value().numel(); ++i) w[i] *= 0.02f;
   }
@@ -44,18 +45,24 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
                              int64_t length, nn::DType dtype) const {
   const int64_t rows = static_cast<int64_t>(lengths.size()), D = shape_.width;
   SSLKIT_CHECK(static_cast<int64_t>(ids.size()) == rows * length, "token ids do not match rows x length");
-  nn::Var x = nn::reshape(nn::cast(embed(ids, rows, length), dtype), {rows, length, D});
+  nn::Var e = nn::cast(embed(ids, rows, length), dtype);
+  // Depth 0: the token vectors themselves, no layer norm either (a bag of
+  // tokens; skip-gram's features probed 3 points better without it).
+  if (shape_.depth == 0) return e;
+  nn::Var x = nn::reshape(e, {rows, length, D});
   return nn::reshape(stack_.forward(x, padding_mask(lengths, length)), {rows * length, D});
 }
-
 nn::Var TextEncoder::embed(const std::vector<int32_t>& ids, int64_t rows, int64_t length) const {
   if (length > max_len_)
     throw Error("", "sequences of " + std::to_string(length) + " tokens are longer than the encoder's " +
                         std::to_string(max_len_));
-  std::vector<int32_t> pos(ids.size());
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t k = 0; k < length; ++k) pos[r * length + k] = static_cast<int32_t>(k);
-  nn::Var e = nn::add(tokens.forward(ids), positions.forward(pos));
+  nn::Var e = tokens.forward(ids);
+  if (shape_.position == PositionKind::learned) {
+    std::vector<int32_t> pos(ids.size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < length; ++k) pos[r * length + k] = static_cast<int32_t>(k);
+    e = nn::add(e, positions.forward(pos));
+  }
   if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
   return e;
 }
@@ -84,9 +91,9 @@ nn::Var TextEncoder::pooled(const nn::Var& h, const std::vector<int32_t>& length
 
 void TextEncoder::visit(nn::ModuleVisitor& v) {
   v.module("tokens", tokens);
-  v.module("positions", positions);
+  if (shape_.position == PositionKind::learned) v.module("positions", positions);
   if (shape_.token_types > 0) v.module("token_types", token_types);
-  stack_.visit(v);
+  if (shape_.depth > 0) stack_.visit(v);
   if (shape_.pooler) v.module("pooler", pooler);
 }
 

@@ -44,7 +44,7 @@ expect_error 2 "--queue goes with --method moco; --method is byol" "$WORK/x.h5" 
   ssl-pretrain "$WORK/img.h5" --method byol --queue 64 "${run[@]}" -o "$WORK/x.h5"
 # The defaults that run are the ones --help states.
 ssl-pretrain --help >"$WORK/help" || fail "--help"
-grep -q -- "--lr .*\[default 0.001; mae 0.00015 x batch/256; wav2vec 0.0005\]" "$WORK/help" || fail "--help: --lr defaults"
+grep -q -- "--lr .*\[default 0.001; mae 0.00015 x batch/256; skipgram 0.02; wav2vec 0.0005\]" "$WORK/help" || fail "--help: --lr defaults"
 grep -q "\[default 256; text files 64; audio files 32; emp 100\]" "$WORK/help" || fail "--help: --batch defaults"
 ok ssl-pretrain "$WORK/img.h5" --method mae --arch vit-tiny --batch 16 --max-steps 1 --threads 1 -o "$WORK/mae.h5"
 check_eq "mae's defaults" "$(h5get "$WORK/mae.h5" '(lambda c: (c["batch"], c["lr"], c["weight_decay"], c["adam_beta2"]))(__import__("json").loads(f["config"][0]))')" \

@@ -52,6 +52,14 @@ std::string unless_crops(const RunFacts& f) {
   return unless_modality(f, "image");
 }
 
+// "goes with --method emp or dino": the methods that take crops.
+std::string crop_methods() {
+  std::string names;
+  for (const auto& m : methods::method_registry())
+    if (m.pretrain && m.crops) names += std::string(names.empty() ? "" : " or ") + m.name;
+  return "goes with --method " + names;
+}
+
 std::string unless_given(const RunFacts& f, const std::string& flag) {
   return f.given_option(flag) ? "" : flag + " is not given";
 }
@@ -113,14 +121,14 @@ std::vector<PretrainRow> tool_rows() {
         .defines_training = true}, "augments raw images or clips", unless_augmenting},
       {{.flag = "--views", .key = "views", .type = Type::integer, .fallback = 16,
         .help = "Crops of each image per step, through the encoder together (at most 64; EMP-SSL's CIFAR runs use 20)",
-        .min = 2, .max = 64, .defines_training = true}, "goes with --method emp", unless_crops},
+        .min = 2, .max = 64, .defines_training = true}, crop_methods(), unless_crops},
       {{.flag = "--view-size", .key = "view_size", .type = Type::integer,
         .help = "Side in pixels the crops are resized to [default: half the images' side; EMP-SSL resizes to the "
                 "full side, slower and, measured, worse]",
-        .min = 4, .max = 4096, .defines_training = true}, "goes with --method emp", unless_crops},
+        .min = 4, .max = 4096, .defines_training = true}, crop_methods(), unless_crops},
       {{.flag = "--global-views", .key = "global_views", .type = Type::integer, .fallback = 0,
         .help = "Full-size views of each image added to the --views crops (multi-crop)", .min = 0, .max = 16,
-        .defines_training = true}, "goes with --method emp", unless_crops},
+        .defines_training = true}, crop_methods(), unless_crops},
       {{.flag = "--global-recipe", .key = "global_recipe", .type = Type::text,
         .fallback = "crop(0.25,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)",
         .help = "Augmentation recipe of the --global-views", .defines_training = true},

@@ -81,6 +81,8 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"barlow", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "simclr"},
       {"vicreg", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "simclr"},
       {"emp", images(), "convnet-m", 100, 1e-3, 1e-6, 0.999, emp_recipe},
+      {"dino", images(), "convnet-m", 100, 1e-3, 1e-6, 0.999,
+       "crop(0.05,0.4) flip(0.5) jitter(0.4,0.4,0.2,0.1,p=0.8) gray(0.2)"},
       {"rotation", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "rotation"},
       {"mae", images(), "vit-mini", 256, 1.5e-4, 0.05, 0.95, "crop(0.2,1) flip(0.5)"},
       {"mlm", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
@@ -119,6 +121,18 @@ TEST_CASE("pretrain defaults: each modality's method and the file's facts in the
   CHECK(emp["input_shape"] == json{28, 28});
   CHECK(emp["in_channels"] == 1);
   CHECK(emp["hidden_dim"] == 1024);
+  // DINO's multi-crop: 2 full-size views and 8 crops at half the side; its
+  // own options in the config.
+  const json dino = resolve({{"--method", "dino"}}, images());
+  CHECK(dino["views"] == 8);
+  CHECK(dino["global_views"] == 2);
+  CHECK(dino["view_size"] == 14);
+  CHECK(dino["global_recipe"] == "crop(0.4,1) flip(0.5) jitter(0.4,0.4,0.2,0.1,p=0.8) gray(0.2) solarize(128,p=0.1)");
+  CHECK(dino["hidden_dim"] == 1024);
+  CHECK(dino["proj_dim"] == 256);
+  CHECK(dino["prototypes"] == 4096);
+  CHECK(dino["teacher_temp"].get<double>() == doctest::Approx(0.07));
+  CHECK(resolve({{"--method", "dino"}, {"--global-views", 0}}, images())["global_views"] == 0);
   const json mlm = resolve(json::object(), text());
   CHECK(mlm["vocab_size"] == 200);
   CHECK(mlm["max_len"] == 64);
@@ -158,9 +172,9 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "emp"}, {"--strength", 1.0}}, images(), "--strength sets the simclr recipe's color jitter; the recipe is crop"},
       {{{"--method", "simclr"}, {"--strength", 1.0}}, audio(), "--strength sets the simclr recipe's color jitter; the recipe is audio"},
       {{{"--strength", 1.0}}, text(), "--strength sets the simclr recipe's color jitter; --method mlm augments nothing"},
-      {{{"--method", "simclr"}, {"--views", 4}}, images(), "--views goes with --method emp; --method simclr takes 2 views of each image"},
-      {{{"--view-size", 8}}, text(), "--view-size goes with --method emp; --method mlm takes 0 views"},
-      {{{"--global-views", 2}}, audio(), "--global-views goes with --method emp; --method wav2vec takes 0 views"},
+      {{{"--method", "simclr"}, {"--views", 4}}, images(), "--views goes with --method emp or dino; --method simclr takes 2 views of each image"},
+      {{{"--view-size", 8}}, text(), "--view-size goes with --method emp or dino; --method mlm takes 0 views"},
+      {{{"--global-views", 2}}, audio(), "--global-views goes with --method emp or dino; --method wav2vec takes 0 views"},
       {{{"--global-recipe", "flip(0.5)"}}, images(), "--global-recipe goes with --global-views; --global-views is 0"},
       {{{"--patch", 7}}, images(), "--patch cuts images for a ViT; --arch convnet-m is convolutional"},
       {{{"--patch", 7}}, text(), "--patch cuts images for a ViT; --arch bert-mini is not an image encoder"},
@@ -175,6 +189,10 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "simclr"}, {"--recon", "r.png"}}, images(), "--recon draws what a masked image model (mae) fills in; --method is simclr"},
       {{{"--method", "mae"}, {"--recon-every", 5}}, images(), "--recon-every goes with --recon; --recon is not given"},
       {{{"--optimizer", "sgd"}, {"--adam-beta2", 0.9}}, images(), "--adam-beta2 goes with --optimizer adamw; --optimizer is sgd"},
+      {{{"--method", "emp"}, {"--prototypes", 64}}, images(), "--prototypes goes with --method dino; --method is emp"},
+      {{{"--method", "byol"}, {"--teacher-temp", 0.05}}, images(), "--teacher-temp goes with --method dino; --method is byol"},
+      {{{"--teacher-temp-warmup", 0.1}}, images(), "--teacher-temp-warmup goes with --method dino; --method is emp"},
+      {{{"--teacher-momentum", 0.99}}, text(), "--teacher-momentum goes with --method dino; --method is mlm"},
       {{{"--method", "simclr"}, {"--codevector-groups", 3}}, audio(), "--codevector-groups goes with --method wav2vec; --method is simclr"},
       {{{"--method", "simclr"}, {"--codevectors-per-group", 8}}, audio(), "--codevectors-per-group goes with --method wav2vec; --method is simclr"},
       {{{"--method", "mae"}, {"--codevector-dim", 8}}, images(), "--codevector-dim goes with --method wav2vec; --method is mae"},
@@ -213,7 +231,7 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
 TEST_CASE("pretrain refuses a method or encoder that does not train the file and --epochs with --time-budget") {
   CHECK(refusal({{"--method", "mae"}}, audio()).rfind("--method mae trains image files; a.h5 holds audio", 0) == 0);
   CHECK(refusal({{"--method", "mlm"}}, images()) ==
-        "--method mlm trains text files; img.h5 holds images (simclr, moco, byol, simsiam, barlow, vicreg, emp, "
+        "--method mlm trains text files; img.h5 holds images (simclr, moco, byol, simsiam, barlow, vicreg, emp, dino, "
         "rotation, mae)");
   CHECK(refusal({{"--arch", "w2v-tiny"}}, text()).rfind("--arch w2v-tiny is an audio encoder; t.h5 is a text file", 0) == 0);
   CHECK(refusal({{"--epochs", 2}, {"--time-budget", 5.0}}, images()).find("--epochs") != std::string::npos);
@@ -266,8 +284,8 @@ TEST_CASE("pretrain --help states each option's real defaults from the same data
     if (s.flag == "--lr") {
       CHECK(s.help.find("[default 0.001; mae 0.00015 x batch/256; skipgram 0.02; wav2vec 0.0005]") != std::string::npos);
     }
-    if (s.flag == "--batch") CHECK(s.help.find("[default 256; text files 64; audio files 32; emp 100]") != std::string::npos);
-    if (s.flag == "--arch") CHECK(s.help.find("emp convnet-m; mae vit-mini") != std::string::npos);
+    if (s.flag == "--batch") CHECK(s.help.find("[default 256; text files 64; audio files 32; emp 100; dino 100]") != std::string::npos);
+    if (s.flag == "--arch") CHECK(s.help.find("emp convnet-m; dino convnet-m; mae vit-mini") != std::string::npos);
     if (s.flag == "--temperature") CHECK(s.help.rfind("simclr or moco: ", 0) == 0);
   }
 }

@@ -172,6 +172,7 @@ methods::Batch ImageBatches::make(int64_t step) {
                                     std::to_string(targets[r]) + ", not a rotation 0..3");
   if (with_targets) b.pretext = std::move(targets);
   for (auto& t : views) b.views.emplace_back(t.to(spec_.dtype));
+  b.global_views = G;
   if (spec_.patch_ratio > 0) {
     // MAE's masks: the file's (an ssl-mask --scheme patch output), or one per
     // image and epoch seeded by (seed, sample id, epoch) like the views, so a

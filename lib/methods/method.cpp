@@ -22,6 +22,7 @@ std::unique_ptr<Method> make_text_classifier(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_skipgram(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_dino(const MethodParams& p, Rng& rng);
 
 namespace {
 std::unique_ptr<Method> byol(const MethodParams& p, Rng& r) { return make_byol(p, r, false); }
@@ -72,6 +73,36 @@ const std::vector<MethodInfo>& method_registry() {
        .defaults = D{.arch = "convnet-m", .batch = 100,
                      .recipe = "crop(0.25,0.25,1,1) flip(0.5) jitter(0.4,0.4,0.4,0.2,p=0.8) gray(0.2) solarize(128,p=0.1)"},
        .hidden_per_feature = 4, .proj_per_feature = 1, .crops = true},
+      {.name = "dino", .modality = "image",
+       .summary = "DINO: a student matches its EMA teacher's centred, sharpened prototype scores across global and "
+                  "local crops (--global-views, --views)",
+       .views = 8, .rotation = false, .pretrain = true, .make = make_dino,
+       // DINO's multi-crop on 28-pixel images: 2 full-size global views
+       // (crop 0.4-1 of the area) for teacher and student, 8 local crops
+       // (0.05-0.4) at --view-size (half the side) for the student only;
+       // DINO's blur dropped on 28 px as emp's. The head 4 and 1 times the
+       // encoder's features (1024 hidden, 256 bottleneck on convnet-m's 256;
+       // DINO's 2048 and 256 on ViT-S's 384). docs/methods.md.
+       .defaults = D{.arch = "convnet-m", .batch = 100,
+                     .recipe = "crop(0.05,0.4) flip(0.5) jitter(0.4,0.4,0.2,0.1,p=0.8) gray(0.2)",
+                     .views = 8, .global_views = 2,
+                     .global_recipe = "crop(0.4,1) flip(0.5) jitter(0.4,0.4,0.2,0.1,p=0.8) gray(0.2) solarize(128,p=0.1)"},
+       .hidden_per_feature = 4, .proj_per_feature = 1, .crops = true,
+       .options = {{.flag = "--prototypes", .key = "prototypes", .type = OptionSpec::Type::integer, .fallback = 4096,
+                    .help = "Prototypes of DINO's last layer, the K of its softmax (DINO: 65536 on ImageNet)",
+                    .min = 2, .max = 1 << 20, .defines_training = true},
+                   {.flag = "--teacher-temp", .key = "teacher_temp", .type = OptionSpec::Type::real, .fallback = 0.07,
+                    .help = "Temperature of DINO's teacher after its warmup from 0.04 (the student's is 0.1)",
+                    .min = 0, .open_min = true, .defines_training = true},
+                   {.flag = "--teacher-temp-warmup", .key = "teacher_temp_warmup", .type = OptionSpec::Type::real,
+                    .fallback = 0.3,
+                    .help = "Fraction of training over which the teacher's temperature rises linearly from 0.04 to "
+                            "--teacher-temp (DINO: 30 of 100 epochs)",
+                    .min = 0, .max = 1, .defines_training = true},
+                   {.flag = "--teacher-momentum", .key = "teacher_momentum", .type = OptionSpec::Type::real,
+                    .fallback = 0.996,
+                    .help = "EMA momentum of DINO's teacher at the start, rising to 1 on a cosine",
+                    .min = 0, .max = 1, .defines_training = true}}},
       {.name = "rotation", .modality = "image", .summary = "RotNet: predict which of four rotations an image got",
        .views = 1, .rotation = true, .pretrain = true, .make = rotation, .defaults = D{.recipe = "rotation"}},
       {.name = "mae", .modality = "image",
@@ -185,6 +216,8 @@ nlohmann::ordered_json to_json(const RunDefaults& d) {
   put("warmup", d.warmup);
   put("recipe", d.recipe);
   put("views", d.views);
+  put("global_views", d.global_views);
+  put("global_recipe", d.global_recipe);
   return j;
 }
 

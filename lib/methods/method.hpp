@@ -40,6 +40,7 @@ struct AudioBatch {
 // One batch of any modality; a method reads the part its modality fills.
 struct Batch {
   std::vector<nn::Var> views;   // images: each [B,H,W,C] in the compute dtype
+  int64_t global_views = 0;     // multi-crop: the first this many views are full-size (the rest crops)
   std::vector<int32_t> pretext; // targets of each row: rotation index, or the label
   std::vector<uint8_t> patch_mask;  // images: [B * patches], 1 = hidden from the encoder (MAE)
   TokenBatch tokens;            // text

@@ -230,7 +230,7 @@ TEST_CASE("supervised classifier: logits have one column per class and unknown n
   nn::Var logits = m->logits(m->encoder().forward(nn::Var(x)));
   CHECK(logits.value().dim(0) == 3);
   CHECK(logits.value().dim(1) == 7);
-  CHECK_THROWS_AS(methods::make_method("dino", p, rng), UsageError);
+  CHECK_THROWS_AS(methods::make_method("swav", p, rng), UsageError);
   p.num_classes = 0;
   CHECK_THROWS_AS(methods::make_method("supervised", p, rng), UsageError);
   methods::MethodParams q;

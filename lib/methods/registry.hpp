@@ -32,6 +32,8 @@ struct RunDefaults {
   std::optional<double> warmup;        // fraction of training
   std::optional<std::string> recipe;   // augmentation recipe
   std::optional<int64_t> views;        // crops per image (methods that take --views)
+  std::optional<int64_t> global_views;  // full-size views beside the crops (multi-crop)
+  std::optional<std::string> global_recipe;  // their augmentation recipe
 };
 // The set fields under their /config keys ("arch", "lr_per_256", ...).
 nlohmann::ordered_json to_json(const RunDefaults& d);

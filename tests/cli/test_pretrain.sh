@@ -23,9 +23,9 @@ check_eq "emp multi-crop loss steps" "$(h5get "$WORK/emp-mc.h5" 'len(f["train/lo
 check_eq "emp multi-crop config" "$(h5get "$WORK/emp-mc.h5" '__import__("json").loads(f["config"][0])["global_views"]')" "2"
 expect_error 2 "--global-recipe: recipe: unknown op 'zoom'" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method emp --global-views 1 --global-recipe "zoom(2)" -o "$WORK/x.h5"
-expect_error 2 "--views goes with --method emp; --method simclr takes 2 views" "$WORK/x.h5" \
+expect_error 2 "--views goes with --method emp or dino; --method simclr takes 2 views" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method simclr --views 4 -o "$WORK/x.h5"
-expect_error 2 "--global-views goes with --method emp; --method vicreg takes 2 views" "$WORK/x.h5" \
+expect_error 2 "--global-views goes with --method emp or dino; --method vicreg takes 2 views" "$WORK/x.h5" \
   ssl-pretrain "$WORK/tr.h5" --method vicreg --global-views 2 -o "$WORK/x.h5"
 expect_error 2 "--views: Value 1 not in range" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method emp --views 1 -o "$WORK/x.h5"
 check_eq "model format" "$(h5get "$WORK/simclr.h5" 'f.attrs["format"]')" "sslkit-model"
@@ -101,7 +101,7 @@ grep -q "raw pixels" "$WORK/ok.out" || fail "raw-pixel baseline output"
 
 # Bad input.
 expect_error 1 "nope.h5: No such file" "$WORK/x.h5" ssl-pretrain "$WORK/nope.h5" -o "$WORK/x.h5"
-expect_error 2 "method" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method dino -o "$WORK/x.h5"
+expect_error 2 "method" "$WORK/x.h5" ssl-pretrain "$WORK/tr.h5" --method swav -o "$WORK/x.h5"
 expect_error 1 "fewer samples than one batch" "$WORK/x.h5" ssl-pretrain "$WORK/te.h5" --batch 64 -o "$WORK/x.h5"
 expect_error 1 "not an sslkit model file" "$WORK/x.h5" ssl-embed "$WORK/tr.h5" "$WORK/te.h5" -o "$WORK/x.h5"
 expect_error 1 "has no /embeddings" "" ssl-finetune "$WORK/tr.h5" --eval "$WORK/te.h5"

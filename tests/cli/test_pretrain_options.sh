@@ -15,7 +15,7 @@ expect_error 2 "^ssl-pretrain: error: --temperature goes with --method simclr or
   ssl-pretrain "$WORK/img.h5" --method byol --temperature 0.1 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--strength sets the simclr recipe's color jitter; the recipe is mocov2" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method moco --strength 1 "${run[@]}" -o "$WORK/x.h5"
-expect_error 2 "--views goes with --method emp; --method mlm takes 0 views" "$WORK/x.h5" \
+expect_error 2 "--views goes with --method emp or dino; --method mlm takes 0 views" "$WORK/x.h5" \
   ssl-pretrain "$WORK/t.h5" --views 4 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--patch cuts images for a ViT; --arch w2v-tiny is not an image encoder" "$WORK/x.h5" \
   ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --patch 2 "${run[@]}" -o "$WORK/x.h5"
@@ -45,7 +45,7 @@ expect_error 2 "--queue goes with --method moco; --method is byol" "$WORK/x.h5" 
 # The defaults that run are the ones --help states.
 ssl-pretrain --help >"$WORK/help" || fail "--help"
 grep -q -- "--lr .*\[default 0.001; mae 0.00015 x batch/256; skipgram 0.02; wav2vec 0.0005\]" "$WORK/help" || fail "--help: --lr defaults"
-grep -q "\[default 256; text files 64; audio files 32; emp 100\]" "$WORK/help" || fail "--help: --batch defaults"
+grep -q "\[default 256; text files 64; audio files 32; emp 100; dino 100\]" "$WORK/help" || fail "--help: --batch defaults"
 ok ssl-pretrain "$WORK/img.h5" --method mae --arch vit-tiny --batch 16 --max-steps 1 --threads 1 -o "$WORK/mae.h5"
 check_eq "mae's defaults" "$(h5get "$WORK/mae.h5" '(lambda c: (c["batch"], c["lr"], c["weight_decay"], c["adam_beta2"]))(__import__("json").loads(f["config"][0]))')" \
   "(16, 9.375e-06, 0.05, 0.95)"

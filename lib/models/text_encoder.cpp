@@ -41,7 +41,7 @@ TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_l
 }
 
 nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths,
-                             int64_t length, nn::DType dtype) const {
+                             int64_t length, nn::DType dtype, Rng* noise) const {
   const int64_t rows = static_cast<int64_t>(lengths.size()), D = shape_.width;
   SSLKIT_CHECK(static_cast<int64_t>(ids.size()) == rows * length, "token ids do not match rows x length");
   if (length > max_len_)
@@ -57,7 +57,9 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
   nn::Var e = nn::add(tokens.forward(ids), positions.forward(pos));
   if (shape_.token_types > 0) e = nn::add(e, token_types.forward(std::vector<int32_t>(ids.size(), 0)));
   nn::Var x = nn::reshape(nn::cast(e, dtype), {rows, length, D});
-  return nn::reshape(stack_.forward(x, padding), {rows * length, D});
+  nn::Dropout drop;
+  if (training() && noise) drop = {static_cast<float>(shape_.dropout), noise};
+  return nn::reshape(stack_.forward(x, padding, drop), {rows * length, D});
 }
 
 nn::Var TextEncoder::pool(const nn::Var& h, const std::vector<int32_t>& lengths, int64_t length, bool cls) {

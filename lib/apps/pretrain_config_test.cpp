@@ -263,3 +263,56 @@ TEST_CASE("pretrain --help states each option's real defaults from the same data
     if (s.flag == "--temperature") CHECK(s.help.rfind("simclr or moco: ", 0) == 0);
   }
 }
+
+TEST_CASE("simcse: its temperature - dropout and pooling - the tokens unmasked - no held-out masked scores") {
+  const json c = resolve({{"--method", "simcse"}}, text());
+  CHECK(c["temperature"].get<double>() == doctest::Approx(0.05));
+  CHECK(c["dropout"].get<double>() == doctest::Approx(0.1));
+  CHECK(c["pool"] == "cls");
+  CHECK(c["arch"] == "bert-mini");
+  // The dropout is the encoder's: stored with its shape, so the model rebuilds as it trained.
+  CHECK(c["encoder"]["dropout"].get<double>() == doctest::Approx(0.1));
+  CHECK(resolve({{"--method", "simcse"}, {"--dropout", 0.2}}, text())["encoder"]["dropout"].get<double>() ==
+        doctest::Approx(0.2));
+  // Other methods' encoders keep none (their files as before).
+  CHECK_FALSE(resolve({{"--method", "mlm"}}, text())["encoder"].contains("dropout"));
+  CHECK(refusal({{"--method", "mlm"}, {"--dropout", 0.1}}, text()) == "--dropout goes with --method simcse; --method is mlm");
+  CHECK(refusal({{"--method", "simcse"}, {"--eval-split", 0.1}}, text()) ==
+        "--eval-split scores masked language models; --method simcse masks no tokens");
+  CHECK(methods::method_info("simcse").plain_tokens);
+  CHECK_FALSE(methods::method_info("mlm").plain_tokens);
+  // simclr's temperature is still its own.
+  CHECK(resolve({{"--method", "simclr"}}, images())["temperature"].get<double>() == doctest::Approx(0.2));
+}
+
+TEST_CASE("--init: a new run of its own method on the model's encoder shape - recorded in /config") {
+  // An mlm model on a 2-block bert-mini with positions for 64 tokens.
+  json mlm = resolve({{"--method", "mlm"}, {"--arch", "bert-mini:depth=2"}}, text());
+  mlm["run_id"] = "0123456789abcdef";
+  const train::PretrainFile f = text();
+  const json c = train::resolve_pretrain({{"--method", "simcse"}, {"--init", "mlm.h5"}}, f, nullptr, "", &mlm, "mlm.h5").config;
+  CHECK(c["method"] == "simcse");
+  CHECK(c["arch"] == "bert-mini:depth=2");
+  CHECK(c["encoder"]["depth"] == 2);
+  CHECK(c["encoder"]["dropout"].get<double>() == doctest::Approx(0.1));  // simcse's, on the model's shape
+  CHECK(c["init"] == json{{"file", "mlm.h5"}, {"method", "mlm"}, {"arch", "bert-mini:depth=2"}, {"run_id", "0123456789abcdef"}});
+  CHECK(c["lr"].get<double>() == doctest::Approx(1e-3));  // the new run's own schedule
+  // --arch given: the run's (the weights must then fit, checked when they load).
+  const json a = train::resolve_pretrain({{"--method", "simcse"}, {"--init", "mlm.h5"}, {"--arch", "bert-tiny"}}, f,
+                                         nullptr, "", &mlm, "mlm.h5").config;
+  CHECK(a["arch"] == "bert-tiny");
+  CHECK(a["encoder"]["depth"] == 2);
+  CHECK(a["encoder"]["width"] == 128);
+  // With --resume: one or the other.
+  CHECK(refusal({{"--init", "mlm.h5"}, {"--resume", "m.h5"}}, f, &mlm) ==
+        "--init starts a new run from a model's encoder and --resume continues a run: give one of them");
+  // A model of another modality.
+  const json img = resolve({{"--method", "simclr"}}, images());
+  std::string why;
+  try {
+    train::resolve_pretrain({{"--init", "img.h5"}}, f, nullptr, "", &img, "img.h5");
+  } catch (const UsageError& e) {
+    why = e.what();
+  }
+  CHECK(why == "--init img.h5 is an image model; t.h5 is a text file");
+}

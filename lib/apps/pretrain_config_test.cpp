@@ -84,6 +84,7 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"rotation", images(), "convnet-s", 256, 1e-3, 1e-6, 0.999, "rotation"},
       {"mae", images(), "vit-mini", 256, 1.5e-4, 0.05, 0.95, "crop(0.2,1) flip(0.5)"},
       {"mlm", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
+      {"simcse", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
       {"wav2vec", audio(), "w2v-mini", 32, 5e-4, 0.01, 0.98, "-"},
       {"simclr", audio(), "w2v-mini", 32, 1e-3, 1e-6, 0.999, "audio"},
   };
@@ -144,9 +145,9 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
     const char* message;
   };
   const std::vector<Case> cases = {
-      {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco; --method is byol"},
+      {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco or simcse; --method is byol"},
       {{{"--method", "simclr"}, {"--queue", 1024}}, images(), "--queue goes with --method moco; --method is simclr"},
-      {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco; --method is mlm"},
+      {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco or simcse; --method is mlm"},
       {{{"--method", "simclr"}, {"--norm-pix-loss", true}}, images(), "--norm-pix-loss goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-width", 64}}, images(), "--decoder-width goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-depth", 1}}, images(), "--decoder-depth goes with --method mae; --method is simclr"},
@@ -176,6 +177,8 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "simclr"}, {"--codevectors-per-group", 8}}, audio(), "--codevectors-per-group goes with --method wav2vec; --method is simclr"},
       {{{"--method", "mae"}, {"--codevector-dim", 8}}, images(), "--codevector-dim goes with --method wav2vec; --method is mae"},
       {{{"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
+      {{{"--dropout", 0.1}}, text(), "--dropout goes with --method simcse; --method is mlm"},
+      {{{"--method", "mae"}, {"--pool", "mean"}}, images(), "--pool goes with --method simcse; --method is mae"},
   };
   std::set<std::string> refused;
   for (const Case& c : cases) {
@@ -260,7 +263,10 @@ TEST_CASE("pretrain --help states each option's real defaults from the same data
     }
     if (s.flag == "--batch") CHECK(s.help.find("[default 256; text files 64; audio files 32; emp 100]") != std::string::npos);
     if (s.flag == "--arch") CHECK(s.help.find("emp convnet-m; mae vit-mini") != std::string::npos);
-    if (s.flag == "--temperature") CHECK(s.help.rfind("simclr or moco: ", 0) == 0);
+    if (s.flag == "--temperature") {
+      CHECK(s.help.rfind("simclr or moco or simcse: ", 0) == 0);
+      CHECK(s.help.find("[default 0.2; simcse 0.05]") != std::string::npos);
+    }
   }
 }
 

@@ -26,6 +26,13 @@ check_eq "simcse embeddings" "$(h5get "$WORK/es.h5" 'f["embeddings"].shape[1], f
 ok ssl-embed "$WORK/s.h5" "$WORK/t.h5" --threads 1 --pool mean -o "$WORK/esm.h5"
 check_eq "--pool still chooses" "$(h5get "$WORK/esm.h5" 'f["embeddings"].attrs["layer"]')" "pool-mean"
 
+# Exact resume: the dropout masks are a function of (seed, step).
+run --method simcse --arch bert-tiny --epochs 2 --seed 4 -o "$WORK/full.h5"
+run --method simcse --arch bert-tiny --epochs 2 --seed 4 --max-steps 3 -o "$WORK/part.h5"
+ok ssl-pretrain "$WORK/t.h5" --threads 1 --resume "$WORK/part.h5" -o "$WORK/rest.h5"
+check_eq "simcse resume reproduces the loss curve" \
+  "$(h5get "$WORK/full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/rest.h5"'")["train/loss"][:])')" "True"
+
 # --init: simcse from an mlm model. One step at a negligible learning rate
 # leaves the encoder where --init put it: its weights and its embeddings are
 # the mlm model's (and far from a simcse run's own initialisation).

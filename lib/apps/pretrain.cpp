@@ -22,6 +22,7 @@
 #include "nn/sync_batchnorm.hpp"
 #include "train/checkpoint.hpp"
 #include "train/held_out.hpp"
+#include "train/init_encoder.hpp"
 #include "train/modality.hpp"
 #include "apps/pretrain_config.hpp"
 #include "train/knn_monitor.hpp"
@@ -121,6 +122,11 @@ PretrainRun::PretrainRun(const PretrainRequest& request, io::DataReader& in, Pre
   const uint64_t seed = config_["seed"];
   Rng init_rng(seed, 0x1417);
   method_ = methods::make_method(info_->name, mp_, init_rng);
+  // --init: the encoder from another model file; the rest is this run's.
+  if (const std::string init = run_["--init"]; !init.empty()) {
+    init_encoder_from(init, *method_, in);
+    note("encoder from " + init + " (" + config_["init"].value("method", std::string()) + ")");
+  }
   if (run_["--sync-bn"].get<bool>()) {
     // An option is never taken and then ignored: a model without batch norm
     // has nothing to synchronise.
@@ -372,8 +378,18 @@ void run_pretrain(const PretrainRequest& request) {
   const std::string resume = request.given.value("--resume", std::string());
   std::optional<json> resumed;
   if (!resume.empty()) resumed = json::parse(io::ModelReader(resume).config());
+  const std::string init = request.given.value("--init", std::string());
+  std::optional<json> init_config;
+  if (!init.empty()) {
+    try {
+      init_config = json::parse(io::ModelReader(init).config());
+    } catch (const json::exception& e) {
+      throw Error(init, std::string("is not an sslkit model file (config: ") + e.what() + ")");
+    }
+  }
   PretrainFile file = read_pretrain_file(in);  // the file's facts, read once
-  PretrainPlan plan = resolve_pretrain(request.given, file, resumed ? &*resumed : nullptr, resume);
+  PretrainPlan plan = resolve_pretrain(request.given, file, resumed ? &*resumed : nullptr, resume,
+                                       init_config ? &*init_config : nullptr, init);
   PretrainRun run(request, in, std::move(file), std::move(plan));
   run.add_log();
   run.add_method_figures();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "augment/recipe.hpp"
 #include "core/error.hpp"
@@ -58,6 +59,13 @@ std::string crop_methods() {
   for (const auto& m : methods::method_registry())
     if (m.pretrain && m.crops) names += std::string(names.empty() ? "" : " or ") + m.name;
   return "goes with --method " + names;
+}
+
+// Held-out masked-token scores need a method that masks tokens.
+std::string unless_masked_lm(const RunFacts& f) {
+  if (const std::string u = unless_modality(f, "text"); !u.empty()) return u;
+  if (f.method.plain_tokens) return "--method " + std::string(f.method.name) + " masks no tokens";
+  return "";
 }
 
 std::string unless_given(const RunFacts& f, const std::string& flag) {
@@ -160,7 +168,7 @@ std::vector<PretrainRow> tool_rows() {
         .help = "Text: hold out this fraction of the rows (never trained on) and log masked-token accuracy and "
                 "perplexity on them and on as many training rows; stored in the model file",
         .min = 0, .max = 0.5, .defines_training = true},
-       "scores masked language models", [](const RunFacts& f) { return unless_modality(f, "text"); }},
+       "scores masked language models", unless_masked_lm},
       // The run's own options: not part of the training, free on --resume.
       {{.flag = "--checkpoint-every", .type = Type::integer, .fallback = 0,
         .help = "Write the model file every N steps (and at the end); 0: only at the end", .min = 0}, "", nullptr},
@@ -168,6 +176,11 @@ std::vector<PretrainRow> tool_rows() {
       // is read whole before it is replaced, so -o may name it.
       {{.flag = "--resume", .type = Type::input, .fallback = "",
         .help = "Continue from this model file (same data, same settings); -o may name it", .rewritten_by = "-o"},
+       "", nullptr},
+      {{.flag = "--init", .type = Type::input, .fallback = "",
+        .help = "Start a new run (its own --method, a new optimizer and schedule, step 0) from this model file's "
+                "encoder weights, e.g. simcse after mlm; the encoder's shape is the model's unless --arch is given "
+                "(it must then be the same), and the data must fit the model (same tokenizer, channels or rate)"},
        "", nullptr},
       {{.flag = "--max-steps", .type = Type::integer, .fallback = 0,
         .help = "Stop after this many steps of this run and write the model (resume later); 0: no limit", .min = 0},
@@ -183,7 +196,7 @@ std::vector<PretrainRow> tool_rows() {
         .binary = false}, "", nullptr},
       {{.flag = "--eval", .type = Type::input, .fallback = "",
         .help = "Text: held-out text file (same tokenizer) to score instead of --eval-split"},
-       "scores masked language models", [](const RunFacts& f) { return unless_modality(f, "text"); }},
+       "scores masked language models", unless_masked_lm},
       {{.flag = "--eval-every", .type = Type::integer, .fallback = 100,
         .help = "Steps between held-out evaluations (and one at the end); 0: only at the end", .min = 0},
        "goes with --eval or --eval-split",
@@ -402,7 +415,8 @@ std::vector<OptionSpec> pretrain_option_specs() {
 
 namespace {
 
-PretrainPlan new_plan(const json& given, const PretrainFile& file);
+PretrainPlan new_plan(const json& given, const PretrainFile& file, const json* init = nullptr,
+                      const std::string& init_path = "");
 
 // A model ssl-import model wrote (a published checkpoint) holds no training
 // of sslkit's to continue: no optimizer state, schedule or batch. --resume
@@ -446,19 +460,39 @@ PretrainPlan start_from_import(const json& given, const PretrainFile& file, cons
 
 }  // namespace
 
-PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const json* resumed, const std::string& resume) {
+PretrainPlan resolve_pretrain(const json& given, const PretrainFile& file, const json* resumed, const std::string& resume,
+                              const json* init, const std::string& init_path) {
+  if (given.contains("--init") && given.contains("--resume"))
+    throw UsageError("--init starts a new run from a model's encoder and --resume continues a run: give one of them");
   if (given.contains("--eval") && given.contains("--eval-split"))
     throw UsageError("--eval and --eval-split exclude each other: score a held-out file or rows of this one");
   check_run_length(given.value("--epochs", 0) > 0, given.value("--time-budget", 0.0) > 0);
   if (resumed && resumed->contains("imported") && !resumed->contains("optimizer"))
     return start_from_import(given, file, *resumed, resume);
   if (resumed) return resume_plan(given, file, *resumed, resume);
-  return new_plan(given, file);
+  return new_plan(given, file, init, init_path);
 }
 
 namespace {
 
-PretrainPlan new_plan(const json& given, const PretrainFile& file) {
+PretrainPlan new_plan(const json& given_options, const PretrainFile& file, const json* init,
+                      const std::string& init_path) {
+  // --init: the model's encoder shape unless --arch says otherwise (its
+  // weights must then still fit: train/init_encoder checks them).
+  std::optional<methods::MethodParams> from;
+  json given = given_options;
+  if (init) {
+    // What it encodes, first: the shape it would give is no use otherwise.
+    const std::string kind = io::modality_name(model_modality(*init, init_path));
+    if (kind != file.modality)
+      throw UsageError("--init " + init_path + " is " + (kind == "text" ? "a " : "an ") + kind + " model; " + file.name +
+                       " " + io::modality_phrase(modality_for(file.modality).kind()));
+    from = methods::read_params(*init, init_path);
+    if (!given.contains("--arch")) {
+      given["--arch"] = from->arch;
+      if (from->encoder->kind == models::EncoderKind::vit && !given.contains("--patch")) given["--patch"] = from->patch;
+    }
+  }
   const methods::RunDefaults& modality = modality_for(file.modality).pretrain_defaults();
   const methods::MethodInfo& info = checked_method(
       given.contains("--method") ? given["--method"].get<std::string>() : *modality.method, file);
@@ -515,6 +549,20 @@ PretrainPlan new_plan(const json& given, const PretrainFile& file) {
   mp.temperature = config.value("temperature", mp.temperature);
   mp.norm_pix = config.value("norm_pix", mp.norm_pix);
   mp.patch = config.value("patch", mp.patch);
+  if (from) {
+    if (!given_options.contains("--arch")) mp.encoder = methods::encoder_shape(*from);  // its exact shape
+    // The positions it learnt (it takes the file's sequences: checked when loaded).
+    if (from->max_len > 0) mp.max_len = from->max_len;
+    json origin{{"file", init_path}, {"method", init->value("method", std::string())}, {"arch", from->arch}};
+    if (init->contains("run_id")) origin["run_id"] = (*init)["run_id"];
+    config["init"] = origin;
+  }
+  // A method's --dropout is its text encoder's (simcse: the two views).
+  if (config.contains("dropout")) {
+    models::EncoderShape shape = methods::encoder_shape(mp);
+    shape.dropout = config["dropout"].get<double>();
+    mp.encoder = shape;
+  }
   methods::size_projector(info, mp);  // after the encoder's shape is set
   for (const OptionSpec& o : info.options) mp.own[o.key] = config[o.key];
   methods::write_params(mp, config);

@@ -56,10 +56,14 @@ struct PretrainPlan {
 
 // Options given (by flag: {"--lr": 0.01}), the file's facts and, when
 // resuming, the checkpoint's config (named `resume` in messages) -> the run.
+// With --init, the config of the model whose encoder the new run starts
+// from (named `init_path`): its encoder's shape unless --arch is given,
+// and /config "init" says where the run came from.
 // UsageError for an option that does not apply, one that contradicts the
 // checkpoint, or a method or encoder that does not train this file.
 PretrainPlan resolve_pretrain(const nlohmann::ordered_json& given, const PretrainFile& file,
-                              const nlohmann::ordered_json* resumed = nullptr, const std::string& resume = "");
+                              const nlohmann::ordered_json* resumed = nullptr, const std::string& resume = "",
+                              const nlohmann::ordered_json* init = nullptr, const std::string& init_path = "");
 
 // Epochs of a run given neither --epochs nor --time-budget.
 constexpr int kDefaultEpochs = 10;

@@ -89,6 +89,7 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
       {"electra", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
       // A method of text alone: its own arch and decay before text's bert-mini and 0.01.
       {"skipgram", text(), "bert-mini:depth=0,position=none", 64, 2e-2, 0.0, 0.999, "-"},
+      {"simcse", text(), "bert-mini", 64, 1e-3, 0.01, 0.999, "-"},
       {"wav2vec", audio(), "w2v-mini", 32, 5e-4, 0.01, 0.98, "-"},
       {"simclr", audio(), "w2v-mini", 32, 1e-3, 1e-6, 0.999, "audio"},
   };
@@ -161,9 +162,9 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
     const char* message;
   };
   const std::vector<Case> cases = {
-      {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco; --method is byol"},
+      {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco or simcse; --method is byol"},
       {{{"--method", "simclr"}, {"--queue", 1024}}, images(), "--queue goes with --method moco; --method is simclr"},
-      {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco; --method is mlm"},
+      {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco or simcse; --method is mlm"},
       {{{"--method", "simclr"}, {"--norm-pix-loss", true}}, images(), "--norm-pix-loss goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-width", 64}}, images(), "--decoder-width goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-depth", 1}}, images(), "--decoder-depth goes with --method mae; --method is simclr"},
@@ -202,6 +203,8 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--window", 3}}, text(), "--window goes with --method skipgram; --method is mlm"},
       {{{"--negatives", 3}}, text(), "--negatives goes with --method skipgram; --method is mlm"},
       {{{"--subsample", 0.0}}, text(), "--subsample goes with --method skipgram; --method is mlm"},
+      {{{"--dropout", 0.1}}, text(), "--dropout goes with --method simcse; --method is mlm"},
+      {{{"--method", "mae"}, {"--pool", "mean"}}, images(), "--pool goes with --method simcse; --method is mae"},
   };
   std::set<std::string> refused;
   for (const Case& c : cases) {
@@ -286,6 +289,62 @@ TEST_CASE("pretrain --help states each option's real defaults from the same data
     }
     if (s.flag == "--batch") CHECK(s.help.find("[default 256; text files 64; audio files 32; emp 100; dino 100]") != std::string::npos);
     if (s.flag == "--arch") CHECK(s.help.find("emp convnet-m; dino convnet-m; mae vit-mini") != std::string::npos);
-    if (s.flag == "--temperature") CHECK(s.help.rfind("simclr or moco: ", 0) == 0);
+    if (s.flag == "--temperature") {
+      CHECK(s.help.rfind("simclr or moco or simcse: ", 0) == 0);
+      CHECK(s.help.find("[default 0.2; simcse 0.05]") != std::string::npos);
+    }
   }
+}
+
+TEST_CASE("simcse: its temperature - dropout and pooling - the tokens unmasked - no held-out masked scores") {
+  const json c = resolve({{"--method", "simcse"}}, text());
+  CHECK(c["temperature"].get<double>() == doctest::Approx(0.05));
+  CHECK(c["dropout"].get<double>() == doctest::Approx(0.1));
+  CHECK(c["pool"] == "cls");
+  CHECK(c["arch"] == "bert-mini");
+  // The dropout is the encoder's: stored with its shape, so the model rebuilds as it trained.
+  CHECK(c["encoder"]["dropout"].get<double>() == doctest::Approx(0.1));
+  CHECK(resolve({{"--method", "simcse"}, {"--dropout", 0.2}}, text())["encoder"]["dropout"].get<double>() ==
+        doctest::Approx(0.2));
+  // Other methods' encoders keep none (their files as before).
+  CHECK_FALSE(resolve({{"--method", "mlm"}}, text())["encoder"].contains("dropout"));
+  CHECK(refusal({{"--method", "mlm"}, {"--dropout", 0.1}}, text()) == "--dropout goes with --method simcse; --method is mlm");
+  CHECK(refusal({{"--method", "simcse"}, {"--eval-split", 0.1}}, text()) ==
+        "--eval-split scores masked language models; --method simcse masks no tokens");
+  CHECK(methods::method_info("simcse").plain_tokens);
+  CHECK_FALSE(methods::method_info("mlm").plain_tokens);
+  // simclr's temperature is still its own.
+  CHECK(resolve({{"--method", "simclr"}}, images())["temperature"].get<double>() == doctest::Approx(0.2));
+}
+
+TEST_CASE("--init: a new run of its own method on the model's encoder shape - recorded in /config") {
+  // An mlm model on a 2-block bert-mini with positions for 64 tokens.
+  json mlm = resolve({{"--method", "mlm"}, {"--arch", "bert-mini:depth=2"}}, text());
+  mlm["run_id"] = "0123456789abcdef";
+  const train::PretrainFile f = text();
+  const json c = train::resolve_pretrain({{"--method", "simcse"}, {"--init", "mlm.h5"}}, f, nullptr, "", &mlm, "mlm.h5").config;
+  CHECK(c["method"] == "simcse");
+  CHECK(c["arch"] == "bert-mini:depth=2");
+  CHECK(c["encoder"]["depth"] == 2);
+  CHECK(c["encoder"]["dropout"].get<double>() == doctest::Approx(0.1));  // simcse's, on the model's shape
+  CHECK(c["init"] == json{{"file", "mlm.h5"}, {"method", "mlm"}, {"arch", "bert-mini:depth=2"}, {"run_id", "0123456789abcdef"}});
+  CHECK(c["lr"].get<double>() == doctest::Approx(1e-3));  // the new run's own schedule
+  // --arch given: the run's (the weights must then fit, checked when they load).
+  const json a = train::resolve_pretrain({{"--method", "simcse"}, {"--init", "mlm.h5"}, {"--arch", "bert-tiny"}}, f,
+                                         nullptr, "", &mlm, "mlm.h5").config;
+  CHECK(a["arch"] == "bert-tiny");
+  CHECK(a["encoder"]["depth"] == 2);
+  CHECK(a["encoder"]["width"] == 128);
+  // With --resume: one or the other.
+  CHECK(refusal({{"--init", "mlm.h5"}, {"--resume", "m.h5"}}, f, &mlm) ==
+        "--init starts a new run from a model's encoder and --resume continues a run: give one of them");
+  // A model of another modality.
+  const json img = resolve({{"--method", "simclr"}}, images());
+  std::string why;
+  try {
+    train::resolve_pretrain({{"--init", "img.h5"}}, f, nullptr, "", &img, "img.h5");
+  } catch (const UsageError& e) {
+    why = e.what();
+  }
+  CHECK(why == "--init img.h5 is an image model; t.h5 is a text file");
 }

@@ -23,6 +23,7 @@ std::unique_ptr<Method> make_wav2vec(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_emp(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_skipgram(const MethodParams& p, Rng& rng);
 std::unique_ptr<Method> make_dino(const MethodParams& p, Rng& rng);
+std::unique_ptr<Method> make_simcse(const MethodParams& p, Rng& rng);
 
 namespace {
 std::unique_ptr<Method> byol(const MethodParams& p, Rng& r) { return make_byol(p, r, false); }
@@ -166,6 +167,23 @@ const std::vector<MethodInfo>& method_registry() {
                     .help = "Skip-gram: frequent tokens are kept with probability sqrt(t/f) + t/f, f their "
                             "frequency (fastText's -t; 0 keeps every token)",
                     .min = 0, .max = 1, .defines_training = true}}},
+      {.name = "simcse", .modality = "text",
+       .summary = "SimCSE (unsupervised): each sentence twice through the encoder with dropout, the two masks its two "
+                  "views; InfoNCE against the batch's other sentences",
+       .views = 0, .rotation = false, .pretrain = true, .make = make_simcse,
+       // SimCSE's temperature 0.05 (its run_unsup_example.sh).
+       .defaults = D{.temperature = 0.05},
+       .plain_tokens = true,
+       .options = {temperature_option(),
+                   {.flag = "--dropout", .key = "dropout", .type = OptionSpec::Type::real, .fallback = 0.1,
+                    .help = "Dropout of the text encoder in training, whose two masks make a sentence's two views "
+                            "(SimCSE and BERT: 0.1); stored as the encoder's dropout",
+                    .min = 0, .max = 0.9, .open_min = true, .defines_training = true},
+                   {.flag = "--pool", .key = "pool", .type = OptionSpec::Type::text, .fallback = "cls",
+                    .help = "The sentence vector trained: cls ([CLS] through an MLP in training, without it after: "
+                            "SimCSE's unsupervised recipe) or mean (over the real tokens); ssl-embed and ssl-finetune "
+                            "pool the same way unless told",
+                    .choices = {"cls", "mean"}, .defines_training = true}}},
       {.name = "wav2vec", .modality = "audio",
        .summary = "wav2vec 2.0 on raw audio: pick each masked frame's quantized latent among distractors (w2v-mini, "
                   "w2v-tiny)",
@@ -218,6 +236,7 @@ nlohmann::ordered_json to_json(const RunDefaults& d) {
   put("views", d.views);
   put("global_views", d.global_views);
   put("global_recipe", d.global_recipe);
+  put("temperature", d.temperature);
   return j;
 }
 

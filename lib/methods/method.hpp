@@ -62,7 +62,10 @@ struct MethodParams {
   int64_t max_len = 0;         // text: tokens per sequence
   bool norm_pix = true;        // mae: targets normalised per patch (MAE's norm_pix_loss)
   int64_t patch = 4;           // vit: patch side in pixels
-  std::string pool = "cls";    // vit: features from the class token, or the mean of the patch tokens
+  // vit: features from the class token, or the mean of the patch tokens;
+  // simcse: the sentence vector it trains, [CLS] (through an MLP in
+  // training) or the mean of the real tokens.
+  std::string pool = "cls";
   // The method's own hyperparameters (its registry row's options) by their
   // /config keys, for methods whose settings have no field above.
   nlohmann::ordered_json own = nlohmann::ordered_json::object();
@@ -98,6 +101,9 @@ class Method : public nn::Module {
     (void)cls;
     throw Error("model", "is not a text model");
   }
+  // The pooling of sentence() its features are read with unless told
+  // ("mean" or "cls"): the one a method trained (simcse), else the mean.
+  virtual std::string sentence_pool() const { return "mean"; }
   // BERT's pooler output [rows, width] (f32): dense + tanh on the first
   // token, for a text encoder that has one (an imported BERT's).
   virtual nn::Var pooled_sentence(const TokenBatch& t) {

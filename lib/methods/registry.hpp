@@ -34,6 +34,7 @@ struct RunDefaults {
   std::optional<int64_t> views;        // crops per image (methods that take --views)
   std::optional<int64_t> global_views;  // full-size views beside the crops (multi-crop)
   std::optional<std::string> global_recipe;  // their augmentation recipe
+  std::optional<double> temperature;   // of a contrastive loss (--temperature)
 };
 // The set fields under their /config keys ("arch", "lr_per_256", ...).
 nlohmann::ordered_json to_json(const RunDefaults& d);
@@ -51,6 +52,7 @@ struct MethodInfo {
   int64_t hidden_per_feature = 0;  // projector widths as multiples of the encoder's
   int64_t proj_per_feature = 0;    // features (size_projector); 0 keeps MethodParams'
   bool crops = false;           // takes --views crops of --view-size (emp); the others a fixed view count
+  bool plain_tokens = false;    // text: batches of the tokens as they are, no MLM masks (simcse)
   // Hyperparameters of its own, offered by ssl-pretrain and refused for the
   // methods that do not declare them; their values reach the method as
   // MethodParams (the fields it has, or `own` under the option's key).

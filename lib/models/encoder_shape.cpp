@@ -54,7 +54,7 @@ std::vector<std::string> keys_of(EncoderKind k) {
     case EncoderKind::convnet: return {"widths"};
     case EncoderKind::resnet: return {"widths", "blocks"};
     case EncoderKind::vit: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "patch"};
-    case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "token_types", "pooler"};
+    case EncoderKind::text: return {"width", "depth", "heads", "mlp", "norm", "eps", "position", "token_types", "pooler", "dropout"};
     case EncoderKind::w2v:
       return {"conv", "feature_norm", "conv_bias", "width", "depth", "heads", "mlp", "norm", "eps", "position", "pos_kernel", "pos_groups", "pos_weight_norm"};
   }
@@ -64,7 +64,8 @@ std::vector<std::string> keys_of(EncoderKind k) {
 // Keys added after model files were written without them: a file that
 // lacks one has the default (what every network had before the key).
 bool added_later(const std::string& key) {
-  return key == "conv_bias" || key == "pos_weight_norm" || key == "token_types" || key == "pooler";
+  return key == "conv_bias" || key == "pos_weight_norm" || key == "token_types" || key == "pooler" ||
+         key == "dropout";
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -215,6 +216,7 @@ std::string shape_problem(const EncoderShape& s) {
     if (s.position != PositionKind::learned && s.position != PositionKind::none)
       return "position: a text encoder's positions are learned, or none (a bag of tokens)";
     if (s.token_types < 0) return "token_types: 0 (none) or more rows, not " + std::to_string(s.token_types);
+    if (!(s.dropout >= 0 && s.dropout < 1)) return "dropout: a probability in [0, 1), not " + num(s.dropout);
   } else {
     if (s.position != PositionKind::conv) return "position: wav2vec 2.0's positions are a convolution (conv)";
     if (s.conv.empty()) return "conv: at least one feature extractor layer";
@@ -252,6 +254,8 @@ json to_json(const EncoderShape& s) {
       if (s.token_types != 0) j[k] = s.token_types;
     } else if (k == "pooler") {
       if (s.pooler) j[k] = s.pooler;
+    } else if (k == "dropout") {
+      if (s.dropout != 0) j[k] = s.dropout;
     } else if (k == "conv") {
       j[k] = json::array();
       for (const auto& c : s.conv) j[k].push_back(json{{"channels", c.channels}, {"kernel", c.kernel}, {"stride", c.stride}});
@@ -309,10 +313,10 @@ EncoderShape from_json(const json& j, const std::string& file) {
     else if (k == "pooler" || k == "conv_bias" || k == "pos_weight_norm") {
       if (!j[k].is_boolean()) throw bad(k, "not true or false: " + j[k].dump());
       (k == "pooler" ? s.pooler : k == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = j[k].get<bool>();
-    } else if (k == "eps") {
+    } else if (k == "eps" || k == "dropout") {
       const json& v = need(k);
       if (!v.is_number()) throw bad(k, "not a number: " + v.dump());
-      s.eps = v.get<double>();
+      (k == "eps" ? s.eps : s.dropout) = v.get<double>();
     } else if (k == "norm") {
       if (!value_of(kNorms, text(k), s.norm)) throw bad(k, "'" + text(k) + "' is not " + choices(kNorms));
     } else if (k == "position") {
@@ -396,10 +400,10 @@ EncoderShape parse_arch(const std::string& arch) {
     else if (key == "pooler" || key == "conv_bias" || key == "pos_weight_norm") {
       if (v != "true" && v != "false") throw UsageError(where + key + "=" + v + " is not true or false");
       (key == "pooler" ? s.pooler : key == "conv_bias" ? s.conv_bias : s.pos_weight_norm) = v == "true";
-    } else if (key == "eps") {
+    } else if (key == "eps" || key == "dropout") {
       char* e = nullptr;
-      s.eps = std::strtod(v.c_str(), &e);
-      if (*e != '\0') throw UsageError(where + "eps=" + v + " is not a number");
+      (key == "eps" ? s.eps : s.dropout) = std::strtod(v.c_str(), &e);
+      if (v.empty() || *e != '\0') throw UsageError(where + key + "=" + v + " is not a number");
     } else if (key == "norm") {
       if (!value_of(kNorms, v, s.norm)) throw UsageError(where + "norm=" + v + " is not " + choices(kNorms));
     } else if (key == "position") {

@@ -50,6 +50,11 @@ struct EncoderShape {
   // present in imported BERTs; /config omits them when 0 and false.
   int64_t token_types = 0;
   bool pooler = false;
+  // text: dropout probability in training, where BERT has it (embeddings,
+  // attention probabilities, each block's two residual branches); 0 in the
+  // presets and in files written before it existed, omitted from /config
+  // when 0. SimCSE's two views are two dropout masks (its --dropout sets it).
+  double dropout = 0;
   // w2v: the feature extractor, and the position convolution.
   std::vector<ConvLayer> conv;
   // "group": a group norm (one group per channel) after the first conv only

@@ -67,7 +67,7 @@ TEST_CASE("presets: names - modalities - the help - all from the one table") {
   CHECK(text.find("bert-mini") != std::string::npos);
   CHECK(text.find("vit-tiny") == std::string::npos);
   CHECK(text.find("widths") == std::string::npos);  // only the keys of text shapes
-  CHECK(text.find("keys: width, depth, heads, mlp, norm, eps, token_types, pooler;") != std::string::npos);
+  CHECK(text.find("keys: width, depth, heads, mlp, norm, eps, token_types, pooler, dropout;") != std::string::npos);
   for (const auto& p : arch_presets()) {
     CHECK(all.find("\n  " + p.name + " ") != std::string::npos);
     CHECK(all.find(p.description) != std::string::npos);
@@ -107,6 +107,24 @@ TEST_CASE("shape JSON: BERT's token types and pooler are written only when prese
   old["token_types"] = -1;
   CHECK(error_of(old) == "m.h5: /config encoder.token_types: 0 (none) or more rows, not -1");
   CHECK(usage_error_of("bert-tiny:pooler=yes") == "--arch bert-tiny:pooler=yes: pooler=yes is not true or false");
+}
+
+TEST_CASE("shape JSON: a text encoder's dropout is written only when not 0 and is 0 in older files") {
+  const EncoderShape s = parse_arch("bert-mini:dropout=0.1");
+  CHECK(s.dropout == doctest::Approx(0.1));
+  const json j = to_json(s);
+  CHECK(j["dropout"] == 0.1);
+  CHECK(from_json(json::parse(j.dump()), "m.h5") == s);
+  // Every file written before it (and every preset) has none, byte for byte as before.
+  const json old = to_json(parse_arch("bert-mini"));
+  CHECK(!old.contains("dropout"));
+  CHECK(from_json(old, "m.h5").dropout == 0);
+  json bad = old;
+  bad["dropout"] = 1.0;
+  CHECK(error_of(bad) == "m.h5: /config encoder.dropout: a probability in [0, 1), not 1");
+  CHECK(usage_error_of("bert-mini:dropout=x") == "--arch bert-mini:dropout=x: dropout=x is not a number");
+  // Only text encoders have it.
+  CHECK(usage_error_of("vit-mini:dropout=0.1").find("'dropout' is not a key of a vit encoder") != std::string::npos);
 }
 
 TEST_CASE("shape JSON: a missing - unknown - or bad key is an Error naming the file and the key") {
@@ -160,7 +178,7 @@ TEST_CASE("parse_arch: a bad name - key - or value is a UsageError naming it") {
   CHECK(usage_error_of("lstm").find("not 'lstm'") != std::string::npos);
   CHECK(usage_error_of("bert-mini:layers=2") ==
         "--arch bert-mini:layers=2: 'layers' is not a key of a text encoder (width, depth, heads, mlp, norm, eps, position, "
-        "token_types, pooler)");
+        "token_types, pooler, dropout)");
   CHECK(usage_error_of("bert-mini:depth=two") == "--arch bert-mini:depth=two: depth=two is not an integer");
   CHECK(usage_error_of("bert-mini:depth") == "--arch bert-mini:depth: 'depth' is not key=value");
   CHECK(usage_error_of("bert-mini:") == "--arch bert-mini:: '' is not key=value");

@@ -42,7 +42,7 @@ TextEncoder::TextEncoder(const EncoderShape& shape, int64_t vocab, int64_t max_l
 }
 
 nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths,
-                             int64_t length, nn::DType dtype) const {
+                             int64_t length, nn::DType dtype, Rng* noise) const {
   const int64_t rows = static_cast<int64_t>(lengths.size()), D = shape_.width;
   SSLKIT_CHECK(static_cast<int64_t>(ids.size()) == rows * length, "token ids do not match rows x length");
   nn::Var e = nn::cast(embed(ids, rows, length), dtype);
@@ -50,7 +50,9 @@ nn::Var TextEncoder::forward(const std::vector<int32_t>& ids, const std::vector<
   // tokens; skip-gram's features probed 3 points better without it).
   if (shape_.depth == 0) return e;
   nn::Var x = nn::reshape(e, {rows, length, D});
-  return nn::reshape(stack_.forward(x, padding_mask(lengths, length)), {rows * length, D});
+  nn::Dropout drop;
+  if (training() && noise) drop = {static_cast<float>(shape_.dropout), noise};
+  return nn::reshape(stack_.forward(x, padding_mask(lengths, length), drop), {rows * length, D});
 }
 nn::Var TextEncoder::embed(const std::vector<int32_t>& ids, int64_t rows, int64_t length) const {
   if (length > max_len_)

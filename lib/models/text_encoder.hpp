@@ -37,8 +37,10 @@ class TextEncoder : public nn::ModuleImpl<TextEncoder> {
   // ids [rows, length] row-major, `lengths` real tokens per row (the rest is
   // padding): hidden states [rows * length, width], one row per token, in
   // `dtype` (the embeddings are cast to it; the tables stay f32 masters).
+  // In training, a shape with dropout draws its masks from `noise` (none
+  // without one: the same forward as inference).
   nn::Var forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& lengths, int64_t length,
-                  nn::DType dtype = nn::DType::f32) const;
+                  nn::DType dtype = nn::DType::f32, Rng* noise = nullptr) const;
   // The embeddings the blocks read, [rows * length, width] f32: token plus
   // position (plus segment A) rows. Public because ELECTRA's generator reads
   // the same tables (its embeddings are the discriminator's).

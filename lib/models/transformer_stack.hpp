@@ -21,8 +21,11 @@ class TransformerStack {
   // nn::TransformerBlock's constructor does (so a pre-LN preset initialises
   // as it always has); every layer norm gets the shape's epsilon.
   TransformerStack(const EncoderShape& s, Rng& rng);
-  // x [B,T,width] -> [B,T,width]; key_padding_mask as in nn::MultiHeadAttention.
-  nn::Var forward(const nn::Var& x, const std::vector<uint8_t>& key_padding_mask = {}) const;
+  // x [B,T,width] -> [B,T,width]; key_padding_mask as in nn::MultiHeadAttention;
+  // `drop` on the embeddings as they enter (after the first norm when
+  // post-LN: BERT's embedding dropout) and inside every block.
+  nn::Var forward(const nn::Var& x, const std::vector<uint8_t>& key_padding_mask = {},
+                  const nn::Dropout& drop = {}) const;
   // Registers "block{i}" and "norm" (after the blocks, as the encoders always have).
   void visit(nn::ModuleVisitor& v);
   int64_t depth() const { return static_cast<int64_t>(blocks_.size()); }
@@ -33,7 +36,9 @@ class TransformerStack {
   nn::LayerNorm norm_;
 };
 
-// One post-LN block: LN1(x + attn(x)), then LN2(h + fc2(gelu(fc1(h)))).
-nn::Var post_ln_block(const nn::TransformerBlock& b, const nn::Var& x, const std::vector<uint8_t>& key_padding_mask);
+// One post-LN block: LN1(x + attn(x)), then LN2(h + fc2(gelu(fc1(h)))),
+// `drop` where the pre-LN block has it.
+nn::Var post_ln_block(const nn::TransformerBlock& b, const nn::Var& x, const std::vector<uint8_t>& key_padding_mask,
+                      const nn::Dropout& drop = {});
 
 }  // namespace sslkit::models

@@ -32,7 +32,7 @@ MultiHeadAttention::MultiHeadAttention(int64_t dim, int64_t h, Rng& rng)
   if (dim % h != 0) throw UsageError("attention width " + std::to_string(dim) + " is not a multiple of " + std::to_string(h) + " heads");
 }
 
-Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
+Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask, const Dropout& drop) const {
   if (x.value().rank() != 3 || x.shape()[2] != q.weight.shape()[1])
     SSLKIT_FAIL(std::string("attention of width ") + std::to_string(q.weight.shape()[1]) + " given " +
                         shape_str(x.shape()));
@@ -46,7 +46,7 @@ Var MultiHeadAttention::forward(const Var& x, const std::vector<uint8_t>& key_pa
   // [B*H,T,T], scaled, padding keys masked out.
   Var scores = scale_mask_keys(matmul(qh, kh, /*transpose_b=*/true), 1.0f / std::sqrt(static_cast<float>(dh)),
                                key_padding_mask);
-  Var ctx = matmul(softmax(scores), vh);  // [B*H,T,dh]
+  Var ctx = matmul(drop(softmax(scores)), vh);  // [B*H,T,dh]
   Var merged = reshape(transpose(reshape(ctx, {B, H, T, dh}), 1, 2), {B, T, D});
   return out.forward(merged);
 }
@@ -61,9 +61,9 @@ void MultiHeadAttention::visit(ModuleVisitor& vis) {
 TransformerBlock::TransformerBlock(int64_t dim, int64_t heads, int64_t mlp, float eps, Rng& rng)
     : ln1(dim, eps), ln2(dim, eps), attn(dim, heads, rng), fc1(dim, mlp, rng), fc2(mlp, dim, rng) {}
 
-Var TransformerBlock::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const {
-  Var h = add(x, attn.forward(ln1.forward(x), key_padding_mask));
-  return add(h, fc2.forward(gelu(fc1.forward(ln2.forward(h)))));
+Var TransformerBlock::forward(const Var& x, const std::vector<uint8_t>& key_padding_mask, const Dropout& drop) const {
+  Var h = add(x, drop(attn.forward(ln1.forward(x), key_padding_mask, drop)));
+  return add(h, drop(fc2.forward(gelu(fc1.forward(ln2.forward(h))))));
 }
 
 void TransformerBlock::visit(ModuleVisitor& v) {

@@ -8,6 +8,16 @@
 
 namespace sslkit::nn {
 
+// Dropout inside a transformer (BERT's places: attention probabilities and
+// each residual branch): probability p, masks drawn from rng. The default,
+// p 0 or no generator, is none: inference, and every encoder without it.
+struct Dropout {
+  float p = 0;
+  Rng* rng = nullptr;
+  bool active() const { return p > 0 && rng != nullptr; }
+  Var operator()(const Var& x) const { return active() ? dropout(x, p, true, *rng) : x; }
+};
+
 class LayerNorm : public ModuleImpl<LayerNorm> {
  public:
   LayerNorm() = default;
@@ -38,8 +48,9 @@ class MultiHeadAttention : public ModuleImpl<MultiHeadAttention> {
   Var forward(const Var& x) const { return forward(x, {}); }
   // key_padding_mask: B*T bytes, nonzero = a padding position no query
   // attends to (PyTorch's key_padding_mask); empty = none. A row whose keys
-  // are all padding attends uniformly instead of producing NaN.
-  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const;
+  // are all padding attends uniformly instead of producing NaN. `drop`
+  // applies to the attention probabilities.
+  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask, const Dropout& drop = {}) const;
   void visit(ModuleVisitor& v) override;
   Linear q, k, v, out;
   int64_t heads = 1;
@@ -54,8 +65,9 @@ class TransformerBlock : public ModuleImpl<TransformerBlock> {
   TransformerBlock(int64_t dim, int64_t heads, int64_t mlp, float eps, Rng& rng);
   TransformerBlock(int64_t dim, int64_t heads, Rng& rng) : TransformerBlock(dim, heads, 4 * dim, 1e-5f, rng) {}
   Var forward(const Var& x) const { return forward(x, {}); }
-  // key_padding_mask as in MultiHeadAttention.
-  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask) const;
+  // key_padding_mask as in MultiHeadAttention; `drop` on the attention
+  // probabilities and on both branches before they are added.
+  Var forward(const Var& x, const std::vector<uint8_t>& key_padding_mask, const Dropout& drop = {}) const;
   void visit(ModuleVisitor& v) override;
   LayerNorm ln1, ln2;
   MultiHeadAttention attn;

@@ -88,6 +88,10 @@ Var cross_entropy(const Var& logits, const std::vector<int32_t>& targets, int32_
 // SimCLR NT-Xent over 2N views: z1, z2 [N,D] (normalised inside); the
 // positive of row i is the other view of the same image.
 Var nt_xent(const Var& z1, const Var& z2, float temperature);
+// InfoNCE with in-batch negatives in one direction (SimCSE): z1, z2 [N,D]
+// (normalised inside); row i of z1 against every row of z2 by cosine / T,
+// row i of z2 its positive; the mean over rows.
+Var in_batch_info_nce(const Var& z1, const Var& z2, float temperature);
 // x [n,...] f32 on each of K ranks -> [K*n,...], rank 0's rows first (an
 // all-gather); backward: this rank's block of the gradient summed over ranks
 // (a reduce-scatter). One process: x itself.

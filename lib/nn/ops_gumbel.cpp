@@ -30,7 +30,7 @@ Var gumbel_softmax_st(const Var& lv, int64_t groups, float tau, bool training, R
     SSLKIT_FAIL("gumbel_softmax_st of " + std::to_string(GV) + " logits in " + std::to_string(groups) + " groups");
   if (!(tau > 0)) SSLKIT_FAIL("gumbel_softmax_st temperature " + std::to_string(tau));
   const int64_t V = GV / groups, rows = N * groups;
-  // The noise is drawn serially from the caller's Rng (as dropout's mask): the
+  // The noise is drawn serially from the caller's Rng: the
   // same seed gives the same codes whatever the thread count. u is clamped
   // away from 0 and 1 so g = -log(-log(u)) stays finite.
   std::vector<float> noise;

@@ -75,7 +75,9 @@ class TextModality : public Modality {
 
   std::unique_ptr<BatchSource> batches(const io::DataReader& in, const BatchPlan& plan) const override {
     batches::SequenceBatchSpec spec = sequence_spec(plan);
-    spec.mask_tokens = plan.targets.empty();  // fine-tuning reads the tokens as they are
+    // Fine-tuning, and methods whose views are not masks (simcse), read the
+    // tokens as they are.
+    spec.mask_tokens = plan.targets.empty() && !(plan.method && plan.method->plain_tokens);
     return std::make_unique<batches::TokenBatches>(in, std::move(spec));
   }
 
@@ -116,7 +118,7 @@ class TextModality : public Modality {
     if (s.layer != "backbone")
       throw UsageError("--layer " + s.layer + " goes with image models; " + model_path + " is a text model (it has --pool)");
     if (s.frames) throw UsageError("--frames gives one embedding per audio frame; " + model_path + " is not an audio model");
-    if (s.pool.empty()) s.pool = "mean";
+    if (s.pool.empty()) s.pool = m.sentence_pool();  // the one it trained (simcse), else the mean
     if (s.pool == "pooler" && !has_pooler(m))
       throw UsageError("--pool pooler: " + model_path + " has no pooler (BERT's dense + tanh on [CLS]; an imported "
                        "BertModel or BertForPreTraining has one); use mean or cls");
@@ -147,9 +149,11 @@ class TextModality : public Modality {
     p.method = "text-supervised";
     methods::MethodParams& mp = p.params;
     const data::Tokenizer tokenizer = data::Tokenizer::read_from(tr);  // te's is the same (check_same_kind)
+    std::string model_pool = "mean";
     if (!r.model.empty()) {
       TrainedModel t = load_trained_model(r.model);
       check_model_input(t, r.model, tr);
+      model_pool = t.method->sentence_pool();
       mp = methods::read_params(json::parse(t.config));
       if (mp.vocab_size != tokenizer.vocab_size())
         throw UsageError(r.model + " was trained on a vocabulary of " + std::to_string(mp.vocab_size) + " tokens; " +
@@ -168,7 +172,8 @@ class TextModality : public Modality {
     // Mean pooling unless told: what ssl-embed gives by default and what
     // the linear probe scores; --pool cls trains on the first token,
     // --pool pooler on BERT's pooler (BertForSequenceClassification's way).
-    p.features.pool = o.pool.empty() ? "mean" : o.pool;
+    // A model that trained its own sentence vector (simcse) keeps it.
+    p.features.pool = o.pool.empty() ? model_pool : o.pool;
     if (p.features.pool == "pooler" && !methods::encoder_shape(mp).pooler)
       throw UsageError("--pool pooler: " + (r.model.empty() ? std::string("a text encoder from scratch") : r.model) +
                        " has no pooler (BERT's dense + tanh on [CLS]; an imported BertModel or BertForPreTraining "

@@ -11,7 +11,7 @@ ok ssl-augment "$WORK/img.h5" --recipe simclr -o "$WORK/views.h5"
 run=(--max-steps 1 --threads 1 --batch 8)
 
 # Options accepted and ignored before: each refused, exit 2, nothing written.
-expect_error 2 "^ssl-pretrain: error: --temperature goes with --method simclr or moco; --method is byol$" "$WORK/x.h5" \
+expect_error 2 "^ssl-pretrain: error: --temperature goes with --method simclr or moco or simcse; --method is byol$" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method byol --temperature 0.1 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--strength sets the simclr recipe's color jitter; the recipe is mocov2" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method moco --strength 1 "${run[@]}" -o "$WORK/x.h5"
@@ -29,7 +29,7 @@ expect_error 2 "--adam-beta2 goes with --optimizer adamw; --optimizer is sgd" "$
   ssl-pretrain "$WORK/img.h5" --optimizer sgd --adam-beta2 0.9 "${run[@]}" -o "$WORK/x.h5"
 # On --resume as well: the checkpoint's method decides.
 ok ssl-pretrain "$WORK/img.h5" --method byol --arch convnet-s "${run[@]}" -o "$WORK/byol.h5"
-expect_error 2 "--temperature goes with --method simclr or moco; --method is byol" "$WORK/x.h5" \
+expect_error 2 "--temperature goes with --method simclr or moco or simcse; --method is byol" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --resume "$WORK/byol.h5" --temperature 0.2 -o "$WORK/x.h5"
 
 # Where they apply they run, and /config holds them.

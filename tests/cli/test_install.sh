@@ -29,7 +29,7 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
       "$P/share/bash-completion/completions/$1" "$@"
   }
   complete_words ssl-pretrain --moni | grep -qx -- "--monitor" || fail "completion: --moni"
-  check_eq "completion: --method si" "$(complete_words ssl-pretrain --method si | sort | tr '\n' ' ')" "simclr simsiam "
+  check_eq "completion: --method si" "$(complete_words ssl-pretrain --method si | sort | tr '\n' ' ')" "simclr simcse simsiam "
   check_eq "completion: ssl-import te" "$(complete_words ssl-import te | tr '\n' ' ')" "text "
   complete_words ssl-import text --vocab | grep -qx -- "--vocab-size" || fail "completion: ssl-import text --vocab"
 else

@@ -20,6 +20,7 @@
 
 #include "methods/electra.hpp"
 #include "methods/factories.hpp"
+#include "methods/text_features.hpp"
 #include "models/text_encoder.hpp"
 #include "nn/ops.hpp"
 
@@ -178,15 +179,8 @@ class Electra : public nn::ModuleImpl<Electra, Method> {
     return nn::slice_rows(generator_.logits(nn::embedding(gh, s.at), text_.tokens.table), 0, s.count);
   }
   // Sentence features are the discriminator's.
-  Var sentence(const TokenBatch& t, bool cls) override {
-    return nn::cast(models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls),
-                    nn::DType::f32);
-  }
-  Var pooled_sentence(const TokenBatch& t) override {
-    if (!text_.has_pooler()) throw UsageError("--pool pooler: the model's text encoder has no pooler (an imported BERT has one)");
-    return nn::cast(text_.pooled(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length),
-                    nn::DType::f32);
-  }
+  Var sentence(const TokenBatch& t, bool cls) override { return text_sentence(text_, t, cls); }
+  Var pooled_sentence(const TokenBatch& t) override { return text_pooled_sentence(text_, t); }
   // The discriminator's logit [N, 1] f32 for each token of hidden states h.
   Var disc_logits(const Var& h) const {
     return nn::cast(disc_out_.forward(nn::gelu(disc_dense_.forward(h))), nn::DType::f32);
@@ -202,26 +196,8 @@ class Electra : public nn::ModuleImpl<Electra, Method> {
   }
 
  private:
-  // The selected positions padded to a multiple of 64 (position 0, target
-  // -100), as MLM pads them: oneDNN caches a primitive per shape.
-  static constexpr size_t kRowBucket = 64;
-  struct Selected {
-    std::vector<int32_t> at, targets;
-    int64_t count = 0;
-  };
-  static Selected select(const TokenBatch& t) {
-    Selected s;
-    for (size_t i = 0; i < t.labels.size(); ++i)
-      if (t.labels[i] != -100) {
-        s.at.push_back(static_cast<int32_t>(i));
-        s.targets.push_back(t.labels[i]);
-      }
-    s.count = static_cast<int64_t>(s.at.size());
-    const size_t padded = (s.at.size() + kRowBucket - 1) / kRowBucket * kRowBucket;
-    s.at.resize(padded, 0);
-    s.targets.resize(padded, -100);
-    return s;
-  }
+  using Selected = MaskedPositions;
+  static Selected select(const TokenBatch& t) { return MaskedPositions::of(t); }
   void record(const Var& gen, const Var& disc, const nn::Tensor& logits, const std::vector<int32_t>& targets,
               const Selected& s, const std::vector<int32_t>& sampled) {
     int64_t real = 0, right = 0, replaced = 0, same = 0;

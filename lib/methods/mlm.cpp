@@ -3,6 +3,7 @@
 // layernorm) and a decoder tied to the token embeddings with its own bias;
 // cross-entropy over the selected positions only (labels != -100).
 #include "methods/factories.hpp"
+#include "methods/text_features.hpp"
 #include "models/text_encoder.hpp"
 #include "nn/ops.hpp"
 
@@ -39,41 +40,13 @@ class MaskedLM : public nn::ModuleImpl<MaskedLM, Method> {
     Var x = norm_.forward(nn::gelu(dense_.forward(hidden)));
     return nn::add(nn::matmul(x, text_.tokens.table, /*transpose_b=*/true), bias_);
   }
-  Var sentence(const TokenBatch& t, bool cls) override {
-    return nn::cast(models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls),
-                    nn::DType::f32);
-  }
-  Var pooled_sentence(const TokenBatch& t) override {
-    if (!text_.has_pooler()) throw UsageError("--pool pooler: the model's text encoder has no pooler (an imported BERT has one)");
-    return nn::cast(text_.pooled(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length),
-                    nn::DType::f32);
-  }
+  Var sentence(const TokenBatch& t, bool cls) override { return text_sentence(text_, t, cls); }
+  Var pooled_sentence(const TokenBatch& t) override { return text_pooled_sentence(text_, t); }
   models::TextEncoder& text() { return text_; }
 
  private:
-  // The selected positions, padded to a multiple of kRowBucket with
-  // position 0 and target -100 (ignored by the loss). The head's shapes
-  // then take a few values instead of one per selected count: oneDNN
-  // builds and caches primitives per shape, and an unpadded run of 2300
-  // steps grew to 4.4 GB of cached kernels.
-  static constexpr size_t kRowBucket = 64;
-  struct Selected {
-    std::vector<int32_t> at, targets;
-    int64_t count = 0;
-  };
-  static Selected select(const TokenBatch& t) {
-    Selected s;
-    for (size_t i = 0; i < t.labels.size(); ++i)
-      if (t.labels[i] != -100) {
-        s.at.push_back(static_cast<int32_t>(i));
-        s.targets.push_back(t.labels[i]);
-      }
-    s.count = static_cast<int64_t>(s.at.size());
-    const size_t padded = (s.at.size() + kRowBucket - 1) / kRowBucket * kRowBucket;
-    s.at.resize(padded, 0);
-    s.targets.resize(padded, -100);
-    return s;
-  }
+  using Selected = MaskedPositions;
+  static Selected select(const TokenBatch& t) { return MaskedPositions::of(t); }
   // The head's f32 scores at the selected rows of hidden states h.
   Var head_logits(const Var& h, const Selected& s) { return nn::cast(logits(nn::embedding(h, s.at)), nn::DType::f32); }
 

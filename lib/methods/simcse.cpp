@@ -12,6 +12,7 @@
 
 #include "core/dist.hpp"
 #include "methods/factories.hpp"
+#include "methods/text_features.hpp"
 #include "models/text_encoder.hpp"
 #include "nn/ops.hpp"
 
@@ -58,15 +59,8 @@ class SimCSE : public nn::ModuleImpl<SimCSE, Method> {
   }
   void after_step(double) override { ++step_; }
 
-  Var sentence(const TokenBatch& t, bool cls) override {
-    return nn::cast(models::TextEncoder::pool(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length, cls),
-                    nn::DType::f32);
-  }
-  Var pooled_sentence(const TokenBatch& t) override {
-    if (!text_.has_pooler()) throw UsageError("--pool pooler: the model's text encoder has no pooler (an imported BERT has one)");
-    return nn::cast(text_.pooled(text_.forward(t.ids, t.lengths, t.length, t.dtype), t.lengths, t.length),
-                    nn::DType::f32);
-  }
+  Var sentence(const TokenBatch& t, bool cls) override { return text_sentence(text_, t, cls); }
+  Var pooled_sentence(const TokenBatch& t) override { return text_pooled_sentence(text_, t); }
   std::string sentence_pool() const override { return cls_ ? "cls" : "mean"; }
 
   void visit(nn::ModuleVisitor& v) override {

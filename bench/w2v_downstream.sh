@@ -11,19 +11,27 @@
 # the same total time. Optional: the simclr baseline method for the same
 # PRETRAIN (SIMCLR=1).
 #   bench/w2v_downstream.sh OUT
+# With FT > 0, also at 10 % and 1 % of the labels: the wav2vec model
+# fine-tuned for FT seconds against w2v-mini from scratch on the same labels
+# for SCRATCH_FRACTION seconds (default PRETRAIN + FT, the same total time).
 # Env: BIN (build), DEMO (demo), TRAIN ($DEMO/digits-train.h5), TEST
-# ($DEMO/digits-test.h5), PRETRAIN (1200), FT (0), SIMCLR (0).
+# ($DEMO/digits-test.h5), PRETRAIN (1200), FT (0), SIMCLR (0), SCRATCH_FRACTION,
+# FULL_SCRATCH (1; 0 skips the scratch run on every label), MONITOR (0: N logs
+# the kNN monitor on TEST every N steps, for the curve).
 set -euo pipefail
 OUT=$1
 BIN=${BIN:-build} DEMO=${DEMO:-demo} PRETRAIN=${PRETRAIN:-1200} FT=${FT:-0} SIMCLR=${SIMCLR:-0}
+SCRATCH_FRACTION=${SCRATCH_FRACTION:-$((PRETRAIN + FT))} FULL_SCRATCH=${FULL_SCRATCH:-1} MONITOR=${MONITOR:-0}
 TRAIN=${TRAIN:-$DEMO/digits-train.h5} TEST=${TEST:-$DEMO/digits-test.h5}
 mkdir -p "$OUT"
 acc() { /usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$1'))['accuracy'])"; }
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(nproc) cores"
 echo "train: $TRAIN ($("$BIN/ssl-info" "$TRAIN" | sed -n 2p)); test: $TEST"
 t0=$(date +%s)
+mon=()
+[ "$MONITOR" -gt 0 ] && mon=(--monitor "$TEST" --monitor-every "$MONITOR")
 /usr/bin/time -v "$BIN/ssl-pretrain" "$TRAIN" --time-budget "$PRETRAIN" --log-json "$OUT/pretrain.jsonl" \
-  -o "$OUT/w2v.h5" -q 2> "$OUT/pretrain.time"
+  "${mon[@]}" -o "$OUT/w2v.h5" -q 2> "$OUT/pretrain.time"
 grep -E "Maximum resident" "$OUT/pretrain.time"
 "$BIN/ssl-info" "$OUT/w2v.h5" | sed -n '2,12p'
 curve() {
@@ -56,11 +64,17 @@ for f in 0.1 0.01; do
     --metrics "$OUT/logmel-linear-$f.json" -q > /dev/null
 done
 SCRATCH=$((PRETRAIN + (FT > 0 ? FT : probe_s)))
-"$BIN/ssl-finetune" "$TRAIN" --arch w2v-mini --mode full --eval "$TEST" --time-budget "$SCRATCH" \
-  --metrics "$OUT/scratch.json" -q > /dev/null
+[ "$FULL_SCRATCH" = 1 ] && "$BIN/ssl-finetune" "$TRAIN" --arch w2v-mini --mode full --eval "$TEST" \
+  --time-budget "$SCRATCH" --metrics "$OUT/scratch.json" -q > /dev/null
 if [ "$FT" -gt 0 ]; then
   "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --mode full --eval "$TEST" --time-budget "$FT" \
     --metrics "$OUT/full.json" -q > /dev/null
+  for f in 0.1 0.01; do
+    "$BIN/ssl-finetune" "$TRAIN" --model "$OUT/w2v.h5" --mode full --eval "$TEST" --time-budget "$FT" \
+      --label-fraction $f --metrics "$OUT/full-$f.json" -q > /dev/null
+    "$BIN/ssl-finetune" "$TRAIN" --arch w2v-mini --mode full --eval "$TEST" --time-budget "$SCRATCH_FRACTION" \
+      --label-fraction $f --metrics "$OUT/scratch-$f.json" -q > /dev/null
+  done
 fi
 if [ "$SIMCLR" = 1 ]; then
   "$BIN/ssl-pretrain" "$TRAIN" --method simclr --arch w2v-mini --time-budget "$PRETRAIN" --log-json "$OUT/simclr.jsonl" \
@@ -79,8 +93,15 @@ for f in 0.1 0.01; do
   echo "  labels $f: linear probe wav2vec $(acc "$OUT/linear-$f.json"), log-mel $(acc "$OUT/logmel-linear-$f.json")"
 done
 echo "  log-mel mean+std, kNN k=200 T=0.1   $(acc "$OUT/logmel-knn.json")"
-echo "  w2v-mini from scratch on the labels, $SCRATCH s   $(acc "$OUT/scratch.json") ($(steps "$OUT/scratch.json"))"
-[ "$FT" -gt 0 ] && echo "  wav2vec + full fine-tuning $FT s    $(acc "$OUT/full.json") ($(steps "$OUT/full.json"))"
+[ "$FULL_SCRATCH" = 1 ] &&
+  echo "  w2v-mini from scratch on the labels, $SCRATCH s   $(acc "$OUT/scratch.json") ($(steps "$OUT/scratch.json"))"
+if [ "$FT" -gt 0 ]; then
+  echo "  wav2vec + full fine-tuning $FT s    $(acc "$OUT/full.json") ($(steps "$OUT/full.json"))"
+  for f in 0.1 0.01; do
+    echo "  labels $f: wav2vec + full fine-tuning $FT s $(acc "$OUT/full-$f.json") ($(steps "$OUT/full-$f.json"));" \
+      "w2v-mini from scratch $SCRATCH_FRACTION s $(acc "$OUT/scratch-$f.json") ($(steps "$OUT/scratch-$f.json"))"
+  done
+fi
 if [ "$SIMCLR" = 1 ]; then
   echo "  simclr $PRETRAIN s, linear probe         $(acc "$OUT/simclr-linear.json")"
   echo "  simclr $PRETRAIN s, kNN k=200 T=0.1      $(acc "$OUT/simclr-knn.json")"

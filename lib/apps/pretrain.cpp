@@ -260,14 +260,21 @@ void PretrainRun::add_method_figures() {
   });
 }
 
-// --monitor: kNN accuracy of the frozen encoder on labelled images, every
+// --monitor: kNN accuracy of the frozen encoder on labelled rows, every
 // --monitor-every steps and at the end.
 void PretrainRun::add_monitor() {
   const std::string path = run_["--monitor"];
   if (path.empty()) return;
   if (io::is_same_file(path, request_.input))
     warn("--monitor " + path + " is the training file itself: its kNN scores training rows, not held-out ones");
-  monitor_.emplace(in_, path, data::pixel_norm_from_json(config_["normalize"], request_.input), config_["seed"]);
+  const std::string bank = run_["--monitor-bank"];
+  if (!bank.empty() && io::is_same_file(bank, path))
+    warn("--monitor-bank " + bank + " is --monitor's file itself: every query finds itself among its neighbours");
+  // Only images have a pixel normalisation (text and audio runs keep none).
+  const data::PixelNorm norm = config_.contains("normalize")
+                                   ? data::pixel_norm_from_json(config_["normalize"], request_.input)
+                                   : data::PixelNorm();
+  monitor_.emplace(in_, path, bank, norm, config_["seed"]);
   auto last = std::make_shared<int64_t>(-1);
   auto score = [this, path, last](int64_t step, double seconds) {
     if (step == *last) return;
@@ -279,8 +286,9 @@ void PretrainRun::add_monitor() {
     extras_.series["monitor_knn20"].push_back(static_cast<float>(acc.knn20));
     char line[200];
     std::snprintf(line, sizeof line,
-                  "after %lld steps (%.0f s): kNN accuracy %.4f (k=200, T=0.1), %.4f (k=20, T=0.07) on %zu images of %s",
-                  static_cast<long long>(step + 1), seconds, acc.knn200, acc.knn20, monitor_->queries(), path.c_str());
+                  "after %lld steps (%.0f s): kNN accuracy %.4f (k=200, T=0.1), %.4f (k=20, T=0.07) on %zu %s of %s",
+                  static_cast<long long>(step + 1), seconds, acc.knn200, acc.knn20, monitor_->queries(),
+                  monitor_->unit(), path.c_str());
     note(line);
     log_line({{"step", step}, {"seconds", seconds}, {"monitor_knn", acc.knn200}, {"monitor_knn20", acc.knn20}});
   };

@@ -206,10 +206,15 @@ std::vector<PretrainRow> tool_rows() {
                                                                                  : "neither is given";
        }},
       {{.flag = "--monitor", .type = Type::input, .fallback = "",
-        .help = "Images: labelled images to score every --monitor-every steps and at the end by kNN (k=200, T=0.1) "
-                "on the frozen encoder, the training file's labelled rows (up to 10,000) as neighbours; logged with "
-                "--log-json and stored in the model file (train/monitor_knn)"},
-       "scores image encoders", [](const RunFacts& f) { return unless_modality(f, "image"); }},
+        .help = "Labelled rows of the training data's kind (images, text of the same tokenizer, audio) to score every "
+                "--monitor-every steps and at the end by kNN (k=200, T=0.1; and k=20, T=0.07) on the frozen "
+                "encoder, with the training file's labelled rows (up to 10,000) or --monitor-bank's as neighbours; "
+                "logged with --log-json and stored in the model file (train/monitor_knn)"},
+       "", nullptr},
+      {{.flag = "--monitor-bank", .type = Type::input, .fallback = "",
+        .help = "Labelled rows whose embeddings are --monitor's neighbours, for unlabelled training data (a text "
+                "corpus: the labelled task's training file)"},
+       "goes with --monitor", [](const RunFacts& f) { return unless_given(f, "--monitor"); }},
       {{.flag = "--monitor-every", .type = Type::integer, .fallback = 500,
         .help = "Steps between --monitor scores", .min = 1},
        "goes with --monitor", [](const RunFacts& f) { return unless_given(f, "--monitor"); }},

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "eval/probe.hpp"
+#include "io/same_kind.hpp"
 
 namespace sslkit::train {
 
@@ -13,11 +14,13 @@ namespace {
 // Labelled rows of `in` (a seeded choice of at most `max` of them, in
 // ascending order) and their labels.
 void choose_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vector<size_t>& rows,
-                     std::vector<int32_t>& y) {
+                     std::vector<int32_t>& y, bool bank) {
   const std::vector<int32_t> labels = in.labels();
   for (size_t i = 0; i < labels.size(); ++i)
     if (labels[i] >= 0) rows.push_back(i);
-  if (rows.empty()) throw UsageError(in.name() + " has no labels; --monitor scores kNN accuracy with labelled images");
+  if (rows.empty())
+    throw UsageError(in.name() + " has no labels; --monitor scores kNN accuracy with labelled rows" +
+                     (bank ? " (an unlabelled training file takes its neighbours from --monitor-bank FILE)" : ""));
   Rng rng(seed, 0x3011);
   rng.shuffle(rows);
   rows.resize(std::min(rows.size(), max));
@@ -27,28 +30,42 @@ void choose_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::v
 
 }  // namespace
 
-KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path, const data::PixelNorm& norm, uint64_t seed,
-                       size_t max_bank, size_t max_queries)
-    : train_(train), modality_(modality_for(train.modality())), norm_(norm) {
+KnnMonitor::KnnMonitor(const io::DataReader& train, const std::string& val_path, const std::string& bank_path,
+                       const data::PixelNorm& norm, uint64_t seed, size_t max_bank, size_t max_queries)
+    : modality_(modality_for(train.modality())), norm_(norm) {
   val_ = std::make_unique<io::DataReader>(val_path);
+  if (!bank_path.empty()) bank_file_ = std::make_unique<io::DataReader>(bank_path);
+  bank_ = bank_file_ ? bank_file_.get() : &train;
   const io::DataReader& val = *val_;
-  for (const io::DataReader* f : {&train, &val})
-    if (f->modality() != io::Modality::image || !f->has("/images"))
-      throw UsageError("--monitor scores image encoders: " + f->name() + " holds no /images");
-  const auto shape = train.info("/images").shape;
-  const auto vshape = val.info("/images").shape;  // rows may differ; each image's shape may not
-  if (!std::equal(shape.begin() + 1, shape.end(), vshape.begin() + 1, vshape.end()))
-    throw UsageError("--monitor " + val.name() + " holds images of another shape than " + train.name());
-  choose_labelled(train, max_bank, seed, bank_rows_, bank_y_);
-  choose_labelled(val, max_queries, seed + 1, query_rows_, query_y_);
+  // The neighbours and queries must be what the encoder reads from the
+  // training file: one modality, tokenizer or sample rate, image shape.
+  for (const io::DataReader* f : {bank_file_.get(), val_.get()}) {
+    if (!f) continue;
+    try {
+      io::check_same_kind(train, *f);
+    } catch (const UsageError& e) {
+      throw UsageError(std::string(f == val_.get() ? "--monitor: " : "--monitor-bank: ") + e.what());
+    }
+  }
+  if (train.modality() == io::Modality::image) {
+    for (const io::DataReader* f : {bank_, static_cast<const io::DataReader*>(val_.get())})
+      if (!f->has("/images")) throw UsageError("--monitor needs labelled images: " + f->name() + " holds no /images");
+    const auto shape = bank_->info("/images").shape;
+    const auto vshape = val.info("/images").shape;  // rows may differ; each image's shape may not
+    if (!std::equal(shape.begin() + 1, shape.end(), vshape.begin() + 1, vshape.end()))
+      throw UsageError("--monitor " + val.name() + " holds images of another shape than " + bank_->name());
+  }
+  choose_labelled(*bank_, max_bank, seed, bank_rows_, bank_y_, bank_file_ == nullptr);
+  choose_labelled(val, max_queries, seed + 1, query_rows_, query_y_, false);
   classes_ = eval::num_classes(bank_y_, query_y_);
 }
 
 std::vector<float> KnnMonitor::embed(methods::Method& m, const io::DataReader& in, const std::vector<size_t>& rows,
                                      nn::DType dt, int64_t* d) const {
   std::vector<float> out;
-  const size_t batch = 512;
-  const FeatureSpec spec{"backbone", "", false, dt};
+  const size_t batch = std::min<size_t>(512, modality_.max_inference_batch());
+  FeatureSpec spec{"backbone", "", false, dt};
+  modality_.prepare_features(m, spec, "the encoder");  // the pooling the method trained (text: its sentence pool)
   for (size_t s = 0; s < rows.size(); s += batch) {
     const std::vector<size_t> part(rows.begin() + s, rows.begin() + std::min(rows.size(), s + batch));
     const methods::Batch b = modality_.rows(in, part, {norm_, dt});
@@ -64,7 +81,7 @@ KnnMonitor::Scores KnnMonitor::score(methods::Method& m, nn::DType dt) const {
   const bool was_training = m.training();
   m.set_training(false);  // batchnorm's running statistics, as ssl-embed sees the encoder
   eval::Features bank, query;
-  bank.x = embed(m, train_, bank_rows_, dt, &bank.d);
+  bank.x = embed(m, *bank_, bank_rows_, dt, &bank.d);
   query.x = embed(m, *val_, query_rows_, dt, &query.d);
   m.set_training(was_training);
   bank.n = static_cast<int64_t>(bank_y_.size());

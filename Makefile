@@ -46,7 +46,7 @@ test: build
 
 # The demo pipeline on the default datasets.
 # DEMO_BUDGET: seconds of image pretraining in the demo (EMP-SSL, the default), DEMO_TEXT_BUDGET of
-# masked language modelling on fortunes (about 19 minutes of make run in all
+# text pretraining on the demo corpus (skip-gram, the default) (about 19 minutes of make run in all
 # at 600 and 180; the benchmark figures use 1200; 30 and 20 are a smoke run).
 DEMO_BUDGET ?= 600
 DEMO_TEXT_BUDGET ?= 180

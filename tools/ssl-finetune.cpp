@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     const char* features = o.mode == "full" ? "fine-tuned encoder"
                            : o.raw_pixels   ? "raw pixels"
                            : o.log_mel      ? "log-mel statistics"
+                           : o.bag_of_words ? "TF-IDF bag of words"
                            : o.model.empty() ? "embeddings"
                                              : "encoder features";
     std::printf("accuracy %.4f (%s, %s)\n", m.accuracy, o.mode.c_str(), features);

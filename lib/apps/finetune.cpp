@@ -74,8 +74,9 @@ eval::Metrics run_full_finetune(const FullFinetuneOptions& o) {
   const eval::FinetuneOptions& r = o.report;
   if (r.eval.empty()) throw UsageError("--eval TEST_IMAGES is required");
   if (!(r.label_fraction > 0 && r.label_fraction <= 1)) throw UsageError("--label-fraction must be in (0, 1]");
-  if (r.raw_pixels || r.log_mel)
-    throw UsageError(std::string(r.raw_pixels ? "--raw-pixels" : "--log-mel") + " does not go with --mode full (it trains an encoder)");
+  if (r.raw_pixels || r.log_mel || r.bag_of_words)
+    throw UsageError(std::string(r.raw_pixels ? "--raw-pixels" : r.log_mel ? "--log-mel" : "--bag-of-words") +
+                     " does not go with --mode full (it trains an encoder)");
   if (!r.model.empty() && o.given.count("--arch"))
     throw UsageError("--arch chooses the encoder trained from scratch; " + r.model + " brings its own");
   check_run_length(o.given.count("--epochs") > 0, o.time_budget > 0);

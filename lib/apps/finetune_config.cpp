@@ -32,6 +32,9 @@ std::vector<FinetuneRow> rows() {
       {{.flag = "--log-mel", .type = Type::flag, .fallback = false,
         .help = "Baseline for audio: each clip's 40 log-mel bands' mean and std over 25 ms windows every 10 ms as "
                 "features"}},
+      {{.flag = "--bag-of-words", .type = Type::flag, .fallback = false,
+        .help = "Baseline for text: TF-IDF of each sequence's token ids (the training rows' idf, rows l2-normalised, "
+                "as scikit-learn's TfidfTransformer) as features"}},
       {{.flag = "--k", .type = Type::integer, .fallback = d.report.k,
         .help = "kNN neighbours (200 with T=0.1, or 20 with T=0.07)", .min = 1, .max = 100000},
        "goes with --mode knn", knn},
@@ -119,9 +122,12 @@ FullFinetuneOptions resolve_finetune(const json& given) {
   take_given(given, "--raw-pixels", r.raw_pixels);
   take_given(given, "--log-mel", r.log_mel);
   take_given(given, "--model", r.model);
+  take_given(given, "--bag-of-words", r.bag_of_words);
   if (!r.model.empty() && r.raw_pixels) throw UsageError("--model and --raw-pixels exclude each other");
   if (!r.model.empty() && r.log_mel) throw UsageError("--model and --log-mel exclude each other");
-  if (r.raw_pixels && r.log_mel) throw UsageError("--raw-pixels (images) and --log-mel (audio) exclude each other");
+  if (!r.model.empty() && r.bag_of_words) throw UsageError("--model and --bag-of-words exclude each other");
+  if (r.raw_pixels + r.log_mel + r.bag_of_words > 1)
+    throw UsageError("--raw-pixels (images), --log-mel (audio) and --bag-of-words (text) exclude each other");
   take_given(given, "--knn-metric", r.knn_metric);
   if (r.knn_metric == "euclidean" && given.contains("--knn-temperature"))
     throw UsageError("--knn-temperature weights cosine votes; --knn-metric euclidean gives each neighbour one vote");

@@ -114,7 +114,8 @@ TEST_CASE("pretrain defaults: every method on every modality it trains as docume
 
 TEST_CASE("pretrain defaults: each modality's method and the file's facts in the config") {
   CHECK(resolve(json::object(), images())["method"] == "emp");
-  CHECK(resolve(json::object(), text())["method"] == "mlm");
+  CHECK(resolve(json::object(), text())["method"] == "skipgram");  // the best text features at 20 minutes
+  CHECK(resolve(json::object(), text())["arch"] == "bert-mini:depth=0,position=none");  // skipgram's own encoder
   CHECK(resolve(json::object(), audio())["method"] == "wav2vec");
   const json emp = resolve(json::object(), images());
   CHECK(emp["views"] == 16);
@@ -134,10 +135,11 @@ TEST_CASE("pretrain defaults: each modality's method and the file's facts in the
   CHECK(dino["prototypes"] == 4096);
   CHECK(dino["teacher_temp"].get<double>() == doctest::Approx(0.07));
   CHECK(resolve({{"--method", "dino"}, {"--global-views", 0}}, images())["global_views"] == 0);
-  const json mlm = resolve(json::object(), text());
+  const json mlm = resolve({{"--method", "mlm"}}, text());
   CHECK(mlm["vocab_size"] == 200);
   CHECK(mlm["max_len"] == 64);
   CHECK(mlm["eval_split"] == 0.0);
+  CHECK(mlm["arch"] == "bert-mini");
   CHECK(resolve(json::object(), audio())["sample_rate"] == 16000);
   // MAE's rule scales with the batch; a given lr wins.
   CHECK(resolve({{"--method", "mae"}, {"--batch", 512}}, images())["lr"].get<double>() == doctest::Approx(3e-4));

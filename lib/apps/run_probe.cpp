@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "eval/bag_of_words.hpp"
 #include "core/rng.hpp"
 #include "nn/engine.hpp"
 #include "nn/layers.hpp"
@@ -137,11 +138,13 @@ eval::Metrics evaluate_probe(const eval::Features& tr, const eval::Features& te,
 
 namespace {
 
-// The features --raw-pixels or --log-mel ask for: the file's modality's
-// baseline when it is the one asked for; otherwise load_features says what
-// the file lacks.
+// The features --raw-pixels, --log-mel or --bag-of-words ask for: the
+// file's modality's baseline when it is the one asked for; otherwise
+// load_features says what the file lacks.
 eval::Features baseline_features(const io::DataReader& in, const eval::FinetuneOptions& o) {
-  const std::string flag = o.raw_pixels ? "--raw-pixels" : "--log-mel";
+  const std::string flag = o.raw_pixels ? "--raw-pixels" : o.log_mel ? "--log-mel" : "--bag-of-words";
+  if (o.bag_of_words && in.modality() != io::Modality::text)
+    throw UsageError("--bag-of-words is the baseline of text files; " + in.name() + " holds no text");
   if (in.modality() != io::Modality::embedding) {
     const Modality& mod = modality_for(in.modality());
     if (flag == mod.baseline_flag()) return mod.baseline_features(in);
@@ -162,9 +165,10 @@ eval::Metrics run_probe(const eval::FinetuneOptions& o, const std::string& preci
     TrainedModel t = load_trained_model(o.model);
     tr = embed_features(t, o.model, tr_in, precision, pool);
     te = embed_features(t, o.model, te_in, precision, pool);
-  } else if (o.raw_pixels || o.log_mel) {
+  } else if (o.raw_pixels || o.log_mel || o.bag_of_words) {
     tr = baseline_features(tr_in, o);
     te = baseline_features(te_in, o);
+    if (o.bag_of_words) eval::tfidf(tr, te);  // the test rows weighted by the training rows' idf
   } else {
     tr = eval::load_features(tr_in, false, false);
     te = eval::load_features(te_in, false, false);

@@ -19,6 +19,7 @@ struct FinetuneOptions {
   std::string model;            // features from this encoder (or the start of full fine-tuning)
   bool raw_pixels = false;
   bool log_mel = false;         // audio baseline: each clip's log-mel band means and stds as features
+  bool bag_of_words = false;    // text baseline: TF-IDF of each sequence's token ids (eval/bag_of_words.hpp)
   int k = 200;
   double knn_temperature = 0.1;   // cosine only
   std::string knn_metric = "cosine";  // cosine (weighted vote) or euclidean (majority vote)

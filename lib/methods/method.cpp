@@ -156,6 +156,9 @@ const std::vector<MethodInfo>& method_registry() {
        // every row of the table each step, used or not); text's batch of
        // 64. lr: docs/methods.md, skip-gram.
        .defaults = D{.arch = "bert-mini:depth=0,position=none", .lr = 2e-2, .weight_decay = 0.0},
+       // The tokens as they are: it predicts neighbours, not masked tokens
+       // (so --eval/--eval-split's masked scores are refused up front).
+       .plain_tokens = true,
        .options = {{.flag = "--window", .key = "window", .type = OptionSpec::Type::integer, .fallback = 5,
                     .help = "Skip-gram: the most tokens on either side a token predicts; each token draws its "
                             "window uniformly from 1 to this (fastText's -ws)",

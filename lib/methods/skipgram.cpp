@@ -46,8 +46,8 @@ class SkipGram : public nn::ModuleImpl<SkipGram, Method> {
   Var loss(const Batch& b) override {
     const TokenBatch& t = b.tokens;
     if (t.rows == 0) throw Error("skipgram", "needs token sequences (a text file), not images");
-    // The batches of text come masked for MLM: where a token was selected
-    // its label holds the original, which is what skip-gram reads.
+    // Its batches hold the tokens as they are (plain_tokens); a masked
+    // batch (a caller's) gives back its originals from the labels.
     std::vector<int32_t> ids = t.ids;
     for (size_t i = 0; i < ids.size() && i < t.labels.size(); ++i)
       if (t.labels[i] != -100) ids[i] = t.labels[i];

@@ -11,6 +11,7 @@
 #include "train/modality.hpp"
 #include "batches/sequence_batches.hpp"
 #include "batches/text_lengths.hpp"
+#include "eval/bag_of_words.hpp"
 
 namespace sslkit::train {
 
@@ -55,9 +56,11 @@ class TextModality : public Modality {
     f.throughput_key = "sequences_per_s";
   }
   const methods::RunDefaults& pretrain_defaults() const override {
-    // BERT's masked LM on bert-mini, BERT's weight decay, 64 sequences a
-    // step (256 took 7 s a step on 2 cores).
-    static const methods::RunDefaults d{.method = "mlm", .arch = "bert-mini", .batch = 64, .weight_decay = 0.01};
+    // Skip-gram over subword tokens: the best text features of the
+    // 20-minute measurements (docs/methods.md, "Text"); bert-mini, BERT's
+    // weight decay and 64 sequences a step for the transformer methods
+    // (256 took 7 s a step on 2 cores).
+    static const methods::RunDefaults d{.method = "skipgram", .arch = "bert-mini", .batch = 64, .weight_decay = 0.01};
     return d;
   }
   void prepare_pretrain(const io::DataReader& in, json& config) const override {
@@ -132,10 +135,9 @@ class TextModality : public Modality {
 
   std::string feature_name(methods::Method&, const FeatureSpec& s) const override { return "pool-" + s.pool; }
 
-  const char* baseline_flag() const override { return ""; }
+  const char* baseline_flag() const override { return "--bag-of-words"; }
   eval::Features baseline_features(const io::DataReader& in) const override {
-    throw UsageError(in.name() + " is a text file: it has no baseline features (--raw-pixels is for images, "
-                     "--log-mel for audio); score a model's features with --model");
+    return eval::token_counts(in);  // the caller weights both files' counts by the training rows' idf
   }
 
   FinetunePlan plan_finetune(const FullFinetuneOptions& o, const io::DataReader& tr,

@@ -76,8 +76,17 @@ TEST_CASE("text modality: sentence features pooled as asked - the head loss is t
   train::FeatureSpec frames;
   frames.frames = true;
   CHECK_THROWS_AS(mod.prepare_features(*m, frames, "m.h5"), UsageError);
-  CHECK(std::string(mod.baseline_flag()).empty());
-  CHECK_THROWS_AS(mod.baseline_features(in), UsageError);
+  CHECK(std::string(mod.baseline_flag()) == "--bag-of-words");
+  // The bag of words: each row's counts over the vocabulary add up to its length.
+  const eval::Features bag = mod.baseline_features(in);
+  REQUIRE(bag.n == static_cast<int64_t>(in.size()));
+  std::vector<int32_t> lengths(in.size());
+  in.read<int32_t>("/lengths", 0, in.size(), lengths.data());
+  for (int64_t i = 0; i < bag.n; ++i) {
+    double sum = 0;
+    for (int64_t v = 0; v < bag.d; ++v) sum += bag.x[i * bag.d + v];
+    CHECK(sum == lengths[i]);
+  }
 }
 
 TEST_CASE("text modality: full fine-tuning refuses --recipe and --layer-decay - honours --pool") {

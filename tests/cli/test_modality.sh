@@ -8,7 +8,7 @@
 T="--threads 1"
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 200 --max-len 24 -o "$WORK/t.h5"
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5"
-ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 8 --max-steps 1 $T -o "$WORK/tm.h5"
+ok ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 8 --max-steps 1 $T -o "$WORK/tm.h5"
 FT="--mode full --epochs 1 --batch 8 $T"
 # bad ...: expect_error with no x.h5 left from an earlier case.
 bad() { rm -f "$WORK/x.h5"; expect_error "$@"; }

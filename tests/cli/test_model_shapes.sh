@@ -33,7 +33,7 @@ f['config'][0] = json.dumps(c)"
 npy_shape() { /usr/bin/python3 -c "import numpy; print(numpy.load('$1').shape)"; }
 T="--threads 1 --precision f32 -q --max-steps 2"
 
-ok ssl-pretrain "$OLD/text.h5" --arch bert-tiny:depth=1,norm=post,eps=1e-12,width=64 --batch 4 $T -o "$WORK/t.h5"
+ok ssl-pretrain "$OLD/text.h5" --method mlm --arch bert-tiny:depth=1,norm=post,eps=1e-12,width=64 --batch 4 $T -o "$WORK/t.h5"
 check_eq "text: the shape in /config" "$(conf "$WORK/t.h5" '["encoder"]')" \
   '{"kind": "text", "width": 64, "depth": 1, "heads": 2, "mlp": 256, "norm": "post", "eps": 1e-12, "position": "learned"}'
 check_eq "text: arch as given" "$(conf "$WORK/t.h5" '["arch"]')" '"bert-tiny:depth=1,norm=post,eps=1e-12,width=64"'
@@ -75,7 +75,7 @@ check_eq "image: convnet embeddings" "$(npy_shape "$WORK/c.npy")" "(20, 16)"
 # Refusals: a bad key or value of --arch is a usage error naming it; a bad
 # shape in a model file is a data error naming the file and the key.
 expect_error 2 "error: --arch: bert-mini:layers=2: 'layers' is not a key of a text encoder" "$WORK/x.h5" \
-  ssl-pretrain "$OLD/text.h5" --arch bert-mini:layers=2 $T -o "$WORK/x.h5"
+  ssl-pretrain "$OLD/text.h5" --method mlm --arch bert-mini:layers=2 $T -o "$WORK/x.h5"
 expect_error 2 "error: --arch: vit-mini:heads=3: heads: 3 do not divide width 128" "$WORK/x.h5" \
   ssl-pretrain "$OLD/images.h5" --method mae --arch vit-mini:heads=3 $T -o "$WORK/x.h5"
 expect_error 2 "error: --arch: convnet-s:widths=8/x: widths=x is not an integer" "$WORK/x.h5" \

@@ -29,7 +29,7 @@ for l in open('$1'):
 # 3 %). AdamW does not see a gradient's scale (summed instead of averaged
 # gradients train the same), so MAE runs with SGD, which does: checked, the
 # sum fails MLM and MAE here.
-MLM="--arch bert-tiny --batch 16 --max-steps 6 --threads 1 --precision f32"
+MLM="--method mlm --arch bert-tiny --batch 16 --max-steps 6 --threads 1 --precision f32"
 ok ssl-pretrain "$WORK/t.h5" $MLM --log-json "$WORK/mlm1.json" -o "$WORK/mlm1.h5"
 ok mpi 2 ssl-pretrain "$WORK/t.h5" $MLM --log-json "$WORK/mlm2.json" -o "$WORK/mlm2.h5"
 close "mlm: 2 ranks give one process's losses" "$WORK/mlm1.json" "$WORK/mlm2.json" 1e-5
@@ -49,7 +49,7 @@ close "wav2vec: 2 ranks follow one process's losses" "$WORK/w1.json" "$WORK/w2.j
 # ---- 2. Resume at another rank count: the checkpoint holds nothing per
 # rank and the order of the data is the global step's, so 3 steps at K=2 then
 # 3 at K=1 (and the reverse) are the 6-step run.
-HALF="--arch bert-tiny --batch 16 --epochs 2 --threads 1 --precision f32"
+HALF="--method mlm --arch bert-tiny --batch 16 --epochs 2 --threads 1 --precision f32"
 ok ssl-pretrain "$WORK/t.h5" $HALF --log-json "$WORK/full.json" -o "$WORK/full.h5"
 ok mpi 2 ssl-pretrain "$WORK/t.h5" $HALF --max-steps 3 --log-json "$WORK/r21.json" -o "$WORK/r21.h5"
 ok ssl-pretrain "$WORK/t.h5" --resume "$WORK/r21.h5" --threads 1 --log-json "$WORK/r21.json" -o "$WORK/r21.h5"
@@ -71,22 +71,22 @@ check_eq "rank 0 alone: one 'precision' note" "$(grep -c 'precision' "$WORK/only
 # ---- 4. The TCP transport (not shared memory), on the loopback interface,
 # and --time-budget decided by rank 0: both ranks stop at the same step
 # (a rank that stopped alone would leave the other waiting: timeout).
-ok mpi 2 --mca btl tcp,self ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --threads 1 --precision f32 \
+ok mpi 2 --mca btl tcp,self ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --threads 1 --precision f32 \
   --max-steps 4 --log-json "$WORK/tcp.json" -o "$WORK/tcp.h5"
 close "tcp: 2 ranks over TCP give one process's losses" <(head -4 "$WORK/mlm1.json") "$WORK/tcp.json" 1e-5
-ok mpi 2 --mca btl tcp,self ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --threads 1 --time-budget 2 \
+ok mpi 2 --mca btl tcp,self ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --threads 1 --time-budget 2 \
   -o "$WORK/budget.h5"
 [ -s "$WORK/budget.h5" ] || fail "a time budget under mpirun wrote no model"
 
 # ---- 5. A rank killed with -9 ends the job within seconds, non-zero, and
 # the last checkpoint loads.
 # Without -q: the line naming the dead rank is mpirun's.
-timeout 60 mpirun -np 2 --oversubscribe ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --threads 1 \
+timeout 60 mpirun -np 2 --oversubscribe ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --threads 1 \
   --epochs 1000 --checkpoint-every 1 -o "$WORK/killed.h5" 2>"$WORK/killed.err" &
 job=$!
 for _ in $(seq 100); do [ -s "$WORK/killed.h5" ] && break; sleep 0.1; done
 victim=""
-for p in $(pgrep -f "ssl-pretrain $WORK/t.h5 --arch bert-tiny --batch 16 --threads 1 --epochs 1000"); do
+for p in $(pgrep -f "ssl-pretrain $WORK/t.h5 --method mlm --arch bert-tiny --batch 16 --threads 1 --epochs 1000"); do
   grep -qz '^OMPI_COMM_WORLD_RANK=1$' "/proc/$p/environ" 2>/dev/null && victim=$p && break
 done
 [ -n "$victim" ] || fail "no rank 1 to kill"

@@ -35,7 +35,7 @@ done
 if [ -r "$FORT/computers" ]; then
   ok ssl-import text "$FORT/computers" "$FORT/science" "$FORT/love" --vocab-size 300 --max-len 48 --limit 180 --shuffle \
     --split 0.3 --split-output "$WORK/text_te.h5" -o "$WORK/text.h5" --threads 1
-  ok ssl-pretrain "$WORK/text.h5" --arch bert-tiny --max-steps 2 --batch 16 --threads 1 -o "$WORK/mlm.h5"
+  ok ssl-pretrain "$WORK/text.h5" --method mlm --arch bert-tiny --max-steps 2 --batch 16 --threads 1 -o "$WORK/mlm.h5"
   ok ssl-embed "$WORK/mlm.h5" "$WORK/text.h5" -o "$WORK/e_txt.h5" --threads 1
   ok ssl-import text "$FORT/computers" "$FORT/science" "$FORT/love" --vocab-size 250 --max-len 48 --limit 180 --shuffle \
     --split 0.3 --split-output "$WORK/ote.h5" -o "$WORK/otr.h5" --threads 1
@@ -55,9 +55,9 @@ if [ -r "$FORT/computers" ]; then
   expect_error 2 "t64.h5 holds sequences of 64 tokens; .*mlm.h5 encodes at most 48" "$WORK/x.h5" \
     ssl-embed "$WORK/mlm.h5" "$WORK/t64.h5" -o "$WORK/x.h5"
   expect_error 2 "t64.h5 holds sequences of 64 tokens, longer than the 48 of .*text.h5" "$WORK/x.h5" \
-    ssl-pretrain "$WORK/text.h5" --arch bert-tiny --eval "$WORK/t64.h5" --max-steps 1 -o "$WORK/x.h5" --threads 1
+    ssl-pretrain "$WORK/text.h5" --method mlm --arch bert-tiny --eval "$WORK/t64.h5" --max-steps 1 -o "$WORK/x.h5" --threads 1
   # W6: held-out = training is said, not silently scored.
-  ssl-pretrain "$WORK/text.h5" --arch bert-tiny --batch 16 --max-steps 1 --eval "$WORK/text.h5" -o "$WORK/w6.h5" \
+  ssl-pretrain "$WORK/text.h5" --method mlm --arch bert-tiny --batch 16 --max-steps 1 --eval "$WORK/text.h5" -o "$WORK/w6.h5" \
     --threads 1 2>"$WORK/err" || fail "--eval = input: $(cat "$WORK/err")"
   grep -q "warning: --eval .*text.h5 is the training file itself" "$WORK/err" || fail "--eval = input: no warning"
 else

@@ -11,7 +11,7 @@ LBL="$DATA/idx/fashion-120-labels-idx1-ubyte.gz"
 PY=/usr/bin/python3
 ok ssl-import idx "$IDX" "$LBL" --limit 60 -o "$WORK/g.h5"
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 200 --max-len 24 -o "$WORK/t.h5"
-ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/mlm.h5" \
+ok ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/mlm.h5" \
    --log-json "$WORK/run.jsonl"
 ok ssl-import audio "$DATA/audio" --seconds 0.5 -o "$WORK/a.h5" --threads 1
 ok ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --max-steps 1 --batch 3 --threads 1 -o "$WORK/w.h5"

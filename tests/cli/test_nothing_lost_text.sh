@@ -9,7 +9,7 @@ ok ssl-import text "$P" "$W" --vocab-size 300 --max-len 32 -o "$WORK/t.h5" --thr
 /usr/bin/python3 -c "import h5py; open('$WORK/spm.model','wb').write(h5py.File('$WORK/t.h5')['tokenizer'][:].tobytes())"
 # bad ...: expect_error with no x.h5 left from an earlier case.
 bad() { rm -f "$WORK/x.h5"; expect_error "$@"; }
-pretrain_text() { ssl-pretrain "$@" --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/x.h5"; }
+pretrain_text() { ssl-pretrain "$@" --method mlm --arch bert-tiny --max-steps 1 --batch 8 --threads 1 -o "$WORK/x.h5"; }
 
 # ---- F9. Nothing to predict is refused up front, naming the file.
 # Rows of [CLS][SEP] only: as --eval (was "perplexity 0.0") and as the training file.
@@ -72,12 +72,12 @@ bad 1 "ml.h5: imported with --max-len 1048576 \(its rows: up to [0-9]+ tokens\);
 bad 1 "ml.h5: imported with --max-len 1048576" "" \
   ssl-finetune "$WORK/ml.h5" --eval "$WORK/ml.h5" --mode full --epochs 1 --threads 1
 bad 1 "long.h5: rows of 8000 tokens: a step of 64 of them .* GB of attention" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/long.h5" --arch bert-tiny --max-steps 1 --batch 64 --threads 1 -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/long.h5" --method mlm --arch bert-tiny --max-steps 1 --batch 64 --threads 1 -o "$WORK/x.h5"
 # Files imported apart with one --max-len fit one model, whatever their longest rows.
 printf 'a kettle\nthe ladder\n' >"$WORK/short.txt"
 ok ssl-import text "$WORK/short.txt" --tokenizer "$WORK/spm.model" --max-len 32 -o "$WORK/s.h5" --threads 1
 ok ssl-import text "$P" --tokenizer "$WORK/spm.model" --max-len 32 -o "$WORK/p32.h5" --threads 1
-ok ssl-pretrain "$WORK/s.h5" --arch bert-tiny --max-steps 1 --batch 2 --threads 1 --eval "$WORK/p32.h5" -o "$WORK/s-m.h5"
+ok ssl-pretrain "$WORK/s.h5" --method mlm --arch bert-tiny --max-steps 1 --batch 2 --threads 1 --eval "$WORK/p32.h5" -o "$WORK/s-m.h5"
 ok ssl-embed "$WORK/s-m.h5" "$WORK/p32.h5" -o "$WORK/e.h5" --threads 1
 
 # ---- W12. MAE with one patch is a usage error naming --patch (was exit 1, "a mask must hide some patches").

@@ -61,7 +61,7 @@ check_eq "w2v outputs" "$(grep -c 'extract_features' "$WORK/w2v/README.md")" 1
 # The presets' shapes (pre-LN text, cls-pooled ViT, odd position kernel) through the checker.
 ok ssl-pretrain "$IN/images.h5" --threads 1 --max-steps 1 --batch 4 --arch vit-mini:depth=1 --patch 7 -o "$WORK/vit-mini.h5"
 ok ssl-export "$WORK/vit-mini.h5" -o "$WORK/vit-mini" --to onnx
-ok ssl-pretrain "$IN/text.h5" --threads 1 --max-steps 1 --batch 4 --arch bert-tiny:depth=1 -o "$WORK/bert-tiny.h5"
+ok ssl-pretrain "$IN/text.h5" --threads 1 --max-steps 1 --batch 4 --method mlm --arch bert-tiny:depth=1 -o "$WORK/bert-tiny.h5"
 ok ssl-export "$WORK/bert-tiny.h5" -o "$WORK/bert-tiny" --to onnx
 ok ssl-pretrain "$IN/audio.h5" --threads 1 --max-steps 1 --batch 3 --arch w2v-tiny:depth=1 -o "$WORK/w2v-tiny.h5"
 ok ssl-export "$WORK/w2v-tiny.h5" -o "$WORK/w2v-tiny" --to onnx

@@ -16,11 +16,11 @@ expect_error 2 "^ssl-pretrain: error: --temperature goes with --method simclr or
 expect_error 2 "--strength sets the simclr recipe's color jitter; the recipe is mocov2" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --method moco --strength 1 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--views goes with --method emp or dino; --method mlm takes 0 views" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/t.h5" --views 4 "${run[@]}" -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/t.h5" --method mlm --views 4 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--patch cuts images for a ViT; --arch w2v-tiny is not an image encoder" "$WORK/x.h5" \
   ssl-pretrain "$WORK/a.h5" --arch w2v-tiny --patch 2 "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--norm-pix-loss goes with --method mae; --method is mlm" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/t.h5" --no-norm-pix-loss "${run[@]}" -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/t.h5" --method mlm --no-norm-pix-loss "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--recipe augments raw images or clips; .*views.h5 holds views made by ssl-augment" "$WORK/x.h5" \
   ssl-pretrain "$WORK/views.h5" --method simclr --recipe byol "${run[@]}" -o "$WORK/x.h5"
 expect_error 2 "--eval-every goes with --eval or --eval-split; neither is given" "$WORK/x.h5" \

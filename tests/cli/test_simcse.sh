@@ -86,7 +86,7 @@ expect_error 2 "--init starts a new run .* give one of them" "$WORK/x.h5" \
 expect_error 2 "--eval-split scores masked language models; --method simcse masks no tokens" "$WORK/x.h5" \
   ssl-pretrain "$WORK/t.h5" --threads 1 --method simcse --eval-split 0.2 -o "$WORK/x.h5"
 expect_error 2 "--dropout goes with --method simcse; --method is mlm" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/t.h5" --threads 1 --dropout 0.1 -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/t.h5" --method mlm --threads 1 --dropout 0.1 -o "$WORK/x.h5"
 # A text file tokenized otherwise: the mlm model's tokenizer is not its.
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 200 --max-len 32 -o "$WORK/t2.h5"
 expect_error 2 "t2.h5 was not tokenized with the tokenizer of .*mlm.h5" "$WORK/x.h5" \

@@ -42,5 +42,5 @@ expect_error 2 "--method skipgram trains text files; .*img.h5 holds images" "$WO
   ssl-pretrain "$WORK/img.h5" --method skipgram -o "$WORK/x.h5"
 expect_error 2 "--method skipgram trains token vectors only: --arch must be .*depth=0 and position=none" "$WORK/x.h5" \
   ssl-pretrain "$WORK/ttr.h5" --method skipgram --arch bert-tiny -o "$WORK/x.h5"
-expect_error 2 "--window .*--method is mlm" "$WORK/x.h5" ssl-pretrain "$WORK/ttr.h5" --window 3 -o "$WORK/x.h5"
+expect_error 2 "--window .*--method is mlm" "$WORK/x.h5" ssl-pretrain "$WORK/ttr.h5" --method mlm --window 3 -o "$WORK/x.h5"
 finish

@@ -61,7 +61,7 @@ ok ssl-import text --unlabelled "$C" --tokenizer "$WORK/c.h5" --shard 1/2 -o "$W
 check_eq "--shard" "$(h5get "$WORK/sh.h5" "f['ids'][0] == $N // 2 and f['ids'][-1] == $N - 1")" "True"
 
 # Pretraining on the corpus, scored on the labelled held-out file.
-ok ssl-pretrain "$WORK/c.h5" --eval "$WORK/lab-test.h5" --arch bert-tiny:depth=1 --batch 8 --max-steps 2 \
+ok ssl-pretrain "$WORK/c.h5" --eval "$WORK/lab-test.h5" --method mlm --arch bert-tiny:depth=1 --batch 8 --max-steps 2 \
   --eval-every 1 --threads 1 --log-json "$WORK/log.jsonl" -o "$WORK/m.h5"
 check_eq "held-out scored" "$(grep -c eval_accuracy "$WORK/log.jsonl" | awk '{print ($1 > 0)}')" "1"
 # A model file's tokenizer is taken too.

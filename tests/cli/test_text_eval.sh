@@ -11,7 +11,7 @@ ok ssl-import text "$DATA/text/proverbs" --vocab-size 200 --max-len 32 -o "$WORK
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" "$DATA/idx/fashion-120-labels-idx1-ubyte.gz" -o "$WORK/img.h5"
 
 # --eval-split: held-out rows never trained on, scored every N steps and at the end.
-ok ssl-pretrain "$WORK/tr.h5" --arch bert-tiny --batch 8 --epochs 6 --lr 2e-3 --eval-split 0.2 --eval-every 5 \
+ok ssl-pretrain "$WORK/tr.h5" --method mlm --arch bert-tiny --batch 8 --epochs 6 --lr 2e-3 --eval-split 0.2 --eval-every 5 \
    -o "$WORK/m.h5" --log-json "$WORK/log.jsonl"
 rows=$(h5get "$WORK/tr.h5" 'len(f["tokens"])')
 held=$(python3 -c "print(max(1, round(0.2 * $rows)))")
@@ -28,16 +28,16 @@ grep -q '"eval_accuracy"' "$WORK/log.jsonl" || fail "evaluations in the JSON log
 
 # --eval: another file scored on its own masks (an ssl-mask output).
 ok ssl-mask "$WORK/te.h5" --scheme mlm -o "$WORK/te-masked.h5"
-ok ssl-pretrain "$WORK/tr.h5" --arch bert-tiny --batch 8 --epochs 1 --eval "$WORK/te-masked.h5" -o "$WORK/m2.h5"
+ok ssl-pretrain "$WORK/tr.h5" --method mlm --arch bert-tiny --batch 8 --epochs 1 --eval "$WORK/te-masked.h5" -o "$WORK/m2.h5"
 check_eq "scored on the file's masked positions" \
   "$(h5get "$WORK/m2.h5" '__import__("json").loads(f["config"][0])["eval"]["masked_tokens"]')" \
   "$(h5get "$WORK/te-masked.h5" 'int((f["mlm_labels"][:] != -100).sum())')"
 expect_error 2 "--eval .*other.h5 was not tokenized as .*tr.h5" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/tr.h5" --arch bert-tiny --eval "$WORK/other.h5" -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/tr.h5" --method mlm --arch bert-tiny --eval "$WORK/other.h5" -o "$WORK/x.h5"
 expect_error 2 "--eval-split scores masked language models; .*img.h5 is not a text file" "$WORK/x.h5" \
   ssl-pretrain "$WORK/img.h5" --eval-split 0.1 -o "$WORK/x.h5"
 expect_error 2 "--eval-split 0.5.* leaves .* rows of .*tr.h5 to train on, fewer than one batch of 64" "$WORK/x.h5" \
-  ssl-pretrain "$WORK/tr.h5" --eval-split 0.5 -o "$WORK/x.h5"
+  ssl-pretrain "$WORK/tr.h5" --method mlm --eval-split 0.5 -o "$WORK/x.h5"
 
 # --predict: k guesses per [MASK] from the stored tokenizer, then the filled sentence.
 ssl-info "$WORK/m.h5" --predict "a [MASK] in time saves [MASK]" --top 3 > "$WORK/p.out" || fail "ssl-info --predict"

@@ -6,7 +6,7 @@
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 300 --max-len 32 -o "$WORK/t.h5"
 ok ssl-import idx "$DATA/idx/fashion-120-images-idx3-ubyte.gz" -o "$WORK/img.h5"
 
-ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --epochs 20 --lr 2e-3 -o "$WORK/m.h5"
+ok ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --epochs 20 --lr 2e-3 -o "$WORK/m.h5"
 check_eq "method" "$(h5get "$WORK/m.h5" '__import__("json").loads(f["config"][0])["method"]')" "mlm"
 check_eq "steps" "$(h5get "$WORK/m.h5" 'len(f["train/loss"])')" "100"
 check_eq "the loss falls" "$(h5get "$WORK/m.h5" 'bool(np.mean(f["train/loss"][-10:]) < np.mean(f["train/loss"][:10]) - 0.5)')" "True"
@@ -14,11 +14,11 @@ ssl-info "$WORK/m.h5" | grep -Eq "^  encoder +bert-tiny$" || fail "ssl-info: enc
 
 # Masks from an ssl-mask file are used as they are.
 ok ssl-mask "$WORK/t.h5" --scheme mlm -o "$WORK/tm.h5"
-ok ssl-pretrain "$WORK/tm.h5" --arch bert-tiny --batch 16 --epochs 1 -o "$WORK/m2.h5"
+ok ssl-pretrain "$WORK/tm.h5" --method mlm --arch bert-tiny --batch 16 --epochs 1 -o "$WORK/m2.h5"
 
 # Exact resume, as for images.
-ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --epochs 2 --seed 4 -o "$WORK/full.h5"
-ok ssl-pretrain "$WORK/t.h5" --arch bert-tiny --batch 16 --epochs 2 --seed 4 --max-steps 3 -o "$WORK/part.h5"
+ok ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --epochs 2 --seed 4 -o "$WORK/full.h5"
+ok ssl-pretrain "$WORK/t.h5" --method mlm --arch bert-tiny --batch 16 --epochs 2 --seed 4 --max-steps 3 -o "$WORK/part.h5"
 ok ssl-pretrain "$WORK/t.h5" --resume "$WORK/part.h5" -o "$WORK/rest.h5"
 check_eq "text resume reproduces the loss curve" \
   "$(h5get "$WORK/full.h5" 'list(f["train/loss"][:]) == list(h5py.File("'"$WORK/rest.h5"'")["train/loss"][:])')" "True"
@@ -27,7 +27,7 @@ check_eq "text resume reproduces the loss curve" \
 # through files and a pipe, and straight from the model file.
 ok ssl-import text "$DATA/text/proverbs" "$DATA/text/weather" --vocab-size 300 --max-len 32 --split 0.3 \
    -o "$WORK/ttr.h5" --split-output "$WORK/tte.h5"
-ok ssl-pretrain "$WORK/ttr.h5" --arch bert-tiny --batch 16 --epochs 2 -o "$WORK/tm.h5"
+ok ssl-pretrain "$WORK/ttr.h5" --method mlm --arch bert-tiny --batch 16 --epochs 2 -o "$WORK/tm.h5"
 ok ssl-embed "$WORK/tm.h5" "$WORK/ttr.h5" -o "$WORK/etr.h5"
 ok ssl-embed "$WORK/tm.h5" "$WORK/tte.h5" -o "$WORK/ete.h5" --pool cls --normalize
 check_eq "text embeddings" "$(h5get "$WORK/etr.h5" 'f["embeddings"].shape[1], f["embeddings"].attrs["layer"], f["labels"].attrs["class_names"].tolist()')" \

@@ -6,7 +6,8 @@
 #   - the same encoder untrained (one step of the same method and options),
 #   - TF-IDF of the same token ids + logistic regression, its C chosen by
 #     5-fold cross-validation on TRAIN (never on TEST: bench/mlm.sh picks it
-#     on the test set, an upper bound),
+#     on the test set, an upper bound), and the same TF-IDF through our own
+#     probes (ssl-finetune --bag-of-words),
 # with the CPU and its ISA, wall times and peak RSS of each step.
 #   bench/text_features.sh METHOD BUDGET PRETRAIN_FILE [ssl-pretrain options...]
 #   bench/text_features.sh mlm 180 demo/fortunes-train.h5
@@ -107,6 +108,16 @@ print(f"  {'TF-IDF + logistic regression':28s} {acc:8.4f}   (C={grid.best_params
       f"CV accuracy {grid.best_score_:.4f})")
 PY
 read -r secs kib < "$W/time"; printf 'tf-idf + LR\t%s\t%s\n' "$secs" "$((kib / 1024))" >> "$W/times.tsv"
+# The same bag of words through our own probes (ssl-finetune --bag-of-words): the
+# line make run prints, scored exactly as the encoder's features are.
+timed "bag of words, linear" "$BIN/ssl-finetune" "$TRAIN" --eval "$TEST" --bag-of-words --mode linear \
+  --metrics "$W/bow-lin.json" "${common[@]}"
+"$BIN/ssl-finetune" "$TRAIN" --eval "$TEST" --bag-of-words --mode knn --k 20 --knn-temperature 0.07 \
+  --metrics "$W/bow-k20.json" "${common[@]}" > /dev/null
+"$BIN/ssl-finetune" "$TRAIN" --eval "$TEST" --bag-of-words --mode knn --k 200 --knn-temperature 0.1 \
+  --metrics "$W/bow-k200.json" "${common[@]}" > /dev/null
+printf '  %-28s %8s %12s %12s\n' "bag of words (TF-IDF), ours" "$(acc "$W/bow-lin.json")" "$(acc "$W/bow-k20.json")" \
+  "$(acc "$W/bow-k200.json")"
 
 if [ -n "$FT" ]; then
   ARCH=$("$BIN/ssl-info" "$W/model.h5" | awk '$1 == "encoder" {print $2; exit}')

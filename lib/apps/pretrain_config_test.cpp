@@ -166,7 +166,7 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
   const std::vector<Case> cases = {
       {{{"--method", "byol"}, {"--temperature", 0.1}}, images(), "--temperature goes with --method simclr or moco or simcse; --method is byol"},
       {{{"--method", "simclr"}, {"--queue", 1024}}, images(), "--queue goes with --method moco; --method is simclr"},
-      {{{"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco or simcse; --method is mlm"},
+      {{{"--method", "mlm"}, {"--temperature", 0.1}}, text(), "--temperature goes with --method simclr or moco or simcse; --method is mlm"},
       {{{"--method", "simclr"}, {"--norm-pix-loss", true}}, images(), "--norm-pix-loss goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-width", 64}}, images(), "--decoder-width goes with --method mae; --method is simclr"},
       {{{"--method", "simclr"}, {"--decoder-depth", 1}}, images(), "--decoder-depth goes with --method mae; --method is simclr"},
@@ -174,20 +174,20 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "simclr"}, {"--decoder-mlp", 64}}, images(), "--decoder-mlp goes with --method mae; --method is simclr"},
       {{{"--method", "emp"}, {"--strength", 1.0}}, images(), "--strength sets the simclr recipe's color jitter; the recipe is crop"},
       {{{"--method", "simclr"}, {"--strength", 1.0}}, audio(), "--strength sets the simclr recipe's color jitter; the recipe is audio"},
-      {{{"--strength", 1.0}}, text(), "--strength sets the simclr recipe's color jitter; --method mlm augments nothing"},
+      {{{"--method", "mlm"}, {"--strength", 1.0}}, text(), "--strength sets the simclr recipe's color jitter; --method mlm augments nothing"},
       {{{"--method", "simclr"}, {"--views", 4}}, images(), "--views goes with --method emp or dino; --method simclr takes 2 views of each image"},
-      {{{"--view-size", 8}}, text(), "--view-size goes with --method emp or dino; --method mlm takes 0 views"},
+      {{{"--method", "mlm"}, {"--view-size", 8}}, text(), "--view-size goes with --method emp or dino; --method mlm takes 0 views"},
       {{{"--global-views", 2}}, audio(), "--global-views goes with --method emp or dino; --method wav2vec takes 0 views"},
       {{{"--global-recipe", "flip(0.5)"}}, images(), "--global-recipe goes with --global-views; --global-views is 0"},
       {{{"--patch", 7}}, images(), "--patch cuts images for a ViT; --arch convnet-m is convolutional"},
-      {{{"--patch", 7}}, text(), "--patch cuts images for a ViT; --arch bert-mini is not an image encoder"},
-      {{{"--recipe", "simclr"}}, text(), "--recipe augments raw images or clips; --method mlm augments nothing"},
+      {{{"--method", "mlm"}, {"--patch", 7}}, text(), "--patch cuts images for a ViT; --arch bert-mini is not an image encoder"},
+      {{{"--method", "mlm"}, {"--recipe", "simclr"}}, text(), "--recipe augments raw images or clips; --method mlm augments nothing"},
       {{{"--recipe", "simclr"}}, audio(), "--recipe augments raw images or clips; --method wav2vec augments nothing"},
       {{{"--method", "simclr"}, {"--recipe", "byol"}}, images(true), "--recipe augments raw images or clips; img.h5 holds views made by ssl-augment"},
       {{{"--eval-split", 0.1}}, images(), "--eval-split scores masked language models; img.h5 is not a text file"},
       {{{"--eval", "e.h5"}}, audio(), "--eval scores masked language models; a.h5 is not a text file"},
-      {{{"--eval-every", 5}}, text(), "--eval-every goes with --eval or --eval-split; neither is given"},
-      {{{"--monitor", "m.h5"}}, audio(), "--monitor scores image encoders; a.h5 is not an image file"},
+      {{{"--method", "mlm"}, {"--eval-every", 5}}, text(), "--eval-every goes with --eval or --eval-split; neither is given"},
+      {{{"--monitor-bank", "b.h5"}}, images(), "--monitor-bank goes with --monitor; --monitor is not given"},
       {{{"--monitor-every", 5}}, images(), "--monitor-every goes with --monitor; --monitor is not given"},
       {{{"--method", "simclr"}, {"--recon", "r.png"}}, images(), "--recon draws what a masked image model (mae) fills in; --method is simclr"},
       {{{"--method", "mae"}, {"--recon-every", 5}}, images(), "--recon-every goes with --recon; --recon is not given"},
@@ -195,17 +195,17 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
       {{{"--method", "emp"}, {"--prototypes", 64}}, images(), "--prototypes goes with --method dino; --method is emp"},
       {{{"--method", "byol"}, {"--teacher-temp", 0.05}}, images(), "--teacher-temp goes with --method dino; --method is byol"},
       {{{"--teacher-temp-warmup", 0.1}}, images(), "--teacher-temp-warmup goes with --method dino; --method is emp"},
-      {{{"--teacher-momentum", 0.99}}, text(), "--teacher-momentum goes with --method dino; --method is mlm"},
+      {{{"--method", "mlm"}, {"--teacher-momentum", 0.99}}, text(), "--teacher-momentum goes with --method dino; --method is mlm"},
       {{{"--method", "simclr"}, {"--codevector-groups", 3}}, audio(), "--codevector-groups goes with --method wav2vec; --method is simclr"},
       {{{"--method", "simclr"}, {"--codevectors-per-group", 8}}, audio(), "--codevectors-per-group goes with --method wav2vec; --method is simclr"},
       {{{"--method", "mae"}, {"--codevector-dim", 8}}, images(), "--codevector-dim goes with --method wav2vec; --method is mae"},
-      {{{"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
-      {{{"--generator-fraction", 0.5}}, text(), "--generator-fraction goes with --method electra; --method is mlm"},
+      {{{"--method", "mlm"}, {"--proj-codevector-dim", 8}}, text(), "--proj-codevector-dim goes with --method wav2vec; --method is mlm"},
+      {{{"--method", "mlm"}, {"--generator-fraction", 0.5}}, text(), "--generator-fraction goes with --method electra; --method is mlm"},
       {{{"--method", "simclr"}, {"--disc-weight", 10.0}}, images(), "--disc-weight goes with --method electra; --method is simclr"},
-      {{{"--window", 3}}, text(), "--window goes with --method skipgram; --method is mlm"},
-      {{{"--negatives", 3}}, text(), "--negatives goes with --method skipgram; --method is mlm"},
-      {{{"--subsample", 0.0}}, text(), "--subsample goes with --method skipgram; --method is mlm"},
-      {{{"--dropout", 0.1}}, text(), "--dropout goes with --method simcse; --method is mlm"},
+      {{{"--method", "mlm"}, {"--window", 3}}, text(), "--window goes with --method skipgram; --method is mlm"},
+      {{{"--method", "mlm"}, {"--negatives", 3}}, text(), "--negatives goes with --method skipgram; --method is mlm"},
+      {{{"--method", "mlm"}, {"--subsample", 0.0}}, text(), "--subsample goes with --method skipgram; --method is mlm"},
+      {{{"--method", "mlm"}, {"--dropout", 0.1}}, text(), "--dropout goes with --method simcse; --method is mlm"},
       {{{"--method", "mae"}, {"--pool", "mean"}}, images(), "--pool goes with --method simcse; --method is mae"},
   };
   std::set<std::string> refused;
@@ -227,7 +227,8 @@ TEST_CASE("pretrain options that do not apply to the run are refused naming the 
                  {"--global-recipe", "flip(0.5)"}},
                 images())
             .empty());
-  CHECK(refusal({{"--eval-split", 0.1}, {"--eval-every", 5}}, text()).empty());
+  CHECK(refusal({{"--method", "mlm"}, {"--eval-split", 0.1}, {"--eval-every", 5}}, text()).empty());
+  CHECK(refusal({{"--monitor", "m.h5"}, {"--monitor-bank", "b.h5"}}, text()).empty());
   CHECK(refusal({{"--method", "mae"}, {"--patch", 7}, {"--recon", "r.png"}, {"--recon-every", 5}}, images()).empty());
   CHECK(refusal({{"--monitor", "m.h5"}, {"--monitor-every", 5}}, images()).empty());
   CHECK(refusal({{"--method", "rotation"}}, images(true)).empty());

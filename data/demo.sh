@@ -114,15 +114,21 @@ trow() { printf '  %-34s %12s %16s\n' "$@"; }
 trow "" "linear probe" "kNN k=20 T=0.07"
 trow "bag of words (TF-IDF of the ids)" "$(acc "$OUT/bow-linear.json")" "$(acc "$OUT/bow-knn20.json")"
 trow "$TEXT_METHOD (${TEXT_BUDGET} s on the corpus)" "$(acc "$OUT/text-linear.json")" "$(acc "$OUT/text-knn20.json")"
+# The verdict compares each side's best probe: our linear probe standardises
+# every feature, which hurts sparse TF-IDF (0.45 where scikit-learn's
+# logistic regression gets 0.71 on the same rows), so the bag of words'
+# kNN is often its better line; a fair verdict takes the better of the two.
 /usr/bin/python3 - "$OUT" "$TEXT_METHOD" "$TEXT_BUDGET" <<'PY'
 import json, sys
 out, method, budget = sys.argv[1:]
 a = lambda n: json.load(open(f"{out}/{n}.json"))["accuracy"]
-lin, bow = a("text-linear"), a("bow-linear")
-if lin >= bow:
-    print(f"verdict: {method}'s features beat the bag of words under the linear probe ({lin:.4f} against {bow:.4f}).")
+feat = max(("linear probe", a("text-linear")), ("kNN", a("text-knn20")), key=lambda x: x[1])
+bow = max(("linear probe", a("bow-linear")), ("kNN", a("bow-knn20")), key=lambda x: x[1])
+if feat[1] > bow[1]:
+    print(f"verdict: {method}'s features beat the bag of words ({feat[1]:.4f} by {feat[0]} against {bow[1]:.4f} by {bow[0]}).")
 else:
-    print(f"verdict: {method}'s features do NOT beat the bag of words after {budget} s ({lin:.4f} against {bow:.4f} "
-          f"under the linear probe): for this task, use the bag of words (docs/methods.md has the 20-minute figures).")
+    print(f"verdict: {method}'s features do NOT beat the bag of words after {budget} s ({feat[1]:.4f} by {feat[0]} "
+          f"against {bow[1]:.4f} by {bow[0]}): for this task, use the bag of words (docs/methods.md has the "
+          f"20-minute figures: there too the bag of words stays ahead).")
 PY
 echo "pictures: $OUT/text-curves.png"

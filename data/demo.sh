@@ -114,10 +114,8 @@ trow() { printf '  %-34s %12s %16s\n' "$@"; }
 trow "" "linear probe" "kNN k=20 T=0.07"
 trow "bag of words (TF-IDF of the ids)" "$(acc "$OUT/bow-linear.json")" "$(acc "$OUT/bow-knn20.json")"
 trow "$TEXT_METHOD (${TEXT_BUDGET} s on the corpus)" "$(acc "$OUT/text-linear.json")" "$(acc "$OUT/text-knn20.json")"
-# The verdict compares each side's best probe: our linear probe standardises
-# every feature, which hurts sparse TF-IDF (0.45 where scikit-learn's
-# logistic regression gets 0.71 on the same rows), so the bag of words'
-# kNN is often its better line; a fair verdict takes the better of the two.
+# The verdict compares each side's better probe (the bag of words is often
+# better by kNN: 0.68 against 0.67 by our linear probe on the fortunes task).
 /usr/bin/python3 - "$OUT" "$TEXT_METHOD" "$TEXT_BUDGET" <<'PY'
 import json, sys
 out, method, budget = sys.argv[1:]

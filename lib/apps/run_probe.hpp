@@ -12,11 +12,12 @@
 namespace sslkit::train {
 
 // Softmax regression on `rows` of `train`, standardised with their mean and
-// std, AdamW with weight decay `wd` at lr 1e-2 cosine to 1e-4, at least
-// `epochs` epochs and 2000 steps; returns predictions for `test`.
+// std (unless `standardize` is false: sparse TF-IDF rows), AdamW with weight
+// decay `wd` at lr 1e-2 cosine to 1e-4, at least `epochs` epochs and 2000
+// steps; returns predictions for `test`.
 std::vector<int32_t> linear_fit_predict(const eval::Features& train, const std::vector<size_t>& rows,
                                         const eval::Features& test, int num_classes, double wd, int epochs,
-                                        uint64_t seed);
+                                        uint64_t seed, bool standardize = true);
 
 // The held-out rule of the linear probe: with at least kMinHeldOutRows
 // labelled rows, a seeded tenth of them (at least 2) chooses the weight

@@ -9,13 +9,12 @@ ok ssl-import text "$T/proverbs" "$T/weather" --vocab-size 300 --max-len 32 --sp
    --split-output "$WORK/te.h5" -o "$WORK/tr.h5"
 ok ssl-finetune "$WORK/tr.h5" --eval "$WORK/te.h5" --bag-of-words --metrics "$WORK/lin.json"
 check_eq "names the features" "$(grep -c "TF-IDF bag of words" "$WORK/ok.out")" "1"
-# The linear probe runs and reports a fraction; it standardises every
-# feature, which sparse TF-IDF does not survive on 56 rows (0.375 here; a
-# known weakness, docs/tools.md), so the test of the features is kNN's.
-check_eq "linear probe reports a fraction" \
-  "$(/usr/bin/python3 -c "import json; a = json.load(open('$WORK/lin.json'))['accuracy']; print(0 <= a <= 1)")" "True"
-ok ssl-finetune "$WORK/tr.h5" --eval "$WORK/te.h5" --bag-of-words --mode knn --k 5 --metrics "$WORK/knn.json"
+# The linear probe reads TF-IDF rows as they are (standardising each word
+# scaled the rare ones up a hundredfold: 0.375 here before, on 2 balanced classes).
+check_eq "linear probe above chance" \
+  "$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/lin.json'))['accuracy'] > 0.6)")" "True"
 # Proverbs and weather lore share few words: the bag of words separates them.
+ok ssl-finetune "$WORK/tr.h5" --eval "$WORK/te.h5" --bag-of-words --mode knn --k 5 --metrics "$WORK/knn.json"
 check_eq "kNN above chance" \
   "$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/knn.json'))['accuracy'] > 0.6)")" "True"
 # The same features from a pipe.

@@ -12,15 +12,16 @@ namespace sslkit::train {
 namespace {
 
 // Labelled rows of `in` (a seeded choice of at most `max` of them, in
-// ascending order) and their labels.
+// ascending order) and their labels. `is_training_file`: `in` is the run's
+// own input, so an unlabelled one is told about --monitor-bank.
 void choose_labelled(const io::DataReader& in, size_t max, uint64_t seed, std::vector<size_t>& rows,
-                     std::vector<int32_t>& y, bool bank) {
+                     std::vector<int32_t>& y, bool is_training_file) {
   const std::vector<int32_t> labels = in.labels();
   for (size_t i = 0; i < labels.size(); ++i)
     if (labels[i] >= 0) rows.push_back(i);
   if (rows.empty())
     throw UsageError(in.name() + " has no labels; --monitor scores kNN accuracy with labelled rows" +
-                     (bank ? " (an unlabelled training file takes its neighbours from --monitor-bank FILE)" : ""));
+                     (is_training_file ? " (an unlabelled training file takes its neighbours from --monitor-bank FILE)" : ""));
   Rng rng(seed, 0x3011);
   rng.shuffle(rows);
   rows.resize(std::min(rows.size(), max));

@@ -5,35 +5,41 @@ BUILD ?= build
 JOBS ?= 2
 DEMO ?= demo
 
-# Every Debian package the build, the tests and the demo use: the one list.
+# Every Debian package the build and the tests use. OpenCV is its three
+# -dev parts, not libopencv-dev, which pulls every module (ffmpeg, VTK, GUI:
+# about 200 packages sslkit never links; cmake/sslkitOpenCV.cmake finds them).
 PACKAGES := build-essential cmake pkg-config zlib1g-dev \
-  libcli11-dev libopencv-dev libsndfile1-dev libhdf5-dev hdf5-tools libdnnl-dev \
+  libcli11-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev \
+  libsndfile1-dev libhdf5-dev hdf5-tools libdnnl-dev \
   doctest-dev libsentencepiece-dev libicu-dev libsoxr-dev nlohmann-json3-dev libssl-dev \
   python3-h5py python3-numpy python3-onnx time help2man bash-completion \
-  dataset-fashion-mnist fortunes espeak-ng pocketsphinx-testdata \
-  dict-gcide dict-foldoc dict-jargon dict-devil \
-  libopenmpi-dev openmpi-bin
+  fortunes espeak-ng libopenmpi-dev openmpi-bin
+# The demo's datasets besides (make run only): Fashion-MNIST, spoken digits'
+# voices, and the dictionaries of the text corpus.
+DEMO_PACKAGES := dataset-fashion-mnist pocketsphinx-testdata dict-gcide dict-foldoc dict-jargon dict-devil
 # The PyTorch peer for side-by-side benchmarks (make bench only).
 BENCH_PACKAGES := python3-torch python3-torchvision python3-sklearn libopenblas0-openmp hyperfine
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-
-.PHONY: all deps bench-deps build test run bench install clean
-
-all: build
-
-deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# $(call install_missing,PACKAGES): apt-get install those not installed yet.
+install_missing = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-bench-deps: deps
-	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+.PHONY: all deps demo-deps bench-deps build test run bench install clean
+
+all: build
+
+deps:
+	@$(call install_missing,$(PACKAGES))
+
+demo-deps: deps
+	@$(call install_missing,$(DEMO_PACKAGES))
+
+bench-deps: demo-deps
+	@$(call install_missing,$(BENCH_PACKAGES))
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
@@ -51,7 +57,7 @@ test: build
 DEMO_BUDGET ?= 600
 DEMO_TEXT_BUDGET ?= 180
 
-run: build
+run: build demo-deps
 	BIN=$(BUILD) bash data/make-demo-datasets.sh $(DEMO)
 	BIN=$(BUILD) DEMO_BUDGET=$(DEMO_BUDGET) DEMO_TEXT_BUDGET=$(DEMO_TEXT_BUDGET) bash data/demo.sh $(DEMO)
 

@@ -20,6 +20,7 @@ struct ConvGeometry {
   memory::dims wdims, strides, dilates, pad;
   tag user_wtag;
   std::string key;
+  double flops = 0;  // one direct pass: 2 x outputs x (C/groups) x kernel taps
 };
 
 ConvGeometry geometry(const Tensor& x, const Tensor& w, const ConvParams& p, bool bias) {
@@ -51,6 +52,9 @@ ConvGeometry geometry(const Tensor& x, const Tensor& w, const ConvParams& p, boo
     for (int i = 1; i < w.rank(); ++i) geo.wdims.push_back(w.dim(i));
     geo.user_wtag = sp == 2 ? tag::goihw : tag::goiw;
   }
+  double taps = static_cast<double>(C / g);
+  for (int i = 2; i < w.rank(); ++i) taps *= static_cast<double>(w.dim(i));
+  geo.flops = 2.0 * static_cast<double>(numel_of(geo.out_shape)) * taps;
   geo.key = dims_key(x.shape()) + "|" + dims_key(w.shape()) + "|" + dims_key(p.stride) + dims_key(p.padding) +
             dims_key(p.dilation) + std::to_string(g) + (bias ? "b" : "") + dtype_name(x.dtype());
   return geo;
@@ -98,6 +102,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
                                        {DNNL_ARG_DST, memory(dst_md, engine(), y.raw())}};
   if (has_bias) args[DNNL_ARG_BIAS] = memory(bias_md, engine(), bv.value().raw());
   run(fwd.prim, args);
+  count_flops(geo.flops);
 
   std::vector<Var> inputs{xv, wv};
   if (has_bias) inputs.push_back(bv);
@@ -119,6 +124,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
       Tensor dx(x.shape(), dt);
       run(bd.prim, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wmem},
                     {DNNL_ARG_DIFF_SRC, memory(src_md, engine(), dx.raw())}});
+      count_flops(geo.flops);
       xn->accumulate(dx);
     }
     if (wn->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
@@ -140,6 +146,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
         args[DNNL_ARG_DIFF_BIAS] = memory(bias_md, engine(), db.raw());
       }
       run(bw.prim, args);
+      count_flops(geo.flops);
       Tensor dw(w.shape(), DType::f32);
       memory user_dw({geo.wdims, memory::data_type::f32, geo.user_wtag}, engine(), dw.raw());
       copy_mem(dw_raw, user_dw);

@@ -5,6 +5,7 @@
 #include "nn/engine.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/ops.hpp"
+#include "nn/profile.hpp"
 
 using namespace sslkit::nn;
 
@@ -99,4 +100,30 @@ TEST_CASE("conv2d in bf16 stays within bf16 tolerance of f32") {
   }
   // bf16 keeps 8 significant bits: relative error about 2^-8 per term.
   CHECK(err < 0.02 * scale);
+}
+
+TEST_CASE("the dense ops count their direct FLOPs - forward and each backward pass") {
+  init_engine();
+  // conv 3x3, 3 -> 4 channels, groups 1, on [2,5,5,3] padded: 200 outputs of 27 taps.
+  Var x(random_tensor({2, 5, 5, 3}, 1), true), w(random_tensor({4, 3, 3, 3}, 2), true);
+  ConvParams p{{1, 1}, {1, 1}, {1, 1}, 1};
+  flops_reset();
+  Var y = conv2d(x, w, Var(), p);
+  CHECK(flops_counted() == doctest::Approx(2.0 * 200 * 27));
+  sum(y).backward();  // backward-data and backward-weights: the same work each
+  CHECK(flops_counted() == doctest::Approx(3 * 2.0 * 200 * 27));
+  // linear [6,8] x [5,8]^T: 2 * 6 * 8 * 5 forward; the input needs no gradient here.
+  Var a(random_tensor({6, 8}, 3), false), wl(random_tensor({5, 8}, 4), true);
+  flops_reset();
+  Var z = linear(a, wl, Var());
+  CHECK(flops_counted() == doctest::Approx(480));
+  sum(z).backward();
+  CHECK(flops_counted() == doctest::Approx(960));
+  // matmul [2,3,4] x [2,4,5]: 2 * 2 * 3 * 4 * 5 forward, twice that backward.
+  Var m1(random_tensor({2, 3, 4}, 5), true), m2(random_tensor({2, 4, 5}, 6), true);
+  flops_reset();
+  Var mm = matmul(m1, m2, false);
+  CHECK(flops_counted() == doctest::Approx(240));
+  sum(mm).backward();
+  CHECK(flops_counted() == doctest::Approx(720));
 }

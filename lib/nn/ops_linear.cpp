@@ -60,6 +60,8 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
                                        {DNNL_ARG_DST, memory(dst_md, engine(), y.raw())}};
   if (has_bias) args[DNNL_ARG_BIAS] = memory(bias_md, engine(), bv.value().raw());
   run(fwd.prim, args);
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(K) * static_cast<double>(O);
+  count_flops(flops);
 
   std::vector<Var> inputs{xv, wv};
   if (has_bias) inputs.push_back(bv);
@@ -77,6 +79,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
       Tensor dx(x.shape(), dt);
       run(bd.prim, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, wm},
                     {DNNL_ARG_DIFF_SRC, memory(src_md, engine(), dx.raw())}});
+      count_flops(flops);
       xn->accumulate(dx);
     }
     if (n.inputs[1]->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
@@ -98,6 +101,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
         a[DNNL_ARG_DIFF_BIAS] = memory(bias_md, engine(), db.raw());
       }
       run(bw.prim, a);
+      count_flops(flops);
       if (dw_mem.get_data_handle() != dw.raw()) copy_mem(dw_mem, user_dw);
       n.inputs[1]->accumulate(dw);
       if (has_bias) n.inputs[2]->accumulate(db);

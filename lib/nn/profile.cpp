@@ -1,6 +1,7 @@
 #include "nn/profile.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@ std::map<std::string, ProfileRow>& table() {
   static std::map<std::string, ProfileRow> t;
   return t;
 }
+std::atomic<double> g_flops{0.0};
 bool g_enabled = [] {
   const char* e = std::getenv("SSLKIT_PROFILE");
   return e && *e && *e != '0';
@@ -21,6 +23,10 @@ bool g_enabled = [] {
 
 void enable_profile(bool on) { g_enabled = on; }
 bool profile_enabled() { return g_enabled; }
+
+void count_flops(double flops) { g_flops.fetch_add(flops, std::memory_order_relaxed); }
+double flops_counted() { return g_flops.load(std::memory_order_relaxed); }
+void flops_reset() { g_flops.store(0.0, std::memory_order_relaxed); }
 
 void profile_reset() {
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -19,6 +19,15 @@ struct ProfileRow {
 // Rows sorted by time, descending.
 std::vector<ProfileRow> profile_rows();
 
+// The dense ops' work (conv, linear, matmul: 2 FLOPs per multiply-add,
+// forward and backward), counted on every call whether the profile is on or
+// not (one addition each): bench_engine reports a step's work and its
+// fraction of the machine's peak from it. A convolution counts its direct
+// FLOPs whatever algorithm ran, so a Winograd kernel shows as a higher rate.
+void count_flops(double flops);
+double flops_counted();
+void flops_reset();
+
 class OpTimer {
  public:
   explicit OpTimer(const char* op) : op_(profile_enabled() ? op : nullptr) {

@@ -66,10 +66,10 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
   std::vector<Var> inputs{xv, wv};
   if (has_bias) inputs.push_back(bv);
   return make_result(y, inputs, [=, fwd_pd = fwd.pd](Node& n) {
-    OpTimer t("linear.bwd");
     memory diff_dst(dst_md, engine(), n.grad.raw());
     Node* xn = n.inputs[0].get();
     if (xn->requires_grad) {
+      OpTimer t("linear.bwd_data");
       auto& bd = primitive_cache().get<IpBwdData>("ip.bwd_data|" + key, [&] {
         dnnl::inner_product_backward_data::desc d(src_md, memory::desc({O, K}, dnnl_type(dt), tag::any), dst_md);
         dnnl::inner_product_backward_data::primitive_desc pd(d, engine(), fwd_pd);
@@ -83,6 +83,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
       xn->accumulate(dx);
     }
     if (n.inputs[1]->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
+      OpTimer t("linear.bwd_weights");
       auto& bw = primitive_cache().get<IpBwdWeights>("ip.bwd_weights|" + key, [&] {
         dnnl::inner_product_backward_weights::desc d(src_md, memory::desc({O, K}, memory::data_type::f32, tag::any),
                                                      bias_md, dst_md);

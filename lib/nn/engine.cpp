@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "nn/profile.hpp"
 
 namespace sslkit::nn {
 
@@ -110,6 +111,7 @@ void run(const dnnl::primitive& prim, const std::unordered_map<int, dnnl::memory
 dnnl::memory as_layout(const Tensor& t, const dnnl::memory::desc& md) {
   dnnl::memory own = t.mem();
   if (md == own.get_desc()) return own;
+  OpTimer timer("reorder");
   dnnl::memory out(md, engine());
   dnnl::reorder(own, out).execute(stream(), own, out);
   stream().wait();
@@ -124,6 +126,7 @@ dnnl::memory as_layout_mem(const dnnl::memory& m, const dnnl::memory::desc& md) 
 }
 
 void copy_mem(const dnnl::memory& src, const dnnl::memory& dst) {
+  OpTimer t("reorder");
   dnnl::reorder(src, dst).execute(stream(), const_cast<dnnl::memory&>(src), const_cast<dnnl::memory&>(dst));
   stream().wait();
 }

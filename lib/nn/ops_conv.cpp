@@ -74,9 +74,9 @@ struct ConvBwdWeights {
 };
 
 Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
-  OpTimer timer("conv.fwd");
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
+  OpTimer timer("conv.fwd", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
   const DType dt = x.dtype();
   const bool has_bias = bv.defined();
   ConvGeometry geo = geometry(x, w, p, has_bias);
@@ -111,7 +111,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
     Node* xn = n.inputs[0].get();
     Node* wn = n.inputs[1].get();
     if (xn->requires_grad) {
-      OpTimer t("conv.bwd_data");
+      OpTimer t("conv.bwd_data", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
       auto& bd = primitive_cache().get<ConvBwdData>("conv.bwd_data|" + geo.key, [&] {
         dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_md,
                                                 memory::desc(geo.wdims, dnnl_type(dt), tag::any), dst_md,
@@ -128,7 +128,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
       xn->accumulate(dx);
     }
     if (wn->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
-      OpTimer t("conv.bwd_weights");
+      OpTimer t("conv.bwd_weights", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
       auto& bw = primitive_cache().get<ConvBwdWeights>("conv.bwd_weights|" + geo.key, [&] {
         dnnl::convolution_backward_weights::desc d(
             dnnl::algorithm::convolution_direct, src_md, memory::desc(geo.wdims, memory::data_type::f32, tag::any),

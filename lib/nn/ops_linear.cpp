@@ -29,9 +29,10 @@ struct IpBwdWeights {
 }  // namespace
 
 Var linear(const Var& xv, const Var& wv, const Var& bv) {
-  OpTimer timer("linear.fwd");
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
+  const std::string layer = profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "";
+  OpTimer timer("linear.fwd", layer);
   const DType dt = x.dtype();
   const int64_t K = x.dim(-1), O = w.dim(0), M = x.numel() / K;
   if (w.rank() != 2 || w.dim(1) != K)
@@ -69,7 +70,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
     memory diff_dst(dst_md, engine(), n.grad.raw());
     Node* xn = n.inputs[0].get();
     if (xn->requires_grad) {
-      OpTimer t("linear.bwd_data");
+      OpTimer t("linear.bwd_data", layer);
       auto& bd = primitive_cache().get<IpBwdData>("ip.bwd_data|" + key, [&] {
         dnnl::inner_product_backward_data::desc d(src_md, memory::desc({O, K}, dnnl_type(dt), tag::any), dst_md);
         dnnl::inner_product_backward_data::primitive_desc pd(d, engine(), fwd_pd);
@@ -83,7 +84,7 @@ Var linear(const Var& xv, const Var& wv, const Var& bv) {
       xn->accumulate(dx);
     }
     if (n.inputs[1]->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
-      OpTimer t("linear.bwd_weights");
+      OpTimer t("linear.bwd_weights", layer);
       auto& bw = primitive_cache().get<IpBwdWeights>("ip.bwd_weights|" + key, [&] {
         dnnl::inner_product_backward_weights::desc d(src_md, memory::desc({O, K}, memory::data_type::f32, tag::any),
                                                      bias_md, dst_md);

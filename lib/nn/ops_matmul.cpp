@@ -40,9 +40,10 @@ void batched(const void* a, bool ta, const void* b, bool tb, void* c, int64_t B,
 }  // namespace
 
 Var matmul(const Var& av, const Var& bv, bool transpose_b) {
-  OpTimer timer("matmul.fwd");
   const Tensor& a = av.value();
   Tensor b = bv.value();
+  const std::string layer = profile_per_layer() ? shape_str(a.shape()) + " * " + shape_str(b.shape()) : "";
+  OpTimer timer("matmul.fwd", layer);
   if (b.dtype() != a.dtype()) b = b.to(a.dtype());
   const bool ok_rank = (a.rank() == 2 || a.rank() == 3) && (b.rank() == 2 || b.rank() == a.rank());
   if (!ok_rank) SSLKIT_FAIL(std::string("matmul ") + shape_str(a.shape()) + " by " + shape_str(b.shape()));
@@ -63,7 +64,7 @@ Var matmul(const Var& av, const Var& bv, bool transpose_b) {
   batched(a.raw(), false, b.raw(), transpose_b, y.raw(), B, Mf, K, N, a.dtype());
   const DType bdt = bv.dtype();
   return make_result(y, {av, bv}, [=](Node& n) {
-    OpTimer t("matmul.bwd");
+    OpTimer t("matmul.bwd", layer);
     const Tensor g = n.grad.dtype() == a.dtype() ? n.grad : n.grad.to(a.dtype());
     if (n.inputs[0]->requires_grad) {
       // dA [M,K] = dY [M,N] * B^T: B stored [K,N] is read transposed; B stored [N,K] is read plainly.

@@ -15,14 +15,15 @@ std::map<std::string, ProfileRow>& table() {
   return t;
 }
 std::atomic<double> g_flops{0.0};
-bool g_enabled = [] {
+int g_level = [] {
   const char* e = std::getenv("SSLKIT_PROFILE");
-  return e && *e && *e != '0';
+  return e && *e ? std::atoi(e) : 0;
 }();
 }  // namespace
 
-void enable_profile(bool on) { g_enabled = on; }
-bool profile_enabled() { return g_enabled; }
+void enable_profile(bool on) { g_level = on ? std::max(g_level, 1) : 0; }
+bool profile_enabled() { return g_level > 0; }
+bool profile_per_layer() { return g_level > 1; }
 
 void count_flops(double flops) { g_flops.fetch_add(flops, std::memory_order_relaxed); }
 double flops_counted() { return g_flops.load(std::memory_order_relaxed); }
@@ -45,8 +46,9 @@ OpTimer::~OpTimer() {
   if (!op_) return;
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::lock_guard<std::mutex> lock(g_mutex);
-  auto& r = table()[op_];
-  r.op = op_;
+  const std::string key = layer_.empty() ? std::string(op_) : std::string(op_) + " " + layer_;
+  auto& r = table()[key];
+  r.op = key;
   r.seconds += s;
   r.calls += 1;
 }

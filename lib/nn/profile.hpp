@@ -1,6 +1,10 @@
 // Per-op wall time, for "where does the step go" reports. Off unless
 // enabled (SSLKIT_PROFILE=1 or enable_profile()); an OpTimer then adds the
-// time of its scope to its op's row.
+// time of its scope to its op's row. SSLKIT_PROFILE=2 splits the rows of
+// the ops that say what they work on (convolutions, linear layers,
+// matmuls, batchnorm) by shape: a per-layer profile. Rows nest: "reorder"
+// (layout and dtype conversions of weights) and "grad.accumulate" are also
+// inside the row of the op that called them.
 #pragma once
 #include <chrono>
 #include <string>
@@ -10,6 +14,7 @@ namespace sslkit::nn {
 
 void enable_profile(bool on);
 bool profile_enabled();
+bool profile_per_layer();  // SSLKIT_PROFILE=2
 void profile_reset();
 struct ProfileRow {
   std::string op;
@@ -33,12 +38,18 @@ class OpTimer {
   explicit OpTimer(const char* op) : op_(profile_enabled() ? op : nullptr) {
     if (op_) start_ = std::chrono::steady_clock::now();
   }
+  // `layer` (a shape, say) names the row apart from the op's others at
+  // SSLKIT_PROFILE=2; ignored below that.
+  OpTimer(const char* op, const std::string& layer) : OpTimer(op) {
+    if (op_ && profile_per_layer()) layer_ = layer;
+  }
   ~OpTimer();
   OpTimer(const OpTimer&) = delete;
   OpTimer& operator=(const OpTimer&) = delete;
 
  private:
   const char* op_;
+  std::string layer_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -119,12 +119,12 @@ Tensor Tensor::to(DType dtype) const {
   if (dtype == DType::bf16) {
     const float* s = f32();
     uint16_t* d = out.bf16();
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(s[i]);
   } else {
     const uint16_t* s = bf16();
     float* d = out.f32();
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] = bf16_to_f32(s[i]);
   }
   return out;
@@ -169,17 +169,17 @@ void Tensor::add_(const Tensor& other) {
   } else if (dtype_ == DType::f32) {
     float* d = f32();
     const uint16_t* s = other.bf16();
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] += bf16_to_f32(s[i]);
   } else if (other.dtype_ == DType::bf16) {
     uint16_t* d = bf16();
     const uint16_t* s = other.bf16();
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(bf16_to_f32(d[i]) + bf16_to_f32(s[i]));
   } else {
     uint16_t* d = bf16();
     const float* s = other.f32();
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) d[i] = f32_to_bf16(bf16_to_f32(d[i]) + s[i]);
   }
 }

@@ -166,7 +166,8 @@ for r in rows:
     for c in sorted(cfgs, key=lambda c: (not c.startswith("sslkit"), c)):
         v = [x[key] for x in cfgs[c]]
         p = "bf16" if "bf16" in c else "f32"
-        items_per_s = statistics.median(x["img_per_s_median"] for x in cfgs[c])
+        # Items per second: images, sequences, or one-second clips (w2v's peers print only seconds of audio/s).
+        items_per_s = statistics.median(x.get("img_per_s_median", x[key]) for x in cfgs[c])
         frac = work * items_per_s / peak[p] if work and p in peak and "encoder-only" not in c else float("nan")
         ratio = med[c] / best_peer[1] if best_peer else float("nan")
         rss = max(x.get("peak_rss_mib", 0) for x in cfgs[c])

@@ -28,7 +28,7 @@ install_missing = missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-.PHONY: all deps demo-deps bench-deps build test run bench install clean
+.PHONY: all deps demo-deps bench-deps build test run bench install clean fuzz sanitize
 
 all: build
 
@@ -69,6 +69,26 @@ install: build
 
 bench: build bench-deps
 	BIN=$(BUILD) bash bench/run.sh
+
+# The fuzz targets of tests/fuzz (libFuzzer, everything under ASan and
+# UBSan; clang from Debian), FUZZ_SECONDS each (FUZZ_TARGETS: some of them).
+# A crash's input is kept in build-fuzz/fuzz/crashes/; once fixed, it goes to
+# tests/fuzz/regressions/TARGET/, replayed by every `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	@$(call install_missing,clang libomp-dev bc)
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSSLKIT_FUZZ=ON
+	cmake --build build-fuzz -j$(JOBS) --target $(if $(FUZZ_TARGETS),$(addprefix fuzz_,$(FUZZ_TARGETS)),$(basename $(notdir $(wildcard tests/fuzz/fuzz_*.cpp))))
+	bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer
+# (a separate build in build-sanitize; about three times the time of make test).
+sanitize: deps
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSLKIT_SANITIZE=address,undefined
+	cmake --build build-sanitize -j$(JOBS)
+	cd build-sanitize && ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	  ctest --output-on-failure -j$(JOBS) $(SANITIZE_CTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD)

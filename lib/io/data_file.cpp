@@ -235,8 +235,12 @@ void DataWriter::commit() {
     }
   }
   write_strings(file_, "history", history_);
-  columns_.clear();
+  // Everything out first, checked, then each dataset closed, checked:
+  // closing a dataset writes its cached chunks, and a failure there (a full
+  // disk) left an unreadable file that the tool reported as written.
   check_status(H5Fflush(file_, H5F_SCOPE_GLOBAL), out_.name(), "cannot flush file");
+  for (auto& [name, c] : columns_) check_status(c.dset.close(), out_.name(), "cannot write " + name);
+  columns_.clear();
   hid_t f = file_.release();
   check_status(H5Fclose(f), out_.name(), "cannot close file");
   out_.commit();

@@ -385,6 +385,7 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   std::vector<const char*> ptrs;
   for (auto& v : values) ptrs.push_back(v.c_str());
   if (n) check_status(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), name, "write failed");
+  check_status(d.close(), name, "write failed");
 }
 
 std::vector<std::string> read_strings(hid_t dset, const std::string& subject) {

@@ -47,6 +47,13 @@ class Handle {
   // Gives up ownership without closing.
   hid_t release() { hid_t id = id_; id_ = -1; return id; }
   void reset() { if (id_ >= 0 && closer_) closer_(id_); id_ = -1; }
+  // Closes now and says how that went: a writer's dataset must be closed
+  // this way, since closing writes what HDF5 still holds of it (cached
+  // chunks, the sieve buffer) and the destructor can only drop an error.
+  herr_t close() {
+    const hid_t id = release();
+    return id >= 0 && closer_ ? closer_(id) : 0;
+  }
 
  private:
   hid_t id_ = -1;

@@ -73,6 +73,7 @@ void ModelWriter::tensor(const std::string& grp, const std::string& name, const 
   Handle d = create_dataset(group(grp), name, H5T_IEEE_F32LE, dims, out_.name());
   check_status(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), out_.name(),
                "cannot write " + grp + "/" + name);
+  check_status(d.close(), out_.name(), "cannot write " + grp + "/" + name);
 }
 
 void ModelWriter::ints(const std::string& name, const std::vector<int64_t>& values) {
@@ -80,6 +81,7 @@ void ModelWriter::ints(const std::string& name, const std::vector<int64_t>& valu
   if (!values.empty())
     check_status(H5Dwrite(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
                  "cannot write state/" + name);
+  check_status(d.close(), out_.name(), "cannot write state/" + name);
 }
 
 void ModelWriter::series(const std::string& name, const std::vector<float>& values) {
@@ -87,6 +89,7 @@ void ModelWriter::series(const std::string& name, const std::vector<float>& valu
   if (!values.empty())
     check_status(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
                  "cannot write train/" + name);
+  check_status(d.close(), out_.name(), "cannot write train/" + name);
 }
 
 void ModelWriter::bytes(const std::string& name, const std::vector<uint8_t>& values) {
@@ -94,12 +97,14 @@ void ModelWriter::bytes(const std::string& name, const std::vector<uint8_t>& val
   if (!values.empty())
     check_status(H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), out_.name(),
                  "cannot write /" + name);
+  check_status(d.close(), out_.name(), "cannot write /" + name);
 }
 
 void ModelWriter::commit() {
   write_strings(file_, "history", history_);
-  groups_.clear();
   check_status(H5Fflush(file_, H5F_SCOPE_GLOBAL), out_.name(), "cannot flush");
+  for (auto& g : groups_) check_status(g.second.close(), out_.name(), "cannot close group " + g.first);
+  groups_.clear();
   hid_t f = file_.release();
   check_status(H5Fclose(f), out_.name(), "cannot close");
   out_.commit();

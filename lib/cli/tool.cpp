@@ -127,7 +127,7 @@ void Tool::add_common(CLI::App& app, bool output, bool output_required) {
     if (output_required) o->required();
   }
   app.add_option("--seed", common_.seed, "Seed for every random choice")->capture_default_str();
-  app.add_option("--threads", common_.threads, "Worker threads (0 = one per core)")
+  app.add_option("--threads", common_.threads, "Worker threads (0 = OMP_NUM_THREADS if set, else one per core)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   app.add_flag("-q,--quiet", common_.quiet, "No progress and no warnings");

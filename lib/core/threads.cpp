@@ -1,6 +1,8 @@
 #include "core/threads.hpp"
 
 #include <omp.h>
+
+#include <cstdlib>
 #include <opencv2/core/utility.hpp>
 
 namespace sslkit {
@@ -8,7 +10,12 @@ namespace sslkit {
 static int g_threads = 1;
 
 int set_thread_count(int threads) {
-  if (threads <= 0) threads = omp_get_num_procs();
+  // 0: OMP_NUM_THREADS when it is set (a job sharing the machine, CTest
+  // running two tests at once), else one per core.
+  if (threads <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    threads = env && std::atoi(env) > 0 ? std::atoi(env) : omp_get_num_procs();
+  }
   if (threads < 1) threads = 1;
   g_threads = threads;
   omp_set_num_threads(threads);

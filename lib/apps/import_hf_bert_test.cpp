@@ -82,9 +82,10 @@ models::TextEncoder encoder_of(const Imported& m) {
   models::TextEncoder enc(m.shape, m.config["vocab_size"].get<int64_t>(), m.config["max_len"].get<int64_t>(), rng);
   std::map<std::string, nn::Var*> ours;
   for (auto& [name, p] : m.method->named_parameters()) ours[name] = p;
-  for (auto& [name, p] : enc.named_parameters()) {
+  for (auto& entry : enc.named_parameters()) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one in a message
     REQUIRE_MESSAGE(ours.count("text_encoder." + name), name);
-    p->value() = ours["text_encoder." + name]->value().clone();
+    entry.second->value() = ours["text_encoder." + name]->value().clone();
   }
   return enc;
 }

@@ -148,7 +148,7 @@ SafeTensor st_f32(std::string name, std::vector<int64_t> shape, const std::vecto
   if (static_cast<size_t>(t.elements()) != values.size())
     throw Error("", "internal: " + t.name + " has " + std::to_string(values.size()) + " values for its shape");
   t.data.resize(values.size() * 4);
-  std::memcpy(t.data.data(), values.data(), t.data.size());
+  if (!values.empty()) std::memcpy(t.data.data(), values.data(), t.data.size());  // memcpy of null is undefined (UBSan)
   return t;
 }
 

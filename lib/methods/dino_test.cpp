@@ -130,7 +130,9 @@ TEST_CASE("dino method: the student gets every gradient and the teacher none - a
   for (nn::Module* t : m->ema_targets())
     for (auto& [name, v] : t->named_parameters()) teacher.insert(v);
   CHECK(teacher.size() * 2 == m->named_parameters().size());
-  for (auto& [name, v] : m->named_parameters()) {
+  for (auto& kv : m->named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto& name = kv.first;
+    auto& v = kv.second;
     CAPTURE(name);
     if (teacher.count(v)) {
       CHECK_FALSE(v->grad().defined());

@@ -173,7 +173,9 @@ TEST_CASE("electra: the loss is finite and MLM + 50 x detection - it reaches eve
   CHECK(gen == doctest::Approx(std::log(24.0)).epsilon(0.3));
   loss.backward();
   int generator = 0, discriminator = 0;
-  for (auto& [name, p] : m->named_parameters()) {
+  for (auto& kv : m->named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto& name = kv.first;
+    auto& p = kv.second;
     CAPTURE(name);
     REQUIRE(p->grad().defined());
     double norm = 0;
@@ -204,7 +206,9 @@ TEST_CASE("electra: the generator's gradient comes from its MLM loss only - samp
     m->loss(b).backward();
     for (auto& [n, q] : m->named_parameters()) grads[i][n] = q->grad().clone();
   }
-  for (const auto& [name, g] : grads[0]) {
+  for (const auto& entry : grads[0]) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const auto& g = entry.second;
     if (name.rfind("generator.", 0) != 0) continue;
     CAPTURE(name);
     for (int64_t k = 0; k < g.numel(); ++k) CHECK(g.f32()[k] == doctest::Approx(grads[1][name].f32()[k]).epsilon(1e-4));

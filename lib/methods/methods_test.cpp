@@ -166,7 +166,9 @@ TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targ
       }
     m->set_training(true);
     m->loss(b).backward();
-    for (auto& [n, q] : m->named_parameters()) {
+    for (auto& kv : m->named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+      auto& n = kv.first;
+      auto& q = kv.second;
       CAPTURE(n);
       CHECK(q->grad().defined() == (frozen.count(q) == 0));
     }
@@ -178,7 +180,9 @@ TEST_CASE("methods: the optimizer owns every parameter but the declared EMA targ
 // encoder runs, convnet-m's measured 1024, 256 unchanged.
 TEST_CASE("emp: the projector is 4 4 1 times the encoder's feature width - on convnet-m and resnet18 alike") {
   nn::init_engine();
-  for (auto [arch, features] : {std::pair<std::string, int64_t>{"convnet-m", 256}, {"resnet18", 512}}) {
+  for (auto kv : {std::pair<std::string, int64_t>{"convnet-m", 256}, {"resnet18", 512}}) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto arch = kv.first;
+    auto features = kv.second;
     CAPTURE(arch);
     methods::MethodParams p;
     p.arch = arch;

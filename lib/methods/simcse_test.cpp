@@ -133,7 +133,9 @@ TEST_CASE("simcse: the gradient reaches every parameter of the encoder (and the 
     auto m = tiny_simcse(0.1, pool);
     m->set_training(true);
     m->loss(sentences()).backward();
-    for (auto& [name, p] : m->named_parameters()) {
+    for (auto& kv : m->named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+      auto& name = kv.first;
+      auto& p = kv.second;
       CAPTURE(name);
       const bool mlp = name.rfind("mlp.", 0) == 0;
       if (mlp && std::string(pool) == "mean") {

@@ -144,7 +144,9 @@ TEST_CASE("skipgram: one step lowers the loss - gradients touch only the rows th
   std::set<int32_t> used;
   for (int r = 0; r < 3; ++r)
     for (int k = 0; k < b.tokens.lengths[r]; ++k) used.insert(b.tokens.ids[r * kLength + k]);
-  for (auto& [name, p] : m->named_parameters()) {
+  for (auto& kv : m->named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto& name = kv.first;
+    auto& p = kv.second;
     if (name != "text_encoder.tokens.table" && name != "output_vectors") continue;
     CAPTURE(name);
     REQUIRE(p->grad().defined());

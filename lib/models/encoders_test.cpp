@@ -74,7 +74,9 @@ TEST_CASE("gradients flow from the encoder output to every parameter") {
   models::ConvNetS net(1, rng);
   Var y = net.forward(Var(random_tensor({4, 8, 8, 1}, 7)));
   mean(y).backward();
-  for (auto& [name, p] : net.named_parameters()) {
+  for (auto& kv : net.named_parameters()) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto& name = kv.first;
+    auto& p = kv.second;
     INFO(name);
     REQUIRE(p->grad().defined());
     CHECK(p->grad().shape() == p->value().shape());

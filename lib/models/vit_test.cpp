@@ -108,7 +108,9 @@ TEST_CASE("vit_layer_groups: MAE's layer-wise decay - patch embedding deepest - 
     for (Var* p : g.params) where[p] = {g.lr_scale, g.weight_decay}, ++params;
   const auto named = v.named_parameters();
   CHECK(params == named.size());
-  for (auto& [name, p] : named) {
+  for (auto& kv : named) {  // no structured binding: clang 14 cannot capture one in CAPTURE/INFO
+    auto& name = kv.first;
+    auto& p = kv.second;
     CAPTURE(name);
     const auto [scale, wd] = where.at(p);
     if (name.rfind("patch_embed", 0) == 0 || name == "cls_token") CHECK(scale == doctest::Approx(std::pow(0.5, 7)));

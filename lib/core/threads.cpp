@@ -14,7 +14,8 @@ int set_thread_count(int threads) {
   // running two tests at once), else one per core.
   if (threads <= 0) {
     const char* env = std::getenv("OMP_NUM_THREADS");
-    threads = env && std::atoi(env) > 0 ? std::atoi(env) : omp_get_num_procs();
+    const int from_env = env ? std::atoi(env) : 0;
+    threads = from_env > 0 ? from_env : omp_get_num_procs();
   }
   if (threads < 1) threads = 1;
   g_threads = threads;

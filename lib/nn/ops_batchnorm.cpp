@@ -139,7 +139,8 @@ void sync_correction(const Tensor& x, Tensor& dx, const Tensor& gamma, const Ten
 Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& running_mean, Tensor& running_var,
                    bool training, float momentum, float eps, bool fuse_relu) {
   const Tensor& x = xv.value();
-  OpTimer timer("batchnorm.fwd", profile_per_layer() ? shape_str(x.shape()) + (fuse_relu ? " +relu" : "") : "");
+  const std::string layer = profile_per_layer() ? shape_str(x.shape()) + (fuse_relu ? " +relu" : "") : "";
+  OpTimer timer("batchnorm.fwd", layer);
   const DType dt = x.dtype();
   const int64_t C = x.dim(-1);
   if (gamma.value().numel() != C || beta.value().numel() != C || running_mean.numel() != C)
@@ -191,7 +192,7 @@ Var batchnorm_impl(const Var& xv, const Var& gamma, const Var& beta, Tensor& run
     }
   }
   return make_result(y, {xv, gamma, beta}, [=, fwd_pd = fwd.pd](Node& n) {
-    OpTimer t("batchnorm.bwd", profile_per_layer() ? shape_str(x.shape()) + (fuse_relu ? " +relu" : "") : "");
+    OpTimer t("batchnorm.bwd", layer);
     auto& bwd = primitive_cache().get<BnBwd>("bn.bwd|" + key, [&] {
       dnnl::batch_normalization_backward::desc d(dnnl::prop_kind::backward, md, md, eps, fl);
       dnnl::batch_normalization_backward::primitive_desc pd(d, engine(), fwd_pd);

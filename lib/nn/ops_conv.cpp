@@ -76,7 +76,8 @@ struct ConvBwdWeights {
 Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
-  OpTimer timer("conv.fwd", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
+  const std::string layer = layer_label(x.shape(), w.shape());
+  OpTimer timer("conv.fwd", layer);
   const DType dt = x.dtype();
   const bool has_bias = bv.defined();
   ConvGeometry geo = geometry(x, w, p, has_bias);
@@ -106,12 +107,12 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
 
   std::vector<Var> inputs{xv, wv};
   if (has_bias) inputs.push_back(bv);
-  return make_result(y, inputs, [x, w, geo, src_md, dst_md, bias_md, has_bias, dt, fwd_pd = fwd.pd](Node& n) {
+  return make_result(y, inputs, [x, w, geo, src_md, dst_md, bias_md, has_bias, dt, fwd_pd = fwd.pd, layer](Node& n) {
     memory diff_dst(dst_md, engine(), n.grad.raw());
     Node* xn = n.inputs[0].get();
     Node* wn = n.inputs[1].get();
     if (xn->requires_grad) {
-      OpTimer t("conv.bwd_data", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
+      OpTimer t("conv.bwd_data", layer);
       auto& bd = primitive_cache().get<ConvBwdData>("conv.bwd_data|" + geo.key, [&] {
         dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src_md,
                                                 memory::desc(geo.wdims, dnnl_type(dt), tag::any), dst_md,
@@ -128,7 +129,7 @@ Var conv_nd(const Var& xv, const Var& wv, const Var& bv, const ConvParams& p) {
       xn->accumulate(dx);
     }
     if (wn->requires_grad || (has_bias && n.inputs[2]->requires_grad)) {
-      OpTimer t("conv.bwd_weights", profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "");
+      OpTimer t("conv.bwd_weights", layer);
       auto& bw = primitive_cache().get<ConvBwdWeights>("conv.bwd_weights|" + geo.key, [&] {
         dnnl::convolution_backward_weights::desc d(
             dnnl::algorithm::convolution_direct, src_md, memory::desc(geo.wdims, memory::data_type::f32, tag::any),

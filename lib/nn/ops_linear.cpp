@@ -31,7 +31,7 @@ struct IpBwdWeights {
 Var linear(const Var& xv, const Var& wv, const Var& bv) {
   const Tensor& x = xv.value();
   const Tensor& w = wv.value();
-  const std::string layer = profile_per_layer() ? shape_str(x.shape()) + " * " + shape_str(w.shape()) : "";
+  const std::string layer = layer_label(x.shape(), w.shape());
   OpTimer timer("linear.fwd", layer);
   const DType dt = x.dtype();
   const int64_t K = x.dim(-1), O = w.dim(0), M = x.numel() / K;

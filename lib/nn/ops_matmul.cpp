@@ -42,7 +42,7 @@ void batched(const void* a, bool ta, const void* b, bool tb, void* c, int64_t B,
 Var matmul(const Var& av, const Var& bv, bool transpose_b) {
   const Tensor& a = av.value();
   Tensor b = bv.value();
-  const std::string layer = profile_per_layer() ? shape_str(a.shape()) + " * " + shape_str(b.shape()) : "";
+  const std::string layer = layer_label(a.shape(), b.shape());
   OpTimer timer("matmul.fwd", layer);
   if (b.dtype() != a.dtype()) b = b.to(a.dtype());
   const bool ok_rank = (a.rank() == 2 || a.rank() == 3) && (b.rank() == 2 || b.rank() == a.rank());

@@ -24,6 +24,9 @@ int g_level = [] {
 void enable_profile(bool on) { g_level = on ? std::max(g_level, 1) : 0; }
 bool profile_enabled() { return g_level > 0; }
 bool profile_per_layer() { return g_level > 1; }
+std::string layer_label(const Shape& a, const Shape& b) {
+  return profile_per_layer() ? shape_str(a) + " * " + shape_str(b) : std::string();
+}
 
 void count_flops(double flops) { g_flops.fetch_add(flops, std::memory_order_relaxed); }
 double flops_counted() { return g_flops.load(std::memory_order_relaxed); }

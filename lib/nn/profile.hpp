@@ -10,11 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "nn/tensor.hpp"
+
 namespace sslkit::nn {
 
 void enable_profile(bool on);
 bool profile_enabled();
 bool profile_per_layer();  // SSLKIT_PROFILE=2
+// "[256,28,28,32] * [32,32,3,3]": the row name of an op on two operands (an
+// input and its weights) at SSLKIT_PROFILE=2; empty below, where no row
+// is split, so an op builds it once and its backward reuses it.
+std::string layer_label(const Shape& a, const Shape& b);
 void profile_reset();
 struct ProfileRow {
   std::string op;

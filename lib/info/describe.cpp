@@ -17,6 +17,7 @@
 #include "train/modality.hpp"
 #include "info/run_curves.hpp"
 #include "io/data_file.hpp"
+#include "io/cpu_deadline.hpp"
 #include "io/model_file.hpp"
 
 namespace sslkit::info {
@@ -116,6 +117,7 @@ json describe_data(const io::DataReader& r) {
 }
 
 void walk(hid_t loc, const std::string& path, json& out) {
+  io::CpuDeadline deadline(io::file_of(loc));
   H5G_info_t g;
   if (H5Gget_info(loc, &g) < 0) return;
   for (hsize_t i = 0; i < g.nlinks; ++i) {
@@ -363,6 +365,7 @@ json verify_model(hid_t file, const std::string& name) {
       [](hid_t root, const char* path, const H5O_info_t* info, void* data) -> herr_t {
         auto* w = static_cast<Walk*>(data);
         if (info->type != H5O_TYPE_DATASET) return 0;
+        io::CpuDeadline deadline(io::file_of(root));
         io::Handle d(H5Dopen2(root, path, H5P_DEFAULT), H5Dclose);
         io::Handle type(H5Dget_type(d), H5Tclose);
         if (!d.valid() || !type.valid() || H5Tget_class(type) == H5T_STRING) return 0;

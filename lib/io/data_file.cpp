@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "io/cpu_deadline.hpp"
 
 namespace sslkit::io {
 
@@ -91,6 +92,7 @@ Handle open_hdf5(const std::string& open_path, const std::string& display, Acces
   if (fd < 0) throw Error(display, std::strerror(errno));
   close(fd);
   if (st.st_size == 0) throw Error(display, "empty file, not HDF5");
+  CpuDeadline deadline(display);
   htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
   if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
   hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, file_access(access));
@@ -261,6 +263,7 @@ DataReader::DataReader(std::unique_ptr<InputFile> input, Handle file)
 
 bool DataReader::has(const std::string& name) const {
   if (open_.count(name)) return true;
+  CpuDeadline deadline(this->name());
   std::string rel = name.substr(name[0] == '/' ? 1 : 0);
   if (H5Lexists(file_, rel.c_str(), H5P_DEFAULT) <= 0) return false;
   H5O_info_t info;
@@ -272,6 +275,7 @@ hid_t DataReader::dataset(const std::string& name) const {
   auto it = open_.find(name);
   if (it != open_.end()) return it->second;
   if (!has(name)) throw Error(this->name(), "missing dataset " + name);
+  CpuDeadline deadline(this->name());
   if (access_ == Access::once) {
     Handle d = check_id(H5Dopen2(file_, name.c_str(), once_dataset_access()), H5Dclose, this->name(),
                         "cannot open dataset " + name);
@@ -360,6 +364,7 @@ void check_backed(hid_t dset, const DatasetInfo& i, const std::string& display) 
 
 void DataReader::validate() {
   const std::string& file = name();
+  CpuDeadline deadline(file);
   check_root_links(file_, file);
   std::string format = file_format(file_);
   if (format == kModelFormatName) throw Error(file, "is a model file, not a data file");

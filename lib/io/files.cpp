@@ -129,6 +129,7 @@ std::string display_name(const std::string& path, bool output) {
 }
 
 void remove_on_signal(const std::string& path) { register_temp(path); }
+void remove_temps_now() { remove_registered(); }
 void keep_on_signal(const std::string& path) { unregister_temp(path); }
 
 std::string make_temp(const std::string& stem) {

@@ -120,6 +120,9 @@ void remove_temp(const std::string& path);
 // keep_on_signal(path).
 void remove_on_signal(const std::string& path);
 void keep_on_signal(const std::string& path);
+// Removes every registered path now; async-signal-safe (for handlers that
+// end the process, such as io::CpuDeadline's).
+void remove_temps_now();
 
 // Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that remove all
 // registered temp files and then die of the same signal.

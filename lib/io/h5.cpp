@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "io/cpu_deadline.hpp"
 #include "io/files.hpp"
 
 namespace sslkit::io {
@@ -118,6 +119,12 @@ void check_status(herr_t status, const std::string& subject, const std::string& 
   if (status < 0) throw Error(subject, with_cause(what));
 }
 
+std::string file_of(hid_t obj) {
+  char buf[4096];
+  ssize_t n = H5Fget_name(obj, buf, sizeof buf);
+  return n > 0 ? std::string(buf) : std::string("HDF5 file");
+}
+
 static std::string obj_name(hid_t obj) {
   char buf[512];
   ssize_t n = H5Iget_name(obj, buf, sizeof buf);
@@ -187,6 +194,7 @@ static hssize_t attr_count(hid_t a) {
 }
 
 std::vector<std::string> attr_strings(hid_t obj, const std::string& name) {
+  CpuDeadline deadline(file_of(obj));
   Handle a = open_attr(obj, name);
   Handle ftype(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(ftype) != H5T_STRING)
@@ -221,6 +229,7 @@ std::string attr_string(hid_t obj, const std::string& name) {
 }
 
 std::vector<int64_t> attr_ints(hid_t obj, const std::string& name) {
+  CpuDeadline deadline(file_of(obj));
   Handle a = open_attr(obj, name);
   Handle ftype(H5Aget_type(a), H5Tclose);
   if (H5Tget_class(ftype) != H5T_INTEGER)
@@ -237,6 +246,7 @@ int64_t attr_int(hid_t obj, const std::string& name) {
 }
 
 double attr_double(hid_t obj, const std::string& name) {
+  CpuDeadline deadline(file_of(obj));
   Handle a = open_attr(obj, name);
   Handle ftype(H5Aget_type(a), H5Tclose);
   auto c = H5Tget_class(ftype);
@@ -248,6 +258,7 @@ double attr_double(hid_t obj, const std::string& name) {
 }
 
 std::vector<std::string> attr_names(hid_t obj) {
+  CpuDeadline deadline(file_of(obj));
   std::vector<std::string> names;
   H5O_info_t info;
   if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) return names;
@@ -260,6 +271,7 @@ std::vector<std::string> attr_names(hid_t obj) {
 }
 
 std::string attr_to_text(hid_t obj, const std::string& name) {
+  CpuDeadline deadline(file_of(obj));
   Handle a = open_attr(obj, name);
   Handle ftype(H5Aget_type(a), H5Tclose);
   hssize_t n = attr_count(a);
@@ -286,6 +298,7 @@ std::string attr_to_text(hid_t obj, const std::string& name) {
 }
 
 DatasetInfo describe_dataset(hid_t dset, const std::string& name) {
+  CpuDeadline deadline(file_of(dset));
   DatasetInfo info;
   info.name = name;
   Handle type(H5Dget_type(dset), H5Tclose);
@@ -335,6 +348,7 @@ static Handle row_selection(hid_t dset, size_t start, size_t count, Handle& mems
 
 void read_rows(hid_t dset, DType t, size_t start, size_t count, void* out, const std::string& subject) {
   if (count == 0) return;
+  CpuDeadline deadline(subject);
   Handle mem;
   Handle space = row_selection(dset, start, count, mem, subject);
   check_status(H5Dread(dset, native_type(t), mem, space, H5P_DEFAULT, out), subject,
@@ -343,6 +357,7 @@ void read_rows(hid_t dset, DType t, size_t start, size_t count, void* out, const
 
 void read_row_set(hid_t dset, DType t, const std::vector<size_t>& rows, void* out, const std::string& subject) {
   if (rows.empty()) return;
+  CpuDeadline deadline(subject);
   Handle space = check_id(H5Dget_space(dset), H5Sclose, subject, "cannot get dataspace");
   const int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> dims(rank);
@@ -389,6 +404,7 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
 }
 
 std::vector<std::string> read_strings(hid_t dset, const std::string& subject) {
+  CpuDeadline deadline(subject);
   Handle ftype(H5Dget_type(dset), H5Tclose);
   if (H5Tget_class(ftype) != H5T_STRING) throw Error(subject, "expected strings");
   Handle space(H5Dget_space(dset), H5Sclose);

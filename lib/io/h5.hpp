@@ -65,6 +65,8 @@ Handle check_id(hid_t id, Handle::Closer closer, const std::string& subject, con
 void check_status(herr_t status, const std::string& subject, const std::string& what);
 
 // Attributes on any object (file root, group or dataset).
+// The path of the file an object is in (for messages).
+std::string file_of(hid_t obj);
 bool has_attr(hid_t obj, const std::string& name);
 void set_attr_string(hid_t obj, const std::string& name, const std::string& value);
 void set_attr_strings(hid_t obj, const std::string& name, const std::vector<std::string>& values);

@@ -1,6 +1,7 @@
 #include "io/model_file.hpp"
 
 #include "core/error.hpp"
+#include "io/cpu_deadline.hpp"
 #include "io/data_file.hpp"
 #include "io/schema.hpp"
 
@@ -113,16 +114,19 @@ void ModelWriter::commit() {
 ModelReader::ModelReader(const std::string& path) : name_(display_name(path)) {
   InputFile in(path);
   file_ = open_hdf5(in.path(), in.name());
+  CpuDeadline deadline(name_);
   if (file_format(file_) != kModelFormatName)
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }
 
 ModelReader::ModelReader(Handle file, std::string name) : name_(std::move(name)), file_(std::move(file)) {
+  CpuDeadline deadline(name_);
   if (file_format(file_) != kModelFormatName)
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }
 
 std::string ModelReader::config() const {
+  CpuDeadline deadline(name_);
   if (H5Lexists(file_, "config", H5P_DEFAULT) <= 0) throw Error(name_, "missing /config");
   Handle d(H5Dopen2(file_, "config", H5P_DEFAULT), H5Dclose);
   auto v = read_strings(d, name_);
@@ -131,12 +135,14 @@ std::string ModelReader::config() const {
 }
 
 bool ModelReader::has(const std::string& group, const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return false;
   Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
   return H5Lexists(g, name.c_str(), H5P_DEFAULT) > 0;
 }
 
 std::vector<std::string> ModelReader::names(const std::string& group) const {
+  CpuDeadline deadline(name_);
   std::vector<std::string> out;
   if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return out;
   Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
@@ -151,6 +157,7 @@ std::vector<std::string> ModelReader::names(const std::string& group) const {
 }
 
 StoredTensor ModelReader::tensor(const std::string& group, const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (!has(group, name)) throw Error(name_, "missing " + group + "/" + name);
   Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
   Handle d = check_id(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open " + group + "/" + name);
@@ -168,6 +175,7 @@ StoredTensor ModelReader::tensor(const std::string& group, const std::string& na
 }
 
 std::vector<int64_t> ModelReader::shape(const std::string& group, const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (!has(group, name)) throw Error(name_, "missing " + group + "/" + name);
   Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
   Handle d = check_id(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open " + group + "/" + name);
@@ -177,6 +185,7 @@ std::vector<int64_t> ModelReader::shape(const std::string& group, const std::str
 }
 
 std::vector<int64_t> ModelReader::ints(const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (!has("state", name)) throw Error(name_, "missing state/" + name);
   Handle g(H5Gopen2(file_, "state", H5P_DEFAULT), H5Gclose);
   Handle d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -188,6 +197,7 @@ std::vector<int64_t> ModelReader::ints(const std::string& name) const {
 }
 
 std::vector<float> ModelReader::series(const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (!has("train", name)) return {};
   Handle g(H5Gopen2(file_, "train", H5P_DEFAULT), H5Gclose);
   Handle d(H5Dopen2(g, name.c_str(), H5P_DEFAULT), H5Dclose);
@@ -199,6 +209,7 @@ std::vector<float> ModelReader::series(const std::string& name) const {
 }
 
 std::vector<uint8_t> ModelReader::bytes(const std::string& name) const {
+  CpuDeadline deadline(name_);
   if (H5Lexists(file_, name.c_str(), H5P_DEFAULT) <= 0) return {};
   Handle d = check_id(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose, name_, "cannot open /" + name);
   auto info = describe_dataset(d, name);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "io/cpu_deadline.hpp"
+
 namespace sslkit::io {
 
 namespace {
@@ -9,6 +11,7 @@ namespace {
 // Attributes copied as HDF5 stored them (type and shape), so the joined file
 // carries the same bytes as the shards.
 void copy_attrs(hid_t from, hid_t to, const std::string& out_name, const std::string& what) {
+  CpuDeadline deadline(file_of(from));
   for (const auto& a : attr_names(from)) {
     Handle src = check_id(H5Aopen(from, a.c_str(), H5P_DEFAULT), H5Aclose, out_name, "cannot open attribute " + a);
     Handle type(H5Aget_type(src), H5Tclose), space(H5Aget_space(src), H5Sclose);

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Files on which libhdf5 1.10 loops forever (tests/fuzz/hangs, found by the
+# fuzz targets): every tool that reads them ends after SSLKIT_HDF5_CPU_LIMIT
+# seconds of CPU with one line and exit 1, writes nothing, and leaves no temp
+# file; from a file and through a pipe.
+. "$TESTS/cli/lib.sh"
+export SSLKIT_HDF5_CPU_LIMIT=1
+HANG_DATA="$TESTS/fuzz/hangs/data_file/hang-global-heap-vlen-attribute.h5"
+HANG_MODEL="$TESTS/fuzz/hangs/model_file/hang-global-heap-vlen-attribute.h5"
+IDX="$DATA/idx/fashion-120-images-idx3-ubyte.gz"
+ok ssl-import idx "$IDX" -o "$WORK/tr.h5"
+ok ssl-pretrain "$WORK/tr.h5" --method simclr --batch 16 --max-steps 1 --threads 1 -o "$WORK/m.h5"
+export TMPDIR="$WORK/tmp"
+mkdir "$TMPDIR"
+MSG="the HDF5 library spent 1 s of CPU on one read without an answer"
+# bounded NAME CMD...: exit 1 with the one line, within 20 s of wall time.
+bounded() {
+  local name=$1; shift
+  local start; start=$(date +%s)
+  expect_error 1 "$MSG" "$WORK/out.h5" timeout 20 "$@"
+  local took=$(($(date +%s) - start))
+  [ "$took" -lt 20 ] || fail "$name: took $took s"
+  [ -z "$(ls -A "$TMPDIR")" ] || fail "$name: left temp files: $(ls -A "$TMPDIR")"
+  echo "$name: exit 1 in $took s"
+}
+for f in "$HANG_DATA" "$HANG_MODEL"; do
+  bounded "info $(basename "$(dirname "$f")")" ssl-info "$f"
+done
+bounded "info from stdin" sh -c "cat '$HANG_DATA' | ssl-info -"
+bounded augment ssl-augment "$HANG_DATA" --recipe simclr -o "$WORK/out.h5"
+bounded cat ssl-cat "$WORK/tr.h5" "$HANG_DATA" -o "$WORK/out.h5"
+bounded pretrain ssl-pretrain "$HANG_DATA" --method simclr --max-steps 1 -o "$WORK/out.h5"
+bounded "embed with a hanging model" ssl-embed "$HANG_MODEL" "$WORK/tr.h5" -o "$WORK/out.h5"
+bounded "embed of a hanging data file" ssl-embed "$WORK/m.h5" "$HANG_DATA" -o "$WORK/out.h5"
+bounded "resume from a hanging checkpoint" ssl-pretrain "$WORK/tr.h5" --resume "$HANG_MODEL" --max-steps 2 -o "$WORK/out.h5"
+finish

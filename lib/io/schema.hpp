@@ -12,6 +12,11 @@ namespace sslkit::io {
 constexpr const char* kFormatName = "sslkit";
 constexpr const char* kModelFormatName = "sslkit-model";
 constexpr int kFormatVersion = 1;
+// The largest chunk a data file may have: a read decompresses whole chunks
+// and keeps up to four, so this bounds a reader's memory whatever the file.
+// Our writers chunk about 16 KiB (one row when a row is larger: 64 MiB is
+// a 4,600 x 4,600 RGB image); h5py's automatic chunks stay under 1 MiB.
+constexpr size_t kMaxChunkBytes = size_t{64} << 20;
 
 enum class Modality { image, text, audio, embedding };
 const char* modality_name(Modality m);

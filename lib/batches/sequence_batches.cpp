@@ -43,6 +43,20 @@ bool any_row(const io::DataReader& in, const std::string& name, const std::vecto
   return false;
 }
 
+// Every id of the rows read must be in the file's vocabulary (an id past
+// it would fail deep in the encoder's embedding, naming no file or row).
+// `what` holds ids (-100 allowed: "no label") or labels.
+void check_ids(const io::DataReader& in, const char* what, const std::vector<size_t>& sorted,
+               const std::vector<int32_t>& values, size_t L, int32_t vocab, bool labels) {
+  if (vocab <= 0) return;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const int32_t id = values[i];
+    if ((id >= 0 && id < vocab) || (labels && id == -100)) continue;
+    throw Error(in.name(), std::string(what) + " row " + std::to_string(sorted[i / L]) + " holds token id " +
+                               std::to_string(id) + ", outside its tokenizer's vocabulary of " + std::to_string(vocab));
+  }
+}
+
 // The mask of a sample in an epoch: its own stream per (seed, id, epoch).
 Rng epoch_rng(uint64_t seed, int64_t id, int64_t epoch) {
   return Rng(seed, static_cast<uint64_t>(id) + 1, 0x3A5C0000ull + static_cast<uint64_t>(epoch));
@@ -56,6 +70,7 @@ TokenBatches::TokenBatches(const io::DataReader& in, SequenceBatchSpec spec)
   length_ = static_cast<int64_t>(in.info("/tokens").shape[1]);
   from_file_ = spec_.mask_tokens && spec_.masks_from_file && in.has("/input_ids") && in.has("/mlm_labels");
   if (spec_.mask_tokens && !from_file_) vocab_ = mask::vocabulary_of(data::Tokenizer::read_from(in), in.name());
+  vocab_size_ = vocab_.size > 0 ? vocab_.size : (in.has("/tokenizer") ? data::Tokenizer::read_from(in).vocab_size() : 0);
   // Masked modelling with nothing to predict would train on a zero loss at
   // every step without a word; found at the first row that has something.
   const std::vector<size_t> rows = all_rows(spec_.rows, in.size());
@@ -82,6 +97,9 @@ methods::Batch TokenBatches::make(int64_t step) {
     in_.read_at<int32_t>("/input_ids", sorted, ids_in.data());
     in_.read_at<int32_t>("/mlm_labels", sorted, labels_in.data());
   }
+  check_ids(in_, "/tokens", sorted, tokens, L, vocab_size_, false);
+  check_ids(in_, "/input_ids", sorted, ids_in, L, vocab_size_, false);
+  check_ids(in_, "/mlm_labels", sorted, labels_in, L, vocab_size_, true);
   const std::vector<int64_t> ids = in_.ids_at(sorted);
   const int64_t epoch = st.epoch;
   methods::Batch b;
@@ -129,7 +147,10 @@ methods::TokenBatch masked_rows(const io::DataReader& in, const std::vector<size
   if (from_file) {
     in.read_at<int32_t>("/input_ids", sorted, t.ids.data());
     in.read_at<int32_t>("/mlm_labels", sorted, t.labels.data());
+    check_ids(in, "/input_ids", sorted, t.ids, L, vocab.size, false);
+    check_ids(in, "/mlm_labels", sorted, t.labels, L, vocab.size, true);
   }
+  check_ids(in, "/tokens", sorted, tokens, L, vocab.size, false);
   for (size_t r = 0; r < sorted.size(); ++r) {
     t.lengths[r] = std::clamp<int32_t>(t.lengths[r], 0, static_cast<int32_t>(L));
     if (from_file) continue;

@@ -52,6 +52,7 @@ class TokenBatches : public BatchSource {
   int64_t length_ = 0;
   bool from_file_ = false;
   mask::Vocabulary vocab_;
+  int32_t vocab_size_ = 0;  // the tokenizer's; 0 when the file has none
 };
 
 // Rows `sorted` (ascending, distinct) of text file `in`, in that order,

@@ -18,10 +18,17 @@ static void put(io::ModelWriter& w, const std::string& group, const std::string&
 }
 
 static void get(const io::ModelReader& r, const std::string& group, const std::string& name, nn::Tensor& t) {
-  auto s = r.tensor(group, name);
-  if (s.shape != t.shape())
-    throw Error(r.name(), group + "/" + name + " has shape " + nn::shape_str(s.shape) + ", the model expects " +
+  // The shape is checked before the values are read: a tensor that declares
+  // a terabyte is refused by name, not by an allocation that fails.
+  const std::vector<int64_t> stored = r.shape(group, name);
+  if (stored != t.shape())
+    throw Error(r.name(), group + "/" + name + " has shape " + nn::shape_str(stored) + ", the model expects " +
                               nn::shape_str(t.shape()));
+  auto s = r.tensor(group, name);
+  // A weight that is NaN or infinite makes every output NaN without a word
+  // (a run that diverged, or a damaged file whose checksum still holds).
+  if (group == "params" && !std::all_of(s.values.begin(), s.values.end(), [](float v) { return std::isfinite(v); }))
+    throw Error(r.name(), group + "/" + name + " holds NaN or infinite values: the model is unusable (a run that diverged?)");
   nn::Tensor f(t.shape(), nn::DType::f32);
   std::memcpy(f.f32(), s.values.data(), s.values.size() * 4);
   t = f.to(t.dtype());

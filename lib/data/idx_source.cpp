@@ -3,10 +3,14 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -23,6 +27,18 @@ bool is_gzip(const std::string& path) {
   ssize_t n = read(fd, m, 2);
   close(fd);
   return n == 2 && m[0] == 0x1f && m[1] == 0x8b;
+}
+
+uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+// Header plus data bytes an IDX header declares; SIZE_MAX when that overflows.
+size_t declared_bytes(const std::vector<uint32_t>& dims, size_t header) {
+  size_t n = 1;
+  for (uint32_t d : dims) {
+    if (d != 0 && n > (SIZE_MAX - header) / d) return SIZE_MAX;
+    n *= d;
+  }
+  return n + header;
 }
 
 // Opens `path` for pread; a gzip file is decompressed into an unlinked temp
@@ -46,6 +62,11 @@ int open_raw(const std::string& path) {
     throw Error(tmp, std::strerror(errno));
   }
   std::vector<char> buf(1 << 20);
+  // What the header declares bounds what is written: a gzip bomb whose
+  // header declares less stops there (the rest is ignored, as trailing bytes
+  // of a plain file are), and one declaring more than the temp directory
+  // holds is refused before a byte is written.
+  size_t limit = SIZE_MAX, written = 0;
   for (;;) {
     int got = gzread(gz, buf.data(), buf.size());
     if (got < 0) {
@@ -56,7 +77,25 @@ int open_raw(const std::string& path) {
       throw Error(path, "corrupt gzip data: " + msg);
     }
     if (got == 0) break;
-    if (write(fd, buf.data(), got) != got) {
+    if (written == 0 && got >= 4 && buf[0] == 0 && buf[1] == 0 && got >= 4 + 4 * (buf[3] & 0xff)) {
+      const int rank = buf[3] & 0xff;
+      std::vector<uint32_t> dims(rank);
+      for (int i = 0; i < rank; ++i) dims[i] = be32(reinterpret_cast<const unsigned char*>(buf.data()) + 4 + 4 * i);
+      limit = declared_bytes(dims, 4 + 4 * static_cast<size_t>(rank));
+      struct statvfs fs {};
+      if (fstatvfs(fd, &fs) == 0 && limit != SIZE_MAX &&
+          limit / std::max<size_t>(1, fs.f_frsize) > static_cast<size_t>(fs.f_bavail)) {
+        gzclose(gz);
+        close(fd);
+        const auto gb = [](double b) { return std::to_string(static_cast<long long>(std::ceil(b / 1e9))) + " GB"; };
+        throw Error(path, "its header declares " + gb(static_cast<double>(limit)) + " of data, more than the " +
+                              gb(static_cast<double>(fs.f_bavail) * fs.f_frsize) +
+                              " free for temp files (set TMPDIR, or decompress it elsewhere)");
+      }
+    }
+    got = static_cast<int>(std::min<size_t>(static_cast<size_t>(got), limit - written));
+    written += static_cast<size_t>(got);
+    if (got > 0 && write(fd, buf.data(), got) != got) {
       gzclose(gz);
       close(fd);
       throw Error(tmp, std::string("write failed: ") + std::strerror(errno));
@@ -71,7 +110,6 @@ int open_raw(const std::string& path) {
   return fd;
 }
 
-uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 
 // Parses the IDX header: magic 0x0000 08 RR (unsigned byte, rank RR).
 std::vector<uint32_t> read_header(int fd, const std::string& path, size_t& offset) {
@@ -89,12 +127,10 @@ std::vector<uint32_t> read_header(int fd, const std::string& path, size_t& offse
   offset = 4 + 4 * rank;
   struct stat st {};
   fstat(fd, &st);
-  size_t expect = offset;
-  size_t elems = 1;
-  for (auto d : dims) elems *= d;
-  expect += elems;
+  const size_t expect = declared_bytes(dims, offset);
+  if (expect == SIZE_MAX) throw Error(path, "IDX header declares more bytes than this machine can address");
   if (static_cast<size_t>(st.st_size) < expect)
-    throw Error(path, "truncated IDX data: header promises " + std::to_string(elems) + " bytes, file has " +
+    throw Error(path, "truncated IDX data: header promises " + std::to_string(expect - offset) + " bytes, file has " +
                           std::to_string(st.st_size - offset));
   return dims;
 }

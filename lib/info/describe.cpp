@@ -263,8 +263,14 @@ void print_text(const json& j, std::ostream& out) {
   } else {
     out << "format: " << j["format"].get<std::string>() << "\n";
   }
+  // Long values are cut at 160 characters (--json has them whole): one
+  // attribute of megabytes must not flood the terminal.
+  const auto shown = [](const json& v) {
+    std::string s = v.dump();
+    return s.size() > 160 ? s.substr(0, 157) + "... (" + std::to_string(s.size()) + " characters)" : s;
+  };
   out << "attributes:\n";
-  for (auto& [k, v] : j["attributes"].items()) out << "  " << k << " = " << v.dump() << "\n";
+  for (auto& [k, v] : j["attributes"].items()) out << "  " << k << " = " << shown(v) << "\n";
   out << "datasets:\n";
   size_t width = 8;
   for (auto& d : j["datasets"]) width = std::max(width, d["name"].get<std::string>().size());
@@ -278,11 +284,7 @@ void print_text(const json& j, std::ostream& out) {
       out << "  " << d["filters"].get<std::string>();
     out << "\n";
     if (d.contains("attributes"))
-      for (auto& [k, v] : d["attributes"].items()) {
-        std::string s = v.dump();
-        if (s.size() > 160) s = s.substr(0, 157) + "...";
-        out << "      " << k << " = " << s << "\n";
-      }
+      for (auto& [k, v] : d["attributes"].items()) out << "      " << k << " = " << shown(v) << "\n";
     if (d.contains("value")) out << "      value = " << d["value"].dump() << "\n";
   }
   if (j.contains("labels")) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "io/cpu_deadline.hpp"
@@ -188,9 +189,21 @@ static Handle open_attr(hid_t obj, const std::string& name) {
                   "missing attribute '" + name + "'");
 }
 
+// Values an attribute may hold: more is a damaged or hostile file (a
+// dataspace can declare 2^64 values in a few bytes), refused before any
+// buffer is sized from it. Real ones hold a few (class_names: one per class).
+constexpr hssize_t kMaxAttrValues = hssize_t{1} << 24;
+
 static hssize_t attr_count(hid_t a) {
   Handle space(H5Aget_space(a), H5Sclose);
-  return H5Sget_simple_extent_npoints(space);
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0 || n > kMaxAttrValues) {
+    char name[256] = "?";
+    H5Aget_name(a, sizeof name, name);
+    throw Error(file_of(a), "attribute '" + std::string(name) + "' declares " + std::to_string(n) +
+                                " values, over the " + std::to_string(kMaxAttrValues) + " sslkit reads");
+  }
+  return n;
 }
 
 std::vector<std::string> attr_strings(hid_t obj, const std::string& name) {
@@ -277,12 +290,23 @@ std::string attr_to_text(hid_t obj, const std::string& name) {
   hssize_t n = attr_count(a);
   std::ostringstream os;
   auto c = H5Tget_class(ftype);
+  // A long string is shown by its start and its length: one attribute of
+  // megabytes must not flood the terminal.
+  auto put = [&](const auto& x, bool quote) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) {
+      if (x.size() > 200) {
+        os << '"' << x.substr(0, 200) << "\"... (" << x.size() << " bytes)";
+        return;
+      }
+    }
+    if (quote) os << '"' << x << '"'; else os << x;
+  };
   auto join = [&](auto const& v, bool quote) {
-    if (v.size() == 1 && n == 1) { if (quote) os << '"' << v[0] << '"'; else os << v[0]; return; }
+    if (v.size() == 1 && n == 1) { put(v[0], quote); return; }
     os << '[';
     for (size_t i = 0; i < v.size() && i < 16; ++i) {
       if (i) os << ", ";
-      if (quote) os << '"' << v[i] << '"'; else os << v[i];
+      put(v[i], quote);
     }
     if (v.size() > 16) os << ", ... (" << v.size() << ")";
     os << ']';

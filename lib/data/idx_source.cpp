@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 
@@ -87,7 +87,11 @@ int open_raw(const std::string& path) {
           limit / std::max<size_t>(1, fs.f_frsize) > static_cast<size_t>(fs.f_bavail)) {
         gzclose(gz);
         close(fd);
-        const auto gb = [](double b) { return std::to_string(static_cast<long long>(std::ceil(b / 1e9))) + " GB"; };
+        const auto gb = [](double b) {
+          char t[32];
+          std::snprintf(t, sizeof t, b >= 1e9 ? "%.1f GB" : "%.1f MB", b >= 1e9 ? b / 1e9 : b / 1e6);
+          return std::string(t);
+        };
         throw Error(path, "its header declares " + gb(static_cast<double>(limit)) + " of data, more than the " +
                               gb(static_cast<double>(fs.f_bavail) * fs.f_frsize) +
                               " free for temp files (set TMPDIR, or decompress it elsewhere)");

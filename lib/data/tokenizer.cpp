@@ -288,7 +288,7 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
   // vocabulary of the corpus a model was pretrained on.
   if (is_hdf5(path)) {
     io::Handle h = io::open_hdf5(path, path);
-    if (io::file_format(h) == "sslkit-model") {
+    if (io::file_format(h, path) == "sslkit-model") {
       const std::vector<uint8_t> bytes = io::ModelReader(path).bytes("tokenizer");
       if (bytes.empty()) throw Error(path, "a model file without /tokenizer (not a text model)");
       return from_bytes(bytes, path + ": /tokenizer");

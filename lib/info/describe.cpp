@@ -118,11 +118,8 @@ json describe_data(const io::DataReader& r) {
 
 void walk(hid_t loc, const std::string& path, json& out) {
   io::CpuDeadline deadline(io::file_of(loc));
-  H5G_info_t g;
-  if (H5Gget_info(loc, &g) < 0) return;
-  for (hsize_t i = 0; i < g.nlinks; ++i) {
-    char buf[512];
-    if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
+  for (const std::string& link : io::link_names(loc)) {
+    const char* buf = link.c_str();
     std::string child = path + "/" + buf;
     H5O_info_t info;
     if (H5Oget_info_by_name2(loc, buf, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
@@ -454,7 +451,7 @@ void run_info(const InfoOptions& opts, std::ostream& out) {
     return report_curves(runs, std::vector<bool>(runs.size(), true), opts, out);
   }
   io::Handle file = io::open_hdf5(input->path(), input->name());
-  std::string format = io::file_format(file);
+  std::string format = io::file_format(file, input->name());
   json j;
   if (format == io::kFormatName) {
     if (!opts.references.empty())

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "io/checked_driver.hpp"
 #include "io/cpu_deadline.hpp"
 
 namespace sslkit::io {
@@ -99,7 +100,9 @@ Handle open_hdf5(const std::string& open_path, const std::string& display, Acces
   CpuDeadline deadline(display);
   htri_t is_h5 = H5Fis_hdf5(open_path.c_str());
   if (is_h5 <= 0) throw Error(display, "not an HDF5 file");
-  hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, file_access(access));
+  Handle fapl = file_access(access);
+  use_checked_driver(fapl);
+  hid_t f = H5Fopen(open_path.c_str(), H5F_ACC_RDONLY, fapl);
   if (f < 0 && locked_by_a_writer(open_path))
     throw Error(display, "locked by another process (HDF5 file locking): a program has it open for writing; close it "
                          "there and retry, or set HDF5_USE_FILE_LOCKING=FALSE to read it anyway");
@@ -107,12 +110,15 @@ Handle open_hdf5(const std::string& open_path, const std::string& display, Acces
   return Handle(f, H5Fclose);
 }
 
-std::string file_format(hid_t file) {
+std::string file_format(hid_t file, const std::string& display) {
   if (!has_attr(file, "format")) return "";
+  // A string attribute that cannot be read is damage (its global heap, most
+  // often), not another kind of file.
+  if (!attr_is_string(file, "format")) return "";
   try {
     return attr_string(file, "format");
   } catch (const Error&) {
-    return "";
+    throw Error(display, "its root attribute 'format' cannot be read: the file's HDF5 metadata is corrupt");
   }
 }
 
@@ -312,13 +318,8 @@ DatasetInfo DataReader::info(const std::string& name) const { return describe_da
 
 std::vector<DatasetInfo> DataReader::datasets() const {
   std::vector<DatasetInfo> out;
-  H5G_info_t g;
-  if (H5Gget_info(file_, &g) < 0) return out;
-  for (hsize_t i = 0; i < g.nlinks; ++i) {
-    char buf[256];
-    if (H5Lget_name_by_idx(file_, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0)
-      continue;
-    std::string name = std::string("/") + buf;
+  for (const std::string& link : link_names(file_)) {
+    const std::string name = "/" + link;
     if (has(name)) out.push_back(info(name));
   }
   return out;
@@ -329,17 +330,19 @@ namespace {
 // Every name at the root must be the object itself: an external link would
 // read another file by surprise, a soft link another dataset.
 void check_root_links(hid_t file, const std::string& display) {
-  H5G_info_t g;
-  if (H5Gget_info(file, &g) < 0) throw Error(display, "cannot list the root group");
-  for (hsize_t i = 0; i < g.nlinks; ++i) {
-    char buf[256];
-    if (H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) <= 0) continue;
+  std::vector<std::string> links;
+  try {
+    links = link_names(file);
+  } catch (const Error&) {
+    throw Error(display, "cannot list the root group (truncated or corrupt file?)");
+  }
+  for (const std::string& link : links) {
     H5L_info_t li;
-    if (H5Lget_info(file, buf, &li, H5P_DEFAULT) < 0) throw Error(display, std::string("cannot read link /") + buf);
+    if (H5Lget_info(file, link.c_str(), &li, H5P_DEFAULT) < 0) throw Error(display, "cannot read link /" + link);
     if (li.type == H5L_TYPE_EXTERNAL)
-      throw Error(display, std::string("/") + buf + " is an external link to another file; sslkit reads no other file by surprise (copy the data in)");
+      throw Error(display, "/" + link + " is an external link to another file; sslkit reads no other file by surprise (copy the data in)");
     if (li.type != H5L_TYPE_HARD)
-      throw Error(display, std::string("/") + buf + " is a soft link; sslkit reads datasets stored under their own name");
+      throw Error(display, "/" + link + " is a soft link; sslkit reads datasets stored under their own name");
   }
 }
 
@@ -389,7 +392,7 @@ void DataReader::validate() {
   const std::string& file = name();
   CpuDeadline deadline(file);
   check_root_links(file_, file);
-  std::string format = file_format(file_);
+  std::string format = file_format(file_, name());
   if (format == kModelFormatName) throw Error(file, "is a model file, not a data file");
   if (format != kFormatName) throw Error(file, "not an SSL-HDF5 file (root attribute 'format' is not \"sslkit\")");
   if (!has_attr(file_, "format_version")) throw Error(file, "missing root attribute 'format_version'");

@@ -154,8 +154,9 @@ class DataReader {
   mutable std::map<std::string, Handle> open_;
 };
 
-// The root `format` attribute ("sslkit", "sslkit-model"), "" when absent.
-std::string file_format(hid_t file);
+// The root `format` attribute ("sslkit", "sslkit-model"), "" when absent or
+// not a string; an Error naming `display` when a string one cannot be read.
+std::string file_format(hid_t file, const std::string& display);
 
 // Opens an HDF5 file read-only with errors turned into one line each:
 // missing file, not HDF5, truncated or corrupt.

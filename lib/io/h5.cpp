@@ -1,6 +1,9 @@
 #include "io/h5.hpp"
 
 #include <H5DSpublic.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <mutex>
@@ -8,6 +11,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "io/checked_driver.hpp"
 #include "io/cpu_deadline.hpp"
 #include "io/files.hpp"
 
@@ -133,6 +137,32 @@ static std::string obj_name(hid_t obj) {
 }
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::vector<std::string> link_names(hid_t group) {
+  CpuDeadline deadline(file_of(group));
+  std::vector<std::string> names;
+  hsize_t at = 0;
+  const herr_t status = H5Literate(
+      group, H5_INDEX_NAME, H5_ITER_INC, &at,
+      [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        auto* out = static_cast<std::vector<std::string>*>(data);
+        if (out->size() >= (size_t{1} << 20)) return -1;
+        out->emplace_back(name);
+        return 0;
+      },
+      &names);
+  if (names.size() >= (size_t{1} << 20)) throw Error(file_of(group), obj_name(group) + " holds over 1,048,576 links");
+  if (status < 0) throw Error(file_of(group), "cannot list " + obj_name(group) + " (truncated or corrupt file?)");
+  return names;
+}
+
+bool attr_is_string(hid_t obj, const std::string& name) {
+  if (!has_attr(obj, name)) return false;
+  Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!a.valid()) return false;
+  Handle type(H5Aget_type(a), H5Tclose);
+  return type.valid() && H5Tget_class(type) == H5T_STRING;
+}
 
 static Handle create_attr(hid_t obj, const std::string& name, hid_t type, hid_t space) {
   if (has_attr(obj, name)) H5Adelete(obj, name.c_str());
@@ -427,6 +457,37 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   check_status(d.close(), name, "write failed");
 }
 
+// libhdf5 follows each stored string's global heap reference on trust
+// (io/checked_driver.hpp): where the references can be read raw (a
+// contiguous dataset), they are checked first.
+static void check_vlen_references(hid_t dset, hssize_t n, const std::string& subject) {
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  if (!dcpl.valid() || H5Pget_layout(dcpl) != H5D_CONTIGUOUS) return;
+  const haddr_t offset = H5Dget_offset(dset);
+  if (offset == HADDR_UNDEF) return;  // nothing stored: HDF5 reads fill values
+  Handle file(H5Iget_file_id(dset), H5Fclose);
+  Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+  size_t offset_size = 8, length_size = 8;
+  hsize_t user_block = 0;
+  H5Pget_sizes(fcpl, &offset_size, &length_size);
+  H5Pget_userblock(fcpl, &user_block);
+  const VlenLayout layout{static_cast<unsigned>(offset_size), static_cast<unsigned>(length_size), user_block};
+  const std::string path = file_of(dset);
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return;
+  const size_t element = 4 + offset_size + 4;
+  if (static_cast<double>(n) * element > static_cast<double>(st.st_size))
+    throw Error(subject, "declares " + std::to_string(n) + " strings, more than the file holds");
+  std::vector<unsigned char> raw(static_cast<size_t>(n) * element);
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const ssize_t got = pread(fd, raw.data(), raw.size(), static_cast<off_t>(offset));
+  close(fd);
+  if (got != static_cast<ssize_t>(raw.size())) throw Error(subject, "strings truncated: the file is damaged");
+  const std::string problem = vlen_references_problem(path, layout, raw.data(), static_cast<size_t>(n));
+  if (!problem.empty()) throw Error(subject, problem + ": the file's HDF5 metadata is corrupt");
+}
+
 std::vector<std::string> read_strings(hid_t dset, const std::string& subject) {
   CpuDeadline deadline(subject);
   Handle ftype(H5Dget_type(dset), H5Tclose);
@@ -436,6 +497,7 @@ std::vector<std::string> read_strings(hid_t dset, const std::string& subject) {
   std::vector<std::string> out;
   if (n <= 0) return out;
   if (H5Tis_variable_str(ftype) > 0) {
+    check_vlen_references(dset, n, subject);
     Handle mtype = utf8_string_type();
     std::vector<char*> ptrs(n, nullptr);
     check_status(H5Dread(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), subject, "read failed");

@@ -68,6 +68,12 @@ void check_status(herr_t status, const std::string& subject, const std::string& 
 // The path of the file an object is in (for messages).
 std::string file_of(hid_t obj);
 bool has_attr(hid_t obj, const std::string& name);
+// The names of a group's links in name order, read as the group stores
+// them (never from its declared link count, which a damaged file can set to
+// 2^64); an Error past 1,048,576 links.
+std::vector<std::string> link_names(hid_t group);
+// Whether attribute `name` exists and holds strings.
+bool attr_is_string(hid_t obj, const std::string& name);
 void set_attr_string(hid_t obj, const std::string& name, const std::string& value);
 void set_attr_strings(hid_t obj, const std::string& name, const std::vector<std::string>& values);
 void set_attr_int(hid_t obj, const std::string& name, int64_t value);

@@ -115,13 +115,13 @@ ModelReader::ModelReader(const std::string& path) : name_(display_name(path)) {
   InputFile in(path);
   file_ = open_hdf5(in.path(), in.name());
   CpuDeadline deadline(name_);
-  if (file_format(file_) != kModelFormatName)
+  if (file_format(file_, name_) != kModelFormatName)
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }
 
 ModelReader::ModelReader(Handle file, std::string name) : name_(std::move(name)), file_(std::move(file)) {
   CpuDeadline deadline(name_);
-  if (file_format(file_) != kModelFormatName)
+  if (file_format(file_, name_) != kModelFormatName)
     throw Error(name_, "not an sslkit model file (root attribute 'format' is not \"sslkit-model\")");
 }
 
@@ -145,15 +145,12 @@ std::vector<std::string> ModelReader::names(const std::string& group) const {
   CpuDeadline deadline(name_);
   std::vector<std::string> out;
   if (H5Lexists(file_, group.c_str(), H5P_DEFAULT) <= 0) return out;
-  Handle g(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose);
-  H5G_info_t info;
-  H5Gget_info(g, &info);
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    char buf[512];
-    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT) > 0)
-      out.emplace_back(buf);
+  Handle g = check_id(H5Gopen2(file_, group.c_str(), H5P_DEFAULT), H5Gclose, name_, "cannot open group " + group);
+  try {
+    return link_names(g);
+  } catch (const Error&) {
+    throw Error(name_, "cannot list group " + group + " (truncated or corrupt file?)");
   }
-  return out;
 }
 
 StoredTensor ModelReader::tensor(const std::string& group, const std::string& name) const {

@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -116,7 +117,9 @@ json describe_data(const io::DataReader& r) {
   return j;
 }
 
-void walk(hid_t loc, const std::string& path, json& out) {
+// Each group is listed once, at its first path: hard links can make a
+// group its own descendant (a cycle), which recursion would follow forever.
+void walk(hid_t loc, const std::string& path, json& out, std::set<haddr_t>& seen) {
   io::CpuDeadline deadline(io::file_of(loc));
   for (const std::string& link : io::link_names(loc)) {
     const char* buf = link.c_str();
@@ -124,8 +127,9 @@ void walk(hid_t loc, const std::string& path, json& out) {
     H5O_info_t info;
     if (H5Oget_info_by_name2(loc, buf, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) continue;
     if (info.type == H5O_TYPE_GROUP) {
+      if (!seen.insert(info.addr).second) continue;
       io::Handle sub(H5Gopen2(loc, buf, H5P_DEFAULT), H5Gclose);
-      if (sub.valid()) walk(sub, child, out);
+      if (sub.valid()) walk(sub, child, out, seen);
     } else if (info.type == H5O_TYPE_DATASET) {
       io::Handle d(H5Dopen2(loc, buf, H5P_DEFAULT), H5Dclose);
       if (!d.valid()) continue;
@@ -155,7 +159,10 @@ json describe_other(hid_t file, const std::string& name, const std::string& form
   j["format"] = format;
   j["attributes"] = attrs_json(file);
   json ds = json::array();
-  walk(file, "", ds);
+  std::set<haddr_t> seen;
+  H5O_info_t root;
+  if (H5Oget_info2(file, &root, H5O_INFO_BASIC) >= 0) seen.insert(root.addr);
+  walk(file, "", ds, seen);
   j["datasets"] = ds;
   return j;
 }

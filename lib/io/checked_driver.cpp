@@ -61,7 +61,9 @@ bool walk_collection(const unsigned char* p, uint64_t declared, unsigned length_
   return true;
 }
 
-const unsigned char kCollectionSignature[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+// A collection starts "GCOL", version 1; libhdf5 ignores the 3 reserved
+// bytes after it (a fuzzed file with them set still looped it).
+const unsigned char kCollectionSignature[5] = {'G', 'C', 'O', 'L', 1};
 
 void push_error(const char* what) {
   H5Epush2(H5E_DEFAULT, __FILE__, "sslkit checked driver", __LINE__, H5E_ERR_CLS, H5E_VFL, H5E_READERROR, "%s",
@@ -154,7 +156,7 @@ herr_t checked_get_handle(H5FD_t* file, hid_t, void** handle) {
 // Seen by its first read, it is read whole here and checked.
 bool whole_collection_is_sound(const CheckedFile* f, haddr_t addr, const unsigned char* p, size_t size) {
   const unsigned n = f->length_size;
-  if (size < 8 + n || std::memcmp(p, kCollectionSignature, 8) != 0) return true;
+  if (size < 8 + n || std::memcmp(p, kCollectionSignature, 5) != 0) return true;
   const uint64_t declared = little_endian(p + 8, n);
   if (declared <= size) return true;  // whole already: checked by global_heap_is_sound
   if (addr > f->eof || declared > f->eof - addr) return false;
@@ -247,9 +249,9 @@ H5FD_class_t checked_class() {
 bool global_heap_is_sound(const unsigned char* p, size_t size, unsigned length_size, haddr_t file_size) {
   const size_t header = ((4 + 1 + 3 + length_size) + 7) / 8 * 8;
   // Not a collection (libhdf5 refuses a wrong signature or version itself).
-  // Raw data that happens to begin with these 8 bytes is judged as one; for
+  // Raw data that happens to begin with these 5 bytes is judged as one; for
   // a sound collection's layout to fail by chance is beyond rare.
-  if (size < 8 + length_size || std::memcmp(p, kCollectionSignature, 8) != 0) return true;
+  if (size < 8 + length_size || std::memcmp(p, kCollectionSignature, 5) != 0) return true;
   const uint64_t declared = little_endian(p + 8, length_size);
   if (declared < header || declared > file_size) return false;
   if (declared > size) return true;  // the 4 KiB first read of a larger collection: the full read is checked
@@ -278,7 +280,7 @@ std::string vlen_references_problem(const std::string& path, const VlenLayout& l
       unsigned char head[16];
       const size_t head_size = 8 + l.length_size;
       if (addr >= file_size || pread(fd, head, head_size, static_cast<off_t>(addr)) != static_cast<ssize_t>(head_size) ||
-          std::memcmp(head, kCollectionSignature, 8) != 0) {
+          std::memcmp(head, kCollectionSignature, 5) != 0) {
         problem = "value " + std::to_string(i) + " points outside any global heap collection";
         break;
       }

@@ -65,6 +65,20 @@ bool walk_collection(const unsigned char* p, uint64_t declared, unsigned length_
 // bytes after it (a fuzzed file with them set still looped it).
 const unsigned char kCollectionSignature[5] = {'G', 'C', 'O', 'L', 1};
 
+// Reads `size` bytes at `at`, as many calls as it takes; the count read
+// (short only at the end of the file), or -1 on an error.
+ssize_t pread_fully(int fd, unsigned char* out, size_t size, uint64_t at) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = pread(fd, out + done, size - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
 void push_error(const char* what) {
   H5Epush2(H5E_DEFAULT, __FILE__, "sslkit checked driver", __LINE__, H5E_ERR_CLS, H5E_VFL, H5E_READERROR, "%s",
            what);
@@ -161,13 +175,7 @@ bool whole_collection_is_sound(const CheckedFile* f, haddr_t addr, const unsigne
   if (declared <= size) return true;  // whole already: checked by global_heap_is_sound
   if (addr > f->eof || declared > f->eof - addr) return false;
   std::vector<unsigned char> whole(declared);
-  size_t done = 0;
-  while (done < declared) {
-    const ssize_t got = pread(f->fd, whole.data() + done, declared - done, static_cast<off_t>(addr + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    done += static_cast<size_t>(got);
-  }
+  if (pread_fully(f->fd, whole.data(), declared, addr) != static_cast<ssize_t>(declared)) return false;
   return walk_collection(whole.data(), declared, n, nullptr);
 }
 
@@ -178,18 +186,13 @@ herr_t checked_read(H5FD_t* file, H5FD_mem_t type, hid_t, haddr_t addr, size_t s
     return -1;
   }
   auto* out = static_cast<unsigned char*>(buffer);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = pread(f->fd, out + done, size - done, static_cast<off_t>(addr + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      push_error(std::strerror(errno));
-      return -1;
-    }
-    if (n == 0) break;  // past the end of the file: zeros, as sec2 gives
-    done += static_cast<size_t>(n);
+  const ssize_t done = pread_fully(f->fd, out, size, addr);
+  if (done < 0) {
+    push_error(std::strerror(errno));
+    return -1;
   }
-  if (done < size) std::memset(out + done, 0, size - done);
+  // Past the end of the file: zeros, as sec2 gives.
+  if (static_cast<size_t>(done) < size) std::memset(out + done, 0, size - static_cast<size_t>(done));
   // libhdf5 reads global heaps as raw data (H5F_block_read maps the type),
   // so a collection is known by its signature and version, whatever the type.
   (void)type;
@@ -279,7 +282,7 @@ std::string vlen_references_problem(const std::string& path, const VlenLayout& l
       std::map<unsigned, uint64_t> objects;
       unsigned char head[16];
       const size_t head_size = 8 + l.length_size;
-      if (addr >= file_size || pread(fd, head, head_size, static_cast<off_t>(addr)) != static_cast<ssize_t>(head_size) ||
+      if (addr >= file_size || pread_fully(fd, head, head_size, addr) != static_cast<ssize_t>(head_size) ||
           std::memcmp(head, kCollectionSignature, 5) != 0) {
         problem = "value " + std::to_string(i) + " points outside any global heap collection";
         break;
@@ -291,7 +294,7 @@ std::string vlen_references_problem(const std::string& path, const VlenLayout& l
         break;
       }
       whole.resize(declared);
-      if (pread(fd, whole.data(), declared, static_cast<off_t>(addr)) != static_cast<ssize_t>(declared) ||
+      if (pread_fully(fd, whole.data(), declared, addr) != static_cast<ssize_t>(declared) ||
           !walk_collection(whole.data(), declared, l.length_size, &objects)) {
         problem = "a global heap collection is corrupt";
         break;

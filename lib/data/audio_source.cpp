@@ -317,7 +317,9 @@ size_t AudioSource::load(size_t i, float* out) const {
     throw Error(path, e.what());
   }
   size_t valid = std::min(y.size(), t_);
-  std::memcpy(out, y.data(), valid * sizeof(float));
+  // An empty clip's vector has no storage: memcpy from its null pointer is
+  // undefined even for 0 bytes (UBSan, the CLI tests under make sanitize).
+  if (valid > 0) std::memcpy(out, y.data(), valid * sizeof(float));
   std::fill(out + valid, out + t_, 0.0f);
   return valid;
 }

@@ -51,8 +51,8 @@ inject() {
 }
 
 h5ok() { ssl-info "$1"; }
-jsonok() { python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$1"; }
-npyok() { python3 -c "import numpy,sys; numpy.load(sys.argv[1])" "$1"; }
+jsonok() { /usr/bin/python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$1"; }
+npyok() { /usr/bin/python3 -c "import numpy,sys; numpy.load(sys.argv[1])" "$1"; }
 dirok() { [ -n "$(ls -A "$1")" ] && ! ls -a "$1" | grep -q "\.tmp-"; }
 inject import "$WORK/o.h5" h5ok ssl-import idx "$IDX" "$LBL" -o "$WORK/o.h5"
 inject augment "$WORK/o.h5" h5ok ssl-augment "$WORK/te.h5" --recipe simclr -o "$WORK/o.h5" --threads 1

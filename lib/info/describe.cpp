@@ -377,56 +377,48 @@ json verify_model(hid_t file, const std::string& name) {
         if (!d.valid() || !type.valid() || H5Tget_class(type) == H5T_STRING) return 0;
         io::Handle native(H5Tget_native_type(type, H5T_DIR_ASCEND), H5Tclose);
         io::Handle space(H5Dget_space(d), H5Sclose);
-        const int rank = H5Sget_simple_extent_ndims(space);
-        std::vector<hsize_t> dims(std::max(rank, 0));
-        if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+        io::DatasetInfo i;
+        hsize_t stored = 0;
+        try {
+          i = io::describe_dataset(d, path);
+          stored = i.shape.empty() ? 0 : io::stored_rows(d, i, H5Tget_size(native), path);
+        } catch (const Error& e) {
+          w->failure = e.what();
+          return -1;
+        }
+        const int rank = static_cast<int>(i.shape.size());
+        const std::vector<hsize_t>& dims = i.shape;
         const size_t points = static_cast<size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(space)));
         const size_t bytes = points * H5Tget_size(native);
         // A tensor that declares more than it stores (a hand-made or damaged
         // file) is refused before any read: it could declare a terabyte.
-        io::Handle dcpl(H5Dget_create_plist(d), H5Pclose);
-        const H5D_layout_t layout = H5Pget_layout(dcpl);
-        // (H5Dget_space_status is no help: with a checksum filter the stored
-        // bytes exceed the raw ones and a whole tensor reads as partial.)
-        bool whole = layout == H5D_COMPACT || (layout == H5D_CONTIGUOUS && H5Dget_storage_size(d) >= bytes);
-        if (layout == H5D_CHUNKED && rank > 0) {
-          std::vector<hsize_t> chunk(rank);
-          hsize_t expected = 1, allocated = 0;
-          if (H5Pget_chunk(dcpl, rank, chunk.data()) == rank) {
-            for (int k = 0; k < rank; ++k) expected *= (dims[k] + chunk[k] - 1) / std::max<hsize_t>(1, chunk[k]);
-            whole = H5Dget_num_chunks(d, space, &allocated) >= 0 && allocated == expected;
-          }
-        }
-        if (bytes && !whole) {
+        if (rank > 0 && stored < dims[0]) {
           w->failure = std::string(path) + ": declares " + std::to_string(points) +
                        " values but stores only part of them (a damaged or hand-made file)";
           return -1;
         }
         // Read in blocks of rows of about 16 MiB: memory stays bounded
-        // whatever the tensor's size.
+        // whatever the tensor's size. A scalar is one block of everything.
         const size_t row_bytes = rank > 0 && dims[0] > 0 ? bytes / dims[0] : bytes;
         const hsize_t rows_per = rank > 0 ? std::max<hsize_t>(1, (16u << 20) / std::max<size_t>(1, row_bytes)) : 1;
         std::vector<uint8_t> buf;
         for (hsize_t at = 0; bytes && at < (rank > 0 ? dims[0] : 1); at += rows_per) {
-          herr_t ok = 0;
-          bool checksum = false;  // read before the next HDF5 call clears the error stack
+          hid_t mem_space = H5S_ALL, file_space = H5S_ALL;
+          io::Handle mem;
+          buf.resize(rank > 0 ? std::min<hsize_t>(rows_per, dims[0] - at) * row_bytes : bytes);
           if (rank > 0) {
             std::vector<hsize_t> offset(rank, 0), count = dims;
             offset[0] = at;
             count[0] = std::min<hsize_t>(rows_per, dims[0] - at);
-            buf.resize(count[0] * row_bytes);
             H5Sselect_hyperslab(space, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
-            io::Handle mem(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
-            ok = H5Dread(d, native, mem, space, H5P_DEFAULT, buf.data());
-            checksum = ok < 0 && io::hdf5_error_mentions("Fletcher32");
-          } else {
-            buf.resize(bytes);
-            ok = H5Dread(d, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
-            checksum = ok < 0 && io::hdf5_error_mentions("Fletcher32");
+            mem = io::Handle(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
+            mem_space = mem;
+            file_space = space;
           }
-          // No exception crosses HDF5's C frames: the failure is kept and the walk stopped.
-          if (ok < 0) {
-            w->failure = std::string(path) + (checksum ? ": checksum mismatch: the file is damaged"
+          if (H5Dread(d, native, mem_space, file_space, H5P_DEFAULT, buf.data()) < 0) {
+            // Asked before any other HDF5 call clears the error stack.
+            w->failure = std::string(path) + (io::hdf5_error_mentions("Fletcher32")
+                                                  ? ": checksum mismatch: the file is damaged"
                                                   : ": read failed (truncated or corrupt file?)");
             return -1;
           }

@@ -350,25 +350,8 @@ void check_root_links(hid_t file, const std::string& display) {
 // file declaring 10^9 samples must not make a tool allocate for them.
 void check_backed(hid_t dset, const DatasetInfo& i, const std::string& display) {
   if (i.shape.empty() || i.shape[0] == 0) return;
-  hsize_t declared = 1;
-  for (auto d : i.shape) declared *= d;
-  hsize_t backed_rows = 0;
-  if (!i.chunk.empty()) {
-    hsize_t chunks_per_row_block = 1;
-    for (size_t k = 1; k < i.shape.size(); ++k) chunks_per_row_block *= (i.shape[k] + i.chunk[k] - 1) / i.chunk[k];
-    const hsize_t want = (i.shape[0] + i.chunk[0] - 1) / i.chunk[0] * chunks_per_row_block;
-    hsize_t have = 0;
-    Handle space(H5Dget_space(dset), H5Sclose);
-    if (H5Dget_num_chunks(dset, space, &have) < 0) throw Error(display, i.name + ": cannot count its chunks");
-    if (have >= want) return;
-    backed_rows = have / chunks_per_row_block * i.chunk[0];
-  } else {
-    const hsize_t elem = std::max<size_t>(1, dtype_size(i.dtype));
-    const hsize_t stored = H5Dget_storage_size(dset);
-    Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
-    if (i.dtype == DType::str || H5Pget_layout(dcpl) == H5D_COMPACT || stored >= declared * elem) return;
-    backed_rows = stored / (declared / i.shape[0] * elem);
-  }
+  const hsize_t backed_rows = stored_rows(dset, i, dtype_size(i.dtype), display);
+  if (backed_rows >= i.shape[0]) return;
   throw Error(display, i.name + " declares " + std::to_string(i.shape[0]) + " samples but stores data for only " +
                            std::to_string(backed_rows) + " (a sparse or truncated file)");
 }

@@ -384,6 +384,26 @@ DatasetInfo describe_dataset(hid_t dset, const std::string& name) {
   return info;
 }
 
+hsize_t stored_rows(hid_t dset, const DatasetInfo& i, size_t element_size, const std::string& subject) {
+  if (i.shape.empty() || i.shape[0] == 0) return i.shape.empty() ? 0 : i.shape[0];
+  hsize_t declared = 1;
+  for (auto d : i.shape) declared *= d;
+  if (!i.chunk.empty()) {
+    hsize_t chunks_per_row_block = 1;
+    for (size_t k = 1; k < i.shape.size(); ++k) chunks_per_row_block *= (i.shape[k] + i.chunk[k] - 1) / i.chunk[k];
+    const hsize_t want = (i.shape[0] + i.chunk[0] - 1) / i.chunk[0] * chunks_per_row_block;
+    hsize_t have = 0;
+    Handle space(H5Dget_space(dset), H5Sclose);
+    if (H5Dget_num_chunks(dset, space, &have) < 0) throw Error(subject, i.name + ": cannot count its chunks");
+    return have >= want ? i.shape[0] : have / chunks_per_row_block * i.chunk[0];
+  }
+  const hsize_t elem = std::max<size_t>(1, element_size);
+  const hsize_t stored = H5Dget_storage_size(dset);
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  if (i.dtype == DType::str || H5Pget_layout(dcpl) == H5D_COMPACT || stored >= declared * elem) return i.shape[0];
+  return stored / (declared / i.shape[0] * elem);
+}
+
 static Handle row_selection(hid_t dset, size_t start, size_t count, Handle& memspace, const std::string& subject) {
   Handle space = check_id(H5Dget_space(dset), H5Sclose, subject, "cannot get dataspace");
   int rank = H5Sget_simple_extent_ndims(space);

@@ -97,6 +97,11 @@ struct DatasetInfo {
   std::string filters;          // e.g. "deflate(1)"; empty when none
 };
 DatasetInfo describe_dataset(hid_t dset, const std::string& name);
+// How many leading rows of `dset` (described by `i`, `element_size` bytes a
+// value) the file really stores: i.shape[0] when all, fewer for a sparse or
+// truncated dataset (a tiny file can declare 10^9 rows). Checked from the
+// chunk count or the stored bytes, before any read.
+hsize_t stored_rows(hid_t dset, const DatasetInfo& i, size_t element_size, const std::string& subject);
 
 // Rows [start, start+count) of dataset `dset` along its first dimension.
 // `row_elems` is the number of elements in one row.

@@ -261,14 +261,23 @@ bool global_heap_is_sound(const unsigned char* p, size_t size, unsigned length_s
   return walk_collection(p, declared, length_size, nullptr);
 }
 
-std::string vlen_references_problem(const std::string& path, const VlenLayout& l, const unsigned char* raw,
-                                    size_t count) {
+std::string vlen_references_problem(const std::string& path, const VlenLayout& l, uint64_t at, size_t count) {
   const size_t element = 4 + l.offset_size + 4;
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";  // the file read through HDF5 was not this path (nothing to check against)
   struct stat st {};
   fstat(fd, &st);
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (static_cast<double>(count) * element > static_cast<double>(file_size)) {
+    close(fd);
+    return "declares " + std::to_string(count) + " strings, more than the file holds";
+  }
+  std::vector<unsigned char> stored(count * element);
+  if (pread_fully(fd, stored.data(), stored.size(), at) != static_cast<ssize_t>(stored.size())) {
+    close(fd);
+    return "strings truncated: the file is damaged";
+  }
+  const unsigned char* raw = stored.data();
   std::map<uint64_t, std::map<unsigned, uint64_t>> collections;  // by address: object sizes by index
   std::string problem;
   for (size_t i = 0; i < count && problem.empty(); ++i) {
@@ -308,7 +317,7 @@ std::string vlen_references_problem(const std::string& path, const VlenLayout& l
                 (object == it->second.end() ? ", which its collection does not hold" : ", larger than the value");
   }
   close(fd);
-  return problem;
+  return problem.empty() ? problem : problem + ": the file's HDF5 metadata is corrupt";
 }
 
 void use_checked_driver(hid_t fapl) {

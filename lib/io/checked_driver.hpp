@@ -35,13 +35,12 @@ struct VlenLayout {
   uint64_t base = 0;
 };
 
-// The variable-length values `raw` (`count` of them as stored in the file:
-// length, collection address, object index) checked against the global heap
-// collections of the file at `path` before libhdf5 follows them: libhdf5
-// 1.10.8 takes an object index its collection lacks, or an object larger than
-// the value, on trust and reads or copies out of bounds. "" when sound, else
-// what is wrong.
-std::string vlen_references_problem(const std::string& path, const VlenLayout& layout, const unsigned char* raw,
-                                    size_t count);
+// The `count` variable-length values stored at file offset `at` of the file
+// at `path` (each: length, collection address, object index) checked against
+// its global heap collections before libhdf5 follows them: libhdf5 1.10.8
+// takes an object index its collection lacks, or an object larger than the
+// value, on trust and reads or copies out of bounds. "" when sound (or the
+// path cannot be opened: nothing to check against), else what is wrong.
+std::string vlen_references_problem(const std::string& path, const VlenLayout& layout, uint64_t at, size_t count);
 
 }  // namespace sslkit::io

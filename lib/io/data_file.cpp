@@ -111,9 +111,8 @@ Handle open_hdf5(const std::string& open_path, const std::string& display, Acces
 }
 
 std::string file_format(hid_t file, const std::string& display) {
-  if (!has_attr(file, "format")) return "";
-  // A string attribute that cannot be read is damage (its global heap, most
-  // often), not another kind of file.
+  // Absent or not a string: another kind of file. A string attribute that
+  // cannot be read is damage (its global heap, most often).
   if (!attr_is_string(file, "format")) return "";
   try {
     return attr_string(file, "format");

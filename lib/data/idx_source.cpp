@@ -31,6 +31,13 @@ bool is_gzip(const std::string& path) {
 
 uint32_t be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 
+// The dimensions of an IDX header's `rank` big-endian counts at p.
+std::vector<uint32_t> header_dims(const unsigned char* p, int rank) {
+  std::vector<uint32_t> dims(rank);
+  for (int i = 0; i < rank; ++i) dims[i] = be32(p + 4 * i);
+  return dims;
+}
+
 // Header plus data bytes an IDX header declares; SIZE_MAX when that overflows.
 size_t declared_bytes(const std::vector<uint32_t>& dims, size_t header) {
   size_t n = 1;
@@ -79,8 +86,7 @@ int open_raw(const std::string& path) {
     if (got == 0) break;
     if (written == 0 && got >= 4 && buf[0] == 0 && buf[1] == 0 && got >= 4 + 4 * (buf[3] & 0xff)) {
       const int rank = buf[3] & 0xff;
-      std::vector<uint32_t> dims(rank);
-      for (int i = 0; i < rank; ++i) dims[i] = be32(reinterpret_cast<const unsigned char*>(buf.data()) + 4 + 4 * i);
+      const auto dims = header_dims(reinterpret_cast<const unsigned char*>(buf.data()) + 4, rank);
       limit = declared_bytes(dims, 4 + 4 * static_cast<size_t>(rank));
       struct statvfs fs {};
       if (fstatvfs(fd, &fs) == 0 && limit != SIZE_MAX &&
@@ -114,7 +120,6 @@ int open_raw(const std::string& path) {
   return fd;
 }
 
-
 // Parses the IDX header: magic 0x0000 08 RR (unsigned byte, rank RR).
 std::vector<uint32_t> read_header(int fd, const std::string& path, size_t& offset) {
   unsigned char hdr[4];
@@ -126,8 +131,7 @@ std::vector<uint32_t> read_header(int fd, const std::string& path, size_t& offse
   std::vector<unsigned char> dims_raw(4 * rank);
   if (pread(fd, dims_raw.data(), dims_raw.size(), 4) != static_cast<ssize_t>(dims_raw.size()))
     throw Error(path, "truncated IDX header");
-  std::vector<uint32_t> dims(rank);
-  for (int i = 0; i < rank; ++i) dims[i] = be32(&dims_raw[4 * i]);
+  const std::vector<uint32_t> dims = header_dims(dims_raw.data(), rank);
   offset = 4 + 4 * rank;
   struct stat st {};
   fstat(fd, &st);
